@@ -1,0 +1,18 @@
+//! regsim: scenario → world model → mock servers → simulated runner and Docker engine → job log.
+//!
+//! - `scenario`: the YAML files, read with located errors.
+//! - `world`: the scenario given meaning; defaults derived from the release tables.
+//! - `policy`: who may pull or push what (pure functions of the world).
+//! - `token`: the registry JWT, signed and verified.
+//! - `mock`: GitLab's token service and job API, and its registry, as real HTTP servers.
+//! - `engine`: the Docker daemon, simulated per version (or the real one, for comparison).
+//! - `runner`: the GitLab Runner docker executor and the job log it writes.
+//! - `versions`: every version-dependent fact, as tables with their sources.
+//! - `run`: one scenario end to end, and the catalogue concurrently.
+
+pub mod mock;
+pub mod policy;
+pub mod scenario;
+pub mod token;
+pub mod versions;
+pub mod world;

@@ -1,0 +1,152 @@
+//! `POST /api/v4/jobs/request`: the job payload a runner receives (gitlab-rails.md §6: variables
+//! and the `credentials` array).
+
+use super::{Answer, json};
+use crate::scenario::RegistryAccess;
+use crate::versions::gitlab as gv;
+use crate::world::World;
+use serde::{Deserialize, Serialize};
+use std::sync::atomic::{AtomicBool, Ordering};
+use wiremock::{Request, ResponseTemplate};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct JobPayload {
+    pub id: u64,
+    pub token: String,
+    pub image: PayloadImage,
+    pub variables: Vec<PayloadVariable>,
+    pub credentials: Vec<PayloadCredential>,
+    pub features: serde_json::Value,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PayloadImage {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pull_policy: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PayloadVariable {
+    pub key: String,
+    pub value: String,
+    pub public: bool,
+    pub masked: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PayloadCredential {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub url: String,
+    pub username: String,
+    pub password: String,
+}
+
+/// The payload for the scenario's job. Variables come predefined first, then `.gitlab-ci.yml`,
+/// then the project's CI/CD settings, so that later (higher-precedence) values win in the
+/// runner's last-match lookup.
+pub fn job_payload(world: &World) -> JobPayload {
+    let gl = &world.gitlab;
+    let project = world
+        .project(&world.job.project)
+        .expect("world checks the job's project");
+    let var = |k: &str, v: String, public: bool, masked: bool| PayloadVariable {
+        key: k.into(),
+        value: v,
+        public,
+        masked,
+    };
+    let mut variables = vec![
+        var("CI_JOB_ID", world.job.id.to_string(), true, false),
+        var("CI_JOB_TOKEN", world.job.token.clone(), false, true),
+        var("CI_PROJECT_PATH", project.path.clone(), true, false),
+        var("CI_SERVER_URL", gl.external_url(), true, false),
+        var("CI_SERVER_HOST", gl.host.host.clone(), true, false),
+        var("CI_REGISTRY_USER", "gitlab-ci-token".into(), true, false),
+        var("CI_REGISTRY_PASSWORD", world.job.token.clone(), false, true),
+    ];
+    if gl.registry_enabled {
+        variables.push(var("CI_REGISTRY", gl.registry.to_string(), true, false));
+        if project.registry_access.value != RegistryAccess::Disabled {
+            variables.push(var(
+                "CI_REGISTRY_IMAGE",
+                format!("{}/{}", gl.registry, project.path.to_lowercase()),
+                true,
+                false,
+            ));
+        }
+    }
+    for (k, v) in &world.job.variables {
+        variables.push(var(k, v.clone(), true, false));
+    }
+    for (k, v) in &project.variables {
+        variables.push(var(k, v.clone(), false, false));
+    }
+    let mut credentials = Vec::new();
+    if gl.registry_enabled {
+        credentials.push(PayloadCredential {
+            kind: "registry".into(),
+            url: gl.registry.to_string(),
+            username: "gitlab-ci-token".into(),
+            password: world.job.token.clone(),
+        });
+    }
+    if gl.dependency_proxy && gl.version >= gv::DEPENDENCY_PROXY_CREDENTIALS {
+        credentials.push(PayloadCredential {
+            kind: "registry".into(),
+            url: gl.host_with_port(),
+            username: "gitlab-ci-token".into(),
+            password: world.job.token.clone(),
+        });
+    }
+    JobPayload {
+        id: world.job.id,
+        token: world.job.token.clone(),
+        image: PayloadImage {
+            name: world.job.image.clone(),
+            pull_policy: world.job.image_pull_policy.clone().unwrap_or_default(),
+        },
+        variables,
+        credentials,
+        features: serde_json::json!({"trace_sections": true}),
+    }
+}
+
+pub(super) fn request(world: &World, req: &Request, taken: &AtomicBool) -> Answer {
+    #[derive(Deserialize)]
+    struct Body {
+        token: String,
+    }
+    let Ok(body) = serde_json::from_slice::<Body>(&req.body) else {
+        return json(
+            400,
+            &serde_json::json!({"error": "token is missing"}),
+            "no runner token in the request",
+        );
+    };
+    if body.token != world.runner.token {
+        return json(
+            403,
+            &serde_json::json!({"message": "403 Forbidden"}),
+            "unknown runner token",
+        );
+    }
+    if taken.swap(true, Ordering::SeqCst) {
+        return Answer {
+            response: ResponseTemplate::new(204),
+            status: 204,
+            note: "no pending job".into(),
+        };
+    }
+    let payload = job_payload(world);
+    let value = serde_json::to_value(&payload).expect("payload serialises");
+    json(
+        201,
+        &value,
+        format!(
+            "job {} of {} for runner {}",
+            world.job.id, world.job.project, world.runner.name
+        ),
+    )
+}

@@ -1,0 +1,83 @@
+//! Mock GitLab: `GET /jwt/auth` (the registry's token service) and `POST /api/v4/jobs/request`
+//! (the job a runner picks up). Rails answers unknown routes with 404.
+
+mod jobs;
+mod jwt;
+
+pub use jobs::{JobPayload, PayloadCredential, PayloadImage, PayloadVariable, job_payload};
+
+use super::journal::{Exchange, Journal, describe_credentials};
+use crate::world::World;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64};
+use wiremock::{Request, Respond, ResponseTemplate};
+
+pub struct GitlabResponder {
+    world: Arc<World>,
+    journal: Journal,
+    /// Issued tokens so far, for deterministic `jti`s.
+    issued: AtomicU64,
+    /// The scenario has one job; once picked, the queue is empty.
+    job_taken: AtomicBool,
+}
+
+impl GitlabResponder {
+    pub fn new(world: Arc<World>, journal: Journal) -> Self {
+        GitlabResponder {
+            world,
+            journal,
+            issued: AtomicU64::new(0),
+            job_taken: AtomicBool::new(false),
+        }
+    }
+}
+
+/// A response plus the note the journal keeps about it.
+pub(crate) struct Answer {
+    pub response: ResponseTemplate,
+    pub status: u16,
+    pub note: String,
+}
+
+pub(crate) fn json(status: u16, body: &serde_json::Value, note: impl Into<String>) -> Answer {
+    Answer {
+        response: ResponseTemplate::new(status).set_body_raw(
+            body.to_string().into_bytes(),
+            "application/json; charset=utf-8",
+        ),
+        status,
+        note: note.into(),
+    }
+}
+
+impl Respond for GitlabResponder {
+    fn respond(&self, req: &Request) -> ResponseTemplate {
+        let path = req.url.path();
+        let answer = match (req.method.as_str(), path) {
+            ("GET", "/jwt/auth") => jwt::auth(&self.world, req, &self.issued),
+            ("POST", "/api/v4/jobs/request") => jobs::request(&self.world, req, &self.job_taken),
+            _ => Answer {
+                response: ResponseTemplate::new(404),
+                status: 404,
+                note: "no such route".into(),
+            },
+        };
+        let target = match req.url.query() {
+            Some(q) => format!("{path}?{q}"),
+            None => path.to_string(),
+        };
+        let auth = req
+            .headers
+            .get("authorization")
+            .and_then(|v| v.to_str().ok());
+        self.journal.record(Exchange {
+            server: "gitlab",
+            method: req.method.to_string(),
+            target,
+            credentials: describe_credentials(auth),
+            status: answer.status,
+            note: answer.note,
+        });
+        answer.response
+    }
+}

@@ -1,0 +1,96 @@
+//! Image content the mock registry serves: a tiny but real image (one gzip layer, a config, a
+//! schema 2 manifest), derived from the repository and tag so that every run serves the same
+//! bytes and the real Docker daemon can pull and store it.
+
+use flate2::{Compression, write::GzEncoder};
+use sha2::{Digest, Sha256};
+use std::io::Write;
+
+pub const MANIFEST_V2: &str = "application/vnd.docker.distribution.manifest.v2+json";
+pub const CONFIG_V1: &str = "application/vnd.docker.container.image.v1+json";
+pub const LAYER_GZIP: &str = "application/vnd.docker.image.rootfs.diff.tar.gzip";
+
+#[derive(Debug, Clone)]
+pub struct Blob {
+    pub digest: String,
+    pub media_type: &'static str,
+    pub bytes: Vec<u8>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Image {
+    pub manifest: Blob,
+    pub config: Blob,
+    pub layer: Blob,
+}
+
+pub fn sha256_digest(bytes: &[u8]) -> String {
+    format!("sha256:{:x}", Sha256::digest(bytes))
+}
+
+fn blob(media_type: &'static str, bytes: Vec<u8>) -> Blob {
+    Blob {
+        digest: sha256_digest(&bytes),
+        media_type,
+        bytes,
+    }
+}
+
+/// The image stored as `repository:tag`.
+pub fn build(repository: &str, tag: &str) -> Image {
+    let content = format!("regsim image {repository}:{tag}\n");
+    let mut tar = tar::Builder::new(Vec::new());
+    let mut header = tar::Header::new_gnu();
+    header.set_path("regsim.txt").expect("static path");
+    header.set_size(content.len() as u64);
+    header.set_mode(0o644);
+    header.set_mtime(0);
+    header.set_cksum();
+    tar.append(&header, content.as_bytes())
+        .expect("in-memory tar");
+    let tar = tar.into_inner().expect("in-memory tar");
+    let diff_id = sha256_digest(&tar);
+    let mut gz = GzEncoder::new(Vec::new(), Compression::default());
+    gz.write_all(&tar).expect("in-memory gzip");
+    let layer = blob(LAYER_GZIP, gz.finish().expect("in-memory gzip"));
+    let config = serde_json::json!({
+        "architecture": "amd64",
+        "os": "linux",
+        "config": {"Cmd": ["/regsim.txt"]},
+        "rootfs": {"type": "layers", "diff_ids": [diff_id]},
+        "history": [{"created": "1970-01-01T00:00:00Z", "created_by": format!("regsim {repository}:{tag}")}],
+        "created": "1970-01-01T00:00:00Z",
+    });
+    let config = blob(CONFIG_V1, serde_json::to_vec(&config).expect("json"));
+    let manifest = serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": MANIFEST_V2,
+        "config": {"mediaType": CONFIG_V1, "size": config.bytes.len(), "digest": config.digest},
+        "layers": [{"mediaType": LAYER_GZIP, "size": layer.bytes.len(), "digest": layer.digest}],
+    });
+    let manifest = blob(
+        MANIFEST_V2,
+        serde_json::to_vec_pretty(&manifest).expect("json"),
+    );
+    Image {
+        manifest,
+        config,
+        layer,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn images_are_deterministic_and_distinct() {
+        let a = super::build("a/b/c", "1");
+        assert_eq!(
+            a.manifest.digest,
+            super::build("a/b/c", "1").manifest.digest
+        );
+        assert_ne!(
+            a.manifest.digest,
+            super::build("a/b/c", "2").manifest.digest
+        );
+    }
+}

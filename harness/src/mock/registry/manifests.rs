@@ -1,0 +1,39 @@
+//! `GET|HEAD /v2/<name>/manifests/<reference>` (distribution's manifest handler).
+
+use super::{Reply, base, error};
+use crate::mock::errcode;
+use crate::mock::image::Image;
+use std::sync::Arc;
+
+pub fn get(images: &[(String, Arc<Image>)], name: &str, reference: &str) -> Reply {
+    let found = if reference.starts_with("sha256:") {
+        images.iter().find(|(_, i)| i.manifest.digest == reference)
+    } else {
+        images.iter().find(|(t, _)| t == reference)
+    };
+    match found {
+        Some((_, img)) => {
+            let m = &img.manifest;
+            Reply {
+                response: base(200)
+                    .insert_header("Docker-Content-Digest", m.digest.as_str())
+                    .insert_header("Etag", format!("\"{}\"", m.digest).as_str())
+                    .set_body_raw(m.bytes.clone(), m.media_type),
+                status: 200,
+                note: m.digest.clone(),
+            }
+        }
+        None => {
+            let detail = if reference.starts_with("sha256:") {
+                serde_json::json!({"Name": name, "Revision": reference})
+            } else {
+                serde_json::json!({"Tag": reference})
+            };
+            error(
+                &errcode::MANIFEST_UNKNOWN,
+                Some(detail),
+                format!("no manifest {name}:{reference}"),
+            )
+        }
+    }
+}

@@ -1,0 +1,202 @@
+//! Mock GitLab container registry (docker/distribution v2.8 as GitLab's fork answers): the
+//! `/v2/` base, manifests and blobs, each in its own file, with token auth wrapped around them
+//! (`auth.rs`), as go-containerregistry's `pkg/registry` keeps auth apart from the core.
+
+mod auth;
+mod blobs;
+mod manifests;
+
+use super::errcode::{self, Code};
+use super::image::{self, Image};
+use super::journal::{Exchange, Journal, describe_credentials};
+use crate::world::World;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use wiremock::{Request, Respond, ResponseTemplate};
+
+pub struct RegistryResponder {
+    world: Arc<World>,
+    journal: Journal,
+    images: Mutex<HashMap<(String, String), Arc<Image>>>,
+}
+
+impl RegistryResponder {
+    pub fn new(world: Arc<World>, journal: Journal) -> Self {
+        RegistryResponder {
+            world,
+            journal,
+            images: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The images stored under `repository`, built on first use.
+    fn repository(&self, repository: &str) -> Vec<(String, Arc<Image>)> {
+        let mut cache = self.images.lock().expect("image cache lock");
+        let mut out = Vec::new();
+        for p in &self.world.projects {
+            for s in p.images.iter().filter(|s| s.repository == repository) {
+                let img = cache
+                    .entry((s.repository.clone(), s.tag.clone()))
+                    .or_insert_with(|| Arc::new(image::build(&s.repository, &s.tag)))
+                    .clone();
+                out.push((s.tag.clone(), img));
+            }
+        }
+        out
+    }
+}
+
+/// What the registry answers, and what the journal says about it.
+pub(crate) struct Reply {
+    pub response: ResponseTemplate,
+    pub status: u16,
+    pub note: String,
+}
+
+/// Headers every response carries (distribution sets the API version on every response; GitLab's
+/// configuration adds `X-Content-Type-Options`).
+pub(crate) fn base(status: u16) -> ResponseTemplate {
+    ResponseTemplate::new(status)
+        .insert_header("Docker-Distribution-Api-Version", "registry/2.0")
+        .insert_header("X-Content-Type-Options", "nosniff")
+}
+
+/// An errcode body. For HEAD the body is dropped by the server but its length stays in
+/// Content-Length, as Go's net/http does (docker needs it).
+pub(crate) fn error(
+    code: &Code,
+    detail: Option<serde_json::Value>,
+    note: impl Into<String>,
+) -> Reply {
+    let body = errcode::body(code, detail);
+    Reply {
+        response: base(code.status).set_body_raw(body.into_bytes(), "application/json"),
+        status: code.status,
+        note: note.into(),
+    }
+}
+
+/// A route the registry's router does not know: Go's `404 page not found`.
+fn not_routed() -> Reply {
+    Reply {
+        response: base(404).set_body_raw(
+            b"404 page not found\n".to_vec(),
+            "text/plain; charset=utf-8",
+        ),
+        status: 404,
+        note: "no such route".into(),
+    }
+}
+
+/// `/v2/<name>/manifests/<reference>` or `/v2/<name>/blobs/<digest>`.
+enum Route<'a> {
+    Base,
+    Manifest { name: &'a str, reference: &'a str },
+    Blob { name: &'a str, digest: &'a str },
+    Unknown,
+}
+
+fn route(path: &str) -> Route<'_> {
+    let Some(rest) = path.strip_prefix("/v2/") else {
+        return Route::Unknown;
+    };
+    if rest.is_empty() {
+        return Route::Base;
+    }
+    for (marker, manifest) in [("/manifests/", true), ("/blobs/", false)] {
+        if let Some(i) = rest.rfind(marker) {
+            let (name, tail) = (&rest[..i], &rest[i + marker.len()..]);
+            if name.is_empty() || tail.is_empty() || tail.contains('/') {
+                return Route::Unknown;
+            }
+            return if manifest {
+                Route::Manifest {
+                    name,
+                    reference: tail,
+                }
+            } else {
+                Route::Blob { name, digest: tail }
+            };
+        }
+    }
+    Route::Unknown
+}
+
+impl Respond for RegistryResponder {
+    fn respond(&self, req: &Request) -> ResponseTemplate {
+        let method = req.method.as_str();
+        let path = req.url.path();
+        let authz = req
+            .headers
+            .get("authorization")
+            .and_then(|v| v.to_str().ok());
+        let reply = match (method, route(path)) {
+            ("GET" | "HEAD", Route::Base) => match auth::check(&self.world, authz, None) {
+                Ok(_) => Reply {
+                    response: base(200).set_body_raw(b"{}".to_vec(), "application/json"),
+                    status: 200,
+                    note: "registry/2.0".into(),
+                },
+                Err(r) => r,
+            },
+            ("GET" | "HEAD", Route::Manifest { name, reference }) => {
+                match auth::check(&self.world, authz, Some((name, &["pull"]))) {
+                    Ok(_) => manifests::get(&self.repository(name), name, reference),
+                    Err(r) => r,
+                }
+            }
+            ("GET" | "HEAD", Route::Blob { name, digest }) => {
+                match auth::check(&self.world, authz, Some((name, &["pull"]))) {
+                    Ok(_) => blobs::get(&self.repository(name), digest),
+                    Err(r) => r,
+                }
+            }
+            (_, Route::Unknown) => not_routed(),
+            // Uploads, deletes and the like: pushing is not part of the modelled registry yet.
+            _ => error(
+                &errcode::UNSUPPORTED,
+                None,
+                format!("{method} is not modelled by the mock registry"),
+            ),
+        };
+        let target = match req.url.query() {
+            Some(q) => format!("{path}?{q}"),
+            None => path.to_string(),
+        };
+        self.journal.record(Exchange {
+            server: "registry",
+            method: method.to_string(),
+            target,
+            credentials: describe_credentials(authz),
+            status: reply.status,
+            note: reply.note,
+        });
+        reply.response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn routes_split_names_at_the_last_marker() {
+        assert!(matches!(route("/v2/"), Route::Base));
+        assert!(matches!(
+            route("/v2/a/b/manifests/latest"),
+            Route::Manifest {
+                name: "a/b",
+                reference: "latest"
+            }
+        ));
+        assert!(matches!(
+            route("/v2/a/blobs/x/blobs/sha256:1"),
+            Route::Blob {
+                name: "a/blobs/x",
+                digest: "sha256:1"
+            }
+        ));
+        assert!(matches!(route("/v2/manifests/latest"), Route::Unknown));
+        assert!(matches!(route("/other"), Route::Unknown));
+    }
+}

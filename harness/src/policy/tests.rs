@@ -1,0 +1,213 @@
+//! Table tests of the decisions, straight on the world model (no HTTP).
+
+use super::*;
+use crate::scenario::load_str;
+use crate::world::{World, build};
+use std::path::Path;
+
+/// A small world: group `your` with `your/project` (the image) and `your/other` (the job).
+fn world(gitlab: &str, created_in: &str, extra_project: &str, tokens: &str) -> World {
+    let text = format!(
+        r#"
+description: policy table
+clock: 2024-03-01T10:00:00Z
+gitlab: {{ version: "{gitlab}", external_url: "https://gitlab.example.com", registry: "registry.example.com:5050" }}
+groups:
+  - path: your
+    members: {{ dev: developer }}
+projects:
+  - path: your/project
+    created_in: "{created_in}"
+    images: ["your/project/image:latest"]
+    {extra_project}
+  - path: your/other
+    created_in: "{created_in}"
+  - path: elsewhere/app
+    created_in: "{created_in}"
+    members: {{ stranger: maintainer }}
+tokens: {tokens}
+job: {{ project: your/other, user: dev, image: "registry.example.com:5050/your/project/image:latest" }}
+runner: {{ version: 16.2.0 }}
+docker: {{ version: 20.10.24 }}
+expect: {{ outcome: fails }}
+"#
+    );
+    let s = load_str(Path::new("t.yaml"), &text).unwrap();
+    build(Path::new("t.yaml"), &text, &s).unwrap()
+}
+
+fn pull(w: &World, login: &str, password: &str) -> Result<Grant, Denial> {
+    let auth = authenticate(w, Some((login, password))).expect("authenticates");
+    let scope = RequestedScope::parse("repository:your/project/image:pull").unwrap();
+    authorize(w, &auth, &[scope])
+}
+
+#[test]
+fn allowlist_default_follows_project_age() {
+    // gitlab-rails.md §4.3: on for projects created in ≥ 15.9.
+    let new = world("16.2.7", "16.1.0", "", "[]");
+    let g = pull(&new, "gitlab-ci-token", &new.job.token.clone()).unwrap();
+    assert!(g.access.is_empty(), "{:?}", g.decisions);
+    assert!(
+        g.decisions[0].1.because.contains("is not on it"),
+        "{:?}",
+        g.decisions
+    );
+
+    let old = world("16.2.7", "15.8.0", "", "[]");
+    let g = pull(&old, "gitlab-ci-token", &old.job.token.clone()).unwrap();
+    assert_eq!(g.access.len(), 1, "{:?}", g.decisions);
+    assert_eq!(g.access[0].actions, ["pull"]);
+}
+
+#[test]
+fn allowlist_entry_or_setting_off_lets_the_job_pull() {
+    for extra in [
+        "job_token_allowlist: { projects: [your/other] }",
+        "job_token_allowlist: { enabled: false }",
+    ] {
+        let w = world("16.2.7", "16.1.0", extra, "[]");
+        let g = pull(&w, "gitlab-ci-token", &w.job.token.clone()).unwrap();
+        assert_eq!(g.access.len(), 1, "{extra}: {:?}", g.decisions);
+    }
+}
+
+#[test]
+fn group_entries_need_seventeen() {
+    let w = world(
+        "17.2.0",
+        "16.1.0",
+        "job_token_allowlist: { groups: [your] }",
+        "[]",
+    );
+    let g = pull(&w, "gitlab-ci-token", &w.job.token.clone()).unwrap();
+    assert_eq!(g.access.len(), 1, "{:?}", g.decisions);
+}
+
+#[test]
+fn eighteen_enforces_the_allowlist_even_for_old_projects() {
+    let w = world("18.0.0", "15.0.0", "", "[]");
+    let g = pull(&w, "gitlab-ci-token", &w.job.token.clone()).unwrap();
+    assert!(g.access.is_empty(), "{:?}", g.decisions);
+}
+
+#[test]
+fn job_token_never_pushes_elsewhere() {
+    let w = world("16.2.7", "15.0.0", "", "[]");
+    let auth = authenticate(&w, Some(("gitlab-ci-token", &w.job.token))).unwrap();
+    let scope = RequestedScope::parse("repository:your/project/image:push,pull").unwrap();
+    let g = authorize(&w, &auth, &[scope]).unwrap();
+    assert_eq!(g.access[0].actions, ["pull"]);
+}
+
+#[test]
+fn the_triggering_user_needs_reporter_on_a_private_target() {
+    let text_user = "stranger";
+    let mut w = world("14.2.0", "14.0.0", "", "[]");
+    w.job.user = text_user.into();
+    let g = pull(&w, "gitlab-ci-token", &w.job.token.clone()).unwrap();
+    assert!(g.access.is_empty());
+    assert!(
+        g.decisions[0]
+            .1
+            .because
+            .contains("stranger is not a member of your/project"),
+        "{:?}",
+        g.decisions
+    );
+}
+
+const TOKENS: &str = r#"
+  - { kind: project_access_token, name: pull, value: glpat-dev, project: your/project, role: developer, scopes: [read_registry] }
+  - { kind: project_access_token, name: guest, value: glpat-guest, project: your/project, role: guest, scopes: [read_registry] }
+  - { kind: project_access_token, name: old, value: glpat-old, project: your/project, role: developer, scopes: [read_registry], expires_at: 2024-02-01 }
+  - { kind: personal_access_token, name: repo, value: glpat-repo, user: dev, scopes: [read_repository] }
+  - { kind: deploy_token, name: deploy, value: gldt-1, project: your/project, scopes: [read_registry] }
+"#;
+
+#[test]
+fn tokens_table() {
+    let w = world("16.2.7", "16.1.0", "", TOKENS);
+    // Project access token, Developer, read_registry: the bot is a member → pull.
+    assert_eq!(pull(&w, "anything", "glpat-dev").unwrap().access.len(), 1);
+    // Guest role: authenticated, pull dropped (not an error).
+    let g = pull(&w, "anything", "glpat-guest").unwrap();
+    assert!(
+        g.access.is_empty() && g.decisions[0].1.because.contains("only Guest"),
+        "{:?}",
+        g.decisions
+    );
+    // read_repository only: no registry ability → 403.
+    let d = pull(&w, "dev", "glpat-repo").unwrap_err();
+    assert_eq!((d.status, d.message.as_str()), (403, "access forbidden"));
+    // Deploy token: login must be its username.
+    assert_eq!(
+        pull(&w, "gitlab+deploy-token-5", "gldt-1")
+            .unwrap()
+            .access
+            .len(),
+        1
+    );
+    assert!(matches!(
+        authenticate(&w, Some(("someone", "gldt-1"))),
+        Err(AuthFailure::WrongCredentials { .. })
+    ));
+}
+
+#[test]
+fn expired_tokens_are_not_found() {
+    let w = world("16.2.7", "16.1.0", "", TOKENS);
+    match authenticate(&w, Some(("x", "glpat-old"))) {
+        Err(AuthFailure::WrongCredentials { why }) => {
+            assert!(why.contains("expired on 2024-02-01"), "{why}")
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn anonymous_gets_403_when_nothing_is_public() {
+    let w = world("16.2.7", "16.1.0", "", "[]");
+    let auth = authenticate(&w, None).unwrap();
+    let scope = RequestedScope::parse("repository:your/project/image:pull").unwrap();
+    let d = authorize(&w, &auth, &[scope]).unwrap_err();
+    assert_eq!(d.status, 403);
+}
+
+#[test]
+fn public_registry_lets_anyone_pull_but_job_tokens_follow_sixteen_six() {
+    let extra = "visibility: public";
+    let w = world("16.6.0", "16.1.0", extra, "[]");
+    let auth = authenticate(&w, None).unwrap();
+    let scope = RequestedScope::parse("repository:your/project/image:pull").unwrap();
+    assert_eq!(
+        authorize(&w, &auth, std::slice::from_ref(&scope))
+            .unwrap()
+            .access
+            .len(),
+        1
+    );
+    let g = pull(&w, "gitlab-ci-token", &w.job.token.clone()).unwrap();
+    assert_eq!(g.access.len(), 1, "{:?}", g.decisions);
+    let w = world(
+        "16.6.0",
+        "16.1.0",
+        "visibility: public\n    container_registry: private",
+        "[]",
+    );
+    let g = pull(&w, "gitlab-ci-token", &w.job.token.clone()).unwrap();
+    assert!(g.access.is_empty(), "{:?}", g.decisions);
+}
+
+#[test]
+fn paths_map_to_projects_at_most_two_levels_down() {
+    let w = world("16.2.7", "16.1.0", "", "[]");
+    assert_eq!(
+        project_for_repository(&w, "your/project/a/b").unwrap().path,
+        "your/project"
+    );
+    assert!(project_for_repository(&w, "your/project/a/b/c").is_none());
+    assert!(!valid_repository_path("alpine"));
+    assert!(valid_repository_path("your/project/image"));
+    assert!(!valid_repository_path("Your//project"));
+}

@@ -1,0 +1,141 @@
+use super::Scenario;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// A scenario that could not be read: always names the file, and the line, column and field
+/// when the YAML parser or a semantic check can tell.
+#[derive(Debug, Clone)]
+pub struct ScenarioError {
+    pub file: PathBuf,
+    pub line: Option<usize>,
+    pub column: Option<usize>,
+    /// Dotted path of the offending field, e.g. `projects[1].job_token_allowlist.enabled`.
+    pub field: Option<String>,
+    pub message: String,
+}
+
+impl fmt::Display for ScenarioError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.file.display())?;
+        if let Some(l) = self.line {
+            write!(f, ":{l}")?;
+            if let Some(c) = self.column {
+                write!(f, ":{c}")?;
+            }
+        }
+        if let Some(field) = &self.field {
+            write!(f, ": field `{field}`")?;
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+impl std::error::Error for ScenarioError {}
+
+impl ScenarioError {
+    /// A semantic error found after parsing: located by walking the YAML text to `field`.
+    pub fn at(file: &Path, text: &str, field: &str, message: impl Into<String>) -> Self {
+        let (line, column) = match super::locate(text, field) {
+            Some((l, c)) => (Some(l), Some(c)),
+            None => (None, None),
+        };
+        ScenarioError {
+            file: file.to_path_buf(),
+            line,
+            column,
+            field: Some(field.to_string()),
+            message: message.into(),
+        }
+    }
+}
+
+pub fn load_file(path: &Path) -> Result<(Scenario, String), ScenarioError> {
+    let text = std::fs::read_to_string(path).map_err(|e| ScenarioError {
+        file: path.to_path_buf(),
+        line: None,
+        column: None,
+        field: None,
+        message: format!("cannot read: {e}"),
+    })?;
+    let s = load_str(path, &text)?;
+    Ok((s, text))
+}
+
+pub fn load_str(path: &Path, text: &str) -> Result<Scenario, ScenarioError> {
+    let de = serde_yaml_ng::Deserializer::from_str(text);
+    serde_path_to_error::deserialize::<_, Scenario>(de).map_err(|e| {
+        let field = e.path().to_string();
+        let inner = e.into_inner();
+        let loc = inner.location();
+        // serde_yaml_ng appends " at line L column C" to its messages; we print the location first.
+        let mut message = inner.to_string();
+        if let Some(i) = message.find(" at line ") {
+            message.truncate(i);
+        }
+        // …and starts with the parent's path, which the `field` part already says.
+        if let Some((parent, _)) = field.rsplit_once('.') {
+            if let Some(rest) = message.strip_prefix(&format!("{parent}: ")) {
+                message = rest.to_string();
+            }
+        }
+        let (mut line, mut column) = (
+            loc.as_ref().map(|l| l.line()),
+            loc.as_ref().map(|l| l.column()),
+        );
+        if line.is_none() && field != "." {
+            if let Some((l, c)) = super::locate(text, &field) {
+                line = Some(l);
+                column = Some(c);
+            }
+        }
+        ScenarioError {
+            file: path.to_path_buf(),
+            line,
+            column,
+            field: if field == "." { None } else { Some(field) },
+            message,
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn err(text: &str) -> ScenarioError {
+        load_str(Path::new("broken.yaml"), text).unwrap_err()
+    }
+
+    const MINIMAL: &str = "description: d\ngitlab:\n  version: 16.2.7\n  external_url: https://gitlab.example.com\n  registry: r.example.com\njob:\n  project: a/b\n  user: u\n  image: r.example.com/a/b/i:1\nrunner:\n  version: 16.2.0\ndocker:\n  version: 20.10.24\nexpect:\n  outcome: fails\n";
+
+    #[test]
+    fn minimal_parses() {
+        load_str(Path::new("ok.yaml"), MINIMAL).unwrap();
+    }
+
+    #[test]
+    fn unknown_key_names_line_column_and_field() {
+        let e = err(&MINIMAL.replace("  user: u\n", "  user: u\n  imagee: x\n"));
+        assert_eq!(e.line, Some(9), "{e}");
+        assert_eq!(e.field.as_deref(), Some("job.imagee"), "{e}");
+        assert!(e.message.starts_with("unknown field `imagee`"), "{e}");
+        assert!(
+            e.to_string()
+                .starts_with("broken.yaml:9:3: field `job.imagee`: unknown field"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn wrong_enum_value_names_the_field() {
+        let e = err(&MINIMAL.replace("outcome: fails", "outcome: maybe"));
+        assert_eq!(e.field.as_deref(), Some("expect.outcome"), "{e}");
+        assert_eq!(e.line, Some(15), "{e}");
+    }
+
+    #[test]
+    fn bad_yaml_is_located() {
+        let e = err("description: [unclosed\n");
+        assert!(e.line.is_some(), "{e}");
+    }
+}

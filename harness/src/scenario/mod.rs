@@ -1,0 +1,292 @@
+//! Scenario files: a GitLab instance, a job and the machines that run it, written in the words of
+//! `.gitlab-ci.yml` and GitLab's settings pages. This module only reads them; `world` gives them
+//! meaning.
+
+mod load;
+mod locate;
+
+pub use load::{ScenarioError, load_file, load_str};
+pub use locate::locate;
+
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    /// One paragraph: what this scenario teaches.
+    pub description: String,
+    /// The public post it reproduces (`shared/seeds/NNN_…`), if any.
+    #[serde(default)]
+    pub seed: Option<String>,
+    /// The scenario clock (RFC 3339). Every timestamp in tokens and logs derives from it.
+    #[serde(default)]
+    pub clock: Option<String>,
+    pub gitlab: Gitlab,
+    #[serde(default)]
+    pub users: Vec<User>,
+    #[serde(default)]
+    pub groups: Vec<Group>,
+    #[serde(default)]
+    pub projects: Vec<Project>,
+    #[serde(default)]
+    pub tokens: Vec<Token>,
+    pub job: Job,
+    pub runner: Runner,
+    pub docker: Docker,
+    pub expect: Expect,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Gitlab {
+    pub version: String,
+    /// e.g. `https://gitlab.example.com`
+    pub external_url: String,
+    /// Container registry `host[:port]` (`registry.host_port` of gitlab.yml).
+    pub registry: String,
+    /// Admin > Settings > CI/CD > Container Registry > Authorization token duration (minutes).
+    #[serde(default)]
+    pub registry_token_expire_minutes: Option<u64>,
+    /// `registry.issuer` of gitlab.yml (Omnibus default `omnibus-gitlab-issuer`).
+    #[serde(default)]
+    pub registry_issuer: Option<String>,
+    /// Admin > Settings > CI/CD > Job token permissions > "Enable and enforce job token allowlist
+    /// for all projects". Left out: what the release does by default.
+    #[serde(default)]
+    pub enforce_job_token_allowlist: Option<bool>,
+    /// `dependency_proxy.enabled` of gitlab.yml (default true).
+    #[serde(default)]
+    pub dependency_proxy: Option<bool>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Guest,
+    Reporter,
+    Developer,
+    Maintainer,
+    Owner,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Visibility {
+    Private,
+    Internal,
+    Public,
+}
+
+/// Settings > General > Visibility > Container registry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RegistryAccess {
+    /// "Everyone with access"
+    Enabled,
+    /// "Only project members"
+    Private,
+    Disabled,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct User {
+    pub username: String,
+    #[serde(default)]
+    pub password: Option<String>,
+    #[serde(default)]
+    pub two_factor: bool,
+    #[serde(default)]
+    pub admin: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Group {
+    pub path: String,
+    #[serde(default = "private")]
+    pub visibility: Visibility,
+    /// username → role
+    #[serde(default)]
+    pub members: BTreeMap<String, Role>,
+}
+
+fn private() -> Visibility {
+    Visibility::Private
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Project {
+    pub path: String,
+    #[serde(default = "private")]
+    pub visibility: Visibility,
+    /// The GitLab release the project was created on.
+    pub created_in: String,
+    #[serde(default)]
+    pub container_registry: Option<RegistryAccess>,
+    /// username → role
+    #[serde(default)]
+    pub members: BTreeMap<String, Role>,
+    /// Settings > CI/CD > Job token permissions (the inbound allowlist).
+    #[serde(default)]
+    pub job_token_allowlist: Option<Allowlist>,
+    /// Images in this project's container registry, `path:tag` under the registry host.
+    #[serde(default)]
+    pub images: Vec<String>,
+    /// Settings > CI/CD > Variables.
+    #[serde(default)]
+    pub variables: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Allowlist {
+    /// "Limit access to this project". Left out: the default for the project's age.
+    #[serde(default)]
+    pub enabled: Option<bool>,
+    #[serde(default)]
+    pub projects: Vec<String>,
+    #[serde(default)]
+    pub groups: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenKind {
+    PersonalAccessToken,
+    ProjectAccessToken,
+    GroupAccessToken,
+    DeployToken,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Token {
+    pub kind: TokenKind,
+    pub name: String,
+    /// The secret itself, as it would be pasted.
+    pub value: String,
+    /// Owner of a personal access token.
+    #[serde(default)]
+    pub user: Option<String>,
+    /// Project of a project access token or project deploy token.
+    #[serde(default)]
+    pub project: Option<String>,
+    /// Group of a group access token or group deploy token.
+    #[serde(default)]
+    pub group: Option<String>,
+    /// Role of a project or group access token's bot user.
+    #[serde(default)]
+    pub role: Option<Role>,
+    pub scopes: Vec<String>,
+    /// Expiry date (YYYY-MM-DD); the token stops working on that day.
+    #[serde(default)]
+    pub expires_at: Option<String>,
+    #[serde(default)]
+    pub revoked: bool,
+    /// Deploy token username (default `gitlab+deploy-token-<n>`).
+    #[serde(default)]
+    pub username: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Job {
+    pub project: String,
+    /// The user who triggered the pipeline.
+    pub user: String,
+    /// `image:` as in .gitlab-ci.yml.
+    pub image: ImageSpec,
+    /// `variables:` as in .gitlab-ci.yml.
+    #[serde(default)]
+    pub variables: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum ImageSpec {
+    Name(String),
+    Full(ImageFull),
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ImageFull {
+    pub name: String,
+    #[serde(default)]
+    pub pull_policy: Option<PullPolicies>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum PullPolicies {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl PullPolicies {
+    pub fn to_vec(&self) -> Vec<String> {
+        match self {
+            PullPolicies::One(p) => vec![p.clone()],
+            PullPolicies::Many(v) => v.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Runner {
+    pub version: String,
+    #[serde(default = "docker_executor")]
+    pub executor: String,
+    /// `[[runners]] name`
+    #[serde(default)]
+    pub name: Option<String>,
+    /// The runner authentication token (`glrt-…` or legacy).
+    #[serde(default)]
+    pub token: Option<String>,
+    /// `/etc/machine-id` of the runner host, for the system ID.
+    #[serde(default)]
+    pub machine_id: Option<String>,
+    /// `[runners.docker] pull_policy`
+    #[serde(default)]
+    pub pull_policy: Option<PullPolicies>,
+    /// The runner host's `~/.docker/config.json`, verbatim.
+    #[serde(default)]
+    pub docker_config: Option<String>,
+    /// Home directory of the runner process (where `.docker/config.json` is read).
+    #[serde(default)]
+    pub home: Option<String>,
+}
+
+fn docker_executor() -> String {
+    "docker".into()
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Docker {
+    /// dockerd version on the runner host.
+    pub version: String,
+    /// `graphdriver` or `containerd` (Docker 29's default on fresh installs).
+    #[serde(default)]
+    pub image_store: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Succeeds,
+    Fails,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Expect {
+    pub outcome: Outcome,
+    /// Lines that must appear, whole, in the job log.
+    #[serde(default)]
+    pub lines: Vec<String>,
+}

@@ -1,0 +1,237 @@
+//! Docker Engine (dockerd) behaviour per version: how it asks the registry for a manifest, how it
+//! prints URLs and which words it uses when a pull is refused. Facts: shared/research/docker-errors.md
+//! (§ numbers below); rows marked [OBS] were seen on the real Debian dockerd 20.10.24 (go1.19.8).
+//!
+//! "Where does Docker 19.03 differ?" — here, and only here.
+
+use super::{Era, era, lookup, v};
+use semver::Version;
+
+/// How the engine fetches a manifest by tag (§5.1 step 3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ManifestProbe {
+    /// `GET /v2/<name>/manifests/<tag>` (1.13.1 – 19.03).
+    Get,
+    /// `HEAD …/manifests/<tag>`; on a non-2xx or no digest a `GET` of the same URL for the error
+    /// details; then `GET …/manifests/<digest>` (20.10 →).
+    HeadThenGet,
+}
+
+/// What a registry DENIED error (e.g. from `insufficient_scope`) becomes (§1.3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PullDeniedWording {
+    /// `repository %s not found: does not exist or no pull access` (1.13.1, 17.06).
+    NotFoundOrNoPullAccess,
+    /// `pull access denied for %s, repository does not exist or may require 'docker login'` (17.07 – 18.09).
+    WithoutCause,
+    /// the same `+ ": " + cause` (19.03 →).
+    WithCause,
+}
+
+/// How an error response body is parsed (§1.2): vendored docker/distribution ≤ 2.8.2, or 2.8.3
+/// with its Content-Type check (25.0 →).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorBodyParsing {
+    /// distribution v2.8.1 (20.10): `{"details":…}` mapped for 401 and 429 only.
+    Distribution281,
+    /// distribution v2.8.2 (23, 24): adds the 403 `{"details":…}` → `denied: …` case.
+    Distribution282,
+    /// distribution v2.8.3 (25 →): non-JSON Content-Type → the body text is the message.
+    Distribution283,
+}
+
+/// One row of the engine table.
+#[derive(Debug, Clone)]
+pub struct EngineProfile {
+    pub line: &'static str,
+    pub manifest_probe: ManifestProbe,
+    /// Go ≥ 1.14 prints `Op "URL": err`; older `Op URL: err` (§2). Depends on the Go that built
+    /// dockerd; the value here is the upstream release build's.
+    pub quoted_urls: bool,
+    pub pull_denied: PullDeniedWording,
+    pub error_body: ErrorBodyParsing,
+    /// The User-Agent's version part, for the record only (never printed in a job log).
+    pub go_version: &'static str,
+    pub source: &'static str,
+}
+
+pub fn engine_table() -> Vec<Era<EngineProfile>> {
+    use ErrorBodyParsing::*;
+    use ManifestProbe::*;
+    use PullDeniedWording::*;
+    let p = |line, probe, quoted, denied, body, go, source| EngineProfile {
+        line,
+        manifest_probe: probe,
+        quoted_urls: quoted,
+        pull_denied: denied,
+        error_body: body,
+        go_version: go,
+        source,
+    };
+    vec![
+        era(
+            v(1, 13, 1),
+            p(
+                "1.13.1",
+                Get,
+                false,
+                NotFoundOrNoPullAccess,
+                Distribution281,
+                "1.7.5",
+                "docker-errors.md §1.3, §2, §3 E1 [SRC moby@v1.13.1]",
+            ),
+            "docker-errors.md E1",
+        ),
+        era(
+            v(17, 7, 0),
+            p(
+                "17.07–18.09",
+                Get,
+                false,
+                WithoutCause,
+                Distribution281,
+                "1.8.3–1.11.13",
+                "docker-errors.md §1.3, §3 E2 [SRC moby@v17.07.0-ce, v18.09.9]",
+            ),
+            "docker-errors.md E2",
+        ),
+        era(
+            v(19, 3, 0),
+            p(
+                "19.03",
+                Get,
+                false,
+                WithCause,
+                Distribution281,
+                "1.12–1.13",
+                "docker-errors.md §1.3, §3 E3 [SRC moby@v19.03.15]",
+            ),
+            "docker-errors.md E3",
+        ),
+        era(
+            v(20, 10, 0),
+            p(
+                "20.10.0–20.10.7",
+                HeadThenGet,
+                false,
+                WithCause,
+                Distribution281,
+                "1.13.15",
+                "docker-errors.md §2, §3 E4 [SRC pull_v2.go v20.10.0]",
+            ),
+            "docker-errors.md E4",
+        ),
+        era(
+            v(20, 10, 8),
+            p(
+                "20.10.8+",
+                HeadThenGet,
+                true,
+                WithCause,
+                Distribution281,
+                "1.16–1.19",
+                "docker-errors.md §3 E5, §7 [OBS dockerd 20.10.24+dfsg1 go1.19.8]",
+            ),
+            "docker-errors.md E5 [OBS 20.10.24]",
+        ),
+        era(
+            v(23, 0, 0),
+            p(
+                "23.0–24.0",
+                HeadThenGet,
+                true,
+                WithCause,
+                Distribution282,
+                "1.19–1.20",
+                "docker-errors.md §1.2.3, §3 E5 [SRC moby@v23.0.18]",
+            ),
+            "docker-errors.md E5",
+        ),
+        era(
+            v(25, 0, 0),
+            p(
+                "25.0–28.x (graphdriver)",
+                HeadThenGet,
+                true,
+                WithCause,
+                Distribution283,
+                "1.21–1.24",
+                "docker-errors.md §1.2.4, §3 E6 [SRC moby@v25.0.17]",
+            ),
+            "docker-errors.md E6",
+        ),
+        era(
+            v(29, 0, 0),
+            p(
+                "29.x (graphdriver)",
+                HeadThenGet,
+                true,
+                WithCause,
+                Distribution283,
+                "1.25",
+                "docker-errors.md §1.3, §3 E7 [SRC docker-v29.7.2]",
+            ),
+            "docker-errors.md E7",
+        ),
+    ]
+}
+
+/// Versions whose whole pull path the simulated engine assembles today. The older rows above
+/// carry their wording, but their v1-registry fallback (1.13.1, 17.06) and GET-only flow are not
+/// wired into the simulated engine yet.
+pub const OLDEST_MODELLED: Version = v(20, 10, 0);
+
+/// Which image store the engine uses. Docker 29 defaults to containerd on fresh installs
+/// (docker-errors.md §3); the containerd resolver's texts are derived, not observed, and are not
+/// modelled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImageStore {
+    Graphdriver,
+    Containerd,
+}
+
+pub fn profile(version: &Version, store: ImageStore) -> Result<EngineProfile, String> {
+    if store == ImageStore::Containerd {
+        return Err(format!(
+            "Docker {version} with the containerd image store: its resolver texts are only derived from source \
+             (docker-errors.md §4 C-rows) and are not modelled; set `docker.image_store: graphdriver`"
+        ));
+    }
+    if *version < OLDEST_MODELLED {
+        return Err(format!(
+            "Docker {version}: engines before {OLDEST_MODELLED} are not modelled yet"
+        ));
+    }
+    lookup(&engine_table(), version)
+        .map(|e| e.value.clone())
+        .ok_or_else(|| format!("Docker {version} is older than every row of the engine table"))
+}
+
+/// The image store a scenario gets when it does not say: containerd for 29 (fresh installs),
+/// graphdriver before.
+pub fn default_image_store(version: &Version) -> ImageStore {
+    if *version >= v(29, 0, 0) {
+        ImageStore::Containerd
+    } else {
+        ImageStore::Graphdriver
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn twenty_ten_quotes_from_twenty_ten_eight() {
+        let g = ImageStore::Graphdriver;
+        assert!(!profile(&v(20, 10, 7), g).unwrap().quoted_urls);
+        assert!(profile(&v(20, 10, 8), g).unwrap().quoted_urls);
+        assert!(profile(&v(20, 10, 24), g).unwrap().quoted_urls);
+        assert_eq!(
+            profile(&v(26, 1, 0), g).unwrap().error_body,
+            ErrorBodyParsing::Distribution283
+        );
+        assert!(profile(&v(19, 3, 15), g).is_err());
+        assert!(profile(&v(29, 1, 0), ImageStore::Containerd).is_err());
+    }
+}

@@ -1,0 +1,142 @@
+//! GitLab (Rails) behaviour per version. Facts: shared/research/gitlab-rails.md (§ numbers below).
+//! Several boundaries are not pinned in the research; those rows say so and give the reasoning,
+//! and the scenario output names the row that decided.
+
+use super::{Era, era, lookup, v};
+use semver::Version;
+
+/// The 401 body text of `/jwt/auth` for wrong credentials (§1.3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BasicAuthDenied {
+    /// `HTTP Basic: Access denied`.
+    Short,
+    /// `HTTP Basic: Access denied. The provided password or token is incorrect or your account has
+    /// 2FA enabled and you must use a personal access token instead of a password. See <url>`.
+    ProvidedPasswordOrToken,
+    /// `HTTP Basic: Access denied. If a password was provided for Git authentication, …`.
+    IfAPasswordWasProvided,
+}
+
+pub fn basic_auth_denied() -> Vec<Era<BasicAuthDenied>> {
+    use BasicAuthDenied::*;
+    vec![
+        era(
+            v(8, 0, 0),
+            Short,
+            "gitlab-rails.md §1.3: 10.x–14.x code (13.x snapshots read) [end of era UNCONFIRMED]",
+        ),
+        era(
+            v(15, 0, 0),
+            ProvidedPasswordOrToken,
+            "gitlab-rails.md §1.3: text confirmed by the 17.4 docs; first release UNCONFIRMED (\"about 15.x\")",
+        ),
+        era(
+            v(17, 5, 0),
+            IfAPasswordWasProvided,
+            "gitlab-rails.md §1.3: current code; first release UNCONFIRMED (\"17.5 or later\")",
+        ),
+    ]
+}
+
+impl BasicAuthDenied {
+    /// The message for wrong credentials; `external_url` renders `help_page_url`.
+    pub fn message(self, external_url: &str, two_factor_or_no_password_auth: bool) -> String {
+        let base = external_url.trim_end_matches('/');
+        match self {
+            BasicAuthDenied::Short if two_factor_or_no_password_auth => format!(
+                "HTTP Basic: Access denied\nYou must use a personal access token with 'api' scope for Git over HTTP.\n\
+                 You can generate one at {base}/-/profile/personal_access_tokens"
+            ),
+            BasicAuthDenied::Short => "HTTP Basic: Access denied".to_string(),
+            BasicAuthDenied::ProvidedPasswordOrToken => format!(
+                "HTTP Basic: Access denied. The provided password or token is incorrect or your account has 2FA enabled \
+                 and you must use a personal access token instead of a password. \
+                 See {base}/help/user/profile/account/two_factor_authentication#troubleshooting"
+            ),
+            BasicAuthDenied::IfAPasswordWasProvided => format!(
+                "HTTP Basic: Access denied. If a password was provided for Git authentication, the password was incorrect \
+                 or you're required to use a token instead of a password. If a token was provided, it was either incorrect, \
+                 expired, or improperly scoped. See {base}/help/user/profile/account/two_factor_authentication_troubleshooting.md\
+                 #error-http-basic-access-denied-if-a-password-was-provided-for-git-authentication-"
+            ),
+        }
+    }
+}
+
+/// Facts about one GitLab release that the token service and the allowlist depend on.
+#[derive(Debug, Clone)]
+pub struct GitlabRelease {
+    pub version: Version,
+    pub basic_auth_denied: Era<BasicAuthDenied>,
+}
+
+pub fn release(version: &Version) -> GitlabRelease {
+    GitlabRelease {
+        version: version.clone(),
+        basic_auth_denied: lookup(&basic_auth_denied(), version)
+            .cloned()
+            .unwrap_or_else(|| basic_auth_denied()[0].clone()),
+    }
+}
+
+/// New projects get the inbound allowlist ("Limit access to this project") on from this release.
+pub const INBOUND_ALLOWLIST_DEFAULT_ON: Version = v(15, 9, 0);
+pub const INBOUND_ALLOWLIST_DEFAULT_SOURCE: &str = "gitlab-rails.md §4.3: issue gitlab-org/gitlab#340822 and the 18.0 \
+     deprecation text date the default flip to 15.9 (self-managed DB default timing UNCONFIRMED; users often say 16.0)";
+
+/// The instance setting `enforce_ci_inbound_job_token_scope_enabled` exists from 17.6 (default
+/// false) and is switched on for every instance by the 18.0 migrations.
+pub const INSTANCE_ENFORCEMENT_SETTING: Version = v(17, 6, 0);
+pub const INSTANCE_ENFORCEMENT_ON: Version = v(18, 0, 0);
+pub const INSTANCE_ENFORCEMENT_SOURCE: &str = "gitlab-rails.md §4.3: setting added 17.5/17.6 (default false); 18.0 \
+     migrations ChangeCiJobTokenAllowlistSettingDefault and EnableCiJobTokenAllowlistSetting turn it on";
+
+/// Groups can be added to the inbound allowlist from 17.0 (§4.3).
+pub const GROUP_ALLOWLIST: Version = v(17, 0, 0);
+
+/// From 16.6 the allowlist also limits job tokens on public and internal projects, except that a
+/// registry visible to "everyone with access" stays readable (§4.5).
+pub const ALLOWLIST_LIMITS_PUBLIC_INTERNAL: Version = v(16, 6, 0);
+pub const ALLOWLIST_LIMITS_PUBLIC_INTERNAL_SOURCE: &str = "gitlab-rails.md §4.5 (ProjectPolicy job_token_container_registry; docs: 16.6 \"Limit job token scope for public or internal projects\")";
+
+/// The registry JWT's nested `user` claim and the `meta` of access entries: absent from the 13.x
+/// code and from a 2022 example token, present in 17.x/18.x code (§1.6). The first release is
+/// UNCONFIRMED; regsim adds them from 17.0, the oldest release whose code was read with them.
+pub const JWT_USER_AND_META: Version = v(17, 0, 0);
+
+/// `scopes_param` splits each `scope` value on whitespace in the newest code (§1.1); 13.x does not.
+/// First release UNCONFIRMED; regsim splits from 17.0 (gitlab-org/gitlab#425045 is from 2023).
+pub const SCOPE_WHITESPACE_SPLIT: Version = v(17, 0, 0);
+
+/// The Dependency Proxy entry in the job payload `credentials` (MR !51927; docs date runner
+/// auto-auth to 13.9).
+pub const DEPENDENCY_PROXY_CREDENTIALS: Version = v(13, 9, 0);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn basic_auth_wording_by_era() {
+        let url = "https://gitlab.example.com";
+        assert_eq!(
+            release(&v(14, 2, 0))
+                .basic_auth_denied
+                .value
+                .message(url, false),
+            "HTTP Basic: Access denied"
+        );
+        assert!(release(&v(16, 2, 7))
+            .basic_auth_denied
+            .value
+            .message(url, false)
+            .ends_with("See https://gitlab.example.com/help/user/profile/account/two_factor_authentication#troubleshooting"));
+        assert!(
+            release(&v(18, 0, 0))
+                .basic_auth_denied
+                .value
+                .message(url, false)
+                .contains("If a password was provided")
+        );
+    }
+}

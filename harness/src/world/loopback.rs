@@ -1,0 +1,121 @@
+//! The same world, moved onto loopback addresses so that a real Docker daemon can pull from the
+//! mocks: GitLab and its registry get the listeners' `127.0.0.1:PORT`, and every place the
+//! scenario wrote the registry's name (the job's `image:`, `auths` keys) follows, keeping
+//! whatever did or did not match before.
+
+use super::{Authority, World};
+use std::net::SocketAddr;
+
+impl World {
+    pub fn on_loopback(&self, gitlab: SocketAddr, registry: SocketAddr) -> World {
+        let old = self.gitlab.registry.clone();
+        let new = Authority {
+            host: registry.ip().to_string(),
+            port: Some(registry.port()),
+        };
+        let mut w = self.clone();
+        w.gitlab.scheme = "http".into();
+        w.gitlab.host = Authority {
+            host: gitlab.ip().to_string(),
+            port: Some(gitlab.port()),
+        };
+        w.gitlab.registry = new.clone();
+        w.job.image = rewrite_image(&w.job.image, &old, &new);
+        for vars in std::iter::once(&mut w.job.variables)
+            .chain(w.projects.iter_mut().map(|p| &mut p.variables))
+        {
+            if let Some(v) = vars.get_mut("DOCKER_AUTH_CONFIG") {
+                *v = rewrite_auth_config(v, &old, &new);
+            }
+        }
+        if let Some(c) = &mut w.runner.docker_config {
+            *c = rewrite_auth_config(c, &old, &new);
+        }
+        w
+    }
+}
+
+pub fn rewrite_image(image: &str, old: &Authority, new: &Authority) -> String {
+    match image.strip_prefix(&format!("{old}/")) {
+        Some(rest) => format!("{new}/{rest}"),
+        None => image.to_string(),
+    }
+}
+
+/// Rewrites `auths` keys that name the registry; a config that does not parse is left as it is
+/// (the runner ignores it either way).
+pub fn rewrite_auth_config(text: &str, old: &Authority, new: &Authority) -> String {
+    let Ok(mut json) = serde_json::from_str::<serde_json::Value>(text) else {
+        return text.to_string();
+    };
+    let Some(auths) = json.get_mut("auths").and_then(|a| a.as_object_mut()) else {
+        return text.to_string();
+    };
+    let entries: Vec<(String, serde_json::Value)> = std::mem::take(auths).into_iter().collect();
+    for (k, v) in entries {
+        auths.insert(rewrite_key(&k, old, new), v);
+    }
+    serde_json::to_string(&json).unwrap_or_else(|_| text.to_string())
+}
+
+fn rewrite_key(key: &str, old: &Authority, new: &Authority) -> String {
+    let (scheme, rest) = match key.find("://") {
+        Some(i) => (&key[..i + 3], &key[i + 3..]),
+        None => ("", key),
+    };
+    let (authority, path) = match rest.find('/') {
+        Some(i) => (&rest[..i], &rest[i..]),
+        None => (rest, ""),
+    };
+    let Ok(a) = Authority::parse(authority) else {
+        return key.to_string();
+    };
+    if !a.host.eq_ignore_ascii_case(&old.host) {
+        return key.to_string();
+    }
+    let moved = match (a.port, old.port) {
+        (p, q) if p == q => new.to_string(),
+        // Same host, another port (or none where the registry has one): still a mismatch.
+        (Some(p), _) => format!("{}:{p}", new.host),
+        (None, Some(_)) => new.host.clone(),
+        (None, None) => unreachable!("handled by the equal case"),
+    };
+    format!("{scheme}{moved}{path}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_keep_their_match_or_mismatch() {
+        let old = Authority::parse("reg.example.com:5000").unwrap();
+        let new = Authority::parse("127.0.0.1:41000").unwrap();
+        assert_eq!(
+            rewrite_key("reg.example.com:5000", &old, &new),
+            "127.0.0.1:41000"
+        );
+        assert_eq!(rewrite_key("reg.example.com", &old, &new), "127.0.0.1");
+        assert_eq!(
+            rewrite_key("https://reg.example.com:5000/v1/", &old, &new),
+            "https://127.0.0.1:41000/v1/"
+        );
+        assert_eq!(
+            rewrite_key("other.example.com:5000", &old, &new),
+            "other.example.com:5000"
+        );
+        let noport = Authority::parse("reg.example.com").unwrap();
+        assert_eq!(
+            rewrite_key("reg.example.com", &noport, &new),
+            "127.0.0.1:41000"
+        );
+        assert_eq!(
+            rewrite_key("reg.example.com:443", &noport, &new),
+            "127.0.0.1:443"
+        );
+        assert_eq!(
+            rewrite_image("reg.example.com:5000/a/b:1", &old, &new),
+            "127.0.0.1:41000/a/b:1"
+        );
+    }
+}

@@ -1,0 +1,342 @@
+//! The world model: a scenario checked and given meaning. Defaults the scenario leaves out are
+//! derived here from the release tables, and every derived value remembers the rule that gave it
+//! so the output can say why.
+
+mod build;
+mod loopback;
+
+pub use build::build;
+
+use crate::scenario::{Outcome, RegistryAccess, Role, TokenKind, Visibility};
+use crate::versions::docker::{EngineProfile, ImageStore};
+use crate::versions::gitlab::GitlabRelease;
+use crate::versions::runner::RunnerRelease;
+use semver::Version;
+use std::collections::BTreeMap;
+use std::fmt;
+use time::{Date, OffsetDateTime};
+
+/// A value the scenario did not set, with the rule that decided it.
+#[derive(Debug, Clone)]
+pub struct Derived<T> {
+    pub value: T,
+    /// The rule in GitLab's words, or `None` when the scenario set the value itself.
+    pub rule: Option<String>,
+}
+
+impl<T> Derived<T> {
+    pub fn explicit(value: T) -> Self {
+        Derived { value, rule: None }
+    }
+    pub fn by_rule(value: T, rule: impl Into<String>) -> Self {
+        Derived {
+            value,
+            rule: Some(rule.into()),
+        }
+    }
+}
+
+/// `host[:port]` as it appears in image names and `auths` keys.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Authority {
+    pub host: String,
+    pub port: Option<u16>,
+}
+
+impl Authority {
+    pub fn parse(s: &str) -> Result<Self, String> {
+        if s.is_empty() || s.contains('/') || s.contains("://") {
+            return Err(format!("`{s}` is not host[:port]"));
+        }
+        match s.rsplit_once(':') {
+            Some((h, p)) => {
+                let port = p
+                    .parse::<u16>()
+                    .map_err(|_| format!("`{s}`: port `{p}` is not a number"))?;
+                Ok(Authority {
+                    host: h.to_string(),
+                    port: Some(port),
+                })
+            }
+            None => Ok(Authority {
+                host: s.to_string(),
+                port: None,
+            }),
+        }
+    }
+    /// The port a client dials when none is written.
+    pub fn port_or(&self, default: u16) -> u16 {
+        self.port.unwrap_or(default)
+    }
+    /// Registries on 127.0.0.0/8 are insecure by default: dockerd tries https, then http.
+    pub fn is_loopback(&self) -> bool {
+        self.host
+            .parse::<std::net::Ipv4Addr>()
+            .map(|ip| ip.is_loopback())
+            .unwrap_or(false)
+            || self.host == "localhost"
+    }
+}
+
+impl fmt::Display for Authority {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.port {
+            Some(p) => write!(f, "{}:{}", self.host, p),
+            None => write!(f, "{}", self.host),
+        }
+    }
+}
+
+/// The GitLab instance.
+#[derive(Debug, Clone)]
+pub struct Instance {
+    pub version: Version,
+    pub release: GitlabRelease,
+    /// Scheme, host and port of `external_url`.
+    pub scheme: String,
+    pub host: Authority,
+    pub registry: Authority,
+    pub registry_enabled: bool,
+    pub token_expire_minutes: u64,
+    pub issuer: String,
+    pub enforce_allowlist: Derived<bool>,
+    pub dependency_proxy: bool,
+}
+
+impl Instance {
+    pub fn external_url(&self) -> String {
+        format!("{}://{}", self.scheme, self.host)
+    }
+    /// `Gitlab.host_with_port`: always with the port (gitlab-rails.md §6.2).
+    pub fn host_with_port(&self) -> String {
+        let default = if self.scheme == "https" { 443 } else { 80 };
+        format!("{}:{}", self.host.host, self.host.port_or(default))
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct User {
+    pub username: String,
+    pub password: Option<String>,
+    pub two_factor: bool,
+    pub admin: bool,
+    /// Project and group access tokens act as bot users (gitlab-rails.md §3.3).
+    pub bot: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct Group {
+    pub path: String,
+    pub visibility: Visibility,
+    pub members: BTreeMap<String, Role>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Project {
+    pub id: u64,
+    pub path: String,
+    pub visibility: Visibility,
+    pub created_in: Version,
+    pub registry_access: Derived<RegistryAccess>,
+    pub members: BTreeMap<String, Role>,
+    /// The project's own "Limit access to this project" column (before instance enforcement).
+    pub inbound_allowlist: Derived<bool>,
+    pub allowlist_projects: Vec<String>,
+    pub allowlist_groups: Vec<String>,
+    pub images: Vec<StoredImage>,
+    pub variables: BTreeMap<String, String>,
+}
+
+impl Project {
+    /// Groups this project sits in, innermost last (`a`, `a/b` for `a/b/proj`).
+    pub fn ancestor_groups(&self) -> Vec<String> {
+        let parts: Vec<&str> = self.path.split('/').collect();
+        (1..parts.len()).map(|n| parts[..n].join("/")).collect()
+    }
+}
+
+/// An image a project's registry holds: repository path (lower case) and tag.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredImage {
+    pub repository: String,
+    pub tag: String,
+}
+
+#[derive(Debug, Clone)]
+pub enum TokenOwner {
+    User(String),
+    Project(String),
+    Group(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct Token {
+    pub id: u64,
+    pub kind: TokenKind,
+    pub name: String,
+    pub value: String,
+    pub owner: TokenOwner,
+    /// For project and group access tokens: the bot user's name and role.
+    pub bot_user: Option<String>,
+    pub role: Option<Role>,
+    pub scopes: Vec<String>,
+    pub expires_at: Option<Date>,
+    pub revoked: bool,
+    /// Deploy tokens log in with this username.
+    pub username: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Job {
+    pub id: u64,
+    pub project: String,
+    pub user: String,
+    /// CI_JOB_TOKEN. Its format never reaches the job log (it is masked), so regsim uses a plain
+    /// deterministic value rather than guessing each release's prefix.
+    pub token: String,
+    /// `image:` name as written (before variable expansion, which the runner does).
+    pub image: String,
+    pub image_pull_policy: Option<Vec<String>>,
+    /// `variables:` from .gitlab-ci.yml.
+    pub variables: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct RunnerHost {
+    pub version: Version,
+    pub release: RunnerRelease,
+    pub name: String,
+    pub token: String,
+    pub machine_id: Option<String>,
+    pub pull_policy: Option<Vec<String>>,
+    pub docker_config: Option<String>,
+    pub home: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct DockerHost {
+    pub version: Version,
+    pub store: Derived<ImageStore>,
+    pub profile: EngineProfile,
+}
+
+#[derive(Debug, Clone)]
+pub struct Expect {
+    pub outcome: Outcome,
+    pub lines: Vec<String>,
+}
+
+/// A fact the output should state: which rule produced a value the scenario left out.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Note(pub String);
+
+#[derive(Debug, Clone)]
+pub struct World {
+    pub name: String,
+    pub description: String,
+    pub seed: Option<String>,
+    pub clock: OffsetDateTime,
+    pub gitlab: Instance,
+    pub users: Vec<User>,
+    pub groups: Vec<Group>,
+    pub projects: Vec<Project>,
+    pub tokens: Vec<Token>,
+    pub job: Job,
+    pub runner: RunnerHost,
+    pub docker: DockerHost,
+    pub expect: Expect,
+}
+
+impl World {
+    pub fn project(&self, path: &str) -> Option<&Project> {
+        self.projects
+            .iter()
+            .find(|p| p.path.eq_ignore_ascii_case(path))
+    }
+    pub fn group(&self, path: &str) -> Option<&Group> {
+        self.groups
+            .iter()
+            .find(|g| g.path.eq_ignore_ascii_case(path))
+    }
+    pub fn user(&self, name: &str) -> Option<&User> {
+        self.users.iter().find(|u| u.username == name)
+    }
+
+    /// The highest role `username` holds on `project`, directly or through its groups.
+    pub fn role(&self, username: &str, project: &Project) -> Option<Role> {
+        let mut best = project.members.get(username).copied();
+        for g in project.ancestor_groups() {
+            if let Some(r) = self.group(&g).and_then(|g| g.members.get(username)) {
+                best = Some(best.map_or(*r, |b| b.max(*r)));
+            }
+        }
+        best
+    }
+
+    /// Whether the instance-wide enforcement or the project's own setting turns the inbound
+    /// allowlist on (gitlab-rails.md §4.2: `enforce || column`).
+    pub fn inbound_allowlist_effective(&self, project: &Project) -> Derived<bool> {
+        if self.gitlab.enforce_allowlist.value {
+            let why = self.gitlab.enforce_allowlist.rule.clone().unwrap_or_else(|| {
+                "the instance enforces the job token allowlist for all projects (scenario setting)".into()
+            });
+            return Derived::by_rule(true, why);
+        }
+        project.inbound_allowlist.clone()
+    }
+
+    /// What the output should say about defaults this scenario relied on.
+    pub fn notes(&self) -> Vec<Note> {
+        let mut out = Vec::new();
+        if let Some(rule) = &self.gitlab.enforce_allowlist.rule {
+            out.push(Note(format!(
+                "instance job token allowlist enforcement: {} — {rule}",
+                on_off(self.gitlab.enforce_allowlist.value)
+            )));
+        }
+        for p in &self.projects {
+            if let Some(rule) = &p.inbound_allowlist.rule {
+                out.push(Note(format!(
+                    "{}: CI_JOB_TOKEN inbound allowlist (\"Limit access to this project\") {} — {rule}",
+                    p.path,
+                    on_off(p.inbound_allowlist.value)
+                )));
+            }
+            if let Some(rule) = &p.registry_access.rule {
+                out.push(Note(format!(
+                    "{}: container registry visibility {:?} — {rule}",
+                    p.path, p.registry_access.value
+                )));
+            }
+        }
+        if let Some(rule) = &self.docker.store.rule {
+            out.push(Note(format!(
+                "Docker {}: image store {:?} — {rule}",
+                self.docker.version, self.docker.store.value
+            )));
+        }
+        out
+    }
+}
+
+fn on_off(b: bool) -> &'static str {
+    if b { "on" } else { "off" }
+}
+
+impl Role {
+    pub fn at_least(self, other: Role) -> bool {
+        self >= other
+    }
+}
+
+impl PartialOrd for Role {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Role {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        (*self as u8).cmp(&(*other as u8))
+    }
+}
