@@ -10,8 +10,11 @@
 //! - `versions`: every version-dependent fact, as tables with their sources.
 //! - `run`: one scenario end to end, and the catalogue concurrently.
 
+pub mod engine;
 pub mod mock;
 pub mod policy;
+pub mod run;
+pub mod runner;
 pub mod scenario;
 pub mod token;
 pub mod versions;

@@ -1,1 +1,119 @@
-fn main() {}
+//! `regsim`: run scenario files and print the job logs they produce.
+
+use clap::{Parser, Subcommand, ValueEnum};
+use regsim::run::{Overrides, collect, render_text, run_all};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "regsim",
+    version,
+    about = "GitLab container-registry authentication and the job logs it produces, reproduced"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Format {
+    Text,
+    Json,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run scenarios (files, or directories searched recursively) and print each job log.
+    /// Exits 1 when a scenario's outcome differs from its expectation, 2 when a file is broken.
+    Run {
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// gitlab-runner release to use instead of the scenario's.
+        #[arg(long)]
+        runner: Option<String>,
+        /// Docker Engine version to use instead of the scenario's.
+        #[arg(long)]
+        docker: Option<String>,
+        /// GitLab version to use instead of the scenario's.
+        #[arg(long)]
+        gitlab: Option<String>,
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Run {
+            paths,
+            runner,
+            docker,
+            gitlab,
+            format,
+        } => {
+            let files = match collect(&paths) {
+                Ok(f) if f.is_empty() => {
+                    eprintln!(
+                        "regsim: no scenario files under {}",
+                        paths
+                            .iter()
+                            .map(|p| p.display().to_string())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    );
+                    return ExitCode::from(2);
+                }
+                Ok(f) => f,
+                Err(e) => {
+                    eprintln!("regsim: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            let overrides = Overrides { gitlab, runner, docker };
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+                .expect("tokio runtime");
+            let results = rt.block_on(run_all(&files, &overrides));
+            let (mut broken, mut unexpected) = (0, 0);
+            let mut json = Vec::new();
+            for r in &results {
+                match r {
+                    Ok(rep) => {
+                        if !rep.ok() {
+                            unexpected += 1;
+                        }
+                        match format {
+                            Format::Text => println!("{}", render_text(rep)),
+                            Format::Json => json.push(serde_json::to_value(rep).expect("report serialises")),
+                        }
+                    }
+                    Err(e) => {
+                        broken += 1;
+                        eprintln!("regsim: {e}");
+                    }
+                }
+            }
+            if let Format::Json = format {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&serde_json::json!({"scenarios": json})).expect("json")
+                );
+            }
+            let total = results.len();
+            eprintln!(
+                "regsim: {total} scenarios, {} as expected, {unexpected} not as expected, {broken} broken",
+                total - unexpected - broken
+            );
+            if broken > 0 {
+                ExitCode::from(2)
+            } else if unexpected > 0 {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            }
+        }
+    }
+}

@@ -48,31 +48,19 @@ pub const KNOWN: &[(&str, &str)] = &[
     ("DENIED", "requested access to the resource is denied"),
     ("UNAVAILABLE", "service unavailable"),
     ("TOOMANYREQUESTS", "too many requests"),
-    (
-        "DIGEST_INVALID",
-        "provided digest did not match uploaded content",
-    ),
-    (
-        "SIZE_INVALID",
-        "provided length did not match content length",
-    ),
+    ("DIGEST_INVALID", "provided digest did not match uploaded content"),
+    ("SIZE_INVALID", "provided length did not match content length"),
     ("NAME_INVALID", "invalid repository name"),
     ("TAG_INVALID", "manifest tag did not match URI"),
     ("NAME_UNKNOWN", "repository name not known to registry"),
     ("MANIFEST_UNKNOWN", "manifest unknown"),
     ("MANIFEST_INVALID", "manifest invalid"),
-    (
-        "MANIFEST_UNVERIFIED",
-        "manifest failed signature verification",
-    ),
+    ("MANIFEST_UNVERIFIED", "manifest failed signature verification"),
     ("MANIFEST_BLOB_UNKNOWN", "blob unknown to registry"),
     ("BLOB_UNKNOWN", "blob unknown to registry"),
     ("BLOB_UPLOAD_UNKNOWN", "blob upload unknown to registry"),
     ("BLOB_UPLOAD_INVALID", "blob upload invalid"),
-    (
-        "PAGINATION_NUMBER_INVALID",
-        "invalid number of results requested",
-    ),
+    ("PAGINATION_NUMBER_INVALID", "invalid number of results requested"),
 ];
 
 /// `{"errors":[{"code":…,"message":…,"detail":…}]}` plus the encoder's trailing newline; `detail`

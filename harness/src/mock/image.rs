@@ -46,8 +46,7 @@ pub fn build(repository: &str, tag: &str) -> Image {
     header.set_mode(0o644);
     header.set_mtime(0);
     header.set_cksum();
-    tar.append(&header, content.as_bytes())
-        .expect("in-memory tar");
+    tar.append(&header, content.as_bytes()).expect("in-memory tar");
     let tar = tar.into_inner().expect("in-memory tar");
     let diff_id = sha256_digest(&tar);
     let mut gz = GzEncoder::new(Vec::new(), Compression::default());
@@ -68,10 +67,7 @@ pub fn build(repository: &str, tag: &str) -> Image {
         "config": {"mediaType": CONFIG_V1, "size": config.bytes.len(), "digest": config.digest},
         "layers": [{"mediaType": LAYER_GZIP, "size": layer.bytes.len(), "digest": layer.digest}],
     });
-    let manifest = blob(
-        MANIFEST_V2,
-        serde_json::to_vec_pretty(&manifest).expect("json"),
-    );
+    let manifest = blob(MANIFEST_V2, serde_json::to_vec_pretty(&manifest).expect("json"));
     Image {
         manifest,
         config,
@@ -84,13 +80,7 @@ mod tests {
     #[test]
     fn images_are_deterministic_and_distinct() {
         let a = super::build("a/b/c", "1");
-        assert_eq!(
-            a.manifest.digest,
-            super::build("a/b/c", "1").manifest.digest
-        );
-        assert_ne!(
-            a.manifest.digest,
-            super::build("a/b/c", "2").manifest.digest
-        );
+        assert_eq!(a.manifest.digest, super::build("a/b/c", "1").manifest.digest);
+        assert_ne!(a.manifest.digest, super::build("a/b/c", "2").manifest.digest);
     }
 }

@@ -25,6 +25,9 @@ impl Journal {
     pub fn record(&self, e: Exchange) {
         self.0.lock().expect("journal lock").push(e);
     }
+    pub fn clear(&self) {
+        self.0.lock().expect("journal lock").clear();
+    }
     pub fn entries(&self) -> Vec<Exchange> {
         self.0.lock().expect("journal lock").clone()
     }

@@ -13,6 +13,7 @@ use journal::Journal;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use wiremock::{Mock, MockServer, matchers::any};
 
 /// Where the mocks answer for the names a scenario uses.
@@ -25,22 +26,32 @@ pub enum Placement {
     Loopback,
 }
 
-/// Host names → the mocks' listening addresses.
+/// Host names → the mocks' listening addresses. When GitLab and its registry share a host and
+/// port, a front proxy sends `/v2/` to the registry and everything else to GitLab, as Omnibus'
+/// nginx does; the longest matching path prefix picks the server.
 #[derive(Debug, Clone, Default)]
 pub struct Network {
-    routes: HashMap<String, SocketAddr>,
+    routes: HashMap<String, Vec<(&'static str, SocketAddr)>>,
 }
 
 impl Network {
-    /// `host:port` (port explicit) → address.
-    pub fn resolve(&self, host: &str, port: u16) -> Option<SocketAddr> {
-        self.routes
-            .get(&format!("{}:{port}", host.to_ascii_lowercase()))
-            .copied()
+    /// `host:port` (port explicit) and request path → address.
+    pub fn resolve(&self, host: &str, port: u16, path: &str) -> Option<SocketAddr> {
+        let routes = self.routes.get(&format!("{}:{port}", host.to_ascii_lowercase()))?;
+        routes
+            .iter()
+            .filter(|(prefix, _)| path.starts_with(prefix))
+            .max_by_key(|(prefix, _)| prefix.len())
+            .map(|(_, a)| *a)
     }
-    fn add(&mut self, host: &str, port: u16, addr: SocketAddr) {
-        self.routes
-            .insert(format!("{}:{port}", host.to_ascii_lowercase()), addr);
+    fn add(&mut self, host: &str, port: u16, prefix: &'static str, addr: SocketAddr) {
+        let routes = self
+            .routes
+            .entry(format!("{}:{port}", host.to_ascii_lowercase()))
+            .or_default();
+        if !routes.iter().any(|(p, _)| *p == prefix) {
+            routes.push((prefix, addr));
+        }
     }
 }
 
@@ -52,12 +63,13 @@ pub struct Stage {
     pub registry: MockServer,
     pub journal: Journal,
     pub network: Network,
+    job_taken: Arc<AtomicBool>,
 }
 
 impl Stage {
     pub async fn start(world: &World, placement: Placement) -> Stage {
-        let gitlab = MockServer::builder().start().await;
-        let registry = MockServer::builder().start().await;
+        let gitlab = MockServer::builder().disable_request_recording().start().await;
+        let registry = MockServer::builder().disable_request_recording().start().await;
         let world = Arc::new(match placement {
             Placement::Named => world.clone(),
             Placement::Loopback => world.on_loopback(*gitlab.address(), *registry.address()),
@@ -65,27 +77,25 @@ impl Stage {
         let mut network = Network::default();
         let gl = &world.gitlab;
         let gl_default = if gl.scheme == "https" { 443 } else { 80 };
-        network.add(
-            &gl.host.host,
-            gl.host.port_or(gl_default),
-            *gitlab.address(),
-        );
+        network.add(&gl.host.host, gl.host.port_or(gl_default), "/", *gitlab.address());
         // A registry written without a port is dialled on 443 (https) or, for insecure loopback
         // registries, 80.
         let reg = &gl.registry;
-        network.add(&reg.host, reg.port_or(443), *registry.address());
-        network.add(&reg.host, reg.port_or(80), *registry.address());
+        network.add(&reg.host, reg.port_or(443), "/v2/", *registry.address());
+        network.add(&reg.host, reg.port_or(80), "/v2/", *registry.address());
 
         let journal = Journal::default();
+        let job_taken = Arc::new(AtomicBool::new(false));
         Mock::given(any())
-            .respond_with(gitlab::GitlabResponder::new(world.clone(), journal.clone()))
+            .respond_with(gitlab::GitlabResponder::new(
+                world.clone(),
+                journal.clone(),
+                job_taken.clone(),
+            ))
             .mount(&gitlab)
             .await;
         Mock::given(any())
-            .respond_with(registry::RegistryResponder::new(
-                world.clone(),
-                journal.clone(),
-            ))
+            .respond_with(registry::RegistryResponder::new(world.clone(), journal.clone()))
             .mount(&registry)
             .await;
         Stage {
@@ -94,6 +104,14 @@ impl Stage {
             registry,
             journal,
             network,
+            job_taken,
         }
+    }
+
+    /// Puts the job back in the queue, so that a second runner (the real daemon's run, in the
+    /// agreement check) picks up the very same job on the very same addresses.
+    pub fn requeue_job(&self) {
+        self.job_taken.store(false, Ordering::SeqCst);
+        self.journal.clear();
     }
 }

@@ -43,11 +43,7 @@ impl RequestedScope {
         let kind = it.next()?.to_string();
         let name = it.next()?.to_string();
         let actions = it.next()?.split(',').map(str::to_string).collect();
-        Some(RequestedScope {
-            kind,
-            name,
-            actions,
-        })
+        Some(RequestedScope { kind, name, actions })
     }
 }
 
@@ -100,11 +96,7 @@ pub struct Denial {
     pub because: String,
 }
 
-pub fn authorize(
-    world: &World,
-    auth: &Authenticated,
-    scopes: &[RequestedScope],
-) -> Result<Grant, Denial> {
+pub fn authorize(world: &World, auth: &Authenticated, scopes: &[RequestedScope]) -> Result<Grant, Denial> {
     if !world.gitlab.registry_enabled {
         return Err(Denial {
             status: 404,
@@ -118,10 +110,7 @@ pub fn authorize(
             status: 403,
             code: "DENIED",
             message: "access forbidden".into(),
-            because: format!(
-                "{}: none of its abilities is a registry ability",
-                auth.because
-            ),
+            because: format!("{}: none of its abilities is a registry ability", auth.because),
         });
     }
     let mut grant = Grant::default();
@@ -129,10 +118,7 @@ pub fn authorize(
         let label = format!("{}:{}:{}", scope.kind, scope.name, scope.actions.join(","));
         match scope.kind.as_str() {
             "registry" => {
-                let admin = auth
-                    .username()
-                    .and_then(|u| world.user(u))
-                    .is_some_and(|u| u.admin);
+                let admin = auth.username().and_then(|u| world.user(u)).is_some_and(|u| u.admin);
                 if scope.name == "catalog" && scope.actions == ["*"] && admin {
                     grant.access.push(Access {
                         kind: "registry".into(),
@@ -161,10 +147,9 @@ pub fn authorize(
                     continue;
                 }
                 let Some(project) = project_for_repository(world, &scope.name) else {
-                    grant.decisions.push((
-                        label,
-                        deny(format!("no project holds `{}`: scope dropped", scope.name)),
-                    ));
+                    grant
+                        .decisions
+                        .push((label, deny(format!("no project holds `{}`: scope dropped", scope.name))));
                     continue;
                 };
                 let mut actions = Vec::new();
@@ -176,9 +161,7 @@ pub fn authorize(
                     if d.allowed {
                         actions.push(a.clone());
                     }
-                    grant
-                        .decisions
-                        .push((format!("{a} {}", scope.name.to_lowercase()), d));
+                    grant.decisions.push((format!("{a} {}", scope.name.to_lowercase()), d));
                 }
                 if !actions.is_empty() {
                     grant.access.push(Access {
@@ -206,26 +189,16 @@ pub fn authorize(
 }
 
 /// `can_access?(requested_project, action)` for one identity.
-pub fn can_access(
-    world: &World,
-    auth: &Authenticated,
-    project: &Project,
-    action: Action,
-) -> Decision {
+pub fn can_access(world: &World, auth: &Authenticated, project: &Project, action: Action) -> Decision {
     if project.registry_access.value == RegistryAccess::Disabled {
-        return deny(format!(
-            "{} has its container registry disabled",
-            project.path
-        ));
+        return deny(format!("{} has its container registry disabled", project.path));
     }
     let ab = auth.abilities;
     match &auth.actor {
         Actor::Job { project: own, user } => {
             let own_project = own.eq_ignore_ascii_case(&project.path);
             match action {
-                Action::Pull if own_project => allow(format!(
-                    "a job token may always pull from its own project {own}"
-                )),
+                Action::Pull if own_project => allow(format!("a job token may always pull from its own project {own}")),
                 Action::Pull => job_token_pull(world, own, user, project),
                 Action::Push | Action::Delete if own_project => {
                     allow(format!("a job token may write to its own project {own}"))
@@ -238,9 +211,7 @@ pub fn can_access(
             }
         }
         Actor::User { username, .. } => match action {
-            Action::Pull if !ab.read_container_image => {
-                deny("the token's scopes give no read_container_image")
-            }
+            Action::Pull if !ab.read_container_image => deny("the token's scopes give no read_container_image"),
             Action::Pull => user_can_read(world, username, project),
             Action::Push if !ab.create_container_image => {
                 deny("the token's scopes give no create_container_image (write_registry)")
@@ -249,9 +220,7 @@ pub fn can_access(
             Action::Delete | Action::All if !ab.admin_container_image => {
                 deny("the token's scopes give no admin_container_image")
             }
-            Action::Delete | Action::All => {
-                at_least(world, username, project, Role::Maintainer, "delete")
-            }
+            Action::Delete | Action::All => at_least(world, username, project, Role::Maintainer, "delete"),
         },
         Actor::DeployToken { name } => {
             let Some(t) = world
@@ -263,10 +232,7 @@ pub fn can_access(
             };
             let holds = match &t.owner {
                 TokenOwner::Project(p) => p.eq_ignore_ascii_case(&project.path),
-                TokenOwner::Group(g) => project
-                    .ancestor_groups()
-                    .iter()
-                    .any(|a| a.eq_ignore_ascii_case(g)),
+                TokenOwner::Group(g) => project.ancestor_groups().iter().any(|a| a.eq_ignore_ascii_case(g)),
                 TokenOwner::User(_) => false,
             };
             let scope = match action {
@@ -275,15 +241,9 @@ pub fn can_access(
                 _ => return deny("deploy tokens cannot delete"),
             };
             if !holds {
-                deny(format!(
-                    "deploy token `{name}` has no access to {}",
-                    project.path
-                ))
+                deny(format!("deploy token `{name}` has no access to {}", project.path))
             } else if t.scopes.iter().any(|s| s == scope) {
-                allow(format!(
-                    "deploy token `{name}` of {} has {scope}",
-                    project.path
-                ))
+                allow(format!("deploy token `{name}` of {} has {scope}", project.path))
             } else {
                 deny(format!("deploy token `{name}` lacks {scope}"))
             }
@@ -327,10 +287,7 @@ fn user_can_read(world: &World, username: &str, project: &Project) -> Decision {
             }
             // Access-token bots are scoped to their own project or group (gitlab-rails.md §3.3).
             Visibility::Internal if !bot => {
-                return allow(format!(
-                    "{} is internal and {username} is signed in",
-                    project.path
-                ));
+                return allow(format!("{} is internal and {username} is signed in", project.path));
             }
             _ => {}
         }
@@ -371,12 +328,7 @@ fn job_token_pull(world: &World, job_project: &str, user: &str, target: &Project
         .map(|jp| jp.ancestor_groups())
         .unwrap_or_default()
         .into_iter()
-        .find(|g| {
-            target
-                .allowlist_groups
-                .iter()
-                .any(|a| a.eq_ignore_ascii_case(g))
-        });
+        .find(|g| target.allowlist_groups.iter().any(|a| a.eq_ignore_ascii_case(g)));
     let why_on = allowlist
         .rule
         .clone()
@@ -398,9 +350,7 @@ fn job_token_pull(world: &World, job_project: &str, user: &str, target: &Project
         )
     };
     match target.visibility {
-        Visibility::Private if !accessible => {
-            deny(format!("job token of {job_project}: {scope_words}"))
-        }
+        Visibility::Private if !accessible => deny(format!("job token of {job_project}: {scope_words}")),
         Visibility::Private => {
             let d = user_can_read(world, user, target);
             Decision {

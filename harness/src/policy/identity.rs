@@ -15,10 +15,7 @@ pub struct Abilities {
 
 impl Abilities {
     pub fn any_registry(&self) -> bool {
-        self.read_container_image
-            || self.create_container_image
-            || self.admin_container_image
-            || self.build
+        self.read_container_image || self.create_container_image || self.admin_container_image || self.build
     }
     fn full() -> Self {
         Abilities {
@@ -93,10 +90,7 @@ pub enum AuthFailure {
 }
 
 /// `find_for_git_client(login, password)`; `None` credentials = no Authorization header.
-pub fn authenticate(
-    world: &World,
-    credentials: Option<(&str, &str)>,
-) -> Result<Authenticated, AuthFailure> {
+pub fn authenticate(world: &World, credentials: Option<(&str, &str)>) -> Result<Authenticated, AuthFailure> {
     let Some((login, password)) = credentials else {
         return Ok(Authenticated {
             actor: Actor::Anonymous,
@@ -170,16 +164,10 @@ pub fn authenticate(
     {
         if active(t) && t.username.as_deref() == Some(login) {
             return Ok(Authenticated {
-                actor: Actor::DeployToken {
-                    name: t.name.clone(),
-                },
+                actor: Actor::DeployToken { name: t.name.clone() },
                 abilities: Abilities::for_scopes(&t.scopes),
                 auth_type: "deploy_token",
-                because: format!(
-                    "deploy token `{}` with scopes [{}]",
-                    t.name,
-                    t.scopes.join(", ")
-                ),
+                because: format!("deploy token `{}` with scopes [{}]", t.name, t.scopes.join(", ")),
             });
         }
     }
@@ -189,9 +177,7 @@ pub fn authenticate(
         if u.password.as_deref() == Some(password) {
             if u.two_factor {
                 return Err(AuthFailure::PersonalAccessTokenRequired {
-                    why: format!(
-                        "{login} has two-factor authentication: a password is refused, a token is required"
-                    ),
+                    why: format!("{login} has two-factor authentication: a password is refused, a token is required"),
                 });
             }
             return Ok(Authenticated {

@@ -44,10 +44,5 @@ pub fn project_for_repository<'w>(world: &'w World, path: &str) -> Option<&'w Pr
         .rev()
         .take(3)
         .map(|n| comps[..n].join("/"))
-        .find_map(|candidate| {
-            world
-                .projects
-                .iter()
-                .find(|p| p.path.to_lowercase() == candidate)
-        })
+        .find_map(|candidate| world.projects.iter().find(|p| p.path.to_lowercase() == candidate))
 }

@@ -48,11 +48,7 @@ fn allowlist_default_follows_project_age() {
     let new = world("16.2.7", "16.1.0", "", "[]");
     let g = pull(&new, "gitlab-ci-token", &new.job.token.clone()).unwrap();
     assert!(g.access.is_empty(), "{:?}", g.decisions);
-    assert!(
-        g.decisions[0].1.because.contains("is not on it"),
-        "{:?}",
-        g.decisions
-    );
+    assert!(g.decisions[0].1.because.contains("is not on it"), "{:?}", g.decisions);
 
     let old = world("16.2.7", "15.8.0", "", "[]");
     let g = pull(&old, "gitlab-ci-token", &old.job.token.clone()).unwrap();
@@ -74,12 +70,7 @@ fn allowlist_entry_or_setting_off_lets_the_job_pull() {
 
 #[test]
 fn group_entries_need_seventeen() {
-    let w = world(
-        "17.2.0",
-        "16.1.0",
-        "job_token_allowlist: { groups: [your] }",
-        "[]",
-    );
+    let w = world("17.2.0", "16.1.0", "job_token_allowlist: { groups: [your] }", "[]");
     let g = pull(&w, "gitlab-ci-token", &w.job.token.clone()).unwrap();
     assert_eq!(g.access.len(), 1, "{:?}", g.decisions);
 }
@@ -141,13 +132,7 @@ fn tokens_table() {
     let d = pull(&w, "dev", "glpat-repo").unwrap_err();
     assert_eq!((d.status, d.message.as_str()), (403, "access forbidden"));
     // Deploy token: login must be its username.
-    assert_eq!(
-        pull(&w, "gitlab+deploy-token-5", "gldt-1")
-            .unwrap()
-            .access
-            .len(),
-        1
-    );
+    assert_eq!(pull(&w, "gitlab+deploy-token-5", "gldt-1").unwrap().access.len(), 1);
     assert!(matches!(
         authenticate(&w, Some(("someone", "gldt-1"))),
         Err(AuthFailure::WrongCredentials { .. })
@@ -181,10 +166,7 @@ fn public_registry_lets_anyone_pull_but_job_tokens_follow_sixteen_six() {
     let auth = authenticate(&w, None).unwrap();
     let scope = RequestedScope::parse("repository:your/project/image:pull").unwrap();
     assert_eq!(
-        authorize(&w, &auth, std::slice::from_ref(&scope))
-            .unwrap()
-            .access
-            .len(),
+        authorize(&w, &auth, std::slice::from_ref(&scope)).unwrap().access.len(),
         1
     );
     let g = pull(&w, "gitlab-ci-token", &w.job.token.clone()).unwrap();

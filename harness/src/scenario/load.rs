@@ -78,10 +78,7 @@ pub fn load_str(path: &Path, text: &str) -> Result<Scenario, ScenarioError> {
                 message = rest.to_string();
             }
         }
-        let (mut line, mut column) = (
-            loc.as_ref().map(|l| l.line()),
-            loc.as_ref().map(|l| l.column()),
-        );
+        let (mut line, mut column) = (loc.as_ref().map(|l| l.line()), loc.as_ref().map(|l| l.column()));
         if line.is_none() && field != "." {
             if let Some((l, c)) = super::locate(text, &field) {
                 line = Some(l);

@@ -12,12 +12,7 @@ pub fn locate(text: &str, path: &str) -> Option<(usize, usize)> {
     parser.load(&mut rec, false).ok()?;
     let mut i = 0;
     // Skip StreamStart / DocumentStart.
-    while i < rec.events.len()
-        && !matches!(
-            rec.events[i].0,
-            Event::MappingStart(..) | Event::SequenceStart(..)
-        )
-    {
+    while i < rec.events.len() && !matches!(rec.events[i].0, Event::MappingStart(..) | Event::SequenceStart(..)) {
         i += 1;
     }
     let mut mark = rec.events.get(i)?.1;

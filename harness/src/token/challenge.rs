@@ -49,8 +49,7 @@ pub fn parse_challenge(header: &str) -> Result<Challenge, ChallengeError> {
                     c => out.push(c),
                 }
             }
-            let end =
-                end.ok_or_else(|| ChallengeError(format!("unterminated quote in {header:?}")))?;
+            let end = end.ok_or_else(|| ChallengeError(format!("unterminated quote in {header:?}")))?;
             value = out;
             rest = &r[end + 1..];
         } else {

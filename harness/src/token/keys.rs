@@ -22,13 +22,10 @@ impl SigningKey {
             let private = rsa::RsaPrivateKey::from_pkcs8_pem(pem).expect("committed key parses");
             let public = private.to_public_key();
             let der = public.to_public_key_der().expect("public key encodes");
-            let public_pem = public
-                .to_public_key_pem(LineEnding::LF)
-                .expect("public key encodes");
+            let public_pem = public.to_public_key_pem(LineEnding::LF).expect("public key encodes");
             SigningKey {
                 encoding: EncodingKey::from_rsa_pem(pem.as_bytes()).expect("committed key loads"),
-                decoding: DecodingKey::from_rsa_pem(public_pem.as_bytes())
-                    .expect("public key loads"),
+                decoding: DecodingKey::from_rsa_pem(public_pem.as_bytes()).expect("public key loads"),
                 kid: libtrust_kid(der.as_bytes()),
                 certificate_pem: include_str!("../../keys/registry.crt"),
             }

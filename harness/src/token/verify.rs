@@ -66,9 +66,7 @@ pub fn verify(token: &str, trust: &Trust, now: i64) -> Result<Claims, VerifyErro
     v.validate_aud = false;
     v.required_spec_claims.clear();
     let data = decode::<Claims>(token, key, &v).map_err(|e| match e.kind() {
-        jsonwebtoken::errors::ErrorKind::InvalidSignature => {
-            VerifyError::BadSignature(e.to_string())
-        }
+        jsonwebtoken::errors::ErrorKind::InvalidSignature => VerifyError::BadSignature(e.to_string()),
         _ => VerifyError::Malformed(e.to_string()),
     })?;
     let c = data.claims;
@@ -90,9 +88,10 @@ pub fn verify(token: &str, trust: &Trust, now: i64) -> Result<Claims, VerifyErro
 
 /// Whether the token's `access` allows `action` on `kind:name` (`*` allows everything).
 pub fn covers(claims: &Claims, kind: &str, name: &str, action: &str) -> bool {
-    claims.access.iter().any(|a| {
-        a.kind == kind && a.name == name && a.actions.iter().any(|x| x == action || x == "*")
-    })
+    claims
+        .access
+        .iter()
+        .any(|a| a.kind == kind && a.name == name && a.actions.iter().any(|x| x == action || x == "*"))
 }
 
 pub fn trust_for(key: &super::SigningKey, issuer: &str, service: &str) -> Trust {

@@ -120,17 +120,18 @@ mod tests {
     fn basic_auth_wording_by_era() {
         let url = "https://gitlab.example.com";
         assert_eq!(
-            release(&v(14, 2, 0))
-                .basic_auth_denied
-                .value
-                .message(url, false),
+            release(&v(14, 2, 0)).basic_auth_denied.value.message(url, false),
             "HTTP Basic: Access denied"
         );
-        assert!(release(&v(16, 2, 7))
-            .basic_auth_denied
-            .value
-            .message(url, false)
-            .ends_with("See https://gitlab.example.com/help/user/profile/account/two_factor_authentication#troubleshooting"));
+        assert!(
+            release(&v(16, 2, 7))
+                .basic_auth_denied
+                .value
+                .message(url, false)
+                .ends_with(
+                    "See https://gitlab.example.com/help/user/profile/account/two_factor_authentication#troubleshooting"
+                )
+        );
         assert!(
             release(&v(18, 0, 0))
                 .basic_auth_denied

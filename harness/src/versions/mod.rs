@@ -24,11 +24,7 @@ pub const fn v(major: u64, minor: u64, patch: u64) -> Version {
 }
 
 pub fn era<T>(since: Version, value: T, source: &'static str) -> Era<T> {
-    Era {
-        since,
-        value,
-        source,
-    }
+    Era { since, value, source }
 }
 
 /// Last era that started at or before `version`; `None` when `version` predates the table.

@@ -50,11 +50,7 @@ pub fn pull_call_site() -> Vec<Era<Option<(&'static str, u32)>>> {
 pub fn inspect_call_site() -> Vec<Era<Option<(&'static str, u32)>>> {
     const S: &str = "gitlab-runner.md §1.3";
     vec![
-        era(
-            v(10, 0, 0),
-            None,
-            "gitlab-runner.md §1.3: before 13.9 not tabulated",
-        ),
+        era(v(10, 0, 0), None, "gitlab-runner.md §1.3: before 13.9 not tabulated"),
         era(v(13, 9, 0), Some(("manager.go", 129)), S),
         era(v(14, 3, 0), Some(("manager.go", 139)), S),
         era(v(14, 4, 0), Some(("manager.go", 128)), S),
@@ -181,9 +177,7 @@ pub fn short_token_rule() -> Vec<Era<ShortTokenRule>> {
 pub fn shorten_token(rule: ShortTokenRule, token: &str) -> String {
     use ShortTokenRule::*;
     let take = |s: &str, a: usize, b: usize| s.chars().skip(a).take(b - a).collect::<String>();
-    let is_rotation = |t: &str| {
-        t.len() >= 17 && t.starts_with("GR") && t[2..9].chars().all(|c| c.is_ascii_hexdigit())
-    };
+    let is_rotation = |t: &str| t.len() >= 17 && t.starts_with("GR") && t[2..9].chars().all(|c| c.is_ascii_hexdigit());
     if rule == StripThen9 {
         let mut t = token;
         for p in [
@@ -259,8 +253,7 @@ pub fn release(version: &Version) -> Result<RunnerRelease, String> {
         ));
     }
     let site = lookup(&pull_call_site(), version).and_then(|e| e.value);
-    let pull_call_site =
-        site.ok_or_else(|| format!("gitlab-runner {version}: no pull call site known"))?;
+    let pull_call_site = site.ok_or_else(|| format!("gitlab-runner {version}: no pull call site known"))?;
     let classes = pull_failure_class();
     let cls = lookup(&classes, version)
         .expect("table starts at OLDEST_MODELLED")
@@ -306,10 +299,7 @@ pub fn revision(version: &Version) -> Option<String> {
             })
             .collect()
     });
-    table
-        .iter()
-        .find(|(v, _)| v == version)
-        .map(|(_, r)| r.clone())
+    table.iter().find(|(v, _)| v == version).map(|(_, r)| r.clone())
 }
 
 /// Every release tag in the revision table (for `matrix` walks and the version-table test).
@@ -328,26 +318,11 @@ mod tests {
     #[test]
     fn seed_eras_have_the_seed_call_sites() {
         // shared/seeds/000 (manager.go:237) and 001 (manager.go:205).
-        assert_eq!(
-            release(&v(16, 2, 0)).unwrap().pull_call_site,
-            ("manager.go", 237)
-        );
-        assert_eq!(
-            release(&v(14, 2, 0)).unwrap().pull_call_site,
-            ("manager.go", 205)
-        );
-        assert_eq!(
-            release(&v(13, 9, 0)).unwrap().pull_call_site,
-            ("manager.go", 205)
-        );
-        assert_eq!(
-            release(&v(16, 5, 3)).unwrap().pull_call_site,
-            ("manager.go", 237)
-        );
-        assert_eq!(
-            release(&v(16, 6, 0)).unwrap().pull_call_site,
-            ("manager.go", 250)
-        );
+        assert_eq!(release(&v(16, 2, 0)).unwrap().pull_call_site, ("manager.go", 237));
+        assert_eq!(release(&v(14, 2, 0)).unwrap().pull_call_site, ("manager.go", 205));
+        assert_eq!(release(&v(13, 9, 0)).unwrap().pull_call_site, ("manager.go", 205));
+        assert_eq!(release(&v(16, 5, 3)).unwrap().pull_call_site, ("manager.go", 237));
+        assert_eq!(release(&v(16, 6, 0)).unwrap().pull_call_site, ("manager.go", 250));
     }
 
     #[test]
@@ -364,14 +339,8 @@ mod tests {
         assert_eq!(shorten_token(First8, "ckf36eMzXYZ"), "ckf36eMz");
         assert_eq!(shorten_token(Glrt, "glrt-abcdEFGH1234567"), "abcdEFGH1");
         assert_eq!(shorten_token(Glrt, "short"), "short");
-        assert_eq!(
-            shorten_token(Rotation, "GR1348941abcdefghij"),
-            "GR1348941abcdefgh"
-        );
+        assert_eq!(shorten_token(Rotation, "GR1348941abcdefghij"), "GR1348941abcdefgh");
         assert_eq!(shorten_token(StripThen9, "veryverylongtoken"), "veryveryl");
-        assert_eq!(
-            shorten_token(StripThen9, "glrt-t1_abcdefghijk"),
-            "abcdefghi"
-        );
+        assert_eq!(shorten_token(StripThen9, "glrt-t1_abcdefghijk"), "abcdefghi");
     }
 }

@@ -14,17 +14,12 @@ pub fn build(path: &Path, text: &str, s: &Scenario) -> Result<World, ScenarioErr
     let ver = |field: &str, t: &str| parse_version(t).map_err(|m| err(field, m));
 
     let clock_text = s.clock.as_deref().unwrap_or(DEFAULT_CLOCK);
-    let clock = OffsetDateTime::parse(clock_text, &Rfc3339).map_err(|e| {
-        err(
-            "clock",
-            format!("`{clock_text}` is not an RFC 3339 time: {e}"),
-        )
-    })?;
+    let clock = OffsetDateTime::parse(clock_text, &Rfc3339)
+        .map_err(|e| err("clock", format!("`{clock_text}` is not an RFC 3339 time: {e}")))?;
 
     // The instance.
     let gl_version = ver("gitlab.version", &s.gitlab.version)?;
-    let (scheme, host) =
-        parse_external_url(&s.gitlab.external_url).map_err(|m| err("gitlab.external_url", m))?;
+    let (scheme, host) = parse_external_url(&s.gitlab.external_url).map_err(|m| err("gitlab.external_url", m))?;
     let registry = Authority::parse(&s.gitlab.registry).map_err(|m| err("gitlab.registry", m))?;
     let enforce = match s.gitlab.enforce_job_token_allowlist {
         Some(b) => {
@@ -128,14 +123,11 @@ pub fn build(path: &Path, text: &str, s: &Scenario) -> Result<World, ScenarioErr
                 format!("`{}` needs a namespace (group/project)", p.path),
             ));
         }
-        let al = p
-            .job_token_allowlist
-            .clone()
-            .unwrap_or(scenario::Allowlist {
-                enabled: None,
-                projects: vec![],
-                groups: vec![],
-            });
+        let al = p.job_token_allowlist.clone().unwrap_or(scenario::Allowlist {
+            enabled: None,
+            projects: vec![],
+            groups: vec![],
+        });
         let inbound = match al.enabled {
             Some(b) => Derived::explicit(b),
             None if created_in >= gv::INBOUND_ALLOWLIST_DEFAULT_ON => Derived::by_rule(
@@ -183,10 +175,7 @@ pub fn build(path: &Path, text: &str, s: &Scenario) -> Result<World, ScenarioErr
             }
             let lower = p.path.to_lowercase();
             if repo != lower && !repo.starts_with(&format!("{lower}/")) {
-                return Err(err(
-                    &field,
-                    format!("`{repo}` is not under the project path `{lower}`"),
-                ));
+                return Err(err(&field, format!("`{repo}` is not under the project path `{lower}`")));
             }
             images.push(StoredImage {
                 repository: repo.to_string(),
@@ -254,24 +243,13 @@ pub fn build(path: &Path, text: &str, s: &Scenario) -> Result<World, ScenarioErr
         ];
         for (j, sc) in t.scopes.iter().enumerate() {
             if !KNOWN.contains(&sc.as_str()) {
-                return Err(err(
-                    &f(&format!("scopes[{j}]")),
-                    format!("unknown token scope `{sc}`"),
-                ));
+                return Err(err(&f(&format!("scopes[{j}]")), format!("unknown token scope `{sc}`")));
             }
         }
         let expires_at = match &t.expires_at {
             Some(d) => Some(
-                Date::parse(
-                    d,
-                    &time::macros::format_description!("[year]-[month]-[day]"),
-                )
-                .map_err(|e| {
-                    err(
-                        &f("expires_at"),
-                        format!("`{d}` is not a date (YYYY-MM-DD): {e}"),
-                    )
-                })?,
+                Date::parse(d, &time::macros::format_description!("[year]-[month]-[day]"))
+                    .map_err(|e| err(&f("expires_at"), format!("`{d}` is not a date (YYYY-MM-DD): {e}")))?,
             ),
             None => None,
         };
@@ -322,11 +300,7 @@ pub fn build(path: &Path, text: &str, s: &Scenario) -> Result<World, ScenarioErr
                 }
             },
         };
-        if matches!(
-            t.kind,
-            TokenKind::ProjectAccessToken | TokenKind::GroupAccessToken
-        ) && t.role.is_none()
-        {
+        if matches!(t.kind, TokenKind::ProjectAccessToken | TokenKind::GroupAccessToken) && t.role.is_none() {
             return Err(err(&f("kind"), format!("a {:?} needs `role`", t.kind)));
         }
         if let (Some(bot), Some(role)) = (&bot_user, t.role) {
@@ -340,8 +314,7 @@ pub fn build(path: &Path, text: &str, s: &Scenario) -> Result<World, ScenarioErr
             // The bot is a member of the token's project or group with the token's role.
             match &owner {
                 TokenOwner::Project(p) => {
-                    if let Some(proj) = projects.iter_mut().find(|q| q.path.eq_ignore_ascii_case(p))
-                    {
+                    if let Some(proj) = projects.iter_mut().find(|q| q.path.eq_ignore_ascii_case(p)) {
                         proj.members.insert(bot.clone(), role);
                     }
                 }
@@ -378,10 +351,7 @@ pub fn build(path: &Path, text: &str, s: &Scenario) -> Result<World, ScenarioErr
     }
 
     // The job.
-    if !projects
-        .iter()
-        .any(|p| p.path.eq_ignore_ascii_case(&s.job.project))
-    {
+    if !projects.iter().any(|p| p.path.eq_ignore_ascii_case(&s.job.project)) {
         return Err(err(
             "job.project",
             format!("no project `{}` in this scenario", s.job.project),
@@ -389,16 +359,11 @@ pub fn build(path: &Path, text: &str, s: &Scenario) -> Result<World, ScenarioErr
     }
     let (image, image_pull_policy) = match &s.job.image {
         scenario::ImageSpec::Name(n) => (n.clone(), None),
-        scenario::ImageSpec::Full(f) => {
-            (f.name.clone(), f.pull_policy.as_ref().map(|p| p.to_vec()))
-        }
+        scenario::ImageSpec::Full(f) => (f.name.clone(), f.pull_policy.as_ref().map(|p| p.to_vec())),
     };
     for (field, pp) in [
         ("job.image.pull_policy", &image_pull_policy),
-        (
-            "runner.pull_policy",
-            &s.runner.pull_policy.as_ref().map(|p| p.to_vec()),
-        ),
+        ("runner.pull_policy", &s.runner.pull_policy.as_ref().map(|p| p.to_vec())),
     ] {
         if let Some(list) = pp {
             for p in list {
@@ -429,10 +394,7 @@ pub fn build(path: &Path, text: &str, s: &Scenario) -> Result<World, ScenarioErr
     if s.runner.executor != "docker" {
         return Err(err(
             "runner.executor",
-            format!(
-                "executor `{}` is not modelled (docker only)",
-                s.runner.executor
-            ),
+            format!("executor `{}` is not modelled (docker only)", s.runner.executor),
         ));
     }
     let release = rv::release(&rver).map_err(|m| err("runner.version", m))?;
@@ -445,11 +407,7 @@ pub fn build(path: &Path, text: &str, s: &Scenario) -> Result<World, ScenarioErr
     let runner = RunnerHost {
         version: rver,
         release,
-        name: s
-            .runner
-            .name
-            .clone()
-            .unwrap_or_else(|| "docker-runner".into()),
+        name: s.runner.name.clone().unwrap_or_else(|| "docker-runner".into()),
         token: s
             .runner
             .token
@@ -520,17 +478,8 @@ fn parse_external_url(u: &str) -> Result<(String, Authority), String> {
     if !matches!(url.scheme(), "http" | "https") {
         return Err(format!("`{u}`: external_url must be http or https"));
     }
-    let host = url
-        .host_str()
-        .ok_or_else(|| format!("`{u}` has no host"))?
-        .to_string();
-    Ok((
-        url.scheme().to_string(),
-        Authority {
-            host,
-            port: url.port(),
-        },
-    ))
+    let host = url.host_str().ok_or_else(|| format!("`{u}` has no host"))?.to_string();
+    Ok((url.scheme().to_string(), Authority { host, port: url.port() }))
 }
 
 fn short_hash(s: &str) -> String {

@@ -21,9 +21,7 @@ impl World {
         };
         w.gitlab.registry = new.clone();
         w.job.image = rewrite_image(&w.job.image, &old, &new);
-        for vars in std::iter::once(&mut w.job.variables)
-            .chain(w.projects.iter_mut().map(|p| &mut p.variables))
-        {
+        for vars in std::iter::once(&mut w.job.variables).chain(w.projects.iter_mut().map(|p| &mut p.variables)) {
             if let Some(v) = vars.get_mut("DOCKER_AUTH_CONFIG") {
                 *v = rewrite_auth_config(v, &old, &new);
             }
@@ -91,10 +89,7 @@ mod tests {
     fn keys_keep_their_match_or_mismatch() {
         let old = Authority::parse("reg.example.com:5000").unwrap();
         let new = Authority::parse("127.0.0.1:41000").unwrap();
-        assert_eq!(
-            rewrite_key("reg.example.com:5000", &old, &new),
-            "127.0.0.1:41000"
-        );
+        assert_eq!(rewrite_key("reg.example.com:5000", &old, &new), "127.0.0.1:41000");
         assert_eq!(rewrite_key("reg.example.com", &old, &new), "127.0.0.1");
         assert_eq!(
             rewrite_key("https://reg.example.com:5000/v1/", &old, &new),
@@ -105,14 +100,8 @@ mod tests {
             "other.example.com:5000"
         );
         let noport = Authority::parse("reg.example.com").unwrap();
-        assert_eq!(
-            rewrite_key("reg.example.com", &noport, &new),
-            "127.0.0.1:41000"
-        );
-        assert_eq!(
-            rewrite_key("reg.example.com:443", &noport, &new),
-            "127.0.0.1:443"
-        );
+        assert_eq!(rewrite_key("reg.example.com", &noport, &new), "127.0.0.1:41000");
+        assert_eq!(rewrite_key("reg.example.com:443", &noport, &new), "127.0.0.1:443");
         assert_eq!(
             rewrite_image("reg.example.com:5000/a/b:1", &old, &new),
             "127.0.0.1:41000/a/b:1"

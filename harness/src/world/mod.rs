@@ -249,14 +249,10 @@ pub struct World {
 
 impl World {
     pub fn project(&self, path: &str) -> Option<&Project> {
-        self.projects
-            .iter()
-            .find(|p| p.path.eq_ignore_ascii_case(path))
+        self.projects.iter().find(|p| p.path.eq_ignore_ascii_case(path))
     }
     pub fn group(&self, path: &str) -> Option<&Group> {
-        self.groups
-            .iter()
-            .find(|g| g.path.eq_ignore_ascii_case(path))
+        self.groups.iter().find(|g| g.path.eq_ignore_ascii_case(path))
     }
     pub fn user(&self, name: &str) -> Option<&User> {
         self.users.iter().find(|u| u.username == name)

@@ -13,13 +13,8 @@ use wiremock::{Request, ResponseTemplate};
 
 pub(super) fn auth(world: &World, req: &Request, issued: &AtomicU64) -> Answer {
     let query = req.url.query().unwrap_or("");
-    let params: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes())
-        .into_owned()
-        .collect();
-    let service = params
-        .iter()
-        .find(|(k, _)| k == "service")
-        .map(|(_, v)| v.as_str());
+    let params: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes()).into_owned().collect();
+    let service = params.iter().find(|(k, _)| k == "service").map(|(_, v)| v.as_str());
     if service != Some("container_registry") {
         // Unknown or missing service: `head :not_found` (gitlab-rails.md §1.1).
         let note = match service {
@@ -50,9 +45,7 @@ pub(super) fn auth(world: &World, req: &Request, issued: &AtomicU64) -> Answer {
                     return Answer {
                         response: ResponseTemplate::new(500),
                         status: 500,
-                        note: format!(
-                            "scope `{p}` has no actions: NoMethodError in Rails [inferred]"
-                        ),
+                        note: format!("scope `{p}` has no actions: NoMethodError in Rails [inferred]"),
                     };
                 }
             }
@@ -74,8 +67,7 @@ pub(super) fn auth(world: &World, req: &Request, issued: &AtomicU64) -> Answer {
             };
             let era = &world.gitlab.release.basic_auth_denied;
             let message = era.value.message(&world.gitlab.external_url(), two_factor);
-            let body =
-                serde_json::json!({"errors": [{"code": "UNAUTHORIZED", "message": message}]});
+            let body = serde_json::json!({"errors": [{"code": "UNAUTHORIZED", "message": message}]});
             return json(401, &body, format!("401 {why} [{}]", era.source));
         }
     };
@@ -83,11 +75,7 @@ pub(super) fn auth(world: &World, req: &Request, issued: &AtomicU64) -> Answer {
         Ok(g) => g,
         Err(d) => {
             let body = serde_json::json!({"errors": [{"code": d.code, "message": d.message}], "http_status": d.status});
-            return json(
-                d.status,
-                &body,
-                format!("{} {}: {}", d.code, d.message, d.because),
-            );
+            return json(d.status, &body, format!("{} {}: {}", d.code, d.message, d.because));
         }
     };
 
@@ -105,11 +93,7 @@ pub(super) fn auth(world: &World, req: &Request, issued: &AtomicU64) -> Answer {
                 .unwrap_or(0) as u64,
         )
     };
-    let user_info = if recent {
-        user_info(world, &auth)
-    } else {
-        None
-    };
+    let user_info = if recent { user_info(world, &auth) } else { None };
     let jwt = token::issue(IssueRequest {
         jti: uuid_for(world, n * 2),
         service: "container_registry",
@@ -141,11 +125,7 @@ enum Basic {
 }
 
 fn basic_credentials(req: &Request) -> Basic {
-    let Some(h) = req
-        .headers
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-    else {
+    let Some(h) = req.headers.get("authorization").and_then(|v| v.to_str().ok()) else {
         return Basic::None;
     };
     if h.len() < 6 || !h[..6].eq_ignore_ascii_case("basic ") {

@@ -18,16 +18,17 @@ pub struct GitlabResponder {
     /// Issued tokens so far, for deterministic `jti`s.
     issued: AtomicU64,
     /// The scenario has one job; once picked, the queue is empty.
-    job_taken: AtomicBool,
+    /// The scenario has one job; once picked, the queue is empty (until `Stage::requeue_job`).
+    job_taken: Arc<AtomicBool>,
 }
 
 impl GitlabResponder {
-    pub fn new(world: Arc<World>, journal: Journal) -> Self {
+    pub fn new(world: Arc<World>, journal: Journal, job_taken: Arc<AtomicBool>) -> Self {
         GitlabResponder {
             world,
             journal,
             issued: AtomicU64::new(0),
-            job_taken: AtomicBool::new(false),
+            job_taken,
         }
     }
 }
@@ -41,10 +42,8 @@ pub(crate) struct Answer {
 
 pub(crate) fn json(status: u16, body: &serde_json::Value, note: impl Into<String>) -> Answer {
     Answer {
-        response: ResponseTemplate::new(status).set_body_raw(
-            body.to_string().into_bytes(),
-            "application/json; charset=utf-8",
-        ),
+        response: ResponseTemplate::new(status)
+            .set_body_raw(body.to_string().into_bytes(), "application/json; charset=utf-8"),
         status,
         note: note.into(),
     }
@@ -66,10 +65,7 @@ impl Respond for GitlabResponder {
             Some(q) => format!("{path}?{q}"),
             None => path.to_string(),
         };
-        let auth = req
-            .headers
-            .get("authorization")
-            .and_then(|v| v.to_str().ok());
+        let auth = req.headers.get("authorization").and_then(|v| v.to_str().ok());
         self.journal.record(Exchange {
             server: "gitlab",
             method: req.method.to_string(),

@@ -24,11 +24,7 @@ pub fn challenge(world: &World, scope: Option<&str>, err: Option<&str>) -> Strin
 }
 
 /// Checks the request's bearer token against `required` (`name`, actions); `None` for the base.
-pub fn check(
-    world: &World,
-    authorization: Option<&str>,
-    required: Option<(&str, &[&str])>,
-) -> Result<Claims, Reply> {
+pub fn check(world: &World, authorization: Option<&str>, required: Option<(&str, &[&str])>) -> Result<Claims, Reply> {
     let scope = required.map(|(n, a)| format!("repository:{n}:{}", a.join(",")));
     // The detail lists the access the request needed (GitLab's fork adds `ProjectPath`).
     let detail = match required {
@@ -42,10 +38,9 @@ pub fn check(
     };
     let refuse = |err: Option<&str>, note: String| {
         let mut r = error(&errcode::UNAUTHORIZED, Some(detail.clone()), note);
-        r.response = r.response.insert_header(
-            "WWW-Authenticate",
-            challenge(world, scope.as_deref(), err).as_str(),
-        );
+        r.response = r
+            .response
+            .insert_header("WWW-Authenticate", challenge(world, scope.as_deref(), err).as_str());
         r
     };
     let bearer = authorization

@@ -63,11 +63,7 @@ pub(crate) fn base(status: u16) -> ResponseTemplate {
 
 /// An errcode body. For HEAD the body is dropped by the server but its length stays in
 /// Content-Length, as Go's net/http does (docker needs it).
-pub(crate) fn error(
-    code: &Code,
-    detail: Option<serde_json::Value>,
-    note: impl Into<String>,
-) -> Reply {
+pub(crate) fn error(code: &Code, detail: Option<serde_json::Value>, note: impl Into<String>) -> Reply {
     let body = errcode::body(code, detail);
     Reply {
         response: base(code.status).set_body_raw(body.into_bytes(), "application/json"),
@@ -79,10 +75,7 @@ pub(crate) fn error(
 /// A route the registry's router does not know: Go's `404 page not found`.
 fn not_routed() -> Reply {
     Reply {
-        response: base(404).set_body_raw(
-            b"404 page not found\n".to_vec(),
-            "text/plain; charset=utf-8",
-        ),
+        response: base(404).set_body_raw(b"404 page not found\n".to_vec(), "text/plain; charset=utf-8"),
         status: 404,
         note: "no such route".into(),
     }
@@ -110,10 +103,7 @@ fn route(path: &str) -> Route<'_> {
                 return Route::Unknown;
             }
             return if manifest {
-                Route::Manifest {
-                    name,
-                    reference: tail,
-                }
+                Route::Manifest { name, reference: tail }
             } else {
                 Route::Blob { name, digest: tail }
             };
@@ -126,10 +116,7 @@ impl Respond for RegistryResponder {
     fn respond(&self, req: &Request) -> ResponseTemplate {
         let method = req.method.as_str();
         let path = req.url.path();
-        let authz = req
-            .headers
-            .get("authorization")
-            .and_then(|v| v.to_str().ok());
+        let authz = req.headers.get("authorization").and_then(|v| v.to_str().ok());
         let reply = match (method, route(path)) {
             ("GET" | "HEAD", Route::Base) => match auth::check(&self.world, authz, None) {
                 Ok(_) => Reply {

@@ -1,0 +1,117 @@
+//! The Docker daemon on the runner host, behind the two Engine API calls the runner makes:
+//! `POST /images/create` (pull, with `X-Registry-Auth`) and `GET /images/{name}/json` (inspect).
+//! `simulated` speaks to the registry over real HTTP and words its errors per version;
+//! `real` forwards to a running dockerd, so the two can be compared.
+
+pub mod distribution;
+pub mod real;
+pub mod reference;
+pub mod simulated;
+
+use base64::Engine as _;
+use serde::{Deserialize, Serialize};
+
+/// `types.AuthConfig` as the runner encodes it into `X-Registry-Auth`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct AuthConfig {
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub username: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub password: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub auth: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub email: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub serveraddress: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub identitytoken: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub registrytoken: String,
+}
+
+impl AuthConfig {
+    /// The runner's `auth.EncodeConfig`: JSON with a trailing newline (Go's `json.Encoder`),
+    /// base64 URL alphabet with padding; `""` for no credentials.
+    pub fn encode(config: Option<&AuthConfig>) -> String {
+        match config {
+            None => String::new(),
+            Some(c) => {
+                let mut json = serde_json::to_string(c).expect("auth config serialises");
+                json.push('\n');
+                base64::engine::general_purpose::URL_SAFE.encode(json)
+            }
+        }
+    }
+
+    /// What dockerd does with the header: a value that does not decode means "no credentials".
+    pub fn decode(header: &str) -> AuthConfig {
+        if header.is_empty() {
+            return AuthConfig::default();
+        }
+        base64::engine::general_purpose::URL_SAFE
+            .decode(header.trim())
+            .ok()
+            .and_then(|raw| serde_json::from_slice(&raw).ok())
+            .unwrap_or_default()
+    }
+}
+
+/// How an Engine API call failed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub enum DaemonError {
+    /// An HTTP error status with `{"message": …}`: the client prints `Error response from daemon: …`.
+    Http { status: u16, message: String },
+    /// An error inside the 200 progress stream: printed bare.
+    Stream { message: String },
+}
+
+/// `ImageInspect`: what the runner reads after a pull.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ImageInspect {
+    pub id: String,
+    pub repo_digests: Vec<String>,
+}
+
+/// Either engine, behind one face.
+pub enum Engine {
+    Simulated(simulated::SimulatedEngine),
+    Real(real::RealDaemon),
+}
+
+impl Engine {
+    /// `POST /images/create?fromImage=…&tag=…` with `X-Registry-Auth`.
+    pub async fn create_image(&self, from_image: &str, tag: &str, registry_auth: &str) -> Result<(), DaemonError> {
+        match self {
+            Engine::Simulated(e) => e.create_image(from_image, tag, registry_auth).await,
+            Engine::Real(e) => e.create_image(from_image, tag, registry_auth).await,
+        }
+    }
+
+    /// `GET /images/{name}/json`.
+    pub async fn inspect_image(&self, name: &str) -> Result<ImageInspect, DaemonError> {
+        match self {
+            Engine::Simulated(e) => e.inspect_image(name).await,
+            Engine::Real(e) => e.inspect_image(name).await,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn x_registry_auth_round_trips_and_tolerates_garbage() {
+        let c = AuthConfig {
+            username: "gitlab-ci-token".into(),
+            password: "t".into(),
+            serveraddress: "r:5050".into(),
+            ..Default::default()
+        };
+        let enc = AuthConfig::encode(Some(&c));
+        assert_eq!(AuthConfig::decode(&enc), c);
+        assert_eq!(AuthConfig::decode("%%%"), AuthConfig::default());
+        assert_eq!(AuthConfig::encode(None), "");
+    }
+}

@@ -1,0 +1,153 @@
+//! A real dockerd, spoken to over its unix socket exactly as the runner's Docker client does:
+//! the same Engine API calls and the same `X-Registry-Auth` bytes. Used to check the simulated
+//! engine against reality.
+
+use super::{DaemonError, ImageInspect};
+use http_body_util::{BodyExt, Full};
+use hyper::Request;
+use hyper::body::Bytes;
+use hyper_util::rt::TokioIo;
+use std::path::PathBuf;
+use std::time::Duration;
+use tokio::net::UnixStream;
+
+/// Engine API version: dockerd 20.10's (the runner's client negotiates down to the daemon's).
+const API: &str = "/v1.41";
+
+#[derive(Clone)]
+pub struct RealDaemon {
+    socket: PathBuf,
+}
+
+struct Reply {
+    status: u16,
+    body: Vec<u8>,
+}
+
+impl RealDaemon {
+    /// `DOCKER_HOST=unix://…` or `/var/run/docker.sock`, if a daemon answers `_ping` there.
+    pub async fn connect() -> Result<RealDaemon, String> {
+        let socket = match std::env::var("DOCKER_HOST") {
+            Ok(h) if h.starts_with("unix://") => PathBuf::from(&h["unix://".len()..]),
+            Ok(h) if !h.is_empty() => return Err(format!("DOCKER_HOST={h} is not a unix socket")),
+            _ => PathBuf::from("/var/run/docker.sock"),
+        };
+        let d = RealDaemon { socket };
+        match tokio::time::timeout(Duration::from_secs(3), d.call("GET", "/_ping", None, None)).await {
+            Ok(Ok(r)) if r.status == 200 => Ok(d),
+            Ok(Ok(r)) => Err(format!("{}: _ping answered {}", d.socket.display(), r.status)),
+            Ok(Err(e)) => Err(format!("{}: {e}", d.socket.display())),
+            Err(_) => Err(format!("{}: _ping timed out", d.socket.display())),
+        }
+    }
+
+    /// The daemon's version string (`GET /version`).
+    pub async fn version(&self) -> Result<String, String> {
+        let r = self.call("GET", "/version", None, None).await?;
+        let v: serde_json::Value = serde_json::from_slice(&r.body).map_err(|e| e.to_string())?;
+        Ok(v["Version"].as_str().unwrap_or_default().to_string())
+    }
+
+    async fn call(
+        &self,
+        method: &str,
+        path: &str,
+        registry_auth: Option<&str>,
+        body: Option<Vec<u8>>,
+    ) -> Result<Reply, String> {
+        let stream = UnixStream::connect(&self.socket).await.map_err(|e| e.to_string())?;
+        let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+            .await
+            .map_err(|e| e.to_string())?;
+        tokio::spawn(conn);
+        let mut req = Request::builder().method(method).uri(path).header("host", "docker");
+        if let Some(a) = registry_auth {
+            req = req.header("X-Registry-Auth", a);
+        }
+        let req = req
+            .body(Full::new(Bytes::from(body.unwrap_or_default())))
+            .map_err(|e| e.to_string())?;
+        let resp = sender.send_request(req).await.map_err(|e| e.to_string())?;
+        let status = resp.status().as_u16();
+        let body = resp
+            .into_body()
+            .collect()
+            .await
+            .map_err(|e| e.to_string())?
+            .to_bytes()
+            .to_vec();
+        Ok(Reply { status, body })
+    }
+
+    pub async fn create_image(&self, from_image: &str, tag: &str, registry_auth: &str) -> Result<(), DaemonError> {
+        let q: String = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("fromImage", from_image)
+            .append_pair("tag", tag)
+            .finish();
+        // The runner's client sends the header even when it is empty (anonymous pull).
+        let r = self
+            .call("POST", &format!("{API}/images/create?{q}"), Some(registry_auth), None)
+            .await
+            .map_err(|e| DaemonError::Http {
+                status: 0,
+                message: format!("regsim: dockerd unreachable: {e}"),
+            })?;
+        if r.status != 200 {
+            return Err(http_error(&r));
+        }
+        // A 200 carries the progress stream; an error inside it ends the pull.
+        for line in r.body.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
+            if let Ok(v) = serde_json::from_slice::<serde_json::Value>(line) {
+                if let Some(e) = v.get("error").and_then(|e| e.as_str()) {
+                    return Err(DaemonError::Stream { message: e.to_string() });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    pub async fn inspect_image(&self, name: &str) -> Result<ImageInspect, DaemonError> {
+        let r = self
+            .call("GET", &format!("{API}/images/{name}/json"), None, None)
+            .await
+            .map_err(|e| DaemonError::Http {
+                status: 0,
+                message: format!("regsim: dockerd unreachable: {e}"),
+            })?;
+        if r.status != 200 {
+            return Err(http_error(&r));
+        }
+        let v: serde_json::Value = serde_json::from_slice(&r.body).map_err(|e| DaemonError::Http {
+            status: 0,
+            message: e.to_string(),
+        })?;
+        Ok(ImageInspect {
+            id: v["Id"].as_str().unwrap_or_default().to_string(),
+            repo_digests: v["RepoDigests"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|d| d.as_str().map(str::to_string))
+                .collect(),
+        })
+    }
+
+    /// Removes an image the comparison pulled, so the next run starts from the same state.
+    pub async fn remove_image(&self, name: &str) {
+        let _ = self
+            .call("DELETE", &format!("{API}/images/{name}?force=1"), None, None)
+            .await;
+    }
+}
+
+/// `checkResponseErr`: the JSON `message`, trimmed.
+fn http_error(r: &Reply) -> DaemonError {
+    let message = serde_json::from_slice::<serde_json::Value>(&r.body)
+        .ok()
+        .and_then(|v| v["message"].as_str().map(str::to_string))
+        .unwrap_or_else(|| String::from_utf8_lossy(&r.body).into_owned());
+    DaemonError::Http {
+        status: r.status,
+        message: message.trim().to_string(),
+    }
+}

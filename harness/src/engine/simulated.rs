@@ -1,0 +1,439 @@
+//! The simulated dockerd: the pull dance of docker-errors.md §5.1 over real HTTP against the
+//! mocks, and the error text each version prints for what came back (§1, §4). The version
+//! differences live in `versions::docker`; this file only applies them.
+
+use super::distribution::{ClientError, HttpResponse, handle_error_response};
+use super::reference::Reference;
+use super::{AuthConfig, DaemonError, ImageInspect};
+use crate::mock::Network;
+use crate::mock::image::sha256_digest;
+use crate::token::parse_challenge;
+use crate::versions::docker::{EngineProfile, ManifestProbe, PullDeniedWording};
+use base64::Engine as _;
+use semver::Version;
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::Mutex;
+
+/// Manifest types dockerd 20.10 accepts, one `Accept` header each (it sends them in Go map order;
+/// regsim keeps one fixed order).
+const ACCEPT_20_10: &[&str] = &[
+    "application/vnd.docker.distribution.manifest.v2+json",
+    "application/vnd.docker.distribution.manifest.list.v2+json",
+    "application/vnd.oci.image.manifest.v1+json",
+    "application/vnd.oci.image.index.v1+json",
+    "application/vnd.docker.distribution.manifest.v1+prettyjws",
+    "application/json",
+];
+
+pub struct SimulatedEngine {
+    pub profile: EngineProfile,
+    version: Version,
+    network: Network,
+    http: reqwest::Client,
+    images: Mutex<BTreeMap<String, ImageInspect>>,
+}
+
+struct Response {
+    status: u16,
+    status_line: String,
+    headers: reqwest::header::HeaderMap,
+    body: Vec<u8>,
+}
+
+impl Response {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+    fn as_http(&self) -> HttpResponse<'_> {
+        HttpResponse {
+            status: self.status,
+            status_line: self.status_line.clone(),
+            content_type: self.header("content-type"),
+            www_authenticate: self
+                .headers
+                .get_all("www-authenticate")
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .collect(),
+            body: &self.body,
+        }
+    }
+}
+
+/// Why a pull stopped.
+enum Failure {
+    /// Before any progress message: an HTTP error of the Engine API.
+    Registry(ClientError),
+}
+
+impl SimulatedEngine {
+    pub fn new(profile: EngineProfile, version: Version, network: Network) -> Self {
+        let http = reqwest::Client::builder()
+            .no_proxy()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("HTTP client builds");
+        SimulatedEngine {
+            profile,
+            version,
+            network,
+            http,
+            images: Mutex::new(BTreeMap::new()),
+        }
+    }
+
+    pub async fn create_image(&self, from_image: &str, tag: &str, registry_auth: &str) -> Result<(), DaemonError> {
+        let joined = if tag.starts_with("sha256:") {
+            format!("{from_image}@{tag}")
+        } else {
+            format!("{from_image}:{tag}")
+        };
+        let reference = Reference::parse(&joined).map_err(|m| DaemonError::Http {
+            status: 400,
+            message: m,
+        })?;
+        let auth = AuthConfig::decode(registry_auth);
+        match self.pull(&reference, &auth).await {
+            Ok(inspect) => {
+                let key = reference.familiar_string();
+                self.images.lock().expect("image store lock").insert(key, inspect);
+                Ok(())
+            }
+            Err(Failure::Registry(e)) => Err(self.translate_pull_error(&e, &reference)),
+        }
+    }
+
+    pub async fn inspect_image(&self, name: &str) -> Result<ImageInspect, DaemonError> {
+        let not_found = |n: &str| DaemonError::Http {
+            status: 404,
+            message: format!("No such image: {n}"),
+        };
+        let r = Reference::parse(name).map_err(|_| not_found(name))?;
+        let key = if r.tag.is_none() && r.digest.is_none() {
+            format!("{}:latest", r.familiar_name())
+        } else {
+            r.familiar_string()
+        };
+        self.images
+            .lock()
+            .expect("image store lock")
+            .get(&key)
+            .cloned()
+            .ok_or_else(|| not_found(&key))
+    }
+
+    /// Where dockerd sends registry requests: `https://host`, or `http://host` for registries on
+    /// 127.0.0.0/8, which are insecure by default. dockerd tries https first there; the mocks
+    /// speak plain HTTP, so that attempt fails and dockerd falls back silently (§5.1).
+    fn endpoint(&self, r: &Reference) -> String {
+        let host = r.registry_host();
+        let loopback = crate::world::Authority::parse(&host)
+            .map(|a| a.is_loopback())
+            .unwrap_or(false);
+        format!("{}://{host}", if loopback { "http" } else { "https" })
+    }
+
+    async fn pull(&self, r: &Reference, auth: &AuthConfig) -> Result<ImageInspect, Failure> {
+        let base = self.endpoint(r);
+        let ping_url = format!("{base}/v2/");
+        let ping = self
+            .send("GET", &ping_url, &[])
+            .await
+            .map_err(|e| Failure::Registry(url_error("Get", &ping_url, e)))?;
+        let challenges: Vec<_> = ping
+            .headers
+            .get_all("www-authenticate")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .filter_map(|h| parse_challenge(h).ok())
+            .collect();
+
+        let reference = r.digest.clone().unwrap_or_else(|| r.tag_or_latest());
+        let manifest_url = format!("{base}/v2/{}/manifests/{reference}", r.path);
+        let by_digest = r.digest.is_some();
+        let op = match (self.profile.manifest_probe, by_digest) {
+            (ManifestProbe::HeadThenGet, false) => "Head",
+            _ => "Get",
+        };
+        // The auth modifier runs inside the first request that needs it, so its failure is a
+        // *url.Error of that request (§1.4).
+        let scope = format!("repository:{}:pull", r.path);
+        let authorization = self
+            .authorize(&challenges, auth, &scope)
+            .await
+            .map_err(|e| Failure::Registry(url_error(op, &manifest_url, e)))?;
+        let mut headers: Vec<(&str, String)> = ACCEPT_20_10.iter().map(|a| ("accept", a.to_string())).collect();
+        if let Some(a) = &authorization {
+            headers.push(("authorization", a.clone()));
+        }
+
+        let mut manifest: Option<Response> = None;
+        let mut digest: Option<String> = None;
+        if op == "Head" {
+            let head = self
+                .send("HEAD", &manifest_url, &headers)
+                .await
+                .map_err(|e| Failure::Registry(url_error(op, &manifest_url, e)))?;
+            if (200..300).contains(&head.status) {
+                digest = head.header("docker-content-digest").map(str::to_string);
+            }
+        }
+        if digest.is_none() {
+            // GET by tag (≤ 19.03), by digest, or after a HEAD that failed: the error details come
+            // from this response.
+            let get = self
+                .send("GET", &manifest_url, &headers)
+                .await
+                .map_err(|e| Failure::Registry(url_error("Get", &manifest_url, e)))?;
+            if get.status != 200 {
+                return Err(Failure::Registry(handle_error_response(&get.as_http(), &self.profile)));
+            }
+            digest = Some(
+                get.header("docker-content-digest")
+                    .map(str::to_string)
+                    .unwrap_or_else(|| sha256_digest(&get.body)),
+            );
+            manifest = Some(get);
+        }
+        let digest = digest.expect("set above");
+        let manifest = match manifest {
+            Some(m) => m,
+            None => {
+                let url = format!("{base}/v2/{}/manifests/{digest}", r.path);
+                let get = self
+                    .send("GET", &url, &headers)
+                    .await
+                    .map_err(|e| Failure::Registry(url_error("Get", &url, e)))?;
+                if get.status != 200 {
+                    return Err(Failure::Registry(handle_error_response(&get.as_http(), &self.profile)));
+                }
+                get
+            }
+        };
+        // Config and layers.
+        let m: serde_json::Value = serde_json::from_slice(&manifest.body)
+            .map_err(|e| Failure::Registry(ClientError::Plain(format!("regsim: manifest is not JSON: {e}"))))?;
+        let config = m["config"]["digest"].as_str().unwrap_or_default().to_string();
+        let mut blobs = vec![config.clone()];
+        blobs.extend(
+            m["layers"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|l| l["digest"].as_str().map(str::to_string)),
+        );
+        let blob_headers: Vec<(&str, String)> = authorization.iter().map(|a| ("authorization", a.clone())).collect();
+        for b in &blobs {
+            let url = format!("{base}/v2/{}/blobs/{b}", r.path);
+            let got = self
+                .send("GET", &url, &blob_headers)
+                .await
+                .map_err(|e| Failure::Registry(url_error("Get", &url, e)))?;
+            if got.status != 200 || sha256_digest(&got.body) != *b {
+                return Err(Failure::Registry(handle_error_response(&got.as_http(), &self.profile)));
+            }
+        }
+        Ok(ImageInspect {
+            id: config,
+            repo_digests: vec![format!("{}@{digest}", r.familiar_name())],
+        })
+    }
+
+    /// Docker's token and basic handlers (docker/distribution `registry/client/auth`).
+    async fn authorize(
+        &self,
+        challenges: &[crate::token::Challenge],
+        auth: &AuthConfig,
+        scope: &str,
+    ) -> Result<Option<String>, ClientError> {
+        let has_creds = !auth.username.is_empty() && !auth.password.is_empty();
+        let basic = || {
+            let raw = format!("{}:{}", auth.username, auth.password);
+            format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(raw))
+        };
+        if let Some(c) = challenges.iter().find(|c| c.scheme == "bearer") {
+            let realm = c.params.get("realm").cloned().unwrap_or_default();
+            // url.Values.Encode: keys sorted; `account` only with credentials.
+            let mut q: BTreeMap<&str, &str> = BTreeMap::new();
+            if has_creds {
+                q.insert("account", &auth.username);
+            }
+            q.insert("scope", scope);
+            if let Some(s) = c.params.get("service") {
+                q.insert("service", s);
+            }
+            let query: Vec<String> = q.iter().map(|(k, v)| format!("{k}={}", go_query_escape(v))).collect();
+            let url = format!("{realm}?{}", query.join("&"));
+            let headers: Vec<(&str, String)> = if has_creds {
+                vec![("authorization", basic())]
+            } else {
+                vec![]
+            };
+            let resp = self.send("GET", &url, &headers).await?;
+            if !(200..300).contains(&resp.status) {
+                return Err(handle_error_response(&resp.as_http(), &self.profile));
+            }
+            let tr: serde_json::Value = serde_json::from_slice(&resp.body)
+                .map_err(|e| ClientError::Plain(format!("unable to decode token response: {e}")))?;
+            let token = tr
+                .get("access_token")
+                .or_else(|| tr.get("token"))
+                .and_then(|t| t.as_str())
+                .unwrap_or("");
+            if token.is_empty() {
+                return Err(ClientError::Plain(
+                    "authorization server did not include a token in the response".into(),
+                ));
+            }
+            return Ok(Some(format!("Bearer {token}")));
+        }
+        if challenges.iter().any(|c| c.scheme == "basic") {
+            if !has_creds {
+                return Err(ClientError::Plain("no basic auth credentials".into()));
+            }
+            return Ok(Some(basic()));
+        }
+        Ok(None)
+    }
+
+    /// One HTTP request to a mock, dialled through the scenario's name table.
+    async fn send(&self, method: &str, url: &str, headers: &[(&str, String)]) -> Result<Response, ClientError> {
+        let parsed = url::Url::parse(url).map_err(|e| ClientError::Plain(format!("parse {url:?}: {e}")))?;
+        let host = parsed.host_str().unwrap_or_default().to_string();
+        let port = parsed.port_or_known_default().unwrap_or(443);
+        let addr: SocketAddr = match self.network.resolve(&host, port, parsed.path()) {
+            Some(a) => a,
+            None => match host.parse::<std::net::IpAddr>() {
+                Ok(ip) => SocketAddr::new(ip, port),
+                Err(_) => {
+                    return Err(ClientError::Plain(format!(
+                        "regsim: no mock server answers for {host}:{port}"
+                    )));
+                }
+            },
+        };
+        let path = match parsed.query() {
+            Some(q) => format!("{}?{q}", parsed.path()),
+            None => parsed.path().to_string(),
+        };
+        let host_header = match parsed.port() {
+            Some(p) => format!("{host}:{p}"),
+            None => host.clone(),
+        };
+        let m = reqwest::Method::from_bytes(method.as_bytes()).expect("static method");
+        let mut req = self
+            .http
+            .request(m, format!("http://{addr}{path}"))
+            .header("host", host_header)
+            .header(
+                "user-agent",
+                format!(
+                    "docker/{} go/go{} os/linux arch/amd64",
+                    self.version, self.profile.go_version
+                ),
+            );
+        for (k, v) in headers {
+            req = req.header(*k, v.as_str());
+        }
+        let resp = req
+            .send()
+            .await
+            .map_err(|e| ClientError::Plain(format!("regsim: request to the mock failed: {e}")))?;
+        let status = resp.status();
+        let status_line = format!("{} {}", status.as_u16(), status.canonical_reason().unwrap_or(""));
+        let headers = resp.headers().clone();
+        let body = resp.bytes().await.map(|b| b.to_vec()).unwrap_or_default();
+        Ok(Response {
+            status: status.as_u16(),
+            status_line,
+            headers,
+            body,
+        })
+    }
+
+    /// `TranslatePullError` and the Engine API status it leads to (§1.3, §1.5).
+    fn translate_pull_error(&self, err: &ClientError, r: &Reference) -> DaemonError {
+        let quoted = self.profile.quoted_urls;
+        let first = err.first();
+        let not_found = |message: String| DaemonError::Http { status: 404, message };
+        if let ClientError::Coded { code, .. } = first {
+            let cause = first.render(quoted);
+            let with_cause = self.profile.pull_denied == PullDeniedWording::WithCause;
+            match code.as_str() {
+                "DENIED" => {
+                    return not_found(match self.profile.pull_denied {
+                        PullDeniedWording::NotFoundOrNoPullAccess => {
+                            format!(
+                                "repository {} not found: does not exist or no pull access",
+                                r.familiar_name()
+                            )
+                        }
+                        PullDeniedWording::WithoutCause => format!(
+                            "pull access denied for {}, repository does not exist or may require 'docker login'",
+                            r.familiar_name()
+                        ),
+                        PullDeniedWording::WithCause => format!(
+                            "pull access denied for {}, repository does not exist or may require 'docker login': {cause}",
+                            r.familiar_name()
+                        ),
+                    });
+                }
+                "MANIFEST_UNKNOWN" => {
+                    let head = format!("manifest for {} not found", r.familiar_string());
+                    return not_found(if with_cause { format!("{head}: {cause}") } else { head });
+                }
+                "NAME_UNKNOWN" => {
+                    let head = format!("repository {} not found", r.familiar_name());
+                    return not_found(if with_cause { format!("{head}: {cause}") } else { head });
+                }
+                _ => {}
+            }
+        }
+        // errdefs.Unknown → 500 (Docker 29 maps UNAUTHORIZED to 401; the text is the same).
+        let status = match first {
+            ClientError::Coded { code, .. } | ClientError::Bare { code }
+                if code == "UNAUTHORIZED" && self.version.major >= 29 =>
+            {
+                401
+            }
+            _ => 500,
+        };
+        DaemonError::Http {
+            status,
+            message: first.render(quoted),
+        }
+    }
+}
+
+fn url_error(op: &'static str, url: &str, inner: ClientError) -> ClientError {
+    ClientError::Url {
+        op,
+        url: url.to_string(),
+        inner: Box::new(inner),
+    }
+}
+
+/// Go's `url.QueryEscape`.
+fn go_query_escape(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(b as char),
+            b' ' => out.push('+'),
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn query_escape_matches_go() {
+        assert_eq!(
+            super::go_query_escape("repository:your/project/image:pull"),
+            "repository%3Ayour%2Fproject%2Fimage%3Apull"
+        );
+    }
+}

@@ -1,0 +1,279 @@
+//! One scenario end to end — load, build the world, start the mocks, run the job — and the
+//! catalogue, every scenario at once.
+
+use crate::engine::Engine;
+use crate::engine::real::RealDaemon;
+use crate::engine::simulated::SimulatedEngine;
+use crate::mock::journal::Exchange;
+use crate::mock::{Placement, Stage};
+use crate::runner::{JobLog, run_job};
+use crate::scenario::{self, Outcome, ScenarioError};
+use crate::world::{self, World};
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// Versions given on the command line, replacing the scenario's.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    pub gitlab: Option<String>,
+    pub runner: Option<String>,
+    pub docker: Option<String>,
+}
+
+/// Reads a scenario file and builds its world.
+pub fn load(path: &Path, overrides: &Overrides) -> Result<World, ScenarioError> {
+    let (mut s, text) = scenario::load_file(path)?;
+    if let Some(v) = &overrides.gitlab {
+        s.gitlab.version = v.clone();
+    }
+    if let Some(v) = &overrides.runner {
+        s.runner.version = v.clone();
+    }
+    if let Some(v) = &overrides.docker {
+        s.docker.version = v.clone();
+    }
+    world::build(path, &text, &s)
+}
+
+/// Every `.yaml`/`.yml` under the given files and directories, sorted.
+pub fn collect(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
+    let mut out = Vec::new();
+    fn walk(p: &Path, out: &mut Vec<PathBuf>) -> Result<(), String> {
+        let meta = std::fs::metadata(p).map_err(|e| format!("{}: {e}", p.display()))?;
+        if meta.is_dir() {
+            let mut entries: Vec<_> = std::fs::read_dir(p)
+                .map_err(|e| format!("{}: {e}", p.display()))?
+                .filter_map(Result::ok)
+                .map(|e| e.path())
+                .collect();
+            entries.sort();
+            for e in entries {
+                if e.is_dir() || matches!(e.extension().and_then(|x| x.to_str()), Some("yaml" | "yml")) {
+                    walk(&e, out)?;
+                }
+            }
+        } else {
+            out.push(p.to_path_buf());
+        }
+        Ok(())
+    }
+    for p in paths {
+        walk(p, &mut out)?;
+    }
+    Ok(out)
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub file: String,
+    pub name: String,
+    pub description: String,
+    pub seed: Option<String>,
+    pub gitlab: String,
+    pub runner: String,
+    pub docker: String,
+    /// Which rules gave the values the scenario left out.
+    pub derived: Vec<String>,
+    /// The HTTP exchange, in order, as the mocks saw it.
+    pub exchange: Vec<Exchange>,
+    pub job_log: JobLog,
+    pub outcome: Outcome,
+    pub expected: Outcome,
+    /// `expect.lines` that are not whole lines of the job log.
+    pub missing_lines: Vec<String>,
+}
+
+impl Report {
+    pub fn ok(&self) -> bool {
+        self.outcome == self.expected && self.missing_lines.is_empty()
+    }
+}
+
+/// Runs the scenario's job against fresh mocks with the simulated engine.
+pub async fn run_world(world: &World, file: &Path) -> Result<Report, String> {
+    let stage = Stage::start(world, Placement::Named).await;
+    let engine = Engine::Simulated(SimulatedEngine::new(
+        world.docker.profile.clone(),
+        world.docker.version.clone(),
+        stage.network.clone(),
+    ));
+    let log = run_job(&stage, &engine).await?;
+    Ok(report(world, file, &stage, log, true))
+}
+
+fn report(world: &World, file: &Path, stage: &Stage, log: JobLog, check_lines: bool) -> Report {
+    let lines: Vec<&str> = log.plain.lines().collect();
+    let missing_lines = if check_lines {
+        world
+            .expect
+            .lines
+            .iter()
+            .filter(|l| !lines.contains(&l.as_str()))
+            .cloned()
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let mut derived: Vec<String> = world.notes().into_iter().map(|n| n.0).collect();
+    derived.extend(
+        log.ignored_sources
+            .iter()
+            .map(|s| format!("credential source ignored without a word in the log — {s}")),
+    );
+    Report {
+        file: file.display().to_string(),
+        name: world.name.clone(),
+        description: world.description.clone(),
+        seed: world.seed.clone(),
+        gitlab: world.gitlab.version.to_string(),
+        runner: format!(
+            "{} ({})",
+            world.runner.version,
+            world.runner.release.revision.clone().unwrap_or_default()
+        ),
+        docker: format!(
+            "{} ({}; {})",
+            world.docker.version, world.docker.profile.line, world.docker.profile.source
+        ),
+        derived,
+        exchange: stage.journal.entries(),
+        outcome: if log.image_ready {
+            Outcome::Succeeds
+        } else {
+            Outcome::Fails
+        },
+        expected: world.expect.outcome,
+        missing_lines,
+        job_log: log,
+    }
+}
+
+/// Loads and runs every file concurrently; results come back in file order.
+pub async fn run_all(files: &[PathBuf], overrides: &Overrides) -> Vec<Result<Report, String>> {
+    let mut set = tokio::task::JoinSet::new();
+    for (i, f) in files.iter().enumerate() {
+        let f = f.clone();
+        let o = overrides.clone();
+        set.spawn(async move {
+            let r = match load(&f, &o) {
+                Ok(w) => run_world(&w, &f).await,
+                Err(e) => Err(e.to_string()),
+            };
+            (i, r)
+        });
+    }
+    let mut out: Vec<Option<Result<Report, String>>> = (0..files.len()).map(|_| None).collect();
+    while let Some(res) = set.join_next().await {
+        match res {
+            Ok((i, r)) => out[i] = Some(r),
+            Err(e) => {
+                // A panic in one scenario must not take the others down; say which.
+                let msg = format!("internal error: {e}");
+                if let Some(slot) = out.iter_mut().find(|s| s.is_none()) {
+                    *slot = Some(Err(msg));
+                }
+            }
+        }
+    }
+    out.into_iter()
+        .map(|r| r.unwrap_or_else(|| Err("scenario did not finish".into())))
+        .collect()
+}
+
+/// The same job on the same loopback mocks twice: once with the simulated engine at `docker`,
+/// once with the real daemon. Returns (simulated, real) reports.
+pub async fn run_against_real_daemon(
+    world: &World,
+    file: &Path,
+    daemon: Arc<RealDaemon>,
+) -> Result<(Report, Report), String> {
+    let stage = Stage::start(world, Placement::Loopback).await;
+    let sim = Engine::Simulated(SimulatedEngine::new(
+        world.docker.profile.clone(),
+        world.docker.version.clone(),
+        stage.network.clone(),
+    ));
+    let sim_log = run_job(&stage, &sim).await?;
+    let sim_report = report(&stage.world, file, &stage, sim_log, false);
+    stage.requeue_job();
+    let image = crate::runner::expand::expand(&stage.world.job.image, |_| None);
+    daemon.remove_image(&image).await;
+    let real = Engine::Real(RealDaemonRef(daemon.clone()).into());
+    let real_log = run_job(&stage, &real).await;
+    daemon.remove_image(&image).await;
+    let real_report = report(&stage.world, file, &stage, real_log?, false);
+    Ok((sim_report, real_report))
+}
+
+/// Lets several comparisons share one daemon connection description.
+struct RealDaemonRef(Arc<RealDaemon>);
+impl From<RealDaemonRef> for RealDaemon {
+    fn from(r: RealDaemonRef) -> RealDaemon {
+        r.0.as_ref().clone()
+    }
+}
+
+/// The text report: description, versions, derived defaults, the exchange, the job log, outcome.
+pub fn render_text(r: &Report) -> String {
+    let mut s = String::new();
+    s.push_str(&format!("━━ {}\n", r.file));
+    s.push_str(&format!("{}\n", r.description));
+    if let Some(seed) = &r.seed {
+        s.push_str(&format!("Reproduces: shared/seeds/{seed}\n"));
+    }
+    s.push_str(&format!(
+        "GitLab {} · gitlab-runner {} · Docker {}\n",
+        r.gitlab, r.runner, r.docker
+    ));
+    if !r.derived.is_empty() {
+        s.push_str("Derived:\n");
+        for d in &r.derived {
+            s.push_str(&format!("  - {d}\n"));
+        }
+    }
+    s.push_str("Exchange:\n");
+    for (i, e) in r.exchange.iter().enumerate() {
+        let creds = if e.credentials.is_empty() {
+            String::new()
+        } else {
+            format!(" [{}]", e.credentials)
+        };
+        s.push_str(&format!(
+            "  {:>2}. {:<8} {} {}{creds} → {} {}\n",
+            i + 1,
+            e.server,
+            e.method,
+            e.target,
+            e.status,
+            e.note
+        ));
+    }
+    s.push_str("--- job log ---\n");
+    s.push_str(&r.job_log.plain);
+    if !r.job_log.plain.ends_with('\n') {
+        s.push('\n');
+    }
+    s.push_str("--- end of job log");
+    if r.job_log.image_ready {
+        s.push_str(" (the image is ready; the job's script and later stages are not simulated)");
+    }
+    s.push_str(" ---\n");
+    let verdict = if r.ok() { "as expected" } else { "NOT AS EXPECTED" };
+    s.push_str(&format!(
+        "Outcome: image pull {} (expected: {}) — {verdict}\n",
+        outcome_word(r.outcome),
+        outcome_word(r.expected)
+    ));
+    for m in &r.missing_lines {
+        s.push_str(&format!("  missing line: {m}\n"));
+    }
+    s
+}
+
+fn outcome_word(o: Outcome) -> &'static str {
+    match o {
+        Outcome::Succeeds => "succeeds",
+        Outcome::Fails => "fails",
+    }
+}

@@ -1,0 +1,184 @@
+//! One job, from the runner's request for it to `ERROR: Job failed: …` (gitlab-runner.md §2,
+//! §5; the order of lines and sections as read at v14.2.0 and v16.2.0).
+
+use super::credentials::{Ignored, Inputs};
+use super::expand::expand;
+use super::pull::{PullError, Puller};
+use super::trace::{self, BOLD_CYAN, RESET, Trace};
+use crate::engine::{Engine, ImageInspect};
+use crate::mock::Stage;
+use crate::mock::gitlab::JobPayload;
+use crate::versions::runner::{JobFailedLine, PullFailureClass, shorten_token};
+use hmac::{Hmac, Mac};
+use serde::Serialize;
+use sha2::Sha256;
+
+/// `PreparationRetries`.
+const PREPARATION_RETRIES: usize = 3;
+/// `PreparationRetryInterval`, printed as `3s`.
+const RETRY_INTERVAL_SECS: i64 = 3;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct JobLog {
+    /// The bytes the runner sends to GitLab.
+    pub raw: String,
+    /// What the job page shows (and what a user copies).
+    pub plain: String,
+    /// The image was prepared and the job would go on to its script.
+    pub image_ready: bool,
+    /// Credential sources the runner skipped without a word in the log.
+    pub ignored_sources: Vec<String>,
+}
+
+/// `POST /api/v4/jobs/request` against the mock GitLab, as the runner's network client does.
+async fn request_job(stage: &Stage) -> Result<JobPayload, String> {
+    let url = format!("{}/api/v4/jobs/request", stage.gitlab.uri());
+    let body = serde_json::json!({
+        "token": stage.world.runner.token,
+        "info": {"name": "gitlab-runner", "version": stage.world.runner.version.to_string(), "executor": "docker"},
+    });
+    let resp = reqwest::Client::builder()
+        .no_proxy()
+        .build()
+        .map_err(|e| e.to_string())?
+        .post(url)
+        .json(&body)
+        .send()
+        .await
+        .map_err(|e| format!("job request failed: {e}"))?;
+    if resp.status().as_u16() != 201 {
+        return Err(format!("job request answered {}", resp.status()));
+    }
+    resp.json::<JobPayload>()
+        .await
+        .map_err(|e| format!("job payload does not parse: {e}"))
+}
+
+/// `s_` + the first 12 hex digits of HMAC-SHA256(key = machine-id, message = "gitlab-runner").
+fn system_id(machine_id: &str) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(machine_id.as_bytes()).expect("any key length");
+    mac.update(b"gitlab-runner");
+    let hex: String = mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect();
+    format!("s_{}", &hex[..12])
+}
+
+pub async fn run_job(stage: &Stage, engine: &Engine) -> Result<JobLog, String> {
+    let world = &stage.world;
+    let release = &world.runner.release;
+    let payload = request_job(stage).await?;
+    let mut clock = world.clock.unix_timestamp();
+    let mut t = Trace::new(release.reset);
+
+    // Header (common/build.go printRunningWithHeader).
+    let revision = release.revision.clone().expect("world checks the release tag");
+    t.println(&format!(
+        "Running with gitlab-runner {} ({revision})",
+        world.runner.version
+    ));
+    let short = shorten_token(release.short_token, &world.runner.token);
+    if release.system_id {
+        let id = system_id(world.runner.machine_id.as_deref().unwrap_or_default());
+        t.println(&format!("  on {} {short}, system ID: {id}", world.runner.name));
+    } else {
+        t.println(&format!("  on {} {short}", world.runner.name));
+    }
+
+    // Variables: runner environment first, then the job's; the last one wins.
+    let lookup = |k: &str| {
+        payload
+            .variables
+            .iter()
+            .rev()
+            .find(|v| v.key == k)
+            .map(|v| v.value.clone())
+    };
+    let image = expand(&payload.image.name, lookup);
+    let docker_auth_config = lookup("DOCKER_AUTH_CONFIG");
+    let host_config_path = format!("{}/.docker/config.json", world.runner.home.trim_end_matches('/'));
+    let policies: Vec<String> = if !payload.image.pull_policy.is_empty() {
+        payload.image.pull_policy.clone()
+    } else {
+        world
+            .runner
+            .pull_policy
+            .clone()
+            .unwrap_or_else(|| vec!["always".into()])
+    };
+
+    t.section_start("prepare_executor", clock);
+    t.println(&format!("{BOLD_CYAN}Preparing the \"docker\" executor{RESET}"));
+    let mut puller = Puller {
+        release,
+        engine,
+        credentials: Inputs {
+            docker_auth_config: docker_auth_config.as_deref(),
+            host_config: world
+                .runner
+                .docker_config
+                .as_deref()
+                .map(|c| (host_config_path.as_str(), c)),
+            payload: &payload.credentials,
+        },
+        ignored: Vec::new(),
+    };
+    let mut outcome: Result<ImageInspect, PullError> = Err(PullError {
+        message: String::new(),
+        build_error: false,
+        system_failure_reason: false,
+    });
+    for _ in 0..PREPARATION_RETRIES {
+        t.println(&format!("Using Docker executor with image {image} ..."));
+        outcome = puller.get_docker_image(&mut t, &image, &policies).await;
+        match &outcome {
+            Ok(_) => break,
+            Err(e) if e.build_error => break,
+            Err(e) => {
+                t.errorln(&format!("Preparation failed: {}", e.message));
+                t.infoln(&format!("Will be retried in {RETRY_INTERVAL_SECS}s ..."));
+                clock += RETRY_INTERVAL_SECS;
+            }
+        }
+    }
+    t.section_end("prepare_executor", clock);
+
+    let image_ready = outcome.is_ok();
+    if let Err(e) = &outcome {
+        // setTraceStatus: BuildErrors are recognised through wrapping from 14.1.
+        let seen_as_build_error =
+            e.build_error && release.pull_failure_class != PullFailureClass::RegexBuildErrorShownAsSystemFailure;
+        if seen_as_build_error {
+            let head = if e.system_failure_reason {
+                "Job failed (system failure):"
+            } else {
+                "Job failed:"
+            };
+            match release.job_failed_line {
+                JobFailedLine::Plain => t.errorln(&format!("{head} {}", e.message)),
+                JobFailedLine::ExtraEmptyLine => t.errorln(&format!("{head} {}\n", e.message)),
+            }
+        } else {
+            t.errorln(&format!("Job failed (system failure): {}", e.message));
+        }
+    }
+    let ignored_sources = puller
+        .ignored
+        .iter()
+        .map(|Ignored { source, why }| format!("{source}: {why}"))
+        .collect();
+    let raw = t.raw().to_string();
+    Ok(JobLog {
+        plain: trace::plain(&raw),
+        raw,
+        image_ready,
+        ignored_sources,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn system_id_is_hmac_of_machine_id() {
+        let id = super::system_id("6a0f3d1bd3c14e7c9c6a1b2f4e8d9a01");
+        assert!(id.starts_with("s_") && id.len() == 14, "{id}");
+    }
+}

@@ -1,0 +1,194 @@
+//! The pull manager (`executors/docker/internal/pull/manager.go`, v13.8 →): the pull-policy loop,
+//! the Docker client's error text and the `(file.go:LINE:Ns)` suffix (gitlab-runner.md §1, §4).
+
+use super::credentials::{self, Inputs, Resolved};
+use super::trace::Trace;
+use crate::engine::{AuthConfig, DaemonError, Engine, ImageInspect};
+use crate::versions::runner::{PullFailureClass, RunnerRelease};
+use crate::versions::v;
+
+/// A failed image preparation as the runner carries it.
+#[derive(Debug, Clone)]
+pub struct PullError {
+    pub message: String,
+    /// A `*BuildError`: stops the preparation retries.
+    pub build_error: bool,
+    /// `FailureReason == runner_system_failure` (prints `(system failure)` even as a BuildError).
+    pub system_failure_reason: bool,
+}
+
+pub struct Puller<'a> {
+    pub release: &'a RunnerRelease,
+    pub engine: &'a Engine,
+    pub credentials: Inputs<'a>,
+    /// What the report should know about sources the runner skipped.
+    pub ignored: Vec<credentials::Ignored>,
+}
+
+/// The Docker Go client's text for an Engine API error (`Error response from daemon: …`).
+fn client_text(e: &DaemonError) -> String {
+    match e {
+        DaemonError::Http { message, .. } => format!("Error response from daemon: {message}"),
+        DaemonError::Stream { message } => message.clone(),
+    }
+}
+
+/// `wrapError`: `%w (%s:%d:%ds)`; no time passes in a simulated pull.
+fn wrap(text: &str, site: (&str, u32)) -> String {
+    format!("{text} ({}:{}:0s)", site.0, site.1)
+}
+
+impl Puller<'_> {
+    /// `GetDockerImage`: every policy in turn, then the wrapped last error.
+    pub async fn get_docker_image(
+        &mut self,
+        trace: &mut Trace,
+        image: &str,
+        policies: &[String],
+    ) -> Result<ImageInspect, PullError> {
+        let list = format!("[{}]", policies.join(" "));
+        if self.release.effective_pull_policy_line {
+            trace.println(&format!("Using effective pull policy of {list} for container {image}"));
+        }
+        let mut last: Option<PullError> = None;
+        for (idx, policy) in policies.iter().enumerate() {
+            if idx > 0 {
+                trace.infoln(&format!("Attempt #{}: Trying \"{policy}\" pull policy", idx + 1));
+            }
+            match self.get_image_using_pull_policy(trace, image, policy).await {
+                Ok(img) => {
+                    self.mark_used(trace, image, &img);
+                    return Ok(img);
+                }
+                Err(e) => {
+                    trace.warningln(&format!("Failed to pull image with policy \"{policy}\": {}", e.message));
+                    last = Some(e);
+                }
+            }
+        }
+        let last = last.expect("at least one policy");
+        Err(PullError {
+            message: format!(
+                "failed to pull image \"{image}\" with specified policies {list}: {}",
+                last.message
+            ),
+            ..last
+        })
+    }
+
+    fn mark_used(&self, trace: &mut Trace, image: &str, img: &ImageInspect) {
+        if img.id == image {
+            return;
+        }
+        match img.repo_digests.first() {
+            Some(d) if self.release.digest_in_using_line => trace.println(&format!(
+                "Using docker image {} for {image} with digest {d} ...",
+                img.id
+            )),
+            _ => trace.println(&format!("Using docker image {} for {image} ...", img.id)),
+        }
+    }
+
+    async fn get_image_using_pull_policy(
+        &mut self,
+        trace: &mut Trace,
+        image: &str,
+        policy: &str,
+    ) -> Result<ImageInspect, PullError> {
+        let local = self.engine.inspect_image(image).await;
+        if policy == "never" {
+            // Not a BuildError in any release: retried, then a system failure (§4.4).
+            return local.map_err(|e| PullError {
+                message: wrap(
+                    &self.inspect_text(image, &e),
+                    self.release.inspect_call_site.unwrap_or(self.release.pull_call_site),
+                ),
+                build_error: false,
+                system_failure_reason: false,
+            });
+        }
+        if let (Ok(img), "if-not-present") = (&local, policy) {
+            trace.println("Using locally found image version due to \"if-not-present\" pull policy");
+            return Ok(img.clone());
+        }
+        let (resolved, ignored) = credentials::resolve(image, &self.credentials, self.release.credential_matching);
+        self.ignored.extend(ignored);
+        if let Some(Resolved { source, .. }) = &resolved {
+            trace.println(&format!("Authenticating with credentials from {source}"));
+        }
+        self.pull(trace, image, resolved.map(|r| r.config)).await
+    }
+
+    async fn pull(&self, trace: &mut Trace, image: &str, auth: Option<AuthConfig>) -> Result<ImageInspect, PullError> {
+        trace.println(&format!("Pulling docker image {image} ..."));
+        let reference = if image.contains(':') || image.contains('@') {
+            image.to_string()
+        } else {
+            format!("{image}:latest")
+        };
+        // The Docker client splits the reference into fromImage and tag (`TagNameOnly`).
+        let (from_image, tag) = split_reference(&reference);
+        let registry_auth = AuthConfig::encode(auth.as_ref());
+        if let Err(e) = self.engine.create_image(&from_image, &tag, &registry_auth).await {
+            let text = wrap(&client_text(&e), self.release.pull_call_site);
+            return Err(self.classify(text, &e));
+        }
+        self.engine.inspect_image(image).await.map_err(|e| PullError {
+            message: wrap(&self.inspect_text(image, &e), self.release.pull_call_site),
+            build_error: false,
+            system_failure_reason: false,
+        })
+    }
+
+    /// Inspect errors: runners ≤ 15.9 vendor a Docker client that maps 404 itself
+    /// (`Error: No such image: NAME`); later clients pass the daemon's text (§4.4).
+    fn inspect_text(&self, image: &str, e: &DaemonError) -> String {
+        match e {
+            DaemonError::Http { status: 404, .. } if self.release.version < v(15, 10, 0) => {
+                format!("Error: No such image: {image}")
+            }
+            other => client_text(other),
+        }
+    }
+
+    /// Build error or not, per release (gitlab-runner.md §2.6).
+    fn classify(&self, message: String, e: &DaemonError) -> PullError {
+        let matches = |re: &[&str]| re.iter().any(|p| message.contains(p));
+        let (build_error, system_failure_reason) = match self.release.pull_failure_class {
+            PullFailureClass::RegexBuildErrorShownAsSystemFailure | PullFailureClass::RegexBuildError => {
+                (matches(&["repository does not exist", "not found"]), false)
+            }
+            PullFailureClass::WidenedRegex => {
+                let hit = matches(&[
+                    "request canceled while waiting for connection",
+                    "no such host",
+                    "repository does not exist",
+                    "not found",
+                ]);
+                let system = matches!(e, DaemonError::Http { status: 500, .. });
+                (true, system && !hit)
+            }
+            PullFailureClass::AlwaysBuildError => (true, false),
+        };
+        PullError {
+            message,
+            build_error,
+            system_failure_reason,
+        }
+    }
+}
+
+/// `reference.FamiliarName` / `getAPITagFromNamedRef`: the query of `POST /images/create`.
+pub fn split_reference(reference: &str) -> (String, String) {
+    if let Some((name, digest)) = reference.split_once('@') {
+        return (name.to_string(), digest.to_string());
+    }
+    let last_slash = reference.rfind('/').map(|i| i + 1).unwrap_or(0);
+    match reference[last_slash..].rfind(':') {
+        Some(i) => (
+            reference[..last_slash + i].to_string(),
+            reference[last_slash + i + 1..].to_string(),
+        ),
+        None => (reference.to_string(), "latest".to_string()),
+    }
+}
