@@ -107,7 +107,7 @@ impl SimulatedEngine {
     pub async fn inspect_image(&self, name: &str) -> Result<ImageInspect, DaemonError> {
         let not_found = |n: &str| DaemonError::Http {
             status: 404,
-            message: format!("No such image: {n}"),
+            message: self.profile.inspect_not_found.message(n),
         };
         let r = Reference::parse(name).map_err(|_| not_found(name))?;
         let key = if r.tag.is_none() && r.digest.is_none() {

@@ -36,9 +36,11 @@ fn blob(media_type: &'static str, bytes: Vec<u8>) -> Blob {
     }
 }
 
-/// The image stored as `repository:tag`.
-pub fn build(repository: &str, tag: &str) -> Image {
-    let content = format!("regsim image {repository}:{tag}\n");
+/// The image stored as `registry/repository:tag`. The registry's name is part of the content so
+/// that two scenarios never serve the same image: a daemon shared by concurrent runs would
+/// otherwise list another run's repository in `RepoDigests`.
+pub fn build(registry: &str, repository: &str, tag: &str) -> Image {
+    let content = format!("regsim image {registry}/{repository}:{tag}\n");
     let mut tar = tar::Builder::new(Vec::new());
     let mut header = tar::Header::new_gnu();
     header.set_path("regsim.txt").expect("static path");
@@ -57,7 +59,7 @@ pub fn build(repository: &str, tag: &str) -> Image {
         "os": "linux",
         "config": {"Cmd": ["/regsim.txt"]},
         "rootfs": {"type": "layers", "diff_ids": [diff_id]},
-        "history": [{"created": "1970-01-01T00:00:00Z", "created_by": format!("regsim {repository}:{tag}")}],
+        "history": [{"created": "1970-01-01T00:00:00Z", "created_by": format!("regsim {registry}/{repository}:{tag}")}],
         "created": "1970-01-01T00:00:00Z",
     });
     let config = blob(CONFIG_V1, serde_json::to_vec(&config).expect("json"));
@@ -79,8 +81,9 @@ pub fn build(repository: &str, tag: &str) -> Image {
 mod tests {
     #[test]
     fn images_are_deterministic_and_distinct() {
-        let a = super::build("a/b/c", "1");
-        assert_eq!(a.manifest.digest, super::build("a/b/c", "1").manifest.digest);
-        assert_ne!(a.manifest.digest, super::build("a/b/c", "2").manifest.digest);
+        let a = super::build("r", "a/b/c", "1");
+        assert_eq!(a.manifest.digest, super::build("r", "a/b/c", "1").manifest.digest);
+        assert_ne!(a.manifest.digest, super::build("r", "a/b/c", "2").manifest.digest);
+        assert_ne!(a.manifest.digest, super::build("r2", "a/b/c", "1").manifest.digest);
     }
 }

@@ -64,7 +64,14 @@ pub fn load_file(path: &Path) -> Result<(Scenario, String), ScenarioError> {
 pub fn load_str(path: &Path, text: &str) -> Result<Scenario, ScenarioError> {
     let de = serde_yaml_ng::Deserializer::from_str(text);
     serde_path_to_error::deserialize::<_, Scenario>(de).map_err(|e| {
-        let field = e.path().to_string();
+        // serde_path_to_error writes `?` for a position it cannot name (inside a parse error).
+        let field = e
+            .path()
+            .to_string()
+            .trim_end_matches(".?")
+            .trim_end_matches('?')
+            .to_string();
+        let field = if field.is_empty() { ".".to_string() } else { field };
         let inner = e.into_inner();
         let loc = inner.location();
         // serde_yaml_ng appends " at line L column C" to its messages; we print the location first.

@@ -40,6 +40,24 @@ pub enum ErrorBodyParsing {
     Distribution283,
 }
 
+/// The daemon's message when an inspected image does not exist.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InspectNotFound {
+    /// `no such image: REF: No such image: REF` [OBS dockerd 20.10.24+dfsg1, regsim's real-daemon test].
+    Wrapped,
+    /// `No such image: REF` (moby `ErrImageDoesNotExist`, gitlab-runner.md §4.4; release not pinned).
+    Plain,
+}
+
+impl InspectNotFound {
+    pub fn message(self, reference: &str) -> String {
+        match self {
+            InspectNotFound::Wrapped => format!("no such image: {reference}: No such image: {reference}"),
+            InspectNotFound::Plain => format!("No such image: {reference}"),
+        }
+    }
+}
+
 /// One row of the engine table.
 #[derive(Debug, Clone)]
 pub struct EngineProfile {
@@ -50,129 +68,33 @@ pub struct EngineProfile {
     pub quoted_urls: bool,
     pub pull_denied: PullDeniedWording,
     pub error_body: ErrorBodyParsing,
+    /// `GET /images/{name}/json` for an image that is not there.
+    pub inspect_not_found: InspectNotFound,
     /// The User-Agent's version part, for the record only (never printed in a job log).
     pub go_version: &'static str,
     pub source: &'static str,
 }
 
+/// The engine table: one row per era, oldest first.
+#[rustfmt::skip]
 pub fn engine_table() -> Vec<Era<EngineProfile>> {
     use ErrorBodyParsing::*;
+    use InspectNotFound::*;
     use ManifestProbe::*;
     use PullDeniedWording::*;
-    let p = |line, probe, quoted, denied, body, go, source| EngineProfile {
-        line,
-        manifest_probe: probe,
-        quoted_urls: quoted,
-        pull_denied: denied,
-        error_body: body,
-        go_version: go,
-        source,
+    let row = |since, line, manifest_probe, quoted_urls, pull_denied, error_body, inspect_not_found, go_version, source| {
+        era(since, EngineProfile { line, manifest_probe, quoted_urls, pull_denied, error_body, inspect_not_found, go_version, source }, source)
     };
     vec![
-        era(
-            v(1, 13, 1),
-            p(
-                "1.13.1",
-                Get,
-                false,
-                NotFoundOrNoPullAccess,
-                Distribution281,
-                "1.7.5",
-                "docker-errors.md §1.3, §2, §3 E1 [SRC moby@v1.13.1]",
-            ),
-            "docker-errors.md E1",
-        ),
-        era(
-            v(17, 7, 0),
-            p(
-                "17.07–18.09",
-                Get,
-                false,
-                WithoutCause,
-                Distribution281,
-                "1.8.3–1.11.13",
-                "docker-errors.md §1.3, §3 E2 [SRC moby@v17.07.0-ce, v18.09.9]",
-            ),
-            "docker-errors.md E2",
-        ),
-        era(
-            v(19, 3, 0),
-            p(
-                "19.03",
-                Get,
-                false,
-                WithCause,
-                Distribution281,
-                "1.12–1.13",
-                "docker-errors.md §1.3, §3 E3 [SRC moby@v19.03.15]",
-            ),
-            "docker-errors.md E3",
-        ),
-        era(
-            v(20, 10, 0),
-            p(
-                "20.10.0–20.10.7",
-                HeadThenGet,
-                false,
-                WithCause,
-                Distribution281,
-                "1.13.15",
-                "docker-errors.md §2, §3 E4 [SRC pull_v2.go v20.10.0]",
-            ),
-            "docker-errors.md E4",
-        ),
-        era(
-            v(20, 10, 8),
-            p(
-                "20.10.8+",
-                HeadThenGet,
-                true,
-                WithCause,
-                Distribution281,
-                "1.16–1.19",
-                "docker-errors.md §3 E5, §7 [OBS dockerd 20.10.24+dfsg1 go1.19.8]",
-            ),
-            "docker-errors.md E5 [OBS 20.10.24]",
-        ),
-        era(
-            v(23, 0, 0),
-            p(
-                "23.0–24.0",
-                HeadThenGet,
-                true,
-                WithCause,
-                Distribution282,
-                "1.19–1.20",
-                "docker-errors.md §1.2.3, §3 E5 [SRC moby@v23.0.18]",
-            ),
-            "docker-errors.md E5",
-        ),
-        era(
-            v(25, 0, 0),
-            p(
-                "25.0–28.x (graphdriver)",
-                HeadThenGet,
-                true,
-                WithCause,
-                Distribution283,
-                "1.21–1.24",
-                "docker-errors.md §1.2.4, §3 E6 [SRC moby@v25.0.17]",
-            ),
-            "docker-errors.md E6",
-        ),
-        era(
-            v(29, 0, 0),
-            p(
-                "29.x (graphdriver)",
-                HeadThenGet,
-                true,
-                WithCause,
-                Distribution283,
-                "1.25",
-                "docker-errors.md §1.3, §3 E7 [SRC docker-v29.7.2]",
-            ),
-            "docker-errors.md E7",
-        ),
+        //   since         line                       probe        quoted  pull denied             body parsing     inspect 404  Go build         source
+        row(v(1, 13, 1),  "1.13.1",                  Get,         false,  NotFoundOrNoPullAccess, Distribution281, Plain,   "1.7.5",         "docker-errors.md §1.3, §2, §3 E1 [SRC moby@v1.13.1]; inspect text UNCONFIRMED"),
+        row(v(17, 7, 0),  "17.07–18.09",             Get,         false,  WithoutCause,           Distribution281, Plain,   "1.8.3–1.11.13", "docker-errors.md §1.3, §3 E2 [SRC moby@v17.07.0-ce, v18.09.9]; inspect text UNCONFIRMED"),
+        row(v(19, 3, 0),  "19.03",                   Get,         false,  WithCause,              Distribution281, Plain,   "1.12–1.13",     "docker-errors.md §1.3, §3 E3 [SRC moby@v19.03.15]; inspect text UNCONFIRMED"),
+        row(v(20, 10, 0), "20.10.0–20.10.7",         HeadThenGet, false,  WithCause,              Distribution281, Wrapped, "1.13.15",       "docker-errors.md §2, §3 E4 [SRC pull_v2.go v20.10.0]; inspect text as observed on 20.10.24"),
+        row(v(20, 10, 8), "20.10.8+",                HeadThenGet, true,   WithCause,              Distribution281, Wrapped, "1.16–1.19",     "docker-errors.md §3 E5, §7 [OBS dockerd 20.10.24+dfsg1 go1.19.8; inspect text OBS by tests/real_daemon.rs]"),
+        row(v(23, 0, 0),  "23.0–24.0",               HeadThenGet, true,   WithCause,              Distribution282, Plain,   "1.19–1.20",     "docker-errors.md §1.2.3, §3 E5 [SRC moby@v23.0.18]; inspect text gitlab-runner.md §4.4"),
+        row(v(25, 0, 0),  "25.0–28.x (graphdriver)", HeadThenGet, true,   WithCause,              Distribution283, Plain,   "1.21–1.24",     "docker-errors.md §1.2.4, §3 E6 [SRC moby@v25.0.17]; inspect text gitlab-runner.md §4.4"),
+        row(v(29, 0, 0),  "29.x (graphdriver)",      HeadThenGet, true,   WithCause,              Distribution283, Plain,   "1.25",          "docker-errors.md §1.3, §3 E7 [SRC docker-v29.7.2]; inspect text gitlab-runner.md §4.4"),
     ]
 }
 

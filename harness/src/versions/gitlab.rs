@@ -81,8 +81,7 @@ pub fn release(version: &Version) -> GitlabRelease {
 
 /// New projects get the inbound allowlist ("Limit access to this project") on from this release.
 pub const INBOUND_ALLOWLIST_DEFAULT_ON: Version = v(15, 9, 0);
-pub const INBOUND_ALLOWLIST_DEFAULT_SOURCE: &str = "gitlab-rails.md §4.3: issue gitlab-org/gitlab#340822 and the 18.0 \
-     deprecation text date the default flip to 15.9 (self-managed DB default timing UNCONFIRMED; users often say 16.0)";
+pub const INBOUND_ALLOWLIST_DEFAULT_SOURCE: &str = "gitlab-rails.md §4.3, gitlab-org/gitlab#340822; the self-managed cutover release is UNCONFIRMED (users often say 16.0)";
 
 /// The instance setting `enforce_ci_inbound_job_token_scope_enabled` exists from 17.6 (default
 /// false) and is switched on for every instance by the 18.0 migrations.

@@ -305,7 +305,8 @@ impl World {
                 )));
             }
         }
-        if let Some(rule) = &self.docker.store.rule {
+        // The image store only became a choice with Docker 24's containerd option.
+        if let (Some(rule), true) = (&self.docker.store.rule, self.docker.version.major >= 24) {
             out.push(Note(format!(
                 "Docker {}: image store {:?} — {rule}",
                 self.docker.version, self.docker.store.value

@@ -68,7 +68,7 @@ pub(super) fn auth(world: &World, req: &Request, issued: &AtomicU64) -> Answer {
             let era = &world.gitlab.release.basic_auth_denied;
             let message = era.value.message(&world.gitlab.external_url(), two_factor);
             let body = serde_json::json!({"errors": [{"code": "UNAUTHORIZED", "message": message}]});
-            return json(401, &body, format!("401 {why} [{}]", era.source));
+            return json(401, &body, format!("{why} [{}]", era.source));
         }
     };
     let grant = match policy::authorize(world, &auth, &scopes) {

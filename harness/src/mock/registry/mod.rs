@@ -37,7 +37,13 @@ impl RegistryResponder {
             for s in p.images.iter().filter(|s| s.repository == repository) {
                 let img = cache
                     .entry((s.repository.clone(), s.tag.clone()))
-                    .or_insert_with(|| Arc::new(image::build(&s.repository, &s.tag)))
+                    .or_insert_with(|| {
+                        Arc::new(image::build(
+                            &self.world.gitlab.registry.to_string(),
+                            &s.repository,
+                            &s.tag,
+                        ))
+                    })
                     .clone();
                 out.push((s.tag.clone(), img));
             }

@@ -1,0 +1,86 @@
+//! Agreement with the real Docker daemon: every catalogue scenario, served on 127.0.0.1, is run
+//! twice on the very same mocks — once with the simulated Docker 20.10.24, once with the real
+//! dockerd (Debian's docker.io 20.10.24) — and the two job logs must be equal byte for byte.
+//!
+//! Without a daemon the test says so on stderr and passes; under CI (`CI` set) it fails instead.
+
+use regsim::engine::real::RealDaemon;
+use regsim::run::{Overrides, collect, load, run_against_real_daemon};
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// The engine version the real daemon here is, and the simulated one is compared at.
+const DOCKER: &str = "20.10.24";
+
+fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0")
+}
+
+/// Writes past cargo's output capture, so a skip is visible in a normal `cargo test` run.
+fn say(msg: &str) {
+    let _ = writeln!(std::io::stderr().lock(), "{msg}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn real_dockerd_prints_what_simulated_docker_20_10_prints() {
+    let daemon = match RealDaemon::connect().await {
+        Ok(d) => d,
+        Err(e) if in_ci() => panic!("CI must run the real-daemon agreement test, but no dockerd answers: {e}"),
+        Err(e) => {
+            say(&format!(
+                "SKIPPED real-daemon agreement: no Docker daemon answers ({e}); start one with `make dockerd`"
+            ));
+            return;
+        }
+    };
+    let version = daemon.version().await.expect("dockerd reports its version");
+    if !version.starts_with("20.10.") {
+        let msg = format!("the real daemon is {version}; this comparison is calibrated for dockerd {DOCKER}");
+        if in_ci() {
+            panic!("{msg}");
+        }
+        say(&format!("SKIPPED real-daemon agreement: {msg}"));
+        return;
+    }
+    let daemon = Arc::new(daemon);
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../scenarios");
+    let files = collect(&[root]).expect("catalogue is readable");
+    let overrides = Overrides {
+        docker: Some(DOCKER.into()),
+        ..Default::default()
+    };
+
+    // Several pulls at once through one daemon, like several runners on one host.
+    let mut set = tokio::task::JoinSet::new();
+    for f in files {
+        let d = daemon.clone();
+        let o = overrides.clone();
+        set.spawn(async move {
+            let world = load(&f, &o).unwrap_or_else(|e| panic!("{e}"));
+            let res = run_against_real_daemon(&world, &f, d).await;
+            (f, res)
+        });
+    }
+    let mut checked = 0;
+    let mut differ = Vec::new();
+    while let Some(r) = set.join_next().await {
+        let (f, res) = r.expect("comparison task");
+        let (sim, real) = res.unwrap_or_else(|e| panic!("{}: {e}", f.display()));
+        checked += 1;
+        if sim.job_log.raw != real.job_log.raw {
+            differ.push(format!(
+                "{}\n--- simulated Docker {DOCKER} ---\n{}--- real dockerd {version} ---\n{}",
+                f.display(),
+                sim.job_log.plain,
+                real.job_log.plain
+            ));
+        }
+    }
+    say(&format!(
+        "real-daemon agreement: {checked} scenarios, {} agree, {} differ",
+        checked - differ.len(),
+        differ.len()
+    ));
+    assert!(differ.is_empty(), "job logs differ:\n{}", differ.join("\n"));
+}
