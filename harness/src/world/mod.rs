@@ -298,7 +298,7 @@ impl World {
                     on_off(p.inbound_allowlist.value)
                 )));
             }
-            if let Some(rule) = &p.registry_access.rule {
+            if let (Some(rule), false) = (&p.registry_access.rule, p.images.is_empty()) {
                 out.push(Note(format!(
                     "{}: container registry visibility {:?} — {rule}",
                     p.path, p.registry_access.value

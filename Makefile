@@ -1,0 +1,32 @@
+# regsim — the two commands a new user needs are `make catalogue` and `make test`.
+
+CARGO ?= cargo
+
+.PHONY: catalogue test dockerd bench fmt lint clean
+
+## Run every scenario in scenarios/ and print each job log.
+catalogue:
+	$(CARGO) run --release --quiet --bin regsim -- run scenarios/
+
+## All tests: unit tests, the catalogue snapshots, the mock servers over HTTP, and the agreement
+## with a real dockerd (skipped with a message when none answers; required under CI=true).
+test:
+	$(CARGO) test --workspace
+
+## Start Debian's dockerd 20.10 for the real-daemon tests (installs docker.io if missing).
+dockerd:
+	bash scripts/start-dockerd.sh
+
+## Measure the catalogue's wall time and the simulated-vs-real-daemon speed-up.
+bench:
+	$(CARGO) bench --bench catalogue
+
+fmt:
+	$(CARGO) fmt --all
+
+lint:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+clean:
+	$(CARGO) clean
