@@ -3,7 +3,7 @@
 //! match the reviewed snapshot in `snapshots/`. No filters: ports never appear in named mode, and
 //! clocks and ids come from the scenario.
 
-use regsim::run::{load, render_text, run_world, Overrides};
+use regsim::run::{Overrides, load, render_text, run_world};
 use rstest::rstest;
 use std::path::PathBuf;
 
@@ -13,9 +13,14 @@ async fn scenario(#[files("../scenarios/**/*.yaml")] path: PathBuf) {
     let world = load(&path, &Overrides::default()).unwrap_or_else(|e| panic!("{e}"));
     // Shown as `scenarios/…`, whatever the checkout's absolute path.
     let parts: Vec<_> = path.components().collect();
-    let at = parts.iter().rposition(|c| c.as_os_str() == "scenarios").expect("under scenarios/");
+    let at = parts
+        .iter()
+        .rposition(|c| c.as_os_str() == "scenarios")
+        .expect("under scenarios/");
     let shown: PathBuf = parts[at..].iter().collect();
-    let report = run_world(&world, &shown).await.unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let report = run_world(&world, &shown)
+        .await
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let text = render_text(&report);
     assert!(report.ok(), "{text}");
     insta::with_settings!({

@@ -1,0 +1,123 @@
+//! `make bench`: how fast regsim is, measured rather than asserted.
+//!
+//! 1. The whole catalogue (every scenario, each a real HTTP exchange), run concurrently as
+//!    `regsim run scenarios/` does: wall time over several rounds. Goal: well under a second.
+//! 2. Each scenario's job on loopback mocks, once with the simulated Docker 20.10.24 and once
+//!    with the real dockerd (when one answers): the speed-up. Goal: ≥ 50×.
+
+use regsim::engine::Engine;
+use regsim::engine::real::RealDaemon;
+use regsim::engine::simulated::SimulatedEngine;
+use regsim::mock::{Placement, Stage};
+use regsim::run::{Overrides, collect, load, run_all};
+use regsim::runner::expand::expand;
+use regsim::runner::run_job;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+const ROUNDS: usize = 15;
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+fn main() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../scenarios");
+    let files = collect(&[root]).expect("catalogue");
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+
+    // 1. The catalogue.
+    let mut times = Vec::new();
+    for _ in 0..ROUNDS {
+        let t = Instant::now();
+        let results = rt.block_on(run_all(&files, &Overrides::default()));
+        times.push(t.elapsed());
+        assert!(
+            results.iter().all(|r| r.as_ref().is_ok_and(|r| r.ok())),
+            "catalogue is not green"
+        );
+    }
+    times.sort();
+    let median = times[times.len() / 2];
+    println!("catalogue: {} scenarios on {cores} cores, {ROUNDS} rounds", files.len());
+    println!(
+        "  wall time  min {:.1} ms · median {:.1} ms · max {:.1} ms  ({:.2} ms per scenario at the median)",
+        ms(times[0]),
+        ms(median),
+        ms(times[times.len() - 1]),
+        ms(median) / files.len() as f64
+    );
+    println!(
+        "  goal: well under 1000 ms → {}",
+        if median < Duration::from_millis(500) {
+            "met"
+        } else {
+            "NOT met"
+        }
+    );
+
+    // 2. Simulated vs real daemon, the same job on the same mocks.
+    let daemon = match rt.block_on(RealDaemon::connect()) {
+        Ok(d) => d,
+        Err(e) => {
+            println!("simulated vs real dockerd: skipped, no daemon answers ({e}); run `make dockerd` first");
+            return;
+        }
+    };
+    let overrides = Overrides {
+        docker: Some("20.10.24".into()),
+        ..Default::default()
+    };
+    let (mut sim_total, mut real_total) = (Duration::ZERO, Duration::ZERO);
+    println!("simulated Docker 20.10.24 vs real dockerd, per job (median of 5, stage start excluded):");
+    for f in &files {
+        let world = load(f, &overrides).expect("scenario loads");
+        let (sim, real) = rt.block_on(async {
+            let stage = Stage::start(&world, Placement::Loopback).await;
+            let image = expand(&stage.world.job.image, |_| None);
+            let mut s = Vec::new();
+            let mut r = Vec::new();
+            for _ in 0..5 {
+                let engine = Engine::Simulated(SimulatedEngine::new(
+                    world.docker.profile.clone(),
+                    world.docker.version.clone(),
+                    stage.network.clone(),
+                ));
+                stage.requeue_job();
+                let t = Instant::now();
+                run_job(&stage, &engine).await.expect("simulated job");
+                s.push(t.elapsed());
+                stage.requeue_job();
+                daemon.remove_image(&image).await;
+                let engine = Engine::Real(daemon.clone());
+                let t = Instant::now();
+                run_job(&stage, &engine).await.expect("real job");
+                r.push(t.elapsed());
+                daemon.remove_image(&image).await;
+            }
+            s.sort();
+            r.sort();
+            (s[2], r[2])
+        });
+        sim_total += sim;
+        real_total += real;
+        println!(
+            "  {:<55} sim {:>7.2} ms   real {:>7.2} ms   ×{:.0}",
+            world.name,
+            ms(sim),
+            ms(real),
+            real.as_secs_f64() / sim.as_secs_f64()
+        );
+    }
+    let ratio = real_total.as_secs_f64() / sim_total.as_secs_f64();
+    println!(
+        "  total: sim {:.1} ms, real {:.1} ms → simulated is {ratio:.0}× faster (goal ≥ 50×: {})",
+        ms(sim_total),
+        ms(real_total),
+        if ratio >= 50.0 { "met" } else { "NOT met" }
+    );
+}
