@@ -79,10 +79,12 @@ pub fn load_str(path: &Path, text: &str) -> Result<Scenario, ScenarioError> {
         if let Some(i) = message.find(" at line ") {
             message.truncate(i);
         }
-        // …and starts with the parent's path, which the `field` part already says.
-        if let Some((parent, _)) = field.rsplit_once('.') {
-            if let Some(rest) = message.strip_prefix(&format!("{parent}: ")) {
+        // …and may start with the field's or its parent's path, which `field` already says.
+        let parent = field.rsplit_once('.').map(|(p, _)| p.to_string());
+        for prefix in [Some(field.clone()), parent].into_iter().flatten() {
+            if let Some(rest) = message.strip_prefix(&format!("{prefix}: ")) {
                 message = rest.to_string();
+                break;
             }
         }
         let (mut line, mut column) = (loc.as_ref().map(|l| l.line()), loc.as_ref().map(|l| l.column()));

@@ -36,18 +36,22 @@ pub fn lookup<'a, T>(table: &'a [Era<T>], version: &Version) -> Option<&'a Era<T
     })
 }
 
-/// Parses "16", "16.2" or "16.2.7" the way people write GitLab, runner and Docker versions.
+/// Parses versions as people write them: `16`, `16.2`, `16.2.7`, `v16.2.7`, Docker's `19.03.15`
+/// (leading zeros) and `20.10.24+dfsg1` (a packager's suffix, ignored).
 pub fn parse_version(text: &str) -> Result<Version, String> {
     let t = text.trim().trim_start_matches('v');
-    let mut parts: Vec<&str> = t.splitn(3, '.').collect();
-    if parts.is_empty() || parts[0].is_empty() {
+    let core = t.split(['+', '~']).next().unwrap_or("");
+    let parts: Vec<&str> = core.split('.').collect();
+    if core.is_empty() || parts.len() > 3 {
         return Err(format!("`{text}` is not a version (expected e.g. 16.2.7)"));
     }
-    while parts.len() < 3 {
-        parts.push("0");
+    let mut nums = [0u64; 3];
+    for (i, p) in parts.iter().enumerate() {
+        nums[i] = p
+            .parse()
+            .map_err(|_| format!("`{text}` is not a version (expected e.g. 16.2.7)"))?;
     }
-    let full = parts.join(".");
-    Version::parse(&full).map_err(|e| format!("`{text}` is not a version: {e}"))
+    Ok(Version::new(nums[0], nums[1], nums[2]))
 }
 
 /// A version as people write it (`20.10.24`, `16.2.0`).
@@ -81,6 +85,9 @@ mod tests {
         assert_eq!(parse_version("16").unwrap(), v(16, 0, 0));
         assert_eq!(parse_version("16.2").unwrap(), v(16, 2, 0));
         assert_eq!(parse_version("v20.10.24").unwrap(), v(20, 10, 24));
+        assert_eq!(parse_version("19.03.15").unwrap(), v(19, 3, 15));
+        assert_eq!(parse_version("20.10.24+dfsg1").unwrap(), v(20, 10, 24));
         assert!(parse_version("sixteen").is_err());
+        assert!(parse_version("1.2.3.4").is_err());
     }
 }
