@@ -39,7 +39,9 @@ pub fn basic_auth_denied() -> Vec<Era<BasicAuthDenied>> {
 }
 
 impl BasicAuthDenied {
-    /// The message for wrong credentials; `external_url` renders `help_page_url`.
+    /// The message for wrong credentials; `external_url` renders `help_page_url`. The short era's
+    /// 2FA variant ends with `profile_personal_access_tokens_url`, whose path regsim renders as
+    /// `/-/profile/personal_access_tokens` [inferred; not read in that release's routes].
     pub fn message(self, external_url: &str, two_factor_or_no_password_auth: bool) -> String {
         let base = external_url.trim_end_matches('/');
         match self {
