@@ -141,13 +141,13 @@ pub fn handle_error_response(r: &HttpResponse<'_>, profile: &EngineProfile) -> C
         return ClientError::Errors(all);
     }
     let err = parse_body(r, profile);
-    if r.status == 401 {
-        if let ClientError::UnexpectedResponse { .. } = err {
-            return ClientError::Coded {
-                code: "UNAUTHORIZED".into(),
-                message: default_message("UNAUTHORIZED").into(),
-            };
-        }
+    if r.status == 401
+        && let ClientError::UnexpectedResponse { .. } = err
+    {
+        return ClientError::Coded {
+            code: "UNAUTHORIZED".into(),
+            message: default_message("UNAUTHORIZED").into(),
+        };
     }
     err
 }
@@ -178,19 +178,19 @@ fn parse_body(r: &HttpResponse<'_>, profile: &EngineProfile) -> ClientError {
         }
     }
     // Legacy `{"details": "…"}` bodies.
-    if let Ok(v) = serde_json::from_str::<serde_json::Value>(&body) {
-        if let Some(d) = v.get("details").and_then(|d| d.as_str()).filter(|d| !d.is_empty()) {
-            let code = match r.status {
-                401 => "UNAUTHORIZED",
-                429 => "TOOMANYREQUESTS",
-                403 if profile.error_body != ErrorBodyParsing::Distribution281 => "DENIED",
-                _ => "UNKNOWN",
-            };
-            return ClientError::Coded {
-                code: code.into(),
-                message: d.into(),
-            };
-        }
+    if let Ok(v) = serde_json::from_str::<serde_json::Value>(&body)
+        && let Some(d) = v.get("details").and_then(|d| d.as_str()).filter(|d| !d.is_empty())
+    {
+        let code = match r.status {
+            401 => "UNAUTHORIZED",
+            429 => "TOOMANYREQUESTS",
+            403 if profile.error_body != ErrorBodyParsing::Distribution281 => "DENIED",
+            _ => "UNKNOWN",
+        };
+        return ClientError::Coded {
+            code: code.into(),
+            message: d.into(),
+        };
     }
     match parse_errors_json(&body) {
         Ok(errs) if !errs.is_empty() => ClientError::Errors(errs),

@@ -97,10 +97,10 @@ impl RealDaemon {
         }
         // A 200 carries the progress stream; an error inside it ends the pull.
         for line in r.body.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
-            if let Ok(v) = serde_json::from_slice::<serde_json::Value>(line) {
-                if let Some(e) = v.get("error").and_then(|e| e.as_str()) {
-                    return Err(DaemonError::Stream { message: e.to_string() });
-                }
+            if let Ok(v) = serde_json::from_slice::<serde_json::Value>(line)
+                && let Some(e) = v.get("error").and_then(|e| e.as_str())
+            {
+                return Err(DaemonError::Stream { message: e.to_string() });
             }
         }
         Ok(())

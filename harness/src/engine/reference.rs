@@ -56,10 +56,10 @@ impl Reference {
                 invalid()
             });
         }
-        if let Some(t) = &tag {
-            if t.is_empty() || t.len() > 128 || !t.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c)) {
-                return Err(invalid());
-            }
+        if let Some(t) = &tag
+            && (t.is_empty() || t.len() > 128 || !t.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c)))
+        {
+            return Err(invalid());
         }
         Ok(Reference {
             domain,

@@ -130,30 +130,29 @@ pub fn authenticate(world: &World, credentials: Option<(&str, &str)>) -> Result<
         .tokens
         .iter()
         .find(|t| t.kind != TokenKind::DeployToken && t.value == password)
+        && active(t)
     {
-        if active(t) {
-            let username = match &t.bot_user {
-                Some(b) => b.clone(),
-                None => match &t.owner {
-                    crate::world::TokenOwner::User(u) => u.clone(),
-                    _ => unreachable!("personal access tokens belong to users"),
-                },
-            };
-            return Ok(Authenticated {
-                actor: Actor::User {
-                    username,
-                    token: Some(t.name.clone()),
-                },
-                abilities: Abilities::for_scopes(&t.scopes),
-                auth_type: "personal_access_token",
-                because: format!(
-                    "{} `{}` with scopes [{}]",
-                    kind_words(t.kind),
-                    t.name,
-                    t.scopes.join(", ")
-                ),
-            });
-        }
+        let username = match &t.bot_user {
+            Some(b) => b.clone(),
+            None => match &t.owner {
+                crate::world::TokenOwner::User(u) => u.clone(),
+                _ => unreachable!("personal access tokens belong to users"),
+            },
+        };
+        return Ok(Authenticated {
+            actor: Actor::User {
+                username,
+                token: Some(t.name.clone()),
+            },
+            abilities: Abilities::for_scopes(&t.scopes),
+            auth_type: "personal_access_token",
+            because: format!(
+                "{} `{}` with scopes [{}]",
+                kind_words(t.kind),
+                t.name,
+                t.scopes.join(", ")
+            ),
+        });
     }
 
     // 6. deploy_token_check: login must equal the token's username.
@@ -161,35 +160,35 @@ pub fn authenticate(world: &World, credentials: Option<(&str, &str)>) -> Result<
         .tokens
         .iter()
         .find(|t| t.kind == TokenKind::DeployToken && t.value == password)
+        && active(t)
+        && t.username.as_deref() == Some(login)
     {
-        if active(t) && t.username.as_deref() == Some(login) {
-            return Ok(Authenticated {
-                actor: Actor::DeployToken { name: t.name.clone() },
-                abilities: Abilities::for_scopes(&t.scopes),
-                auth_type: "deploy_token",
-                because: format!("deploy token `{}` with scopes [{}]", t.name, t.scopes.join(", ")),
-            });
-        }
+        return Ok(Authenticated {
+            actor: Actor::DeployToken { name: t.name.clone() },
+            abilities: Abilities::for_scopes(&t.scopes),
+            auth_type: "deploy_token",
+            because: format!("deploy token `{}` with scopes [{}]", t.name, t.scopes.join(", ")),
+        });
     }
 
     // 7. user_with_password_for_git.
-    if let Some(u) = world.users.iter().find(|u| u.username == login && !u.bot) {
-        if u.password.as_deref() == Some(password) {
-            if u.two_factor {
-                return Err(AuthFailure::PersonalAccessTokenRequired {
-                    why: format!("{login} has two-factor authentication: a password is refused, a token is required"),
-                });
-            }
-            return Ok(Authenticated {
-                actor: Actor::User {
-                    username: u.username.clone(),
-                    token: None,
-                },
-                abilities: Abilities::full(),
-                auth_type: "gitlab_or_ldap",
-                because: format!("password of {login}"),
+    if let Some(u) = world.users.iter().find(|u| u.username == login && !u.bot)
+        && u.password.as_deref() == Some(password)
+    {
+        if u.two_factor {
+            return Err(AuthFailure::PersonalAccessTokenRequired {
+                why: format!("{login} has two-factor authentication: a password is refused, a token is required"),
             });
         }
+        return Ok(Authenticated {
+            actor: Actor::User {
+                username: u.username.clone(),
+                token: None,
+            },
+            abilities: Abilities::full(),
+            auth_type: "gitlab_or_ldap",
+            because: format!("password of {login}"),
+        });
     }
 
     // Nothing matched: say which credential almost did, for the output.

@@ -7,13 +7,13 @@ pub fn expand(s: &str, lookup: impl Fn(&str) -> Option<String>) -> String {
     let mut i = 0;
     while i < b.len() {
         if b[i] == b'$' && i + 1 < b.len() {
-            if b[i + 1] == b'{' {
-                if let Some(end) = s[i + 2..].find('}') {
-                    let name = &s[i + 2..i + 2 + end];
-                    out.push_str(&lookup(name).unwrap_or_default());
-                    i += 3 + end;
-                    continue;
-                }
+            if b[i + 1] == b'{'
+                && let Some(end) = s[i + 2..].find('}')
+            {
+                let name = &s[i + 2..i + 2 + end];
+                out.push_str(&lookup(name).unwrap_or_default());
+                i += 3 + end;
+                continue;
             }
             let name_len = s[i + 1..]
                 .bytes()

@@ -70,21 +70,21 @@ pub fn plain(raw: &str) -> String {
     let mut out = String::with_capacity(raw.len());
     let mut rest = raw;
     while !rest.is_empty() {
-        if rest.starts_with("section_start:") || rest.starts_with("section_end:") {
-            if let Some(i) = rest.find('\r') {
-                rest = &rest[i + 1..];
-                continue;
-            }
+        if (rest.starts_with("section_start:") || rest.starts_with("section_end:"))
+            && let Some(i) = rest.find('\r')
+        {
+            rest = &rest[i + 1..];
+            continue;
         }
-        if let Some(after) = rest.strip_prefix('\x1b') {
-            if let Some(body) = after.strip_prefix('[') {
-                let end = body
-                    .find(|c: char| c.is_ascii_alphabetic())
-                    .map(|i| i + 1)
-                    .unwrap_or(body.len());
-                rest = &body[end..];
-                continue;
-            }
+        if let Some(after) = rest.strip_prefix('\x1b')
+            && let Some(body) = after.strip_prefix('[')
+        {
+            let end = body
+                .find(|c: char| c.is_ascii_alphabetic())
+                .map(|i| i + 1)
+                .unwrap_or(body.len());
+            rest = &body[end..];
+            continue;
         }
         let c = rest.chars().next().expect("non-empty");
         out.push(c);

@@ -88,11 +88,12 @@ pub fn load_str(path: &Path, text: &str) -> Result<Scenario, ScenarioError> {
             }
         }
         let (mut line, mut column) = (loc.as_ref().map(|l| l.line()), loc.as_ref().map(|l| l.column()));
-        if line.is_none() && field != "." {
-            if let Some((l, c)) = super::locate(text, &field) {
-                line = Some(l);
-                column = Some(c);
-            }
+        if line.is_none()
+            && field != "."
+            && let Some((l, c)) = super::locate(text, &field)
+        {
+            line = Some(l);
+            column = Some(c);
         }
         ScenarioError {
             file: path.to_path_buf(),

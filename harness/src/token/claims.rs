@@ -65,6 +65,9 @@ pub struct UserInfo {
     pub deploy_token_id: Option<u64>,
 }
 
+/// `project path → (project_id, root_namespace_id)`.
+pub type ProjectMeta<'a> = &'a dyn Fn(&str) -> (u64, u64);
+
 /// Everything the token service decided, ready to sign.
 pub struct Issue<'a> {
     pub jti: String,
@@ -75,7 +78,7 @@ pub struct Issue<'a> {
     pub sub: Option<String>,
     pub access: &'a [Access],
     /// `project path → (project_id, root_namespace_id)` for `meta`, when the release adds it.
-    pub meta: Option<&'a dyn Fn(&str) -> (u64, u64)>,
+    pub meta: Option<ProjectMeta<'a>>,
     pub auth_type: &'a str,
     pub user_info: Option<(UserInfo, String)>,
 }

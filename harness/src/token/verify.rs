@@ -101,3 +101,81 @@ pub fn trust_for(key: &super::SigningKey, issuer: &str, service: &str) -> Trust 
         service: service.into(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::{IssueRequest, SigningKey, issue};
+    use super::*;
+    use crate::policy::Access;
+    use jsonwebtoken::{EncodingKey, Header, encode};
+
+    const NOW: i64 = 1_700_000_000;
+
+    fn token(now: i64, issuer: &str, service: &str) -> String {
+        let access = [Access {
+            kind: "repository".into(),
+            name: "a/b".into(),
+            actions: vec!["pull".into()],
+            project: None,
+        }];
+        issue(IssueRequest {
+            jti: "j".into(),
+            service,
+            issuer,
+            now,
+            expire_minutes: 5,
+            sub: Some("u".into()),
+            access: &access,
+            meta: None,
+            auth_type: "build",
+            user_info: None,
+        })
+    }
+
+    fn trust() -> Trust {
+        trust_for(SigningKey::shared(), "iss", "container_registry")
+    }
+
+    #[test]
+    fn verification_table() {
+        let good = token(NOW, "iss", "container_registry");
+        let c = verify(&good, &trust(), NOW).unwrap();
+        assert!(covers(&c, "repository", "a/b", "pull"));
+        assert!(!covers(&c, "repository", "a/b", "push"));
+        assert!(!covers(&c, "repository", "a/c", "pull"));
+        // exp is iat + 5 min; 60 s of leeway either side.
+        assert!(verify(&good, &trust(), NOW + 300 + 60).is_ok());
+        assert_eq!(verify(&good, &trust(), NOW + 300 + 61), Err(VerifyError::Expired));
+        assert!(verify(&good, &trust(), NOW - 5 - 60).is_ok());
+        assert_eq!(verify(&good, &trust(), NOW - 5 - 61), Err(VerifyError::NotYetValid));
+        assert!(matches!(
+            verify(&token(NOW, "other", "container_registry"), &trust(), NOW),
+            Err(VerifyError::WrongIssuer(_))
+        ));
+        assert_eq!(
+            verify(&token(NOW, "iss", "dependency_proxy"), &trust(), NOW),
+            Err(VerifyError::WrongAudience)
+        );
+        // Signed by a key the registry does not trust (same kid, other key: the signature fails).
+        let other = EncodingKey::from_secret(b"not the key");
+        let mut h = Header::new(Algorithm::HS256);
+        h.kid = Some(SigningKey::shared().kid.clone());
+        let hs = encode(&h, &serde_json::json!({"iss": "iss"}), &other).unwrap();
+        assert!(matches!(verify(&hs, &trust(), NOW), Err(VerifyError::BadSignature(_))));
+        let mut parts: Vec<&str> = good.split('.').collect();
+        parts[2] = "AAAA";
+        assert!(matches!(
+            verify(&parts.join("."), &trust(), NOW),
+            Err(VerifyError::BadSignature(_) | VerifyError::Malformed(_))
+        ));
+        let unknown = Trust {
+            keys: vec![],
+            ..trust()
+        };
+        assert!(matches!(verify(&good, &unknown, NOW), Err(VerifyError::UnknownKey(_))));
+        assert!(matches!(
+            verify("not.a.jwt", &trust(), NOW),
+            Err(VerifyError::Malformed(_))
+        ));
+    }
+}

@@ -24,7 +24,11 @@ pub fn challenge(world: &World, scope: Option<&str>, err: Option<&str>) -> Strin
 }
 
 /// Checks the request's bearer token against `required` (`name`, actions); `None` for the base.
-pub fn check(world: &World, authorization: Option<&str>, required: Option<(&str, &[&str])>) -> Result<Claims, Reply> {
+pub fn check(
+    world: &World,
+    authorization: Option<&str>,
+    required: Option<(&str, &[&str])>,
+) -> Result<Claims, Box<Reply>> {
     let scope = required.map(|(n, a)| format!("repository:{n}:{}", a.join(",")));
     // The detail lists the access the request needed (GitLab's fork adds `ProjectPath`).
     let detail = match required {
@@ -41,7 +45,7 @@ pub fn check(world: &World, authorization: Option<&str>, required: Option<(&str,
         r.response = r
             .response
             .insert_header("WWW-Authenticate", challenge(world, scope.as_deref(), err).as_str());
-        r
+        Box::new(r)
     };
     let bearer = authorization
         .filter(|h| h.len() > 7 && h[..7].eq_ignore_ascii_case("bearer "))

@@ -130,18 +130,18 @@ impl Respond for RegistryResponder {
                     status: 200,
                     note: "registry/2.0".into(),
                 },
-                Err(r) => r,
+                Err(r) => *r,
             },
             ("GET" | "HEAD", Route::Manifest { name, reference }) => {
                 match auth::check(&self.world, authz, Some((name, &["pull"]))) {
                     Ok(_) => manifests::get(&self.repository(name), name, reference),
-                    Err(r) => r,
+                    Err(r) => *r,
                 }
             }
             ("GET" | "HEAD", Route::Blob { name, digest }) => {
                 match auth::check(&self.world, authz, Some((name, &["pull"]))) {
                     Ok(_) => blobs::get(&self.repository(name), digest),
-                    Err(r) => r,
+                    Err(r) => *r,
                 }
             }
             (_, Route::Unknown) => not_routed(),
