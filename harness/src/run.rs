@@ -199,19 +199,11 @@ pub async fn run_against_real_daemon(
     stage.requeue_job();
     let image = crate::runner::expand::expand(&stage.world.job.image, |_| None);
     daemon.remove_image(&image).await;
-    let real = Engine::Real(RealDaemonRef(daemon.clone()).into());
+    let real = Engine::Real(daemon.as_ref().clone());
     let real_log = run_job(&stage, &real).await;
     daemon.remove_image(&image).await;
     let real_report = report(&stage.world, file, &stage, real_log?, false);
     Ok((sim_report, real_report))
-}
-
-/// Lets several comparisons share one daemon connection description.
-struct RealDaemonRef(Arc<RealDaemon>);
-impl From<RealDaemonRef> for RealDaemon {
-    fn from(r: RealDaemonRef) -> RealDaemon {
-        r.0.as_ref().clone()
-    }
 }
 
 /// The text report: description, versions, derived defaults, the exchange, the job log, outcome.

@@ -88,10 +88,7 @@ impl RealDaemon {
         let r = self
             .call("POST", &format!("{API}/images/create?{q}"), Some(registry_auth), None)
             .await
-            .map_err(|e| DaemonError::Http {
-                status: 0,
-                message: format!("regsim: dockerd unreachable: {e}"),
-            })?;
+            .map_err(unreachable)?;
         if r.status != 200 {
             return Err(http_error(&r));
         }
@@ -110,10 +107,7 @@ impl RealDaemon {
         let r = self
             .call("GET", &format!("{API}/images/{name}/json"), None, None)
             .await
-            .map_err(|e| DaemonError::Http {
-                status: 0,
-                message: format!("regsim: dockerd unreachable: {e}"),
-            })?;
+            .map_err(unreachable)?;
         if r.status != 200 {
             return Err(http_error(&r));
         }
@@ -137,6 +131,14 @@ impl RealDaemon {
         let _ = self
             .call("DELETE", &format!("{API}/images/{name}?force=1"), None, None)
             .await;
+    }
+}
+
+/// The socket failed under us: not a daemon answer, said as regsim's own.
+fn unreachable(e: String) -> DaemonError {
+    DaemonError::Http {
+        status: 0,
+        message: format!("regsim: dockerd unreachable: {e}"),
     }
 }
 

@@ -182,13 +182,7 @@ impl SimulatedEngine {
         if digest.is_none() {
             // GET by tag (≤ 19.03), by digest, or after a HEAD that failed: the error details come
             // from this response.
-            let get = self
-                .send("GET", &manifest_url, &headers)
-                .await
-                .map_err(|e| Failure::Registry(url_error("Get", &manifest_url, e)))?;
-            if get.status != 200 {
-                return Err(Failure::Registry(handle_error_response(&get.as_http(), &self.profile)));
-            }
+            let get = self.get_ok(&manifest_url, &headers).await?;
             digest = Some(
                 get.header("docker-content-digest")
                     .map(str::to_string)
@@ -200,15 +194,8 @@ impl SimulatedEngine {
         let manifest = match manifest {
             Some(m) => m,
             None => {
-                let url = format!("{base}/v2/{}/manifests/{digest}", r.path);
-                let get = self
-                    .send("GET", &url, &headers)
-                    .await
-                    .map_err(|e| Failure::Registry(url_error("Get", &url, e)))?;
-                if get.status != 200 {
-                    return Err(Failure::Registry(handle_error_response(&get.as_http(), &self.profile)));
-                }
-                get
+                self.get_ok(&format!("{base}/v2/{}/manifests/{digest}", r.path), &headers)
+                    .await?
             }
         };
         // Config and layers.
@@ -238,6 +225,18 @@ impl SimulatedEngine {
             id: config,
             repo_digests: vec![format!("{}@{digest}", r.familiar_name())],
         })
+    }
+
+    /// A GET that must answer 200; anything else is a registry error parsed from the response.
+    async fn get_ok(&self, url: &str, headers: &[(&str, String)]) -> Result<Response, Failure> {
+        let got = self
+            .send("GET", url, headers)
+            .await
+            .map_err(|e| Failure::Registry(url_error("Get", url, e)))?;
+        if got.status != 200 {
+            return Err(Failure::Registry(handle_error_response(&got.as_http(), &self.profile)));
+        }
+        Ok(got)
     }
 
     /// Docker's token and basic handlers (docker/distribution `registry/client/auth`).
