@@ -6,8 +6,8 @@ use std::sync::{Arc, Mutex};
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct Exchange {
-    /// `gitlab` or `registry`.
-    pub server: &'static str,
+    /// `gitlab`, `registry` (GitLab's) or the host of another registry.
+    pub server: String,
     pub method: String,
     /// Path and query as sent.
     pub target: String,

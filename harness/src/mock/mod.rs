@@ -61,6 +61,8 @@ pub struct Stage {
     pub world: Arc<World>,
     pub gitlab: MockServer,
     pub registry: MockServer,
+    /// One per `world.registries`, in order.
+    pub others: Vec<MockServer>,
     pub journal: Journal,
     pub network: Network,
     job_taken: Arc<AtomicBool>,
@@ -68,11 +70,19 @@ pub struct Stage {
 
 impl Stage {
     pub async fn start(world: &World, placement: Placement) -> Stage {
-        let gitlab = MockServer::builder().disable_request_recording().start().await;
-        let registry = MockServer::builder().disable_request_recording().start().await;
+        let server = || MockServer::builder().disable_request_recording().start();
+        let gitlab = server().await;
+        let registry = server().await;
+        let mut others = Vec::new();
+        for _ in &world.registries {
+            others.push(server().await);
+        }
         let world = Arc::new(match placement {
             Placement::Named => world.clone(),
-            Placement::Loopback => world.on_loopback(*gitlab.address(), *registry.address()),
+            Placement::Loopback => {
+                let addrs: Vec<SocketAddr> = others.iter().map(|o| *o.address()).collect();
+                world.on_loopback(*gitlab.address(), *registry.address(), &addrs)
+            }
         });
         let mut network = Network::default();
         let gl = &world.gitlab;
@@ -83,6 +93,11 @@ impl Stage {
         let reg = &gl.registry;
         network.add(&reg.host, reg.port_or(443), "/v2/", *registry.address());
         network.add(&reg.host, reg.port_or(80), "/v2/", *registry.address());
+
+        for (r, server) in world.registries.iter().zip(&others) {
+            network.add(&r.host.host, r.host.port_or(443), "/", *server.address());
+            network.add(&r.host.host, r.host.port_or(80), "/", *server.address());
+        }
 
         let journal = Journal::default();
         let job_taken = Arc::new(AtomicBool::new(false));
@@ -95,13 +110,28 @@ impl Stage {
             .mount(&gitlab)
             .await;
         Mock::given(any())
-            .respond_with(registry::RegistryResponder::new(world.clone(), journal.clone()))
+            .respond_with(registry::RegistryResponder::new(
+                world.clone(),
+                journal.clone(),
+                registry::Which::Gitlab,
+            ))
             .mount(&registry)
             .await;
+        for (i, server) in others.iter().enumerate() {
+            Mock::given(any())
+                .respond_with(registry::RegistryResponder::new(
+                    world.clone(),
+                    journal.clone(),
+                    registry::Which::Other(i),
+                ))
+                .mount(server)
+                .await;
+        }
         Stage {
             world,
             gitlab,
             registry,
+            others,
             journal,
             network,
             job_taken,

@@ -105,8 +105,10 @@ pub async fn run_job(stage: &Stage, engine: &Engine) -> Result<JobLog, String> {
             .unwrap_or_else(|| vec!["always".into()])
     };
 
-    t.section_start("prepare_executor", clock);
-    t.println(&format!("{BOLD_CYAN}Preparing the \"docker\" executor{RESET}"));
+    if release.sections {
+        t.section_start("prepare_executor", clock);
+        t.println(&format!("{BOLD_CYAN}Preparing the \"docker\" executor{RESET}"));
+    }
     let mut puller = Puller {
         release,
         engine,
@@ -139,7 +141,9 @@ pub async fn run_job(stage: &Stage, engine: &Engine) -> Result<JobLog, String> {
             }
         }
     }
-    t.section_end("prepare_executor", clock);
+    if release.sections {
+        t.section_end("prepare_executor", clock);
+    }
 
     let image_ready = outcome.is_ok();
     if let Err(e) = &outcome {

@@ -4,7 +4,7 @@
 use super::credentials::{self, Inputs, Resolved};
 use super::trace::Trace;
 use crate::engine::{AuthConfig, DaemonError, Engine, ImageInspect};
-use crate::versions::runner::{PullFailureClass, RunnerRelease};
+use crate::versions::runner::{AuthLine, PullFailureClass, RunnerRelease};
 use crate::versions::v;
 
 /// A failed image preparation as the runner carries it.
@@ -39,13 +39,19 @@ fn wrap(text: &str, site: (&str, u32)) -> String {
 }
 
 impl Puller<'_> {
-    /// `GetDockerImage`: every policy in turn, then the wrapped last error.
+    /// `GetDockerImage`: every policy in turn, then the wrapped last error (v13.8 →); before
+    /// 13.8 the one configured policy and its error as it is.
     pub async fn get_docker_image(
         &mut self,
         trace: &mut Trace,
         image: &str,
         policies: &[String],
     ) -> Result<ImageInspect, PullError> {
+        if !self.release.pull_policy_loop {
+            let img = self.get_image_using_pull_policy(trace, image, &policies[0]).await?;
+            self.mark_used(trace, image, &img);
+            return Ok(img);
+        }
         let list = format!("[{}]", policies.join(" "));
         if self.release.effective_pull_policy_line {
             trace.println(&format!("Using effective pull policy of {list} for container {image}"));
@@ -95,26 +101,40 @@ impl Puller<'_> {
         image: &str,
         policy: &str,
     ) -> Result<ImageInspect, PullError> {
+        let (resolved, ignored) = credentials::resolve(image, &self.credentials, self.release.credential_matching);
+        self.ignored.extend(ignored);
+        let announce = |trace: &mut Trace| {
+            if let Some(Resolved { source, .. }) = &resolved {
+                trace.println(&format!("Authenticating with credentials from {source}"));
+            }
+        };
+        if self.release.auth_line == AuthLine::BeforeLookup {
+            announce(trace);
+        }
         let local = self.engine.inspect_image(image).await;
         if policy == "never" {
             // Not a BuildError in any release: retried, then a system failure (§4.4).
+            let site = self
+                .release
+                .inspect_call_site
+                .expect("world checks `never` against the release");
             return local.map_err(|e| PullError {
-                message: wrap(
-                    &self.inspect_text(image, &e),
-                    self.release.inspect_call_site.unwrap_or(self.release.pull_call_site),
-                ),
+                message: wrap(&self.inspect_text(image, &e), site),
                 build_error: false,
                 system_failure_reason: false,
             });
         }
         if let (Ok(img), "if-not-present") = (&local, policy) {
-            trace.println("Using locally found image version due to \"if-not-present\" pull policy");
+            let words = if self.release.pull_policy_loop {
+                "Using locally found image version due to \"if-not-present\" pull policy"
+            } else {
+                "Using locally found image version due to if-not-present pull policy"
+            };
+            trace.println(words);
             return Ok(img.clone());
         }
-        let (resolved, ignored) = credentials::resolve(image, &self.credentials, self.release.credential_matching);
-        self.ignored.extend(ignored);
-        if let Some(Resolved { source, .. }) = &resolved {
-            trace.println(&format!("Authenticating with credentials from {source}"));
+        if self.release.auth_line == AuthLine::BeforePull {
+            announce(trace);
         }
         self.pull(trace, image, resolved.map(|r| r.config)).await
     }
@@ -155,9 +175,9 @@ impl Puller<'_> {
     fn classify(&self, message: String, e: &DaemonError) -> PullError {
         let matches = |re: &[&str]| re.iter().any(|p| message.contains(p));
         let (build_error, system_failure_reason) = match self.release.pull_failure_class {
-            PullFailureClass::RegexBuildErrorShownAsSystemFailure | PullFailureClass::RegexBuildError => {
-                (matches(&["repository does not exist", "not found"]), false)
-            }
+            PullFailureClass::RegexBuildErrorUnwrapped
+            | PullFailureClass::RegexBuildErrorShownAsSystemFailure
+            | PullFailureClass::RegexBuildError => (matches(&["repository does not exist", "not found"]), false),
             PullFailureClass::WidenedRegex => {
                 let hit = matches(&[
                     "request canceled while waiting for connection",

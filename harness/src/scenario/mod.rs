@@ -31,6 +31,9 @@ pub struct Scenario {
     pub projects: Vec<Project>,
     #[serde(default)]
     pub tokens: Vec<Token>,
+    /// Registries that are not GitLab's (a company registry with htpasswd users, say).
+    #[serde(default)]
+    pub registries: Vec<Registry>,
     pub job: Job,
     pub runner: Runner,
     pub docker: Docker,
@@ -150,6 +153,25 @@ pub struct Allowlist {
     pub projects: Vec<String>,
     #[serde(default)]
     pub groups: Vec<String>,
+}
+
+/// A docker/distribution registry that is not GitLab's.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Registry {
+    /// `host[:port]` as written in image names.
+    pub host: String,
+    /// `basic` (htpasswd users) or `none` (anonymous pulls).
+    pub auth: String,
+    /// The htpasswd realm (`auth.htpasswd.realm` of the registry's config).
+    #[serde(default)]
+    pub realm: Option<String>,
+    /// htpasswd users: name → password.
+    #[serde(default)]
+    pub users: BTreeMap<String, String>,
+    /// Images it holds, `path:tag`.
+    #[serde(default)]
+    pub images: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]

@@ -98,10 +98,10 @@ pub fn engine_table() -> Vec<Era<EngineProfile>> {
     ]
 }
 
-/// Versions whose whole pull path the simulated engine assembles today. The older rows above
-/// carry their wording, but their v1-registry fallback (1.13.1, 17.06) and GET-only flow are not
-/// wired into the simulated engine yet.
-pub const OLDEST_MODELLED: Version = v(20, 10, 0);
+/// The oldest engine the simulated one speaks for: 17.12 removed the v1-registry fallback
+/// (docker-errors.md §3 E1, §4(i)), which 1.13.1 – 17.06 still try for registries other than Hub
+/// and which the simulated engine does not model.
+pub const OLDEST_MODELLED: Version = v(17, 12, 0);
 
 /// Which image store the engine uses. Docker 29 defaults to containerd on fresh installs
 /// (docker-errors.md §3); the containerd resolver's texts are derived, not observed, and are not
@@ -153,7 +153,12 @@ mod tests {
             profile(&v(26, 1, 0), g).unwrap().error_body,
             ErrorBodyParsing::Distribution283
         );
-        assert!(profile(&v(19, 3, 15), g).is_err());
+        assert_eq!(profile(&v(19, 3, 15), g).unwrap().manifest_probe, ManifestProbe::Get);
+        assert_eq!(
+            profile(&v(18, 9, 1), g).unwrap().pull_denied,
+            PullDeniedWording::WithoutCause
+        );
+        assert!(profile(&v(17, 6, 2), g).is_err());
         assert!(profile(&v(29, 1, 0), ImageStore::Containerd).is_err());
     }
 }

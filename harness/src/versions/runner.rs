@@ -123,6 +123,9 @@ pub fn job_failed_line() -> Vec<Era<JobFailedLine>> {
 /// `setTraceStatus` recognises a wrapped BuildError.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PullFailureClass {
+    /// ≤ v13.7.x: `(repository does not exist|not found)` → BuildError, returned unwrapped, so
+    /// `setTraceStatus` recognises it (`ERROR: Job failed: …`); anything else is retried.
+    RegexBuildErrorUnwrapped,
     /// `(repository does not exist|not found)` → BuildError; but `setTraceStatus` uses a type
     /// assertion, so the wrapped BuildError still prints `(system failure)` (v13.8.0 – v14.0.1).
     RegexBuildErrorShownAsSystemFailure,
@@ -138,6 +141,7 @@ pub fn pull_failure_class() -> Vec<Era<PullFailureClass>> {
     use PullFailureClass::*;
     const S: &str = "gitlab-runner.md §2.6, §2.5 (setTraceStatus type assertion ≤ v14.0.1)";
     vec![
+        era(v(10, 0, 0), RegexBuildErrorUnwrapped, S),
         era(v(13, 8, 0), RegexBuildErrorShownAsSystemFailure, S),
         era(v(14, 1, 0), RegexBuildError, S),
         era(v(14, 3, 0), WidenedRegex, S),
@@ -223,6 +227,12 @@ pub struct RunnerRelease {
     pub job_failed_line: JobFailedLine,
     pub pull_failure_class: PullFailureClass,
     pub short_token: ShortTokenRule,
+    /// Several pull policies tried in turn, with `WARNING: Failed to pull image with policy …` and
+    /// the `failed to pull image … with specified policies …` wrapper (v13.8.0 →, §4.2–4.3).
+    pub pull_policy_loop: bool,
+    /// The `prepare_executor` section and `Preparing the "docker" executor` (v12.9.0 →, §2.3).
+    pub sections: bool,
+    pub auth_line: AuthLine,
     /// `, system ID: s_…` on the `  on` line (v15.8.0 →).
     pub system_id: bool,
     /// `Using effective pull policy of [..] for container IMAGE` (v18.0.0 →).
@@ -234,6 +244,17 @@ pub struct RunnerRelease {
     pub sources: Vec<&'static str>,
 }
 
+/// Where `Authenticating with credentials from …` is printed (gitlab-runner.md §3.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthLine {
+    /// ≤ v12.0: never (Debug only).
+    Never,
+    /// v12.1 – v13.0: when credentials match, before the local image lookup.
+    BeforeLookup,
+    /// v13.1 →: right before `Pulling docker image …`.
+    BeforePull,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CredentialMatching {
     /// v13.4 – v17.4: entry keys lower-cased, exact host[:port] equality.
@@ -242,14 +263,14 @@ pub enum CredentialMatching {
     PathPrefix,
 }
 
-/// The releases the simulated runner can speak for. Older eras (no pull-policy loop, no
-/// sections) are known in the tables above but their whole-job shape is not assembled yet.
-pub const OLDEST_MODELLED: Version = v(13, 8, 0);
+/// The oldest release the simulated runner speaks for: the first with the `(file.go:LINE:Ns)`
+/// suffix (§1.1).
+pub const OLDEST_MODELLED: Version = v(11, 1, 0);
 
 pub fn release(version: &Version) -> Result<RunnerRelease, String> {
     if *version < OLDEST_MODELLED {
         return Err(format!(
-            "gitlab-runner {version}: releases before {OLDEST_MODELLED} (no pull-policy loop) are not modelled yet"
+            "gitlab-runner {version}: releases before {OLDEST_MODELLED} (no error suffix) are not modelled"
         ));
     }
     let site = lookup(&pull_call_site(), version).and_then(|e| e.value);
@@ -272,6 +293,15 @@ pub fn release(version: &Version) -> Result<RunnerRelease, String> {
         job_failed_line: lookup(&job_failed_line(), version).unwrap().value,
         pull_failure_class: cls.value,
         short_token: lookup(&short_token_rule(), version).unwrap().value,
+        pull_policy_loop: *version >= v(13, 8, 0),
+        sections: *version >= v(12, 9, 0),
+        auth_line: if *version >= v(13, 1, 0) {
+            AuthLine::BeforePull
+        } else if *version >= v(12, 1, 0) {
+            AuthLine::BeforeLookup
+        } else {
+            AuthLine::Never
+        },
         system_id: *version >= v(15, 8, 0),
         effective_pull_policy_line: *version >= v(18, 0, 0),
         credential_matching: matching,

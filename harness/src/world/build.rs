@@ -1,6 +1,6 @@
 use super::*;
 use crate::scenario::{self, Scenario, ScenarioError};
-use crate::versions::{docker as dv, gitlab as gv, parse_version, runner as rv};
+use crate::versions::{self, docker as dv, gitlab as gv, parse_version, runner as rv};
 use sha2::{Digest, Sha256};
 use std::path::Path;
 use time::format_description::well_known::Rfc3339;
@@ -350,6 +350,40 @@ pub fn build(path: &Path, text: &str, s: &Scenario) -> Result<World, ScenarioErr
         });
     }
 
+    // Registries that are not GitLab's.
+    let mut registries = Vec::new();
+    for (i, r) in s.registries.iter().enumerate() {
+        let f = |name: &str| format!("registries[{i}].{name}");
+        let host = Authority::parse(&r.host).map_err(|m| err(&f("host"), m))?;
+        if host == gitlab.registry || host.host.eq_ignore_ascii_case(&gitlab.host.host) && host.port == gitlab.host.port
+        {
+            return Err(err(
+                &f("host"),
+                format!("`{host}` is GitLab's own; describe GitLab's registry under `gitlab`"),
+            ));
+        }
+        let auth = match r.auth.as_str() {
+            "basic" => RegistryAuth::Basic {
+                realm: r.realm.clone().unwrap_or_else(|| "Registry Realm".into()),
+                users: r.users.clone(),
+            },
+            "none" => RegistryAuth::None,
+            other => return Err(err(&f("auth"), format!("`{other}`: expected basic or none"))),
+        };
+        let mut images = Vec::new();
+        for (j, img) in r.images.iter().enumerate() {
+            let (repo, tag) = img
+                .rsplit_once(':')
+                .filter(|(r, t)| !r.is_empty() && !t.contains('/'))
+                .ok_or_else(|| err(&f(&format!("images[{j}]")), format!("`{img}` needs a tag (path:tag)")))?;
+            images.push(StoredImage {
+                repository: repo.to_string(),
+                tag: tag.to_string(),
+            });
+        }
+        registries.push(OtherRegistry { host, auth, images });
+    }
+
     // The job.
     if !projects.iter().any(|p| p.path.eq_ignore_ascii_case(&s.job.project)) {
         return Err(err(
@@ -385,7 +419,7 @@ pub fn build(path: &Path, text: &str, s: &Scenario) -> Result<World, ScenarioErr
             short_hash(&format!("{}:{}", path.display(), s.job.project))
         ),
         image,
-        image_pull_policy,
+        image_pull_policy: image_pull_policy.clone(),
         variables: s.job.variables.clone(),
     };
 
@@ -402,6 +436,29 @@ pub fn build(path: &Path, text: &str, s: &Scenario) -> Result<World, ScenarioErr
         return Err(err(
             "runner.version",
             format!("gitlab-runner {rver} is not a release tag in data/runner_revisions.tsv"),
+        ));
+    }
+    // What the release can do with the pull policies the scenario asks for (gitlab-runner.md §4).
+    if image_pull_policy.is_some() && rver < versions::v(15, 1, 0) {
+        return Err(err(
+            "job.image.pull_policy",
+            format!("`pull_policy:` in .gitlab-ci.yml needs gitlab-runner 15.1 (this is {rver})"),
+        ));
+    }
+    let runner_policies = s.runner.pull_policy.as_ref().map(|p| p.to_vec()).unwrap_or_default();
+    if runner_policies.len() > 1 && !release.pull_policy_loop {
+        return Err(err(
+            "runner.pull_policy",
+            format!("several pull policies need gitlab-runner 13.8 (this is {rver})"),
+        ));
+    }
+    let all_policies = image_pull_policy.iter().flatten().chain(runner_policies.iter());
+    if all_policies.clone().any(|p| p == "never") && release.inspect_call_site.is_none() {
+        return Err(err(
+            "runner.version",
+            format!(
+                "pull policy `never` on gitlab-runner {rver}: its inspect call site is not tabulated (gitlab-runner.md §1.3 starts at 13.9)"
+            ),
         ));
     }
     let runner = RunnerHost {
@@ -463,6 +520,7 @@ pub fn build(path: &Path, text: &str, s: &Scenario) -> Result<World, ScenarioErr
         groups,
         projects,
         tokens,
+        registries,
         job,
         runner,
         docker,

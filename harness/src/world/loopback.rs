@@ -7,27 +7,37 @@ use super::{Authority, World};
 use std::net::SocketAddr;
 
 impl World {
-    pub fn on_loopback(&self, gitlab: SocketAddr, registry: SocketAddr) -> World {
-        let old = self.gitlab.registry.clone();
-        let new = Authority {
-            host: registry.ip().to_string(),
-            port: Some(registry.port()),
+    /// `gitlab` and `registry` are the GitLab and GitLab-registry listeners; `others` those of
+    /// `self.registries`, in order.
+    pub fn on_loopback(&self, gitlab: SocketAddr, registry: SocketAddr, others: &[SocketAddr]) -> World {
+        let at = |a: SocketAddr| Authority {
+            host: a.ip().to_string(),
+            port: Some(a.port()),
         };
+        let mut moves = vec![(self.gitlab.registry.clone(), at(registry))];
+        moves.extend(
+            self.registries
+                .iter()
+                .zip(others)
+                .map(|(r, a)| (r.host.clone(), at(*a))),
+        );
         let mut w = self.clone();
         w.gitlab.scheme = "http".into();
-        w.gitlab.host = Authority {
-            host: gitlab.ip().to_string(),
-            port: Some(gitlab.port()),
-        };
-        w.gitlab.registry = new.clone();
-        w.job.image = rewrite_image(&w.job.image, &old, &new);
-        for vars in std::iter::once(&mut w.job.variables).chain(w.projects.iter_mut().map(|p| &mut p.variables)) {
-            if let Some(v) = vars.get_mut("DOCKER_AUTH_CONFIG") {
-                *v = rewrite_auth_config(v, &old, &new);
-            }
+        w.gitlab.host = at(gitlab);
+        w.gitlab.registry = at(registry);
+        for (r, a) in w.registries.iter_mut().zip(others) {
+            r.host = at(*a);
         }
-        if let Some(c) = &mut w.runner.docker_config {
-            *c = rewrite_auth_config(c, &old, &new);
+        for (old, new) in &moves {
+            w.job.image = rewrite_image(&w.job.image, old, new);
+            for vars in std::iter::once(&mut w.job.variables).chain(w.projects.iter_mut().map(|p| &mut p.variables)) {
+                if let Some(v) = vars.get_mut("DOCKER_AUTH_CONFIG") {
+                    *v = rewrite_auth_config(v, old, new);
+                }
+            }
+            if let Some(c) = &mut w.runner.docker_config {
+                *c = rewrite_auth_config(c, old, new);
+            }
         }
         w
     }

@@ -162,6 +162,25 @@ pub struct StoredImage {
     pub tag: String,
 }
 
+/// How a registry that is not GitLab's lets clients in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RegistryAuth {
+    /// docker/distribution's htpasswd access controller.
+    Basic {
+        realm: String,
+        users: BTreeMap<String, String>,
+    },
+    None,
+}
+
+/// A docker/distribution registry that is not GitLab's.
+#[derive(Debug, Clone)]
+pub struct OtherRegistry {
+    pub host: Authority,
+    pub auth: RegistryAuth,
+    pub images: Vec<StoredImage>,
+}
+
 #[derive(Debug, Clone)]
 pub enum TokenOwner {
     User(String),
@@ -241,6 +260,7 @@ pub struct World {
     pub groups: Vec<Group>,
     pub projects: Vec<Project>,
     pub tokens: Vec<Token>,
+    pub registries: Vec<OtherRegistry>,
     pub job: Job,
     pub runner: RunnerHost,
     pub docker: DockerHost,

@@ -67,7 +67,7 @@ impl Respond for GitlabResponder {
         };
         let auth = req.headers.get("authorization").and_then(|v| v.to_str().ok());
         self.journal.record(Exchange {
-            server: "gitlab",
+            server: "gitlab".into(),
             method: req.method.to_string(),
             target,
             credentials: describe_credentials(auth),

@@ -1,10 +1,12 @@
 //! Token auth around the registry core: the challenge (distribution's accesscontroller) and the
 //! verdict (`token::verify`). Kept apart so each can be read and tested alone.
 
-use super::{Reply, error};
+use super::{Flavor, Reply, error, error_as};
 use crate::mock::errcode;
 use crate::token::{self, Claims, SigningKey, covers, verify};
 use crate::world::World;
+use crate::world::{OtherRegistry, RegistryAuth};
+use base64::Engine as _;
 
 pub const SERVICE: &str = "container_registry";
 
@@ -68,4 +70,40 @@ pub fn check(
         }
     }
     Ok(claims)
+}
+
+/// docker/distribution's htpasswd access controller (upstream v2.8): a `Basic realm` challenge and
+/// an UNAUTHORIZED body listing the access the request needed.
+pub fn check_other(
+    registry: &OtherRegistry,
+    authorization: Option<&str>,
+    required: Option<(&str, &[&str])>,
+) -> Result<(), Box<Reply>> {
+    let RegistryAuth::Basic { realm, users } = &registry.auth else {
+        return Ok(());
+    };
+    let detail = match required {
+        None => serde_json::Value::Null,
+        Some((n, actions)) => serde_json::Value::Array(
+            actions
+                .iter()
+                .map(|a| serde_json::json!({"Type": "repository", "Class": "", "Name": n, "Action": a}))
+                .collect(),
+        ),
+    };
+    let given = authorization
+        .filter(|h| h.len() > 6 && h[..6].eq_ignore_ascii_case("basic "))
+        .and_then(|h| base64::engine::general_purpose::STANDARD.decode(h[6..].trim()).ok())
+        .map(|raw| String::from_utf8_lossy(&raw).into_owned());
+    let note = match given.as_deref().and_then(|g| g.split_once(':')) {
+        Some((u, p)) if users.get(u).is_some_and(|want| want == p) => return Ok(()),
+        Some((u, _)) if users.contains_key(u) => format!("wrong password for {u}"),
+        Some((u, _)) => format!("no htpasswd user {u}"),
+        None => "no basic credentials: challenge".to_string(),
+    };
+    let mut r = error_as(Flavor::Upstream, &errcode::UNAUTHORIZED, Some(detail), note);
+    r.response = r
+        .response
+        .insert_header("WWW-Authenticate", format!("Basic realm=\"{realm}\"").as_str());
+    Err(Box::new(r))
 }

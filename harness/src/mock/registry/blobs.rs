@@ -1,11 +1,11 @@
 //! `GET|HEAD /v2/<name>/blobs/<digest>`.
 
-use super::{Reply, base, error};
+use super::{Flavor, Reply, base, error_as};
 use crate::mock::errcode;
 use crate::mock::image::Image;
 use std::sync::Arc;
 
-pub fn get(images: &[(String, Arc<Image>)], digest: &str) -> Reply {
+pub fn get(flavor: Flavor, images: &[(String, Arc<Image>)], digest: &str) -> Reply {
     let blob = images
         .iter()
         .flat_map(|(_, i)| [&i.config, &i.layer])
@@ -21,7 +21,8 @@ pub fn get(images: &[(String, Arc<Image>)], digest: &str) -> Reply {
             status: 200,
             note: format!("{} bytes", b.bytes.len()),
         },
-        None => error(
+        None => error_as(
+            flavor,
             &errcode::BLOB_UNKNOWN,
             Some(serde_json::Value::String(digest.to_string())),
             "no such blob",

@@ -1,11 +1,11 @@
 //! `GET|HEAD /v2/<name>/manifests/<reference>` (distribution's manifest handler).
 
-use super::{Reply, base, error};
+use super::{Flavor, Reply, base, error_as};
 use crate::mock::errcode;
 use crate::mock::image::Image;
 use std::sync::Arc;
 
-pub fn get(images: &[(String, Arc<Image>)], name: &str, reference: &str) -> Reply {
+pub fn get(flavor: Flavor, images: &[(String, Arc<Image>)], name: &str, reference: &str) -> Reply {
     let found = if reference.starts_with("sha256:") {
         images.iter().find(|(_, i)| i.manifest.digest == reference)
     } else {
@@ -29,7 +29,8 @@ pub fn get(images: &[(String, Arc<Image>)], name: &str, reference: &str) -> Repl
             } else {
                 serde_json::json!({"Tag": reference})
             };
-            error(
+            error_as(
+                flavor,
                 &errcode::MANIFEST_UNKNOWN,
                 Some(detail),
                 format!("no manifest {name}:{reference}"),

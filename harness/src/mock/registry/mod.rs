@@ -1,5 +1,6 @@
-//! Mock GitLab container registry (docker/distribution v2.8 as GitLab's fork answers): the
-//! `/v2/` base, manifests and blobs, each in its own file, with token auth wrapped around them
+//! Mock registries (docker/distribution v2.8): GitLab's container registry (GitLab's fork, token
+//! auth against `/jwt/auth`) and other registries (upstream distribution with htpasswd Basic auth,
+//! or none). The `/v2/` base, manifests and blobs each have their own file; auth wraps them
 //! (`auth.rs`), as go-containerregistry's `pkg/registry` keeps auth apart from the core.
 
 mod auth;
@@ -14,41 +15,89 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use wiremock::{Request, Respond, ResponseTemplate};
 
+/// Which registry of the world a responder is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Which {
+    Gitlab,
+    /// `world.registries[i]`.
+    Other(usize),
+}
+
 pub struct RegistryResponder {
     world: Arc<World>,
     journal: Journal,
+    which: Which,
     images: Mutex<HashMap<(String, String), Arc<Image>>>,
 }
 
 impl RegistryResponder {
-    pub fn new(world: Arc<World>, journal: Journal) -> Self {
+    pub fn new(world: Arc<World>, journal: Journal, which: Which) -> Self {
         RegistryResponder {
             world,
             journal,
+            which,
             images: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn host(&self) -> String {
+        match self.which {
+            Which::Gitlab => self.world.gitlab.registry.to_string(),
+            Which::Other(i) => self.world.registries[i].host.to_string(),
         }
     }
 
     /// The images stored under `repository`, built on first use.
     fn repository(&self, repository: &str) -> Vec<(String, Arc<Image>)> {
+        let stored: Vec<&crate::world::StoredImage> = match self.which {
+            Which::Gitlab => self.world.projects.iter().flat_map(|p| &p.images).collect(),
+            Which::Other(i) => self.world.registries[i].images.iter().collect(),
+        };
+        let host = self.host();
         let mut cache = self.images.lock().expect("image cache lock");
-        let mut out = Vec::new();
-        for p in &self.world.projects {
-            for s in p.images.iter().filter(|s| s.repository == repository) {
+        stored
+            .into_iter()
+            .filter(|s| s.repository == repository)
+            .map(|s| {
                 let img = cache
                     .entry((s.repository.clone(), s.tag.clone()))
-                    .or_insert_with(|| {
-                        Arc::new(image::build(
-                            &self.world.gitlab.registry.to_string(),
-                            &s.repository,
-                            &s.tag,
-                        ))
-                    })
+                    .or_insert_with(|| Arc::new(image::build(&host, &s.repository, &s.tag)))
                     .clone();
-                out.push((s.tag.clone(), img));
-            }
+                (s.tag.clone(), img)
+            })
+            .collect()
+    }
+
+    /// Auth for this registry: GitLab's token auth, or the other registry's own.
+    fn check(&self, authz: Option<&str>, required: Option<(&str, &[&str])>) -> Result<(), Box<Reply>> {
+        match self.which {
+            Which::Gitlab => auth::check(&self.world, authz, required).map(|_| ()),
+            Which::Other(i) => auth::check_other(&self.world.registries[i], authz, required),
         }
-        out
+    }
+
+    fn flavor(&self) -> Flavor {
+        match self.which {
+            Which::Gitlab => Flavor::GitlabFork,
+            Which::Other(_) => Flavor::Upstream,
+        }
+    }
+}
+
+/// Whose docker/distribution answers: GitLab's fork (`application/json`, `ProjectPath` in
+/// access details) or upstream v2.8 (`application/json; charset=utf-8`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flavor {
+    GitlabFork,
+    Upstream,
+}
+
+impl Flavor {
+    pub fn error_content_type(self) -> &'static str {
+        match self {
+            Flavor::GitlabFork => "application/json",
+            Flavor::Upstream => "application/json; charset=utf-8",
+        }
     }
 }
 
@@ -70,9 +119,18 @@ pub(crate) fn base(status: u16) -> ResponseTemplate {
 /// An errcode body. For HEAD the body is dropped by the server but its length stays in
 /// Content-Length, as Go's net/http does (docker needs it).
 pub(crate) fn error(code: &Code, detail: Option<serde_json::Value>, note: impl Into<String>) -> Reply {
+    error_as(Flavor::GitlabFork, code, detail, note)
+}
+
+pub(crate) fn error_as(
+    flavor: Flavor,
+    code: &Code,
+    detail: Option<serde_json::Value>,
+    note: impl Into<String>,
+) -> Reply {
     let body = errcode::body(code, detail);
     Reply {
-        response: base(code.status).set_body_raw(body.into_bytes(), "application/json"),
+        response: base(code.status).set_body_raw(body.into_bytes(), flavor.error_content_type()),
         status: code.status,
         note: note.into(),
     }
@@ -124,7 +182,7 @@ impl Respond for RegistryResponder {
         let path = req.url.path();
         let authz = req.headers.get("authorization").and_then(|v| v.to_str().ok());
         let reply = match (method, route(path)) {
-            ("GET" | "HEAD", Route::Base) => match auth::check(&self.world, authz, None) {
+            ("GET" | "HEAD", Route::Base) => match self.check(authz, None) {
                 Ok(_) => Reply {
                     response: base(200).set_body_raw(b"{}".to_vec(), "application/json"),
                     status: 200,
@@ -132,21 +190,18 @@ impl Respond for RegistryResponder {
                 },
                 Err(r) => *r,
             },
-            ("GET" | "HEAD", Route::Manifest { name, reference }) => {
-                match auth::check(&self.world, authz, Some((name, &["pull"]))) {
-                    Ok(_) => manifests::get(&self.repository(name), name, reference),
-                    Err(r) => *r,
-                }
-            }
-            ("GET" | "HEAD", Route::Blob { name, digest }) => {
-                match auth::check(&self.world, authz, Some((name, &["pull"]))) {
-                    Ok(_) => blobs::get(&self.repository(name), digest),
-                    Err(r) => *r,
-                }
-            }
+            ("GET" | "HEAD", Route::Manifest { name, reference }) => match self.check(authz, Some((name, &["pull"]))) {
+                Ok(_) => manifests::get(self.flavor(), &self.repository(name), name, reference),
+                Err(r) => *r,
+            },
+            ("GET" | "HEAD", Route::Blob { name, digest }) => match self.check(authz, Some((name, &["pull"]))) {
+                Ok(_) => blobs::get(self.flavor(), &self.repository(name), digest),
+                Err(r) => *r,
+            },
             (_, Route::Unknown) => not_routed(),
             // Uploads, deletes and the like: pushing is not part of the modelled registry yet.
-            _ => error(
+            _ => error_as(
+                self.flavor(),
                 &errcode::UNSUPPORTED,
                 None,
                 format!("{method} is not modelled by the mock registry"),
@@ -157,7 +212,10 @@ impl Respond for RegistryResponder {
             None => path.to_string(),
         };
         self.journal.record(Exchange {
-            server: "registry",
+            server: match self.which {
+                Which::Gitlab => "registry".into(),
+                Which::Other(_) => self.host(),
+            },
             method: method.to_string(),
             target,
             credentials: describe_credentials(authz),
