@@ -9,8 +9,10 @@
 //! - `runner`: the GitLab Runner docker executor and the job log it writes.
 //! - `versions`: every version-dependent fact, as tables with their sources.
 //! - `run`: one scenario end to end, and the catalogue concurrently.
+//! - `matrix`: one scenario across versions.
 
 pub mod engine;
+pub mod matrix;
 pub mod mock;
 pub mod policy;
 pub mod run;

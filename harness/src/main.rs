@@ -1,6 +1,7 @@
 //! `regsim`: run scenario files and print the job logs they produce.
 
 use clap::{Parser, Subcommand, ValueEnum};
+use regsim::matrix;
 use regsim::run::{Overrides, collect, render_text, run_all};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -41,11 +42,64 @@ enum Command {
         #[arg(long, value_enum, default_value = "text")]
         format: Format,
     },
+    /// Run one scenario across versions and show, row by row, the first job-log line that
+    /// changed: which upgrade changed this? Lists (`16.2.0,16.6.0`) and ranges (`13.0..17.0`,
+    /// walking the known releases) are accepted; a flag left out keeps the scenario's version.
+    Matrix {
+        path: PathBuf,
+        /// gitlab-runner releases; ranges walk the first tag of each minor release.
+        #[arg(long)]
+        runner: Option<String>,
+        /// Docker Engine versions; ranges walk one representative per engine-table row.
+        #[arg(long)]
+        docker: Option<String>,
+        /// GitLab versions (lists only).
+        #[arg(long)]
+        gitlab: Option<String>,
+    },
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
+        Command::Matrix {
+            path,
+            runner,
+            docker,
+            gitlab,
+        } => {
+            let list = |spec: &Option<String>, known: &[semver::Version]| -> Result<Vec<String>, String> {
+                match spec {
+                    None => Ok(vec![String::new()]),
+                    Some(s) => Ok(matrix::expand(s, known)?.iter().map(|v| v.to_string()).collect()),
+                }
+            };
+            let lists = (|| {
+                Ok::<_, String>((
+                    list(&gitlab, &[])?,
+                    list(&runner, &matrix::runner_minors())?,
+                    list(&docker, &matrix::docker_representatives())?,
+                ))
+            })();
+            let (g, r, d) = match lists {
+                Ok(l) => l,
+                Err(e) => {
+                    eprintln!("regsim: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            if let Err(e) = regsim::run::load(&path, &Overrides::default()) {
+                eprintln!("regsim: {e}");
+                return ExitCode::from(2);
+            }
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+                .expect("tokio runtime");
+            let rows = rt.block_on(matrix::run(&path, &g, &r, &d));
+            print!("{}", matrix::render(&rows));
+            ExitCode::SUCCESS
+        }
         Command::Run {
             paths,
             runner,

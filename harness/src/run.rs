@@ -134,7 +134,9 @@ fn report(world: &World, file: &Path, stage: &Stage, log: JobLog, check_lines: b
         ),
         docker: format!(
             "{} ({}; {})",
-            world.docker.version, world.docker.profile.line, world.docker.profile.source
+            crate::versions::docker::shown(&world.docker.version),
+            world.docker.profile.line,
+            world.docker.profile.source
         ),
         derived,
         exchange: stage.journal.entries(),

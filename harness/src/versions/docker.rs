@@ -75,6 +75,15 @@ pub struct EngineProfile {
     pub source: &'static str,
 }
 
+/// A Docker version as Docker writes it: 17.x – 19.x are year.month (`18.09.1`, `19.03.15`).
+pub fn shown(v: &Version) -> String {
+    if (17..=19).contains(&v.major) {
+        format!("{}.{:02}.{}", v.major, v.minor, v.patch)
+    } else {
+        v.to_string()
+    }
+}
+
 /// The engine table: one row per era, oldest first.
 #[rustfmt::skip]
 pub fn engine_table() -> Vec<Era<EngineProfile>> {
