@@ -21,7 +21,7 @@ async fn scenario(#[files("../scenarios/**/*.yaml")] path: PathBuf) {
     let report = run_world(&world, &shown)
         .await
         .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let text = render_text(&report);
+    let text = render_text(&report, false);
     assert!(report.ok(), "{text}");
     insta::with_settings!({
         snapshot_path => "../snapshots",

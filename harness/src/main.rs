@@ -41,6 +41,10 @@ enum Command {
         gitlab: Option<String>,
         #[arg(long, value_enum, default_value = "text")]
         format: Format,
+        /// Print the job log as the bytes the runner writes (colours, section markers, resets)
+        /// instead of the text of the job page.
+        #[arg(long)]
+        raw: bool,
     },
     /// Run one scenario across versions and show, row by row, the first job-log line that
     /// changed: which upgrade changed this? Lists (`16.2.0,16.6.0`) and ranges (`13.0..17.0`,
@@ -106,6 +110,7 @@ fn main() -> ExitCode {
             docker,
             gitlab,
             format,
+            raw,
         } => {
             let files = match collect(&paths) {
                 Ok(f) if f.is_empty() => {
@@ -140,7 +145,7 @@ fn main() -> ExitCode {
                             unexpected += 1;
                         }
                         match format {
-                            Format::Text => println!("{}", render_text(rep)),
+                            Format::Text => println!("{}", render_text(rep, raw)),
                             Format::Json => json.push(serde_json::to_value(rep).expect("report serialises")),
                         }
                     }

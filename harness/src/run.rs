@@ -209,7 +209,7 @@ pub async fn run_against_real_daemon(
 }
 
 /// The text report: description, versions, derived defaults, the exchange, the job log, outcome.
-pub fn render_text(r: &Report) -> String {
+pub fn render_text(r: &Report, raw: bool) -> String {
     let mut s = String::new();
     s.push_str(&format!("━━ {}\n", r.file));
     s.push_str(&format!("{}\n", r.description));
@@ -243,9 +243,17 @@ pub fn render_text(r: &Report) -> String {
             e.note
         ));
     }
-    s.push_str("--- job log ---\n");
-    s.push_str(&r.job_log.plain);
-    if !r.job_log.plain.ends_with('\n') {
+    let log = if raw { &r.job_log.raw } else { &r.job_log.plain };
+    s.push_str(if raw {
+        "--- job log (raw bytes) ---\n"
+    } else {
+        "--- job log ---\n"
+    });
+    if raw && r.job_log.timestamps_unmodelled {
+        s.push_str("(gitlab-runner 18.7+ prefixes raw lines with timestamps by default; regsim does not write them)\n");
+    }
+    s.push_str(log);
+    if !log.ends_with('\n') {
         s.push('\n');
     }
     s.push_str("--- end of job log");

@@ -28,6 +28,10 @@ pub struct JobLog {
     pub image_ready: bool,
     /// Credential sources the runner skipped without a word in the log.
     pub ignored_sources: Vec<String>,
+    /// 18.7+ turns FF_TIMESTAMPS on by default: raw lines get timestamp prefixes, which regsim
+    /// does not write (their interplay with section markers is UNCONFIRMED, gitlab-runner.md §2.1).
+    /// The job page hides them, so the plain text is unaffected.
+    pub timestamps_unmodelled: bool,
 }
 
 /// `POST /api/v4/jobs/request` against the mock GitLab, as the runner's network client does.
@@ -170,11 +174,13 @@ pub async fn run_job(stage: &Stage, engine: &Engine) -> Result<JobLog, String> {
         .map(|Ignored { source, why }| format!("{source}: {why}"))
         .collect();
     let raw = t.raw().to_string();
+    let timestamps_unmodelled = release.version >= crate::versions::v(18, 7, 0);
     Ok(JobLog {
         plain: trace::plain(&raw),
         raw,
         image_ready,
         ignored_sources,
+        timestamps_unmodelled,
     })
 }
 
