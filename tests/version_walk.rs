@@ -19,8 +19,10 @@ fn in_ci() -> bool {
     std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0")
 }
 
-/// §1.2's table: `(first, last, Some((file, line)))`; `None` for "no suffix".
-fn research_call_sites(text: &str) -> Vec<(Version, Version, Option<(String, u32)>)> {
+/// A row of §1.2: first tag, last tag, and the call site (`None`: no suffix).
+type CallSiteRow = (Version, Version, Option<(String, u32)>);
+
+fn research_call_sites(text: &str) -> Vec<CallSiteRow> {
     let section = text
         .split("### 1.2")
         .nth(1)
