@@ -84,3 +84,45 @@ async fn real_dockerd_prints_what_simulated_docker_20_10_prints() {
     ));
     assert!(differ.is_empty(), "job logs differ:\n{}", differ.join("\n"));
 }
+
+/// `docker login` through the real daemon against the mock GitLab: the login dance (no scope,
+/// `client_id=docker&offline_token=true`) must succeed with a token and fail the way dockerd
+/// 20.10.24 was observed failing with wrong credentials (docker-errors.md §4(e)).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn real_dockerd_logs_in_to_the_mock_registry() {
+    let daemon = match RealDaemon::connect().await {
+        Ok(d) => d,
+        Err(e) if in_ci() => panic!("CI must run the real-daemon login test, but no dockerd answers: {e}"),
+        Err(e) => {
+            say(&format!("SKIPPED real-daemon login: no Docker daemon answers ({e})"));
+            return;
+        }
+    };
+    let f = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../scenarios/seed-001-fix-project-access-token.yaml");
+    let world = load(&f, &Overrides::default()).unwrap();
+    let stage = regsim::mock::Stage::start(&world, regsim::mock::Placement::Loopback).await;
+    let reg = stage.world.gitlab.registry.to_string();
+    assert_eq!(
+        daemon
+            .login("ci_pull_containers", "my_project_access_token", &reg)
+            .await
+            .unwrap(),
+        "Login Succeeded"
+    );
+    assert_eq!(
+        daemon
+            .login("gitlab-ci-token", &stage.world.job.token, &reg)
+            .await
+            .unwrap(),
+        "Login Succeeded"
+    );
+    match daemon.login("ci_pull_containers", "wrong", &reg).await {
+        Err(regsim::engine::DaemonError::Http { message, .. }) => {
+            assert_eq!(
+                message,
+                format!("Get \"http://{reg}/v2/\": unauthorized: HTTP Basic: Access denied")
+            )
+        }
+        other => panic!("{other:?}"),
+    }
+}

@@ -10,6 +10,7 @@
 //! - `versions`: every version-dependent fact, as tables with their sources.
 //! - `run`: one scenario end to end, and the catalogue concurrently.
 //! - `matrix`: one scenario across versions.
+//! - `serve`: a scenario's mocks kept up for real clients.
 
 pub mod engine;
 pub mod matrix;
@@ -18,6 +19,7 @@ pub mod policy;
 pub mod run;
 pub mod runner;
 pub mod scenario;
+pub mod serve;
 pub mod token;
 pub mod versions;
 pub mod world;

@@ -46,6 +46,15 @@ enum Command {
         #[arg(long)]
         raw: bool,
     },
+    /// Keep a scenario's mock servers up on loopback for real clients (docker login, docker
+    /// pull), printing each identity's credentials and every request as it happens.
+    Serve {
+        path: PathBuf,
+        /// `IP[:PORT]`: the registry listens there, GitLab on PORT+1, other registries after.
+        /// Default: 127.0.0.1 on free ports.
+        #[arg(long)]
+        listen: Option<String>,
+    },
     /// Run one scenario across versions and show, row by row, the first job-log line that
     /// changed: which upgrade changed this? Lists (`16.2.0,16.6.0`) and ranges (`13.0..17.0`,
     /// walking the known releases) are accepted; a flag left out keeps the scenario's version.
@@ -66,6 +75,7 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
+        Command::Serve { path, listen } => serve(&path, listen.as_deref()),
         Command::Matrix {
             path,
             runner,
@@ -175,4 +185,55 @@ fn main() -> ExitCode {
             }
         }
     }
+}
+
+fn serve(path: &std::path::Path, listen: Option<&str>) -> ExitCode {
+    let world = match regsim::run::load(path, &Overrides::default()) {
+        Ok(w) => w,
+        Err(e) => {
+            eprintln!("regsim: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let at = match listen {
+        None => None,
+        Some(l) => {
+            let (ip, port) = match l.rsplit_once(':') {
+                Some((ip, p)) => (ip, p.parse::<u16>().ok()),
+                None => (l, Some(0)),
+            };
+            match (ip.trim_matches(['[', ']']).parse::<std::net::IpAddr>(), port) {
+                (Ok(ip), Some(p)) => Some((ip, p)),
+                _ => {
+                    eprintln!("regsim: --listen {l}: expected IP or IP:PORT");
+                    return ExitCode::from(2);
+                }
+            }
+        }
+    };
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    rt.block_on(async move {
+        let stage =
+            match regsim::mock::Stage::start_at(&world, regsim::mock::Placement::Loopback, at.filter(|(_, p)| *p != 0))
+                .await
+            {
+                Ok(s) => s,
+                Err(e) => {
+                    eprintln!("regsim: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+        let mut trace = stage.journal.subscribe();
+        print!("{}", regsim::serve::describe(&stage));
+        loop {
+            tokio::select! {
+                Some(e) = trace.recv() => println!("{}", regsim::serve::trace_line(&e)),
+                _ = tokio::signal::ctrl_c() => break,
+            }
+        }
+        ExitCode::SUCCESS
+    })
 }

@@ -60,7 +60,11 @@ impl RealDaemon {
             .await
             .map_err(|e| e.to_string())?;
         tokio::spawn(conn);
-        let mut req = Request::builder().method(method).uri(path).header("host", "docker");
+        let mut req = Request::builder()
+            .method(method)
+            .uri(path)
+            .header("host", "docker")
+            .header("content-type", "application/json");
         if let Some(a) = registry_auth {
             req = req.header("X-Registry-Auth", a);
         }
@@ -124,6 +128,25 @@ impl RealDaemon {
                 .filter_map(|d| d.as_str().map(str::to_string))
                 .collect(),
         })
+    }
+
+    /// `POST /auth` (what `docker login` asks the daemon): `Ok(status text)` or the daemon's error.
+    pub async fn login(&self, username: &str, password: &str, server: &str) -> Result<String, DaemonError> {
+        let body = serde_json::json!({"username": username, "password": password, "serveraddress": server});
+        let r = self
+            .call(
+                "POST",
+                &format!("{API}/auth"),
+                None,
+                Some(body.to_string().into_bytes()),
+            )
+            .await
+            .map_err(unreachable)?;
+        if r.status != 200 {
+            return Err(http_error(&r));
+        }
+        let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap_or_default();
+        Ok(v["Status"].as_str().unwrap_or_default().to_string())
     }
 
     /// Removes an image the comparison pulled, so the next run starts from the same state.

@@ -19,17 +19,31 @@ pub struct Exchange {
 }
 
 #[derive(Debug, Clone, Default)]
-pub struct Journal(Arc<Mutex<Vec<Exchange>>>);
+pub struct Journal {
+    entries: Arc<Mutex<Vec<Exchange>>>,
+    /// Live listeners (`regsim serve` prints each exchange as it happens).
+    taps: Arc<Mutex<Vec<tokio::sync::mpsc::UnboundedSender<Exchange>>>>,
+}
 
 impl Journal {
     pub fn record(&self, e: Exchange) {
-        self.0.lock().expect("journal lock").push(e);
+        self.taps
+            .lock()
+            .expect("journal lock")
+            .retain(|t| t.send(e.clone()).is_ok());
+        self.entries.lock().expect("journal lock").push(e);
+    }
+    /// Every exchange from now on, as it is recorded.
+    pub fn subscribe(&self) -> tokio::sync::mpsc::UnboundedReceiver<Exchange> {
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        self.taps.lock().expect("journal lock").push(tx);
+        rx
     }
     pub fn clear(&self) {
-        self.0.lock().expect("journal lock").clear();
+        self.entries.lock().expect("journal lock").clear();
     }
     pub fn entries(&self) -> Vec<Exchange> {
-        self.0.lock().expect("journal lock").clone()
+        self.entries.lock().expect("journal lock").clone()
     }
 }
 

@@ -70,12 +70,41 @@ pub struct Stage {
 
 impl Stage {
     pub async fn start(world: &World, placement: Placement) -> Stage {
-        let server = || MockServer::builder().disable_request_recording().start();
-        let gitlab = server().await;
-        let registry = server().await;
+        Self::start_at(world, placement, None)
+            .await
+            .expect("ephemeral loopback ports are always free")
+    }
+
+    /// Like `start`, but with `at = Some((ip, port))` the registry listens on `ip:port`, GitLab on
+    /// `port + 1` and the other registries on the ports after (for `regsim serve --listen`).
+    pub async fn start_at(
+        world: &World,
+        placement: Placement,
+        at: Option<(std::net::IpAddr, u16)>,
+    ) -> Result<Stage, String> {
+        let mut next = at.map(|(_, p)| p);
+        let mut server = || {
+            let builder = MockServer::builder().disable_request_recording();
+            let bind = match (at, next) {
+                (Some((ip, _)), Some(p)) => {
+                    next = p.checked_add(1);
+                    Some(std::net::TcpListener::bind((ip, p)).map_err(|e| format!("cannot listen on {ip}:{p}: {e}")))
+                }
+                _ => None,
+            };
+            async move {
+                match bind {
+                    Some(Ok(l)) => Ok(builder.listener(l).start().await),
+                    Some(Err(e)) => Err(e),
+                    None => Ok(builder.start().await),
+                }
+            }
+        };
+        let registry = server().await?;
+        let gitlab = server().await?;
         let mut others = Vec::new();
         for _ in &world.registries {
-            others.push(server().await);
+            others.push(server().await?);
         }
         let world = Arc::new(match placement {
             Placement::Named => world.clone(),
@@ -127,7 +156,7 @@ impl Stage {
                 .mount(server)
                 .await;
         }
-        Stage {
+        Ok(Stage {
             world,
             gitlab,
             registry,
@@ -135,7 +164,7 @@ impl Stage {
             journal,
             network,
             job_taken,
-        }
+        })
     }
 
     /// Puts the job back in the queue, so that a second runner (the real daemon's run, in the

@@ -1,0 +1,92 @@
+//! `regsim serve`: a scenario's mocks kept up on loopback for real clients (`docker login`,
+//! `docker pull`, skopeo …), with the credentials of every identity in the scenario and a live
+//! trace of each exchange — the workshop view.
+
+use crate::mock::Stage;
+use crate::mock::journal::Exchange;
+use crate::scenario::TokenKind;
+use crate::world::RegistryAuth;
+
+/// What to print when the mocks are up: addresses, identities, copy-paste commands.
+pub fn describe(stage: &Stage) -> String {
+    let w = &stage.world;
+    let reg = w.gitlab.registry.to_string();
+    let mut s = String::new();
+    s.push_str(&format!("regsim serve: {}\n{}\n\n", w.name, w.description));
+    s.push_str(&format!(
+        "GitLab {} (token service, job API)   {}\n",
+        w.gitlab.version,
+        stage.gitlab.uri()
+    ));
+    s.push_str(&format!("GitLab container registry             http://{reg}\n"));
+    for r in &w.registries {
+        s.push_str(&format!("registry (not GitLab's)               http://{}\n", r.host));
+    }
+    s.push_str("\nIdentities (docker login USER with the secret as password):\n");
+    s.push_str(&format!(
+        "  gitlab-ci-token   {}   CI_JOB_TOKEN of job {} in {} (triggered by {})\n",
+        w.job.token, w.job.id, w.job.project, w.job.user
+    ));
+    for t in &w.tokens {
+        let (user, what) = match t.kind {
+            TokenKind::DeployToken => (t.username.clone().unwrap_or_default(), "deploy token"),
+            TokenKind::PersonalAccessToken => (t.name.clone(), "personal access token (any username)"),
+            TokenKind::ProjectAccessToken => (t.name.clone(), "project access token (any username)"),
+            TokenKind::GroupAccessToken => (t.name.clone(), "group access token (any username)"),
+        };
+        s.push_str(&format!(
+            "  {user}   {}   {what} `{}`, scopes [{}]\n",
+            t.value,
+            t.name,
+            t.scopes.join(", ")
+        ));
+    }
+    for u in w.users.iter().filter(|u| u.password.is_some()) {
+        let tfa = if u.two_factor {
+            " (2FA on: GitLab refuses the password)"
+        } else {
+            ""
+        };
+        s.push_str(&format!(
+            "  {}   {}   password{tfa}\n",
+            u.username,
+            u.password.clone().unwrap_or_default()
+        ));
+    }
+    for r in &w.registries {
+        if let RegistryAuth::Basic { users, .. } = &r.auth {
+            for (u, p) in users {
+                s.push_str(&format!("  {u}   {p}   htpasswd user of {}\n", r.host));
+            }
+        }
+    }
+    s.push_str("\nTry (Docker treats 127.0.0.0/8 registries as insecure, so plain HTTP works):\n");
+    s.push_str(&format!(
+        "  echo '{}' | docker login {reg} -u gitlab-ci-token --password-stdin\n",
+        w.job.token
+    ));
+    s.push_str(&format!("  docker pull {}\n", w.job.image));
+    for p in &w.projects {
+        for i in &p.images {
+            let name = format!("{reg}/{}:{}", i.repository, i.tag);
+            if name != w.job.image {
+                s.push_str(&format!("  docker pull {name}\n"));
+            }
+        }
+    }
+    s.push_str("\nEvery request is traced below. Ctrl-C stops the servers.\n");
+    s
+}
+
+/// One exchange as a trace line.
+pub fn trace_line(e: &Exchange) -> String {
+    let creds = if e.credentials.is_empty() {
+        String::new()
+    } else {
+        format!(" [{}]", e.credentials)
+    };
+    format!(
+        "{:<8} {} {}{creds} → {} {}",
+        e.server, e.method, e.target, e.status, e.note
+    )
+}
