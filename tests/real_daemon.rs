@@ -22,17 +22,24 @@ fn say(msg: &str) {
     let _ = writeln!(std::io::stderr().lock(), "{msg}");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn real_dockerd_prints_what_simulated_docker_20_10_prints() {
-    let daemon = match RealDaemon::connect().await {
-        Ok(d) => d,
-        Err(e) if in_ci() => panic!("CI must run the real-daemon agreement test, but no dockerd answers: {e}"),
+/// The local dockerd, or `None` after saying why on stderr; under CI a missing daemon fails.
+async fn daemon_or_skip(what: &str) -> Option<RealDaemon> {
+    match RealDaemon::connect().await {
+        Ok(d) => Some(d),
+        Err(e) if in_ci() => panic!("CI must run the real-daemon {what}, but no dockerd answers: {e}"),
         Err(e) => {
             say(&format!(
-                "SKIPPED real-daemon agreement: no Docker daemon answers ({e}); start one with `make dockerd`"
+                "SKIPPED real-daemon {what}: no Docker daemon answers ({e}); start one with `make dockerd`"
             ));
-            return;
+            None
         }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn real_dockerd_prints_what_simulated_docker_20_10_prints() {
+    let Some(daemon) = daemon_or_skip("agreement").await else {
+        return;
     };
     let version = daemon.version().await.expect("dockerd reports its version");
     if !version.starts_with("20.10.") {
@@ -90,13 +97,8 @@ async fn real_dockerd_prints_what_simulated_docker_20_10_prints() {
 /// 20.10.24 was observed failing with wrong credentials (docker-errors.md §4(e)).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn real_dockerd_logs_in_to_the_mock_registry() {
-    let daemon = match RealDaemon::connect().await {
-        Ok(d) => d,
-        Err(e) if in_ci() => panic!("CI must run the real-daemon login test, but no dockerd answers: {e}"),
-        Err(e) => {
-            say(&format!("SKIPPED real-daemon login: no Docker daemon answers ({e})"));
-            return;
-        }
+    let Some(daemon) = daemon_or_skip("login test").await else {
+        return;
     };
     let f = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../scenarios/seed-001-fix-project-access-token.yaml");
     let world = load(&f, &Overrides::default()).unwrap();

@@ -33,7 +33,40 @@ pub fn load(path: &Path, overrides: &Overrides) -> Result<World, ScenarioError> 
     if let Some(v) = &overrides.docker {
         s.docker.version = v.clone();
     }
-    world::build(path, &text, &s)
+    let world = world::build(path, &text, &s)?;
+    check_image_is_served(&world, path, &text)?;
+    Ok(world)
+}
+
+/// The job's image, as the runner will expand it, must live on a registry the scenario
+/// describes: otherwise there is nothing to answer the engine, and inventing an answer (a DNS
+/// failure, say) would put words in the log that no source backs.
+fn check_image_is_served(world: &World, path: &Path, text: &str) -> Result<(), ScenarioError> {
+    let payload = crate::mock::gitlab::job_payload(world);
+    let lookup = |k: &str| {
+        payload
+            .variables
+            .iter()
+            .rev()
+            .find(|v| v.key == k)
+            .map(|v| v.value.clone())
+    };
+    let image = crate::runner::expand::expand(&payload.image.name, lookup);
+    let host = crate::runner::credentials::image_host(&image).to_lowercase();
+    let served =
+        std::iter::once(world.gitlab.registry.to_string()).chain(world.registries.iter().map(|r| r.host.to_string()));
+    if served.map(|h| h.to_lowercase()).any(|h| h == host) {
+        return Ok(());
+    }
+    Err(ScenarioError::at(
+        path,
+        text,
+        "job.image",
+        format!(
+            "`{image}` is on {host}, which no registry in this scenario serves (GitLab's registry or `registries:`); \
+             Docker Hub and the Dependency Proxy are not modelled yet"
+        ),
+    ))
 }
 
 /// Every `.yaml`/`.yml` under the given files and directories, sorted.
