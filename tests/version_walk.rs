@@ -115,6 +115,14 @@ async fn every_runner_tag_prints_the_researched_call_site() {
 /// with GitLab's JSON body), with H and the URL of each scenario filled in.
 const SEED_000_DENIED: &[(&str, &str)] = &[
     (
+        "1.13.1",
+        "Error response from daemon: repository foobar.example.net/your/project/image not found: does not exist or no pull access",
+    ),
+    (
+        "17.06.2",
+        "Error response from daemon: repository foobar.example.net/your/project/image not found: does not exist or no pull access",
+    ),
+    (
         "18.09.9",
         "Error response from daemon: pull access denied for foobar.example.net/your/project/image, repository does not exist or may require 'docker login'",
     ),

@@ -64,6 +64,9 @@ pub enum DaemonError {
     Http { status: u16, message: String },
     /// An error inside the 200 progress stream: printed bare.
     Stream { message: String },
+    /// The simulated engine reached behaviour regsim does not model; the run stops instead of
+    /// printing an invented sentence.
+    Unmodelled(String),
 }
 
 /// `ImageInspect`: what the runner reads after a pull.

@@ -100,6 +100,13 @@ impl SimulatedEngine {
                 self.images.lock().expect("image store lock").insert(key, inspect);
                 Ok(())
             }
+            Err(Failure::Registry(e)) if self.profile.v1_fallback && allows_v1_fallback(&e) => {
+                Err(DaemonError::Unmodelled(format!(
+                    "Docker {} falls back to the v1 protocol after \"{}\" (allowV1Fallback); what it prints then is not modelled",
+                    crate::versions::docker::shown(&self.version),
+                    e.render(self.profile.quoted_urls)
+                )))
+            }
             Err(Failure::Registry(e)) => Err(self.translate_pull_error(&e, &reference)),
         }
     }
@@ -401,6 +408,19 @@ impl SimulatedEngine {
         DaemonError::Http {
             status,
             message: first.render(quoted),
+        }
+    }
+}
+
+/// moby@v1.13.1 `allowV1Fallback`: UNAUTHORIZED, MANIFEST_UNKNOWN or NAME_UNKNOWN as the first
+/// `errcode.Error`, or a url.Error carrying `no basic auth credentials`.
+fn allows_v1_fallback(e: &ClientError) -> bool {
+    match e {
+        ClientError::Url { inner, .. } => {
+            matches!(inner.as_ref(), ClientError::Plain(m) if m == "no basic auth credentials")
+        }
+        other => {
+            matches!(other.first(), ClientError::Coded { code, .. } if ["UNAUTHORIZED", "MANIFEST_UNKNOWN", "NAME_UNKNOWN"].contains(&code.as_str()))
         }
     }
 }

@@ -131,6 +131,7 @@ pub async fn run_job(stage: &Stage, engine: &Engine) -> Result<JobLog, String> {
         message: String::new(),
         build_error: false,
         system_failure_reason: false,
+        unmodelled: None,
     });
     for _ in 0..PREPARATION_RETRIES {
         t.println(&format!("Using Docker executor with image {image} ..."));
@@ -149,6 +150,12 @@ pub async fn run_job(stage: &Stage, engine: &Engine) -> Result<JobLog, String> {
         t.section_end("prepare_executor", clock);
     }
 
+    if let Err(PullError {
+        unmodelled: Some(m), ..
+    }) = &outcome
+    {
+        return Err(m.clone());
+    }
     let image_ready = outcome.is_ok();
     if let Err(e) = &outcome {
         // setTraceStatus: BuildErrors are recognised through wrapping from 14.1.

@@ -15,6 +15,8 @@ pub struct PullError {
     pub build_error: bool,
     /// `FailureReason == runner_system_failure` (prints `(system failure)` even as a BuildError).
     pub system_failure_reason: bool,
+    /// The engine hit behaviour regsim does not model: the job cannot be told.
+    pub unmodelled: Option<String>,
 }
 
 pub struct Puller<'a> {
@@ -30,6 +32,7 @@ fn client_text(e: &DaemonError) -> String {
     match e {
         DaemonError::Http { message, .. } => format!("Error response from daemon: {message}"),
         DaemonError::Stream { message } => message.clone(),
+        DaemonError::Unmodelled(m) => m.clone(),
     }
 }
 
@@ -122,6 +125,7 @@ impl Puller<'_> {
                 message: wrap(&self.inspect_text(image, &e), site),
                 build_error: false,
                 system_failure_reason: false,
+                unmodelled: None,
             });
         }
         if let (Ok(img), "if-not-present") = (&local, policy) {
@@ -151,12 +155,18 @@ impl Puller<'_> {
         let registry_auth = AuthConfig::encode(auth.as_ref());
         if let Err(e) = self.engine.create_image(&from_image, &tag, &registry_auth).await {
             let text = wrap(&client_text(&e), self.release.pull_call_site);
-            return Err(self.classify(text, &e));
+            let mut err = self.classify(text, &e);
+            if let DaemonError::Unmodelled(m) = e {
+                err.unmodelled = Some(m);
+                err.build_error = true; // stop at once: nothing after this can be told
+            }
+            return Err(err);
         }
         self.engine.inspect_image(image).await.map_err(|e| PullError {
             message: wrap(&self.inspect_text(image, &e), self.release.pull_call_site),
             build_error: false,
             system_failure_reason: false,
+            unmodelled: None,
         })
     }
 
@@ -194,6 +204,7 @@ impl Puller<'_> {
             message,
             build_error,
             system_failure_reason,
+            unmodelled: None,
         }
     }
 }

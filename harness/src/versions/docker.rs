@@ -70,6 +70,11 @@ pub struct EngineProfile {
     pub error_body: ErrorBodyParsing,
     /// `GET /images/{name}/json` for an image that is not there.
     pub inspect_not_found: InspectNotFound,
+    /// 1.13.1 – 17.06 fall back to the v1 protocol for registries other than Hub when the v2 error
+    /// is UNAUTHORIZED, MANIFEST_UNKNOWN, NAME_UNKNOWN or `no basic auth credentials`, even after
+    /// v2 was confirmed (`allowV1Fallback`, moby@v1.13.1:distribution/pull_v2.go:767-795). What
+    /// the v1 attempt then prints is not traced (docker-errors.md §9), so regsim refuses there.
+    pub v1_fallback: bool,
     /// The User-Agent's version part, for the record only (never printed in a job log).
     pub go_version: &'static str,
     pub source: &'static str,
@@ -91,8 +96,9 @@ pub fn engine_table() -> Vec<Era<EngineProfile>> {
     use InspectNotFound::*;
     use ManifestProbe::*;
     use PullDeniedWording::*;
-    let row = |since, line, manifest_probe, quoted_urls, pull_denied, error_body, inspect_not_found, go_version, source| {
-        era(since, EngineProfile { line, manifest_probe, quoted_urls, pull_denied, error_body, inspect_not_found, go_version, source }, source)
+    let row = |since: Version, line, manifest_probe, quoted_urls, pull_denied, error_body, inspect_not_found, go_version, source| {
+        let v1_fallback = since < V1_REMOVED;
+        era(since, EngineProfile { line, manifest_probe, quoted_urls, pull_denied, error_body, inspect_not_found, v1_fallback, go_version, source }, source)
     };
     vec![
         //   since         line                       probe        quoted  pull denied             body parsing     inspect 404  Go build         source
@@ -107,10 +113,18 @@ pub fn engine_table() -> Vec<Era<EngineProfile>> {
     ]
 }
 
-/// The oldest engine the simulated one speaks for: 17.12 removed the v1-registry fallback
-/// (docker-errors.md §3 E1, §4(i)), which 1.13.1 – 17.06 still try for registries other than Hub
-/// and which the simulated engine does not model.
-pub const OLDEST_MODELLED: Version = v(17, 12, 0);
+/// The oldest engine the simulated one speaks for. 1.13.1 – 17.06 are modelled where they stay
+/// on the v2 protocol (the mocks confirm v2 with `Docker-Distribution-Api-Version` on every
+/// answer); where they would fall back to v1 the run stops with a "not modelled" error.
+pub const OLDEST_MODELLED: Version = v(1, 13, 1);
+
+/// 17.12 removed the v1-registry fallback (docker-errors.md §3 E1).
+pub const V1_REMOVED: Version = v(17, 12, 0);
+
+/// Releases between 1.13.1 and 17.06 (17.03, 17.05 …), which the research does not cover.
+pub fn unresearched(version: &Version) -> bool {
+    *version > v(1, 13, 1) && *version < v(17, 6, 0)
+}
 
 /// Which image store the engine uses. Docker 29 defaults to containerd on fresh installs
 /// (docker-errors.md §3); the containerd resolver's texts are derived, not observed, and are not
@@ -128,13 +142,23 @@ pub fn profile(version: &Version, store: ImageStore) -> Result<EngineProfile, St
              (docker-errors.md §4 C-rows) and are not modelled; set `docker.image_store: graphdriver`"
         ));
     }
+    if unresearched(version) {
+        return Err(format!(
+            "Docker {}: releases between 1.13.1 and 17.06 are not in the research's tables (docker-errors.md §3)",
+            shown(version)
+        ));
+    }
     if *version < OLDEST_MODELLED {
         return Err(format!(
-            "Docker {version}: engines before {OLDEST_MODELLED} are not modelled yet"
+            "Docker {}: engines before {OLDEST_MODELLED} are not modelled",
+            shown(version)
         ));
     }
     lookup(&engine_table(), version)
-        .map(|e| e.value.clone())
+        .map(|e| EngineProfile {
+            v1_fallback: *version < V1_REMOVED,
+            ..e.value.clone()
+        })
         .ok_or_else(|| format!("Docker {version} is older than every row of the engine table"))
 }
 
@@ -167,7 +191,10 @@ mod tests {
             profile(&v(18, 9, 1), g).unwrap().pull_denied,
             PullDeniedWording::WithoutCause
         );
-        assert!(profile(&v(17, 6, 2), g).is_err());
+        assert!(profile(&v(17, 6, 2), g).unwrap().v1_fallback);
+        assert!(!profile(&v(18, 9, 1), g).unwrap().v1_fallback);
+        assert!(profile(&v(17, 9, 0), g).unwrap().v1_fallback);
+        assert!(profile(&v(1, 12, 6), g).is_err());
         assert!(profile(&v(29, 1, 0), ImageStore::Containerd).is_err());
     }
 }
