@@ -10,7 +10,6 @@ use regsim::engine::real::RealDaemon;
 use regsim::engine::simulated::SimulatedEngine;
 use regsim::mock::{Placement, Stage};
 use regsim::run::{Overrides, collect, load, run_all};
-use regsim::runner::expand::expand;
 use regsim::runner::run_job;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -78,7 +77,7 @@ fn main() {
         let world = load(f, &overrides).expect("scenario loads");
         let (sim, real) = rt.block_on(async {
             let stage = Stage::start(&world, Placement::Loopback).await;
-            let image = expand(&stage.world.job.image, |_| None);
+            let image = regsim::mock::gitlab::job_payload(&stage.world).expanded_image();
             let mut s = Vec::new();
             let mut r = Vec::new();
             for _ in 0..5 {

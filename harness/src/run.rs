@@ -42,16 +42,7 @@ pub fn load(path: &Path, overrides: &Overrides) -> Result<World, ScenarioError> 
 /// describes: otherwise there is nothing to answer the engine, and inventing an answer (a DNS
 /// failure, say) would put words in the log that no source backs.
 fn check_image_is_served(world: &World, path: &Path, text: &str) -> Result<(), ScenarioError> {
-    let payload = crate::mock::gitlab::job_payload(world);
-    let lookup = |k: &str| {
-        payload
-            .variables
-            .iter()
-            .rev()
-            .find(|v| v.key == k)
-            .map(|v| v.value.clone())
-    };
-    let image = crate::runner::expand::expand(&payload.image.name, lookup);
+    let image = crate::mock::gitlab::job_payload(world).expanded_image();
     let host = crate::runner::credentials::image_host(&image).to_lowercase();
     let served =
         std::iter::once(world.gitlab.registry.to_string()).chain(world.registries.iter().map(|r| r.host.to_string()));
@@ -232,7 +223,7 @@ pub async fn run_against_real_daemon(
     let sim_log = run_job(&stage, &sim).await?;
     let sim_report = report(&stage.world, file, &stage, sim_log, false);
     stage.requeue_job();
-    let image = crate::runner::expand::expand(&stage.world.job.image, |_| None);
+    let image = crate::mock::gitlab::job_payload(&stage.world).expanded_image();
     daemon.remove_image(&image).await;
     let real = Engine::Real(daemon.as_ref().clone());
     let real_log = run_job(&stage, &real).await;

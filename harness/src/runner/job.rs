@@ -2,7 +2,6 @@
 //! §5; the order of lines and sections as read at v14.2.0 and v16.2.0).
 
 use super::credentials::{Ignored, Inputs};
-use super::expand::expand;
 use super::pull::{PullError, Puller};
 use super::trace::{self, BOLD_CYAN, RESET, Trace};
 use crate::engine::{Engine, ImageInspect};
@@ -88,16 +87,8 @@ pub async fn run_job(stage: &Stage, engine: &Engine) -> Result<JobLog, String> {
     }
 
     // Variables: runner environment first, then the job's; the last one wins.
-    let lookup = |k: &str| {
-        payload
-            .variables
-            .iter()
-            .rev()
-            .find(|v| v.key == k)
-            .map(|v| v.value.clone())
-    };
-    let image = expand(&payload.image.name, lookup);
-    let docker_auth_config = lookup("DOCKER_AUTH_CONFIG");
+    let image = payload.expanded_image();
+    let docker_auth_config = payload.variable("DOCKER_AUTH_CONFIG");
     let host_config_path = format!("{}/.docker/config.json", world.runner.home.trim_end_matches('/'));
     let policies: Vec<String> = if !payload.image.pull_policy.is_empty() {
         payload.image.pull_policy.clone()

@@ -19,6 +19,22 @@ pub struct JobPayload {
     pub features: serde_json::Value,
 }
 
+impl JobPayload {
+    /// A job variable as the runner reads it: the last definition wins (later sources override).
+    pub fn variable(&self, key: &str) -> Option<String> {
+        self.variables
+            .iter()
+            .rev()
+            .find(|v| v.key == key)
+            .map(|v| v.value.clone())
+    }
+
+    /// `image:` after the runner's variable expansion.
+    pub fn expanded_image(&self) -> String {
+        crate::runner::expand::expand(&self.image.name, |k| self.variable(k))
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PayloadImage {
     pub name: String,
