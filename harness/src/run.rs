@@ -42,8 +42,23 @@ pub fn load(path: &Path, overrides: &Overrides) -> Result<World, ScenarioError> 
 /// describes: otherwise there is nothing to answer the engine, and inventing an answer (a DNS
 /// failure, say) would put words in the log that no source backs.
 fn check_image_is_served(world: &World, path: &Path, text: &str) -> Result<(), ScenarioError> {
-    let image = crate::mock::gitlab::job_payload(world).expanded_image();
-    let host = crate::runner::credentials::image_host(&image).to_lowercase();
+    let payload = crate::mock::gitlab::job_payload(world);
+    let mut images = vec![("job.image".to_string(), payload.expanded_image())];
+    for (i, s) in payload.services.iter().enumerate() {
+        let name = crate::runner::expand::expand(&s.name, |k| payload.variable(k));
+        images.push((
+            format!("job.services[{i}]"),
+            crate::runner::services::split_name_and_version(&name).image_name,
+        ));
+    }
+    for (field, image) in images {
+        check_host(world, path, text, &field, &image)?;
+    }
+    Ok(())
+}
+
+fn check_host(world: &World, path: &Path, text: &str, field: &str, image: &str) -> Result<(), ScenarioError> {
+    let host = crate::runner::credentials::image_host(image).to_lowercase();
     let served =
         std::iter::once(world.gitlab.registry.to_string()).chain(world.registries.iter().map(|r| r.host.to_string()));
     if served.map(|h| h.to_lowercase()).any(|h| h == host) {
@@ -52,7 +67,7 @@ fn check_image_is_served(world: &World, path: &Path, text: &str) -> Result<(), S
     Err(ScenarioError::at(
         path,
         text,
-        "job.image",
+        field,
         format!(
             "`{image}` is on {host}, which no registry in this scenario serves (GitLab's registry or `registries:`); \
              Docker Hub and the Dependency Proxy are not modelled yet"

@@ -3,6 +3,7 @@
 
 use super::credentials::{Ignored, Inputs};
 use super::pull::{PullError, Puller};
+use super::services::{Service, split_name_and_version};
 use super::trace::{self, BOLD_CYAN, RESET, Trace};
 use crate::engine::{Engine, ImageInspect};
 use crate::mock::Stage;
@@ -124,9 +125,32 @@ pub async fn run_job(stage: &Stage, engine: &Engine) -> Result<JobLog, String> {
         system_failure_reason: false,
         unmodelled: None,
     });
+    let services: Vec<Service> = payload
+        .services
+        .iter()
+        .map(|s| split_name_and_version(&crate::runner::expand::expand(&s.name, |k| payload.variable(k))))
+        .collect();
     for _ in 0..PREPARATION_RETRIES {
         t.println(&format!("Using Docker executor with image {image} ..."));
-        outcome = puller.get_docker_image(&mut t, &image, &policies).await;
+        // Services are created before the build image is resolved (createDependencies).
+        let mut service_failed = None;
+        for s in &services {
+            let sep = if release.service_line_spaced { " " } else { "" };
+            t.println(&format!("Starting service {}:{}{sep}...", s.service, s.version));
+            if let Err(e) = puller.get_docker_image(&mut t, &s.image_name, &policies).await {
+                service_failed = Some(e);
+                break;
+            }
+        }
+        outcome = match service_failed {
+            Some(e) => Err(e),
+            None if !services.is_empty() => {
+                // Next come `Waiting for services to be up and running …` and health checks of
+                // running containers, which regsim does not simulate.
+                return Err("the services' images were pulled; what follows (their containers starting, health checks) is not simulated".into());
+            }
+            None => puller.get_docker_image(&mut t, &image, &policies).await,
+        };
         match &outcome {
             Ok(_) => break,
             Err(e) if e.build_error => break,

@@ -224,6 +224,39 @@ pub struct Job {
     /// `variables:` as in .gitlab-ci.yml.
     #[serde(default)]
     pub variables: BTreeMap<String, String>,
+    /// `services:` as in .gitlab-ci.yml (`- postgres:15` or `- name: …` with `alias:`).
+    #[serde(default)]
+    pub services: Vec<ServiceSpec>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum ServiceSpec {
+    Name(String),
+    Full(ServiceFull),
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceFull {
+    pub name: String,
+    #[serde(default)]
+    pub alias: Option<String>,
+}
+
+impl ServiceSpec {
+    pub fn name(&self) -> &str {
+        match self {
+            ServiceSpec::Name(n) => n,
+            ServiceSpec::Full(f) => &f.name,
+        }
+    }
+    pub fn alias(&self) -> Option<&str> {
+        match self {
+            ServiceSpec::Name(_) => None,
+            ServiceSpec::Full(f) => f.alias.as_deref(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]

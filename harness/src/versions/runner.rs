@@ -233,6 +233,9 @@ pub struct RunnerRelease {
     /// The `prepare_executor` section and `Preparing the "docker" executor` (v12.9.0 →, §2.3).
     pub sections: bool,
     pub auth_line: AuthLine,
+    /// `Starting service NAME:VERSION ...` (≤ v17.0) or `…VERSION...` without the space
+    /// (v17.1.0 →; docker.go createService, read at v17.0.0 and v17.1.0).
+    pub service_line_spaced: bool,
     /// `, system ID: s_…` on the `  on` line (v15.8.0 →).
     pub system_id: bool,
     /// `Using effective pull policy of [..] for container IMAGE` (v18.0.0 →).
@@ -302,6 +305,7 @@ pub fn release(version: &Version) -> Result<RunnerRelease, String> {
         } else {
             AuthLine::Never
         },
+        service_line_spaced: *version < v(17, 1, 0),
         system_id: *version >= v(15, 8, 0),
         effective_pull_policy_line: *version >= v(18, 0, 0),
         credential_matching: matching,
@@ -353,6 +357,8 @@ mod tests {
         assert_eq!(release(&v(13, 9, 0)).unwrap().pull_call_site, ("manager.go", 205));
         assert_eq!(release(&v(16, 5, 3)).unwrap().pull_call_site, ("manager.go", 237));
         assert_eq!(release(&v(16, 6, 0)).unwrap().pull_call_site, ("manager.go", 250));
+        assert!(release(&v(17, 0, 0)).unwrap().service_line_spaced);
+        assert!(!release(&v(17, 1, 0)).unwrap().service_line_spaced);
     }
 
     #[test]

@@ -421,6 +421,12 @@ pub fn build(path: &Path, text: &str, s: &Scenario) -> Result<World, ScenarioErr
         image,
         image_pull_policy: image_pull_policy.clone(),
         variables: s.job.variables.clone(),
+        services: s
+            .job
+            .services
+            .iter()
+            .map(|sv| (sv.name().to_string(), sv.alias().map(str::to_string)))
+            .collect(),
     };
 
     // The runner.

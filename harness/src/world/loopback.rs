@@ -30,6 +30,9 @@ impl World {
         }
         for (old, new) in &moves {
             w.job.image = rewrite_image(&w.job.image, old, new);
+            for (name, _) in &mut w.job.services {
+                *name = rewrite_image(name, old, new);
+            }
             for vars in std::iter::once(&mut w.job.variables).chain(w.projects.iter_mut().map(|p| &mut p.variables)) {
                 if let Some(v) = vars.get_mut("DOCKER_AUTH_CONFIG") {
                     *v = rewrite_auth_config(v, old, new);

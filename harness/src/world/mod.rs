@@ -218,6 +218,8 @@ pub struct Job {
     pub image_pull_policy: Option<Vec<String>>,
     /// `variables:` from .gitlab-ci.yml.
     pub variables: BTreeMap<String, String>,
+    /// `services:` from .gitlab-ci.yml: name (as written) and alias.
+    pub services: Vec<(String, Option<String>)>,
 }
 
 #[derive(Debug, Clone)]

@@ -14,6 +14,8 @@ pub struct JobPayload {
     pub id: u64,
     pub token: String,
     pub image: PayloadImage,
+    #[serde(default)]
+    pub services: Vec<PayloadService>,
     pub variables: Vec<PayloadVariable>,
     pub credentials: Vec<PayloadCredential>,
     pub features: serde_json::Value,
@@ -40,6 +42,13 @@ pub struct PayloadImage {
     pub name: String,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub pull_policy: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PayloadService {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alias: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -123,6 +132,15 @@ pub fn job_payload(world: &World) -> JobPayload {
             name: world.job.image.clone(),
             pull_policy: world.job.image_pull_policy.clone().unwrap_or_default(),
         },
+        services: world
+            .job
+            .services
+            .iter()
+            .map(|(name, alias)| PayloadService {
+                name: name.clone(),
+                alias: alias.clone(),
+            })
+            .collect(),
         variables,
         credentials,
         features: serde_json::json!({"trace_sections": true}),

@@ -4,7 +4,7 @@
 mod jobs;
 mod jwt;
 
-pub use jobs::{JobPayload, PayloadCredential, PayloadImage, PayloadVariable, job_payload};
+pub use jobs::{JobPayload, PayloadCredential, PayloadImage, PayloadService, PayloadVariable, job_payload};
 
 use super::journal::{Exchange, Journal, describe_credentials};
 use crate::world::World;
