@@ -7,7 +7,6 @@
 
 use regsim::engine::Engine;
 use regsim::engine::real::RealDaemon;
-use regsim::engine::simulated::SimulatedEngine;
 use regsim::mock::{Placement, Stage};
 use regsim::run::{Overrides, collect, load, run_all};
 use regsim::runner::run_job;
@@ -81,11 +80,7 @@ fn main() {
             let mut s = Vec::new();
             let mut r = Vec::new();
             for _ in 0..5 {
-                let engine = Engine::Simulated(SimulatedEngine::new(
-                    world.docker.profile.clone(),
-                    world.docker.version.clone(),
-                    stage.network.clone(),
-                ));
+                let engine = Engine::simulated(&stage);
                 stage.requeue_job();
                 let t = Instant::now();
                 run_job(&stage, &engine).await.expect("simulated job");

@@ -3,7 +3,6 @@
 
 use crate::engine::Engine;
 use crate::engine::real::RealDaemon;
-use crate::engine::simulated::SimulatedEngine;
 use crate::mock::journal::Exchange;
 use crate::mock::{Placement, Stage};
 use crate::runner::{JobLog, run_job};
@@ -132,11 +131,7 @@ impl Report {
 /// Runs the scenario's job against fresh mocks with the simulated engine.
 pub async fn run_world(world: &World, file: &Path) -> Result<Report, String> {
     let stage = Stage::start(world, Placement::Named).await;
-    let engine = Engine::Simulated(SimulatedEngine::new(
-        world.docker.profile.clone(),
-        world.docker.version.clone(),
-        stage.network.clone(),
-    ));
+    let engine = Engine::simulated(&stage);
     let log = run_job(&stage, &engine).await?;
     Ok(report(world, file, &stage, log, true))
 }
@@ -230,11 +225,7 @@ pub async fn run_against_real_daemon(
     daemon: Arc<RealDaemon>,
 ) -> Result<(Report, Report), String> {
     let stage = Stage::start(world, Placement::Loopback).await;
-    let sim = Engine::Simulated(SimulatedEngine::new(
-        world.docker.profile.clone(),
-        world.docker.version.clone(),
-        stage.network.clone(),
-    ));
+    let sim = Engine::simulated(&stage);
     let sim_log = run_job(&stage, &sim).await?;
     let sim_report = report(&stage.world, file, &stage, sim_log, false);
     stage.requeue_job();

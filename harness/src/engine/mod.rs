@@ -83,6 +83,16 @@ pub enum Engine {
 }
 
 impl Engine {
+    /// The simulated dockerd of the stage's world, dialling the stage's mocks.
+    pub fn simulated(stage: &crate::mock::Stage) -> Engine {
+        let d = &stage.world.docker;
+        Engine::Simulated(simulated::SimulatedEngine::new(
+            d.profile.clone(),
+            d.version.clone(),
+            stage.network.clone(),
+        ))
+    }
+
     /// `POST /images/create?fromImage=…&tag=…` with `X-Registry-Auth`.
     pub async fn create_image(&self, from_image: &str, tag: &str, registry_auth: &str) -> Result<(), DaemonError> {
         match self {
