@@ -216,16 +216,13 @@ fn serve(path: &std::path::Path, listen: Option<&str>) -> ExitCode {
         .build()
         .expect("tokio runtime");
     rt.block_on(async move {
-        let stage =
-            match regsim::mock::Stage::start_at(&world, regsim::mock::Placement::Loopback, at.filter(|(_, p)| *p != 0))
-                .await
-            {
-                Ok(s) => s,
-                Err(e) => {
-                    eprintln!("regsim: {e}");
-                    return ExitCode::from(2);
-                }
-            };
+        let stage = match regsim::mock::Stage::start_at(&world, regsim::mock::Placement::Loopback, at).await {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("regsim: {e}");
+                return ExitCode::from(2);
+            }
+        };
         let mut trace = stage.journal.subscribe();
         print!("{}", regsim::serve::describe(&stage));
         loop {

@@ -76,22 +76,22 @@ impl Stage {
     }
 
     /// Like `start`, but with `at = Some((ip, port))` the registry listens on `ip:port`, GitLab on
-    /// `port + 1` and the other registries on the ports after (for `regsim serve --listen`).
+    /// `port + 1` and the other registries on the ports after; port 0 means free ports of `ip`
+    /// (for `regsim serve --listen`).
     pub async fn start_at(
         world: &World,
         placement: Placement,
         at: Option<(std::net::IpAddr, u16)>,
     ) -> Result<Stage, String> {
-        let mut next = at.map(|(_, p)| p);
+        // The i-th server listens on `ip:port+i`, or on a free port of `ip` when the port is 0.
+        let mut index = 0u16;
         let mut server = || {
             let builder = MockServer::builder().disable_request_recording();
-            let bind = match (at, next) {
-                (Some((ip, _)), Some(p)) => {
-                    next = p.checked_add(1);
-                    Some(std::net::TcpListener::bind((ip, p)).map_err(|e| format!("cannot listen on {ip}:{p}: {e}")))
-                }
-                _ => None,
-            };
+            let bind = at.map(|(ip, base)| {
+                let port = if base == 0 { 0 } else { base.saturating_add(index) };
+                std::net::TcpListener::bind((ip, port)).map_err(|e| format!("cannot listen on {ip}:{port}: {e}"))
+            });
+            index += 1;
             async move {
                 match bind {
                     Some(Ok(l)) => Ok(builder.listener(l).start().await),
