@@ -33,6 +33,26 @@ pub const BLOB_UNKNOWN: Code = Code {
     message: "blob unknown to registry",
     status: 404,
 };
+pub const BLOB_UPLOAD_UNKNOWN: Code = Code {
+    value: "BLOB_UPLOAD_UNKNOWN",
+    message: "blob upload unknown to registry",
+    status: 404,
+};
+pub const DIGEST_INVALID: Code = Code {
+    value: "DIGEST_INVALID",
+    message: "provided digest did not match uploaded content",
+    status: 400,
+};
+pub const MANIFEST_INVALID: Code = Code {
+    value: "MANIFEST_INVALID",
+    message: "manifest invalid",
+    status: 400,
+};
+pub const MANIFEST_BLOB_UNKNOWN: Code = Code {
+    value: "MANIFEST_BLOB_UNKNOWN",
+    message: "blob unknown to registry",
+    status: 400,
+};
 pub const NAME_INVALID: Code = Code {
     value: "NAME_INVALID",
     message: "invalid repository name",

@@ -1,4 +1,4 @@
-//! Image content the mock registry serves: a tiny but real image (one gzip layer, a config, a
+//! Image content the mock registry serves: a tiny but real image (gzip layers, a config, a
 //! schema 2 manifest), derived from the repository and tag so that every run serves the same
 //! bytes and the real Docker daemon can pull and store it.
 
@@ -21,14 +21,22 @@ pub struct Blob {
 pub struct Image {
     pub manifest: Blob,
     pub config: Blob,
-    pub layer: Blob,
+    /// Base layer first, as in the manifest.
+    pub layers: Vec<Blob>,
+}
+
+impl Image {
+    /// Every blob the manifest references.
+    pub fn blobs(&self) -> impl Iterator<Item = &Blob> {
+        std::iter::once(&self.config).chain(&self.layers)
+    }
 }
 
 pub fn sha256_digest(bytes: &[u8]) -> String {
     format!("sha256:{:x}", Sha256::digest(bytes))
 }
 
-fn blob(media_type: &'static str, bytes: Vec<u8>) -> Blob {
+pub fn blob(media_type: &'static str, bytes: Vec<u8>) -> Blob {
     Blob {
         digest: sha256_digest(&bytes),
         media_type,
@@ -39,11 +47,53 @@ fn blob(media_type: &'static str, bytes: Vec<u8>) -> Blob {
 /// The image stored as `registry/repository:tag`. The registry's name is part of the content so
 /// that two scenarios never serve the same image: a daemon shared by concurrent runs would
 /// otherwise list another run's repository in `RepoDigests`.
-pub fn build(registry: &str, repository: &str, tag: &str) -> Image {
-    let content = format!("regsim image {registry}/{repository}:{tag}\n");
+pub fn build(registry: &str, repository: &str, tag: &str, layers: usize) -> Image {
+    let mut blobs = Vec::new();
+    let mut diff_ids = Vec::new();
+    let mut history = Vec::new();
+    for n in 0..layers.max(1) {
+        let content = match n {
+            0 => format!("regsim image {registry}/{repository}:{tag}\n"),
+            n => format!("regsim image {registry}/{repository}:{tag} layer {n}\n"),
+        };
+        // Layer 0 keeps the bytes single-layer images always had (snapshots hold their digests).
+        let (path, created_by) = match n {
+            0 => ("regsim.txt".to_string(), format!("regsim {registry}/{repository}:{tag}")),
+            n => (format!("regsim-{n}.txt"), format!("regsim {registry}/{repository}:{tag} #{n}")),
+        };
+        let (diff_id, layer) = layer(&path, &content);
+        diff_ids.push(diff_id);
+        blobs.push(layer);
+        history.push(serde_json::json!({"created": "1970-01-01T00:00:00Z", "created_by": created_by}));
+    }
+    let config = serde_json::json!({
+        "architecture": "amd64",
+        "os": "linux",
+        "config": {"Cmd": ["/regsim.txt"]},
+        "rootfs": {"type": "layers", "diff_ids": diff_ids},
+        "history": history,
+        "created": "1970-01-01T00:00:00Z",
+    });
+    let config = blob(CONFIG_V1, serde_json::to_vec(&config).expect("json"));
+    let manifest = serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": MANIFEST_V2,
+        "config": {"mediaType": CONFIG_V1, "size": config.bytes.len(), "digest": config.digest},
+        "layers": blobs.iter().map(|l| serde_json::json!({"mediaType": LAYER_GZIP, "size": l.bytes.len(), "digest": l.digest})).collect::<Vec<_>>(),
+    });
+    let manifest = blob(MANIFEST_V2, serde_json::to_vec_pretty(&manifest).expect("json"));
+    Image {
+        manifest,
+        config,
+        layers: blobs,
+    }
+}
+
+/// One file in a gzip tar layer: (diff ID, blob).
+fn layer(path: &str, content: &str) -> (String, Blob) {
     let mut tar = tar::Builder::new(Vec::new());
     let mut header = tar::Header::new_gnu();
-    header.set_path("regsim.txt").expect("static path");
+    header.set_path(path).expect("static path");
     header.set_size(content.len() as u64);
     header.set_mode(0o644);
     header.set_mtime(0);
@@ -53,37 +103,32 @@ pub fn build(registry: &str, repository: &str, tag: &str) -> Image {
     let diff_id = sha256_digest(&tar);
     let mut gz = GzEncoder::new(Vec::new(), Compression::default());
     gz.write_all(&tar).expect("in-memory gzip");
-    let layer = blob(LAYER_GZIP, gz.finish().expect("in-memory gzip"));
-    let config = serde_json::json!({
-        "architecture": "amd64",
-        "os": "linux",
-        "config": {"Cmd": ["/regsim.txt"]},
-        "rootfs": {"type": "layers", "diff_ids": [diff_id]},
-        "history": [{"created": "1970-01-01T00:00:00Z", "created_by": format!("regsim {registry}/{repository}:{tag}")}],
-        "created": "1970-01-01T00:00:00Z",
-    });
-    let config = blob(CONFIG_V1, serde_json::to_vec(&config).expect("json"));
-    let manifest = serde_json::json!({
-        "schemaVersion": 2,
-        "mediaType": MANIFEST_V2,
-        "config": {"mediaType": CONFIG_V1, "size": config.bytes.len(), "digest": config.digest},
-        "layers": [{"mediaType": LAYER_GZIP, "size": layer.bytes.len(), "digest": layer.digest}],
-    });
-    let manifest = blob(MANIFEST_V2, serde_json::to_vec_pretty(&manifest).expect("json"));
-    Image {
+    (diff_id, blob(LAYER_GZIP, gz.finish().expect("in-memory gzip")))
+}
+
+/// An image read back from a pushed manifest and the blobs the registry holds.
+pub fn from_manifest(manifest: Blob, find: impl Fn(&str) -> Option<Blob>) -> Option<Image> {
+    let m: serde_json::Value = serde_json::from_slice(&manifest.bytes).ok()?;
+    let config = find(m["config"]["digest"].as_str()?)?;
+    let layers = m["layers"]
+        .as_array()?
+        .iter()
+        .map(|l| l["digest"].as_str().and_then(&find))
+        .collect::<Option<Vec<_>>>()?;
+    Some(Image {
         manifest,
         config,
-        layer,
-    }
+        layers,
+    })
 }
 
 #[cfg(test)]
 mod tests {
     #[test]
     fn images_are_deterministic_and_distinct() {
-        let a = super::build("r", "a/b/c", "1");
-        assert_eq!(a.manifest.digest, super::build("r", "a/b/c", "1").manifest.digest);
-        assert_ne!(a.manifest.digest, super::build("r", "a/b/c", "2").manifest.digest);
-        assert_ne!(a.manifest.digest, super::build("r2", "a/b/c", "1").manifest.digest);
+        let a = super::build("r", "a/b/c", "1", 1);
+        assert_eq!(a.manifest.digest, super::build("r", "a/b/c", "1", 1).manifest.digest);
+        assert_ne!(a.manifest.digest, super::build("r", "a/b/c", "2", 1).manifest.digest);
+        assert_ne!(a.manifest.digest, super::build("r2", "a/b/c", "1", 1).manifest.digest);
     }
 }

@@ -137,7 +137,7 @@ pub struct Project {
     pub job_token_allowlist: Option<Allowlist>,
     /// Images in this project's container registry, `path:tag` under the registry host.
     #[serde(default)]
-    pub images: Vec<String>,
+    pub images: Vec<StoredImageSpec>,
     /// Settings > CI/CD > Variables.
     #[serde(default)]
     pub variables: BTreeMap<String, String>,
@@ -171,7 +171,37 @@ pub struct Registry {
     pub users: BTreeMap<String, String>,
     /// Images it holds, `path:tag`.
     #[serde(default)]
-    pub images: Vec<String>,
+    pub images: Vec<StoredImageSpec>,
+}
+
+/// An image a registry holds: `path:tag`, or `{name: path:tag, layers: N}` (default one layer).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum StoredImageSpec {
+    Name(String),
+    Full(StoredImageFull),
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoredImageFull {
+    pub name: String,
+    pub layers: usize,
+}
+
+impl StoredImageSpec {
+    pub fn name(&self) -> &str {
+        match self {
+            StoredImageSpec::Name(n) => n,
+            StoredImageSpec::Full(f) => &f.name,
+        }
+    }
+    pub fn layers(&self) -> usize {
+        match self {
+            StoredImageSpec::Name(_) => 1,
+            StoredImageSpec::Full(f) => f.layers,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]

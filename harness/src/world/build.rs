@@ -12,6 +12,11 @@ pub const DEFAULT_CLOCK: &str = "2025-01-15T09:00:00Z";
 pub fn build(path: &Path, text: &str, s: &Scenario) -> Result<World, ScenarioError> {
     let err = |field: &str, msg: String| ScenarioError::at(path, text, field, msg);
     let ver = |field: &str, t: &str| parse_version(t).map_err(|m| err(field, m));
+    // Docker's push sends at most this many layers at once; more only adds "Waiting" lines.
+    let layer_count = |spec: &crate::scenario::StoredImageSpec, field: &str| match spec.layers() {
+        n @ 1..=64 => Ok(n),
+        n => Err(err(&format!("{field}.layers"), format!("{n}: expected 1 to 64 layers"))),
+    };
 
     let clock_text = s.clock.as_deref().unwrap_or(DEFAULT_CLOCK);
     let clock = OffsetDateTime::parse(clock_text, &Rfc3339)
@@ -164,8 +169,9 @@ pub fn build(path: &Path, text: &str, s: &Scenario) -> Result<World, ScenarioErr
             ),
         };
         let mut images = Vec::new();
-        for (j, img) in p.images.iter().enumerate() {
+        for (j, spec) in p.images.iter().enumerate() {
             let field = f(&format!("images[{j}]"));
+            let img = spec.name();
             let (repo, tag) = img
                 .rsplit_once(':')
                 .filter(|(r, _)| !r.contains('/') || !r.ends_with('/'))
@@ -180,6 +186,7 @@ pub fn build(path: &Path, text: &str, s: &Scenario) -> Result<World, ScenarioErr
             images.push(StoredImage {
                 repository: repo.to_string(),
                 tag: tag.to_string(),
+                layers: layer_count(spec, &field)?,
             });
         }
         projects.push(Project {
@@ -371,7 +378,8 @@ pub fn build(path: &Path, text: &str, s: &Scenario) -> Result<World, ScenarioErr
             other => return Err(err(&f("auth"), format!("`{other}`: expected basic or none"))),
         };
         let mut images = Vec::new();
-        for (j, img) in r.images.iter().enumerate() {
+        for (j, spec) in r.images.iter().enumerate() {
+            let img = spec.name();
             let (repo, tag) = img
                 .rsplit_once(':')
                 .filter(|(r, t)| !r.is_empty() && !t.contains('/'))
@@ -379,6 +387,7 @@ pub fn build(path: &Path, text: &str, s: &Scenario) -> Result<World, ScenarioErr
             images.push(StoredImage {
                 repository: repo.to_string(),
                 tag: tag.to_string(),
+                layers: layer_count(spec, &f(&format!("images[{j}]")))?,
             });
         }
         registries.push(OtherRegistry { host, auth, images });

@@ -160,6 +160,7 @@ impl Project {
 pub struct StoredImage {
     pub repository: String,
     pub tag: String,
+    pub layers: usize,
 }
 
 /// How a registry that is not GitLab's lets clients in.

@@ -25,20 +25,27 @@ pub fn challenge(world: &World, scope: Option<&str>, err: Option<&str>) -> Strin
     c
 }
 
-/// Checks the request's bearer token against `required` (`name`, actions); `None` for the base.
-pub fn check(
-    world: &World,
-    authorization: Option<&str>,
-    required: Option<(&str, &[&str])>,
-) -> Result<Claims, Box<Reply>> {
-    let scope = required.map(|(n, a)| format!("repository:{n}:{}", a.join(",")));
+/// The access records a request needs: (repository, actions); empty for the `/v2/` base.
+pub type Required<'a> = &'a [(&'a str, &'a [&'a str])];
+
+/// Checks the request's bearer token against `required`.
+pub fn check(world: &World, authorization: Option<&str>, required: Required<'_>) -> Result<Claims, Box<Reply>> {
+    // distribution joins the records with spaces (its map order; regsim keeps request order).
+    let scope = (!required.is_empty()).then(|| {
+        required
+            .iter()
+            .map(|(n, a)| format!("repository:{n}:{}", a.join(",")))
+            .collect::<Vec<_>>()
+            .join(" ")
+    });
     // The detail lists the access the request needed (GitLab's fork adds `ProjectPath`).
     let detail = match required {
-        None => serde_json::Value::Null,
-        Some((n, actions)) => serde_json::Value::Array(
-            actions
+        [] => serde_json::Value::Null,
+        records => serde_json::Value::Array(
+            records
                 .iter()
-                .map(|a| serde_json::json!({"Type": "repository", "Class": "", "Name": n, "ProjectPath": "", "Action": a}))
+                .flat_map(|(n, actions)| actions.iter().map(move |a| (n, a)))
+                .map(|(n, a)| serde_json::json!({"Type": "repository", "Class": "", "Name": n, "ProjectPath": "", "Action": a}))
                 .collect(),
         ),
     };
@@ -59,8 +66,8 @@ pub fn check(
     let trust = token::trust_for(key, &world.gitlab.issuer, SERVICE);
     let claims = verify(jwt, &trust, world.clock.unix_timestamp())
         .map_err(|e| refuse(Some("invalid_token"), format!("invalid_token: {e}")))?;
-    if let Some((name, actions)) = required {
-        for a in actions {
+    for (name, actions) in required {
+        for a in actions.iter() {
             if !covers(&claims, "repository", name, a) {
                 return Err(refuse(
                     Some("insufficient_scope"),
@@ -74,20 +81,17 @@ pub fn check(
 
 /// docker/distribution's htpasswd access controller (upstream v2.8): a `Basic realm` challenge and
 /// an UNAUTHORIZED body listing the access the request needed.
-pub fn check_other(
-    registry: &OtherRegistry,
-    authorization: Option<&str>,
-    required: Option<(&str, &[&str])>,
-) -> Result<(), Box<Reply>> {
+pub fn check_other(registry: &OtherRegistry, authorization: Option<&str>, required: Required<'_>) -> Result<(), Box<Reply>> {
     let RegistryAuth::Basic { realm, users } = &registry.auth else {
         return Ok(());
     };
     let detail = match required {
-        None => serde_json::Value::Null,
-        Some((n, actions)) => serde_json::Value::Array(
-            actions
+        [] => serde_json::Value::Null,
+        records => serde_json::Value::Array(
+            records
                 .iter()
-                .map(|a| serde_json::json!({"Type": "repository", "Class": "", "Name": n, "Action": a}))
+                .flat_map(|(n, actions)| actions.iter().map(move |a| (n, a)))
+                .map(|(n, a)| serde_json::json!({"Type": "repository", "Class": "", "Name": n, "Action": a}))
                 .collect(),
         ),
     };

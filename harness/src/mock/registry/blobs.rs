@@ -2,14 +2,10 @@
 
 use super::{Flavor, Reply, base, error_as};
 use crate::mock::errcode;
-use crate::mock::image::Image;
-use std::sync::Arc;
+use crate::mock::image::Blob;
 
-pub fn get(flavor: Flavor, images: &[(String, Arc<Image>)], digest: &str) -> Reply {
-    let blob = images
-        .iter()
-        .flat_map(|(_, i)| [&i.config, &i.layer])
-        .find(|b| b.digest == digest);
+/// `blob` is what the repository holds under `digest`, if anything.
+pub fn get(flavor: Flavor, blob: Option<Blob>, digest: &str) -> Reply {
     match blob {
         Some(b) => Reply {
             response: base(200)

@@ -1,14 +1,15 @@
 //! Mock registries (docker/distribution v2.8): GitLab's container registry (GitLab's fork, token
 //! auth against `/jwt/auth`) and other registries (upstream distribution with htpasswd Basic auth,
-//! or none). The `/v2/` base, manifests and blobs each have their own file; auth wraps them
-//! (`auth.rs`), as go-containerregistry's `pkg/registry` keeps auth apart from the core.
+//! or none). The `/v2/` base, manifests, blobs and uploads each have their own file; auth wraps
+//! them (`auth.rs`), as go-containerregistry's `pkg/registry` keeps auth apart from the core.
 
 mod auth;
 mod blobs;
 mod manifests;
+mod uploads;
 
 use super::errcode::{self, Code};
-use super::image::{self, Image};
+use super::image::{self, Blob, Image};
 use super::journal::{Exchange, Journal, describe_credentials};
 use crate::world::World;
 use std::collections::HashMap;
@@ -28,6 +29,7 @@ pub struct RegistryResponder {
     journal: Journal,
     which: Which,
     images: Mutex<HashMap<(String, String), Arc<Image>>>,
+    pushed: Mutex<uploads::Pushed>,
 }
 
 impl RegistryResponder {
@@ -37,6 +39,7 @@ impl RegistryResponder {
             journal,
             which,
             images: Mutex::new(HashMap::new()),
+            pushed: Mutex::new(uploads::Pushed::default()),
         }
     }
 
@@ -47,8 +50,29 @@ impl RegistryResponder {
         }
     }
 
-    /// The images stored under `repository`, built on first use.
+    /// The images stored under `repository`: the world's, built on first use, then what clients
+    /// pushed (a pushed tag replaces the world's).
     fn repository(&self, repository: &str) -> Vec<(String, Arc<Image>)> {
+        let pushed = self.pushed.lock().expect("push store lock").images(repository);
+        let mut all: Vec<(String, Arc<Image>)> = self
+            .world_repository(repository)
+            .into_iter()
+            .filter(|(t, _)| !pushed.iter().any(|(p, _)| p == t))
+            .collect();
+        all.extend(pushed.into_iter().map(|(t, i)| (t, Arc::new(i))));
+        all
+    }
+
+    /// A blob `repository` holds: in one of its images, or linked there by a push or mount.
+    fn blob(&self, repository: &str, digest: &str) -> Option<Blob> {
+        self.repository(repository)
+            .iter()
+            .flat_map(|(_, i)| i.blobs().cloned().collect::<Vec<_>>())
+            .find(|b| b.digest == digest)
+            .or_else(|| self.pushed.lock().expect("push store lock").blob(repository, digest))
+    }
+
+    fn world_repository(&self, repository: &str) -> Vec<(String, Arc<Image>)> {
         let stored: Vec<&crate::world::StoredImage> = match self.which {
             Which::Gitlab => self.world.projects.iter().flat_map(|p| &p.images).collect(),
             Which::Other(i) => self.world.registries[i].images.iter().collect(),
@@ -61,7 +85,7 @@ impl RegistryResponder {
             .map(|s| {
                 let img = cache
                     .entry((s.repository.clone(), s.tag.clone()))
-                    .or_insert_with(|| Arc::new(image::build(&host, &s.repository, &s.tag)))
+                    .or_insert_with(|| Arc::new(image::build(&host, &s.repository, &s.tag, s.layers)))
                     .clone();
                 (s.tag.clone(), img)
             })
@@ -69,7 +93,7 @@ impl RegistryResponder {
     }
 
     /// Auth for this registry: GitLab's token auth, or the other registry's own.
-    fn check(&self, authz: Option<&str>, required: Option<(&str, &[&str])>) -> Result<(), Box<Reply>> {
+    fn check(&self, authz: Option<&str>, required: auth::Required<'_>) -> Result<(), Box<Reply>> {
         match self.which {
             Which::Gitlab => auth::check(&self.world, authz, required).map(|_| ()),
             Which::Other(i) => auth::check_other(&self.world.registries[i], authz, required),
@@ -145,11 +169,14 @@ fn not_routed() -> Reply {
     }
 }
 
-/// `/v2/<name>/manifests/<reference>` or `/v2/<name>/blobs/<digest>`.
+/// `/v2/<name>/manifests/<reference>`, `/v2/<name>/blobs/<digest>` or
+/// `/v2/<name>/blobs/uploads/[<id>]`.
 enum Route<'a> {
     Base,
     Manifest { name: &'a str, reference: &'a str },
     Blob { name: &'a str, digest: &'a str },
+    Uploads { name: &'a str },
+    Upload { name: &'a str, id: &'a str },
     Unknown,
 }
 
@@ -159,6 +186,15 @@ fn route(path: &str) -> Route<'_> {
     };
     if rest.is_empty() {
         return Route::Base;
+    }
+    if let Some(i) = rest.rfind("/blobs/uploads/") {
+        let (name, id) = (&rest[..i], &rest[i + "/blobs/uploads/".len()..]);
+        return match (name.is_empty(), id) {
+            (true, _) => Route::Unknown,
+            (false, "") => Route::Uploads { name },
+            (false, id) if !id.contains('/') => Route::Upload { name, id },
+            _ => Route::Unknown,
+        };
     }
     for (marker, manifest) in [("/manifests/", true), ("/blobs/", false)] {
         if let Some(i) = rest.rfind(marker) {
@@ -181,8 +217,19 @@ impl Respond for RegistryResponder {
         let method = req.method.as_str();
         let path = req.url.path();
         let authz = req.headers.get("authorization").and_then(|v| v.to_str().ok());
+        let host = req
+            .headers
+            .get("host")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string();
+        let query: HashMap<String, String> = req.url.query_pairs().into_owned().collect();
+        let flavor = self.flavor();
+        // distribution's access records: GET/HEAD need pull, writes need pull and push.
+        const PULL: &[&str] = &["pull"];
+        const PUSH: &[&str] = &["pull", "push"];
         let reply = match (method, route(path)) {
-            ("GET" | "HEAD", Route::Base) => match self.check(authz, None) {
+            ("GET" | "HEAD", Route::Base) => match self.check(authz, &[]) {
                 Ok(_) => Reply {
                     response: base(200).set_body_raw(b"{}".to_vec(), "application/json"),
                     status: 200,
@@ -190,18 +237,66 @@ impl Respond for RegistryResponder {
                 },
                 Err(r) => *r,
             },
-            ("GET" | "HEAD", Route::Manifest { name, reference }) => match self.check(authz, Some((name, &["pull"]))) {
-                Ok(_) => manifests::get(self.flavor(), &self.repository(name), name, reference),
+            ("GET" | "HEAD", Route::Manifest { name, reference }) => match self.check(authz, &[(name, PULL)]) {
+                Ok(_) => manifests::get(flavor, &self.repository(name), name, reference),
                 Err(r) => *r,
             },
-            ("GET" | "HEAD", Route::Blob { name, digest }) => match self.check(authz, Some((name, &["pull"]))) {
-                Ok(_) => blobs::get(self.flavor(), &self.repository(name), digest),
+            ("PUT", Route::Manifest { name, reference }) => match self.check(authz, &[(name, PUSH)]) {
+                Ok(_) => {
+                    let found = |d: &str| self.blob(name, d);
+                    let mut pushed = self.pushed.lock().expect("push store lock");
+                    uploads::put_manifest(flavor, &mut pushed, &host, name, reference, &req.body, found)
+                }
+                Err(r) => *r,
+            },
+            ("GET" | "HEAD", Route::Blob { name, digest }) => match self.check(authz, &[(name, PULL)]) {
+                Ok(_) => blobs::get(flavor, self.blob(name, digest), digest),
+                Err(r) => *r,
+            },
+            ("POST", Route::Uploads { name }) => {
+                // A mount also needs pull on the source repository (distribution's app.go).
+                let from = query.get("from").map(String::as_str);
+                let mount = query.get("mount").map(String::as_str);
+                let mut required: Vec<(&str, &[&str])> = vec![(name, PUSH)];
+                if let Some(f) = from {
+                    required.push((f, PULL));
+                }
+                match self.check(authz, &required) {
+                    Ok(_) => {
+                        let mount = mount.zip(from).map(|(d, f)| (d, self.blob(f, d)));
+                        let mut pushed = self.pushed.lock().expect("push store lock");
+                        uploads::start(&mut pushed, &host, name, mount)
+                    }
+                    Err(r) => *r,
+                }
+            }
+            ("PATCH", Route::Upload { name, id }) => match self.check(authz, &[(name, PUSH)]) {
+                Ok(_) => uploads::patch(
+                    flavor,
+                    &mut self.pushed.lock().expect("push store lock"),
+                    &host,
+                    name,
+                    id,
+                    &req.body,
+                ),
+                Err(r) => *r,
+            },
+            ("PUT", Route::Upload { name, id }) => match self.check(authz, &[(name, PUSH)]) {
+                Ok(_) => uploads::finish(
+                    flavor,
+                    &mut self.pushed.lock().expect("push store lock"),
+                    &host,
+                    name,
+                    id,
+                    query.get("digest").map(String::as_str),
+                    &req.body,
+                ),
                 Err(r) => *r,
             },
             (_, Route::Unknown) => not_routed(),
-            // Uploads, deletes and the like: pushing is not part of the modelled registry yet.
+            // Deletes, catalog listings and the like are not part of the modelled registry.
             _ => error_as(
-                self.flavor(),
+                flavor,
                 &errcode::UNSUPPORTED,
                 None,
                 format!("{method} is not modelled by the mock registry"),
