@@ -75,12 +75,16 @@ async fn real_dockerd_prints_what_simulated_docker_20_10_prints() {
         let (f, res) = r.expect("comparison task");
         let (sim, real) = res.unwrap_or_else(|e| panic!("{}: {e}", f.display()));
         checked += 1;
-        if sim.job_log.raw != real.job_log.raw {
+        // The job log, and the `docker` lines of the script (the daemon's streams) when there are some.
+        let script = |r: &regsim::run::Report| r.job_log.script.as_ref().map(|s| s.text.clone()).unwrap_or_default();
+        if sim.job_log.raw != real.job_log.raw || script(&sim) != script(&real) {
             differ.push(format!(
-                "{}\n--- simulated Docker {DOCKER} ---\n{}--- real dockerd {version} ---\n{}",
+                "{}\n--- simulated Docker {DOCKER} ---\n{}{}--- real dockerd {version} ---\n{}{}",
                 f.display(),
                 sim.job_log.plain,
-                real.job_log.plain
+                script(&sim),
+                real.job_log.plain,
+                script(&real)
             ));
         }
     }

@@ -137,7 +137,8 @@ pub async fn run_world(world: &World, file: &Path) -> Result<Report, String> {
 }
 
 fn report(world: &World, file: &Path, stage: &Stage, log: JobLog, check_lines: bool) -> Report {
-    let lines: Vec<&str> = log.plain.lines().collect();
+    let mut lines: Vec<&str> = log.plain.lines().collect();
+    lines.extend(log.script.iter().flat_map(|s| s.text.lines()));
     let missing_lines = if check_lines {
         world
             .expect
@@ -174,7 +175,7 @@ fn report(world: &World, file: &Path, stage: &Stage, log: JobLog, check_lines: b
         ),
         derived,
         exchange: stage.journal.entries(),
-        outcome: if log.image_ready {
+        outcome: if log.image_ready && log.script.as_ref().is_none_or(|s| s.failed_with.is_none()) {
             Outcome::Succeeds
         } else {
             Outcome::Fails
@@ -234,6 +235,10 @@ pub async fn run_against_real_daemon(
     let real = Engine::Real(daemon.as_ref().clone());
     let real_log = run_job(&stage, &real).await;
     daemon.remove_image(&image).await;
+    let payload = crate::mock::gitlab::job_payload(&stage.world);
+    for name in crate::runner::script::tagged_names(&payload, &stage.world.job.script) {
+        daemon.remove_image(&name).await;
+    }
     let real_report = report(&stage.world, file, &stage, real_log?, false);
     Ok((sim_report, real_report))
 }
@@ -287,13 +292,30 @@ pub fn render_text(r: &Report, raw: bool) -> String {
         s.push('\n');
     }
     s.push_str("--- end of job log");
-    if r.job_log.image_ready {
-        s.push_str(" (the image is ready; the job's script and later stages are not simulated)");
+    match &r.job_log.script {
+        Some(script) => {
+            s.push_str(" (the image is ready) ---\n");
+            s.push_str("--- script: the job image's Docker CLI (stage headers, git output and the final line are not simulated) ---\n");
+            s.push_str(&script.text);
+            s.push_str("--- end of script");
+            if let Some(code) = script.failed_with {
+                s.push_str(&format!(" (exit code {code})"));
+            }
+            s.push_str(" ---\n");
+        }
+        None if r.job_log.image_ready => {
+            s.push_str(" (the image is ready; the job's script and later stages are not simulated) ---\n")
+        }
+        None => s.push_str(" ---\n"),
     }
-    s.push_str(" ---\n");
     let verdict = if r.ok() { "as expected" } else { "NOT AS EXPECTED" };
+    let what = if r.job_log.script.is_some() {
+        "job"
+    } else {
+        "image pull"
+    };
     s.push_str(&format!(
-        "Outcome: image pull {} (expected: {}) — {verdict}\n",
+        "Outcome: {what} {} (expected: {}) — {verdict}\n",
         outcome_word(r.outcome),
         outcome_word(r.expected)
     ));

@@ -1,9 +1,13 @@
-//! The Docker daemon on the runner host, behind the two Engine API calls the runner makes:
-//! `POST /images/create` (pull, with `X-Registry-Auth`) and `GET /images/{name}/json` (inspect).
-//! `simulated` speaks to the registry over real HTTP and words its errors per version;
-//! `real` forwards to a running dockerd, so the two can be compared.
+//! The Docker daemon on the runner host, behind the Engine API calls the runner makes
+//! (`POST /images/create` to pull, `GET /images/{name}/json` to inspect) and those a Docker CLI
+//! inside the job makes through the mounted socket (`POST /auth`, `/build`, `/images/{name}/tag`,
+//! `/images/{name}/push`). `simulated` speaks to the registry over real HTTP and words its errors
+//! per version; `real` forwards to a running dockerd, so the two can be compared.
 
+mod build;
 pub mod distribution;
+mod login;
+mod push;
 pub mod real;
 pub mod reference;
 pub mod simulated;
@@ -76,6 +80,35 @@ pub struct ImageInspect {
     pub repo_digests: Vec<String>,
 }
 
+/// One JSON message of a progress stream (`jsonmessage.JSONMessage`), as far as a non-terminal
+/// CLI prints it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub enum Message {
+    /// `{"status": …, "id": …}`: printed `ID: STATUS` (or `STATUS` without an ID).
+    Status { id: Option<String>, status: String },
+    /// `{"stream": …}`: printed as is (the builder's output carries its own newlines).
+    Stream(String),
+}
+
+/// A 200 progress stream: its messages, then possibly the error that ended it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ProgressStream {
+    pub messages: Vec<Message>,
+    pub error: Option<String>,
+}
+
+impl ProgressStream {
+    pub fn status(&mut self, id: Option<&str>, status: impl Into<String>) {
+        self.messages.push(Message::Status {
+            id: id.map(str::to_string),
+            status: status.into(),
+        });
+    }
+    pub fn stream(&mut self, text: impl Into<String>) {
+        self.messages.push(Message::Stream(text.into()));
+    }
+}
+
 /// Either engine, behind one face.
 pub enum Engine {
     Simulated(simulated::SimulatedEngine),
@@ -106,6 +139,38 @@ impl Engine {
         match self {
             Engine::Simulated(e) => e.inspect_image(name).await,
             Engine::Real(e) => e.inspect_image(name).await,
+        }
+    }
+
+    /// `POST /auth`: the status text (`Login Succeeded`) or the daemon's error.
+    pub async fn login(&self, username: &str, password: &str, server: &str) -> Result<String, DaemonError> {
+        match self {
+            Engine::Simulated(e) => e.login(username, password, server).await,
+            Engine::Real(e) => e.login(username, password, server).await,
+        }
+    }
+
+    /// `POST /build?t=TAG` with a context holding only a Dockerfile.
+    pub async fn build(&self, dockerfile: &str, tag: &str) -> Result<ProgressStream, DaemonError> {
+        match self {
+            Engine::Simulated(e) => e.build(dockerfile, tag).await,
+            Engine::Real(e) => e.build(dockerfile, tag).await,
+        }
+    }
+
+    /// `POST /images/{source}/tag?repo=…&tag=…`.
+    pub async fn tag_image(&self, source: &str, repo: &str, tag: &str) -> Result<(), DaemonError> {
+        match self {
+            Engine::Simulated(e) => e.tag_image(source, repo, tag).await,
+            Engine::Real(e) => e.tag_image(source, repo, tag).await,
+        }
+    }
+
+    /// `POST /images/{name}/push?tag=…` with `X-Registry-Auth`.
+    pub async fn push_image(&self, name: &str, tag: &str, registry_auth: &str) -> Result<ProgressStream, DaemonError> {
+        match self {
+            Engine::Simulated(e) => e.push_image(name, tag, registry_auth).await,
+            Engine::Real(e) => e.push_image(name, tag, registry_auth).await,
         }
     }
 }

@@ -2,7 +2,7 @@
 //! the same Engine API calls and the same `X-Registry-Auth` bytes. Used to check the simulated
 //! engine against reality.
 
-use super::{DaemonError, ImageInspect};
+use super::{DaemonError, ImageInspect, ProgressStream};
 use http_body_util::{BodyExt, Full};
 use hyper::Request;
 use hyper::body::Bytes;
@@ -55,6 +55,18 @@ impl RealDaemon {
         registry_auth: Option<&str>,
         body: Option<Vec<u8>>,
     ) -> Result<Reply, String> {
+        self.call_as(method, path, registry_auth, body, "application/json")
+            .await
+    }
+
+    async fn call_as(
+        &self,
+        method: &str,
+        path: &str,
+        registry_auth: Option<&str>,
+        body: Option<Vec<u8>>,
+        content_type: &str,
+    ) -> Result<Reply, String> {
         let stream = UnixStream::connect(&self.socket).await.map_err(|e| e.to_string())?;
         let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
             .await
@@ -64,7 +76,7 @@ impl RealDaemon {
             .method(method)
             .uri(path)
             .header("host", "docker")
-            .header("content-type", "application/json");
+            .header("content-type", content_type);
         if let Some(a) = registry_auth {
             req = req.header("X-Registry-Auth", a);
         }
@@ -149,12 +161,108 @@ impl RealDaemon {
         Ok(v["Status"].as_str().unwrap_or_default().to_string())
     }
 
+    /// `POST /build?t=TAG`: a context tar holding only the Dockerfile (the classic builder, as the
+    /// API gives it without BuildKit's session).
+    pub async fn build(&self, dockerfile: &str, tag: &str) -> Result<ProgressStream, DaemonError> {
+        let mut tar = tar::Builder::new(Vec::new());
+        let mut header = tar::Header::new_gnu();
+        header.set_path("Dockerfile").expect("static path");
+        header.set_size(dockerfile.len() as u64);
+        header.set_mode(0o644);
+        header.set_mtime(0);
+        header.set_cksum();
+        tar.append(&header, dockerfile.as_bytes()).expect("in-memory tar");
+        let context = tar.into_inner().expect("in-memory tar");
+        let q: String = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("t", tag)
+            .finish();
+        let r = self
+            .call_as(
+                "POST",
+                &format!("{API}/build?{q}"),
+                None,
+                Some(context),
+                "application/x-tar",
+            )
+            .await
+            .map_err(unreachable)?;
+        if r.status != 200 {
+            return Err(http_error(&r));
+        }
+        Ok(progress_stream(&r.body))
+    }
+
+    /// `POST /images/{source}/tag?repo=…&tag=…`.
+    pub async fn tag_image(&self, source: &str, repo: &str, tag: &str) -> Result<(), DaemonError> {
+        let q: String = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("repo", repo)
+            .append_pair("tag", tag)
+            .finish();
+        let r = self
+            .call("POST", &format!("{API}/images/{source}/tag?{q}"), None, None)
+            .await
+            .map_err(unreachable)?;
+        if r.status != 201 {
+            return Err(http_error(&r));
+        }
+        Ok(())
+    }
+
+    /// `POST /images/{name}/push?tag=…` with `X-Registry-Auth`.
+    pub async fn push_image(&self, name: &str, tag: &str, registry_auth: &str) -> Result<ProgressStream, DaemonError> {
+        let q: String = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("tag", tag)
+            .finish();
+        let r = self
+            .call(
+                "POST",
+                &format!("{API}/images/{name}/push?{q}"),
+                Some(registry_auth),
+                None,
+            )
+            .await
+            .map_err(unreachable)?;
+        if r.status != 200 {
+            return Err(http_error(&r));
+        }
+        Ok(progress_stream(&r.body))
+    }
+
     /// Removes an image the comparison pulled, so the next run starts from the same state.
     pub async fn remove_image(&self, name: &str) {
         let _ = self
             .call("DELETE", &format!("{API}/images/{name}?force=1"), None, None)
             .await;
     }
+}
+
+/// The JSON lines of a progress stream, as a non-terminal CLI sees them: progress-bar updates
+/// are dropped (`jsonmessage.Display`: "disable progressbar in non-terminal"), `aux` is not
+/// printed.
+fn progress_stream(body: &[u8]) -> ProgressStream {
+    let mut out = ProgressStream::default();
+    for line in body.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
+        let Ok(v) = serde_json::from_slice::<serde_json::Value>(line) else {
+            continue;
+        };
+        if let Some(e) = v.get("error").and_then(|e| e.as_str()) {
+            out.error = Some(e.to_string());
+            break;
+        }
+        if let Some(s) = v.get("stream").and_then(|s| s.as_str()) {
+            out.stream(s);
+            continue;
+        }
+        let Some(status) = v.get("status").and_then(|s| s.as_str()) else {
+            continue;
+        };
+        let p = &v["progressDetail"];
+        if p["current"].as_i64().unwrap_or(0) > 0 || p["total"].as_i64().unwrap_or(0) > 0 {
+            continue;
+        }
+        out.status(v.get("id").and_then(|i| i.as_str()), status);
+    }
+    out
 }
 
 /// The socket failed under us: not a daemon answer, said as regsim's own.

@@ -28,24 +28,46 @@ const ACCEPT_20_10: &[&str] = &[
 
 pub struct SimulatedEngine {
     pub profile: EngineProfile,
-    version: Version,
+    pub(super) version: Version,
     network: Network,
     http: reqwest::Client,
-    images: Mutex<BTreeMap<String, ImageInspect>>,
+    /// The image store, by familiar reference with tag (`host/path:tag`).
+    pub(super) images: Mutex<BTreeMap<String, LocalImage>>,
+    /// dockerd's v2 metadata: for each blob digest, the (registry, repository) pairs it was pulled
+    /// from or pushed to. Push uses it to try cross-repository mounts.
+    pub(super) blob_sources: Mutex<BTreeMap<String, Vec<(String, String)>>>,
 }
 
-struct Response {
-    status: u16,
+/// An image in the simulated engine's store.
+#[derive(Debug, Clone)]
+pub struct LocalImage {
+    pub inspect: ImageInspect,
+    pub config: Vec<u8>,
+    /// Base layer first.
+    pub layers: Vec<LocalLayer>,
+}
+
+#[derive(Debug, Clone)]
+pub struct LocalLayer {
+    /// The uncompressed digest; its first 12 hex digits are the layer's ID in progress lines.
+    pub diff_id: String,
+    /// The compressed blob's digest and bytes, as pulled.
+    pub digest: String,
+    pub bytes: Vec<u8>,
+}
+
+pub(super) struct Response {
+    pub(super) status: u16,
     status_line: String,
     headers: reqwest::header::HeaderMap,
-    body: Vec<u8>,
+    pub(super) body: Vec<u8>,
 }
 
 impl Response {
-    fn header(&self, name: &str) -> Option<&str> {
+    pub(super) fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
-    fn as_http(&self) -> HttpResponse<'_> {
+    pub(super) fn as_http(&self) -> HttpResponse<'_> {
         HttpResponse {
             status: self.status,
             status_line: self.status_line.clone(),
@@ -80,6 +102,7 @@ impl SimulatedEngine {
             network,
             http,
             images: Mutex::new(BTreeMap::new()),
+            blob_sources: Mutex::new(BTreeMap::new()),
         }
     }
 
@@ -95,9 +118,17 @@ impl SimulatedEngine {
         })?;
         let auth = AuthConfig::decode(registry_auth);
         match self.pull(&reference, &auth).await {
-            Ok(inspect) => {
+            Ok(image) => {
                 let key = reference.familiar_string();
-                self.images.lock().expect("image store lock").insert(key, inspect);
+                let mut sources = self.blob_sources.lock().expect("metadata lock");
+                for l in &image.layers {
+                    let s = sources.entry(l.digest.clone()).or_default();
+                    let here = (reference.registry_host(), reference.path.clone());
+                    if !s.contains(&here) {
+                        s.push(here);
+                    }
+                }
+                self.images.lock().expect("image store lock").insert(key, image);
                 Ok(())
             }
             Err(Failure::Registry(e)) if self.profile.v1_fallback && allows_v1_fallback(&e) => {
@@ -126,14 +157,14 @@ impl SimulatedEngine {
             .lock()
             .expect("image store lock")
             .get(&key)
-            .cloned()
+            .map(|i| i.inspect.clone())
             .ok_or_else(|| not_found(&key))
     }
 
     /// Where dockerd sends registry requests: `https://host`, or `http://host` for registries on
     /// 127.0.0.0/8, which are insecure by default. dockerd tries https first there; the mocks
     /// speak plain HTTP, so that attempt fails and dockerd falls back silently (§5.1).
-    fn endpoint(&self, r: &Reference) -> String {
+    pub(super) fn endpoint(&self, r: &Reference) -> String {
         let host = r.registry_host();
         let loopback = crate::world::Authority::parse(&host)
             .map(|a| a.is_loopback())
@@ -141,7 +172,7 @@ impl SimulatedEngine {
         format!("{}://{host}", if loopback { "http" } else { "https" })
     }
 
-    async fn pull(&self, r: &Reference, auth: &AuthConfig) -> Result<ImageInspect, Failure> {
+    async fn pull(&self, r: &Reference, auth: &AuthConfig) -> Result<LocalImage, Failure> {
         let base = self.endpoint(r);
         let ping_url = format!("{base}/v2/");
         let ping = self
@@ -218,6 +249,7 @@ impl SimulatedEngine {
                 .filter_map(|l| l["digest"].as_str().map(str::to_string)),
         );
         let blob_headers: Vec<(&str, String)> = authorization.iter().map(|a| ("authorization", a.clone())).collect();
+        let mut fetched = Vec::new();
         for b in &blobs {
             let url = format!("{base}/v2/{}/blobs/{b}", r.path);
             let got = self
@@ -227,10 +259,33 @@ impl SimulatedEngine {
             if got.status != 200 || sha256_digest(&got.body) != *b {
                 return Err(Failure::Registry(handle_error_response(&got.as_http(), &self.profile)));
             }
+            fetched.push(got.body);
         }
-        Ok(ImageInspect {
-            id: config,
-            repo_digests: vec![format!("{}@{digest}", r.familiar_name())],
+        let config_bytes = fetched.remove(0);
+        let c: serde_json::Value = serde_json::from_slice(&config_bytes).unwrap_or_default();
+        let diff_ids: Vec<String> = c["rootfs"]["diff_ids"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|d| d.as_str().map(str::to_string))
+            .collect();
+        let layers = blobs[1..]
+            .iter()
+            .zip(fetched)
+            .zip(diff_ids)
+            .map(|((digest, bytes), diff_id)| LocalLayer {
+                diff_id,
+                digest: digest.clone(),
+                bytes,
+            })
+            .collect();
+        Ok(LocalImage {
+            inspect: ImageInspect {
+                id: config,
+                repo_digests: vec![format!("{}@{digest}", r.familiar_name())],
+            },
+            config: config_bytes,
+            layers,
         })
     }
 
@@ -247,11 +302,22 @@ impl SimulatedEngine {
     }
 
     /// Docker's token and basic handlers (docker/distribution `registry/client/auth`).
-    async fn authorize(
+    pub(super) async fn authorize(
         &self,
         challenges: &[crate::token::Challenge],
         auth: &AuthConfig,
         scope: &str,
+    ) -> Result<Option<String>, ClientError> {
+        self.token(challenges, auth, &[scope], false).await
+    }
+
+    /// The token request: `scopes` (none for a login, which asks for an offline token instead).
+    pub(super) async fn token(
+        &self,
+        challenges: &[crate::token::Challenge],
+        auth: &AuthConfig,
+        scopes: &[&str],
+        login: bool,
     ) -> Result<Option<String>, ClientError> {
         let has_creds = !auth.username.is_empty() && !auth.password.is_empty();
         let basic = || {
@@ -260,15 +326,21 @@ impl SimulatedEngine {
         };
         if let Some(c) = challenges.iter().find(|c| c.scheme == "bearer") {
             let realm = c.params.get("realm").cloned().unwrap_or_default();
-            // url.Values.Encode: keys sorted; `account` only with credentials.
-            let mut q: BTreeMap<&str, &str> = BTreeMap::new();
+            // url.Values.Encode: keys sorted, repeated keys in order; `account` only with
+            // credentials; a login adds `client_id` and `offline_token` (§5.2).
+            let mut q: Vec<(&str, &str)> = Vec::new();
             if has_creds {
-                q.insert("account", &auth.username);
+                q.push(("account", &auth.username));
             }
-            q.insert("scope", scope);
+            if login {
+                q.push(("client_id", "docker"));
+                q.push(("offline_token", "true"));
+            }
+            q.extend(scopes.iter().map(|s| ("scope", *s)));
             if let Some(s) = c.params.get("service") {
-                q.insert("service", s);
+                q.push(("service", s));
             }
+            q.sort_by_key(|(k, _)| *k);
             let query: Vec<String> = q.iter().map(|(k, v)| format!("{k}={}", go_query_escape(v))).collect();
             let url = format!("{realm}?{}", query.join("&"));
             let headers: Vec<(&str, String)> = if has_creds {
@@ -304,7 +376,23 @@ impl SimulatedEngine {
     }
 
     /// One HTTP request to a mock, dialled through the scenario's name table.
-    async fn send(&self, method: &str, url: &str, headers: &[(&str, String)]) -> Result<Response, ClientError> {
+    pub(super) async fn send(
+        &self,
+        method: &str,
+        url: &str,
+        headers: &[(&str, String)],
+    ) -> Result<Response, ClientError> {
+        self.send_body(method, url, headers, Vec::new()).await
+    }
+
+    /// One HTTP request with a body (blob uploads, manifests).
+    pub(super) async fn send_body(
+        &self,
+        method: &str,
+        url: &str,
+        headers: &[(&str, String)],
+        body: Vec<u8>,
+    ) -> Result<Response, ClientError> {
         let parsed = url::Url::parse(url).map_err(|e| ClientError::Plain(format!("parse {url:?}: {e}")))?;
         let host = parsed.host_str().unwrap_or_default().to_string();
         let port = parsed.port_or_known_default().unwrap_or(443);
@@ -341,6 +429,9 @@ impl SimulatedEngine {
             );
         for (k, v) in headers {
             req = req.header(*k, v.as_str());
+        }
+        if !body.is_empty() {
+            req = req.body(body);
         }
         let resp = req
             .send()
@@ -425,7 +516,7 @@ fn allows_v1_fallback(e: &ClientError) -> bool {
     }
 }
 
-fn url_error(op: &'static str, url: &str, inner: ClientError) -> ClientError {
+pub(super) fn url_error(op: &'static str, url: &str, inner: ClientError) -> ClientError {
     ClientError::Url {
         op,
         url: url.to_string(),
@@ -434,7 +525,7 @@ fn url_error(op: &'static str, url: &str, inner: ClientError) -> ClientError {
 }
 
 /// Go's `url.QueryEscape`.
-fn go_query_escape(s: &str) -> String {
+pub(super) fn go_query_escape(s: &str) -> String {
     let mut out = String::new();
     for b in s.bytes() {
         match b {

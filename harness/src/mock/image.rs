@@ -58,8 +58,14 @@ pub fn build(registry: &str, repository: &str, tag: &str, layers: usize) -> Imag
         };
         // Layer 0 keeps the bytes single-layer images always had (snapshots hold their digests).
         let (path, created_by) = match n {
-            0 => ("regsim.txt".to_string(), format!("regsim {registry}/{repository}:{tag}")),
-            n => (format!("regsim-{n}.txt"), format!("regsim {registry}/{repository}:{tag} #{n}")),
+            0 => (
+                "regsim.txt".to_string(),
+                format!("regsim {registry}/{repository}:{tag}"),
+            ),
+            n => (
+                format!("regsim-{n}.txt"),
+                format!("regsim {registry}/{repository}:{tag} #{n}"),
+            ),
         };
         let (diff_id, layer) = layer(&path, &content);
         diff_ids.push(diff_id);

@@ -66,6 +66,8 @@ pub struct Stage {
     pub journal: Journal,
     pub network: Network,
     job_taken: Arc<AtomicBool>,
+    /// What clients pushed, per registry (GitLab's first, then `others`).
+    pushed: Vec<registry::PushStore>,
 }
 
 impl Stage {
@@ -138,11 +140,13 @@ impl Stage {
             ))
             .mount(&gitlab)
             .await;
+        let pushed: Vec<registry::PushStore> = (0..=others.len()).map(|_| Default::default()).collect();
         Mock::given(any())
             .respond_with(registry::RegistryResponder::new(
                 world.clone(),
                 journal.clone(),
                 registry::Which::Gitlab,
+                pushed[0].clone(),
             ))
             .mount(&registry)
             .await;
@@ -152,6 +156,7 @@ impl Stage {
                     world.clone(),
                     journal.clone(),
                     registry::Which::Other(i),
+                    pushed[i + 1].clone(),
                 ))
                 .mount(server)
                 .await;
@@ -163,14 +168,20 @@ impl Stage {
             others,
             journal,
             network,
+            pushed,
             job_taken,
         })
     }
 
     /// Puts the job back in the queue, so that a second runner (the real daemon's run, in the
     /// agreement check) picks up the very same job on the very same addresses.
+    /// Makes the job available again and forgets what was pushed, so a second engine starts
+    /// from the same registry state.
     pub fn requeue_job(&self) {
         self.job_taken.store(false, Ordering::SeqCst);
         self.journal.clear();
+        for p in &self.pushed {
+            *p.lock().expect("push store lock") = Default::default();
+        }
     }
 }

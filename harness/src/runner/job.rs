@@ -26,6 +26,9 @@ pub struct JobLog {
     pub plain: String,
     /// The image was prepared and the job would go on to its script.
     pub image_ready: bool,
+    /// The `docker` lines of the script and what the job image's CLI printed for them (the
+    /// runner's stage headers around them are not simulated).
+    pub script: Option<super::script::ScriptLog>,
     /// Credential sources the runner skipped without a word in the log.
     pub ignored_sources: Vec<String>,
     /// 18.7+ turns FF_TIMESTAMPS on by default: raw lines get timestamp prefixes, which regsim
@@ -195,12 +198,26 @@ pub async fn run_job(stage: &Stage, engine: &Engine) -> Result<JobLog, String> {
         .iter()
         .map(|Ignored { source, why }| format!("{source}: {why}"))
         .collect();
+    let script = match (&world.job.docker_client, image_ready && !world.job.script.is_empty()) {
+        (Some(client), true) => Some(
+            super::script::run_script(
+                engine,
+                &payload,
+                client,
+                world.job.dockerfile.as_deref(),
+                &world.job.script,
+            )
+            .await?,
+        ),
+        _ => None,
+    };
     let raw = t.raw().to_string();
     let timestamps_unmodelled = release.version >= crate::versions::v(18, 7, 0);
     Ok(JobLog {
         plain: trace::plain(&raw),
         raw,
         image_ready,
+        script,
         ignored_sources,
         timestamps_unmodelled,
     })

@@ -6,6 +6,7 @@ pub mod credentials;
 pub mod expand;
 pub mod job;
 pub mod pull;
+pub mod script;
 pub mod services;
 pub mod trace;
 

@@ -257,6 +257,16 @@ pub struct Job {
     /// `services:` as in .gitlab-ci.yml (`- postgres:15` or `- name: …` with `alias:`).
     #[serde(default)]
     pub services: Vec<ServiceSpec>,
+    /// `script:` as in .gitlab-ci.yml. Only `docker login|pull|build|tag|push` lines are run, by
+    /// the job image's Docker CLI through the runner host's socket.
+    #[serde(default)]
+    pub script: Vec<String>,
+    /// The Docker CLI installed in the job image (e.g. CentOS 7's `docker` package: 1.13.1).
+    #[serde(default)]
+    pub docker_client: Option<String>,
+    /// The Dockerfile `docker build` reads (only `FROM image` is modelled).
+    #[serde(default)]
+    pub dockerfile: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -113,6 +113,33 @@ pub fn engine_table() -> Vec<Era<EngineProfile>> {
     ]
 }
 
+/// What the daemon writes into push and build streams (the CLI only relays them).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StreamWording {
+    /// `The push refers to a repository [%s]` (→ 17.10) or `The push refers to repository [%s]`.
+    pub push_refers_to: &'static str,
+    /// The builder's `Successfully tagged NAME` after `Successfully built ID`.
+    pub successfully_tagged: bool,
+    pub source: &'static str,
+}
+
+/// The stream-wording table, oldest first.
+#[rustfmt::skip]
+pub fn stream_table() -> Vec<Era<StreamWording>> {
+    let row = |since, push_refers_to, successfully_tagged, source| era(since, StreamWording { push_refers_to, successfully_tagged, source }, source);
+    vec![
+        row(v(1, 13, 1),  "The push refers to a repository", false, "moby@v1.13.1 distribution/push.go:72, builder/dockerfile/builder.go:315 (no tagged line)"),
+        row(v(17, 5, 0),  "The push refers to a repository", true,  "moby@v17.05.0-ce builder/dockerfile/builder.go:283; v17.06.0-ce api/server/backend/build/tag.go:39"),
+        row(v(17, 11, 0), "The push refers to repository",   true,  "moby@v17.11.0-ce distribution/push.go (commit d82948b75d \"Reworded push message\"); v17.10.0-ce still says \"a repository\""),
+    ]
+}
+
+pub fn stream_wording(version: &Version) -> StreamWording {
+    lookup(&stream_table(), version)
+        .map(|e| e.value.clone())
+        .unwrap_or_else(|| stream_table()[0].value.clone())
+}
+
 /// The oldest engine the simulated one speaks for. 1.13.1 – 17.06 are modelled where they stay
 /// on the v2 protocol (the mocks confirm v2 with `Docker-Distribution-Api-Version` on every
 /// answer); where they would fall back to v1 the run stops with a "not modelled" error.

@@ -4,6 +4,7 @@
 //! says otherwise.
 
 pub mod docker;
+pub mod docker_cli;
 pub mod gitlab;
 pub mod runner;
 

@@ -436,6 +436,21 @@ pub fn build(path: &Path, text: &str, s: &Scenario) -> Result<World, ScenarioErr
             .iter()
             .map(|sv| (sv.name().to_string(), sv.alias().map(str::to_string)))
             .collect(),
+        script: s.job.script.clone(),
+        docker_client: match &s.job.docker_client {
+            None if s.job.script.iter().any(|l| l.trim_start().starts_with("docker ")) => {
+                return Err(err(
+                    "job.docker_client",
+                    "the script runs docker: say which Docker CLI the job image has (e.g. \"18.09.4\")".into(),
+                ));
+            }
+            None => None,
+            Some(t) => Some(
+                crate::versions::docker_cli::profile(&ver("job.docker_client", t)?)
+                    .map_err(|m| err("job.docker_client", m))?,
+            ),
+        },
+        dockerfile: s.job.dockerfile.clone(),
     };
 
     // The runner.

@@ -221,6 +221,11 @@ pub struct Job {
     pub variables: BTreeMap<String, String>,
     /// `services:` from .gitlab-ci.yml: name (as written) and alias.
     pub services: Vec<(String, Option<String>)>,
+    /// `script:` lines, as written.
+    pub script: Vec<String>,
+    /// The job image's Docker CLI, when the script uses one.
+    pub docker_client: Option<crate::versions::docker_cli::ClientProfile>,
+    pub dockerfile: Option<String>,
 }
 
 #[derive(Debug, Clone)]

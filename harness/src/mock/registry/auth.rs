@@ -81,7 +81,11 @@ pub fn check(world: &World, authorization: Option<&str>, required: Required<'_>)
 
 /// docker/distribution's htpasswd access controller (upstream v2.8): a `Basic realm` challenge and
 /// an UNAUTHORIZED body listing the access the request needed.
-pub fn check_other(registry: &OtherRegistry, authorization: Option<&str>, required: Required<'_>) -> Result<(), Box<Reply>> {
+pub fn check_other(
+    registry: &OtherRegistry,
+    authorization: Option<&str>,
+    required: Required<'_>,
+) -> Result<(), Box<Reply>> {
     let RegistryAuth::Basic { realm, users } = &registry.auth else {
         return Ok(());
     };

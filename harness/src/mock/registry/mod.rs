@@ -29,17 +29,20 @@ pub struct RegistryResponder {
     journal: Journal,
     which: Which,
     images: Mutex<HashMap<(String, String), Arc<Image>>>,
-    pushed: Mutex<uploads::Pushed>,
+    pushed: PushStore,
 }
 
+/// A registry's push state, shared with the stage so that it can be reset between runs.
+pub type PushStore = Arc<Mutex<uploads::Pushed>>;
+
 impl RegistryResponder {
-    pub fn new(world: Arc<World>, journal: Journal, which: Which) -> Self {
+    pub fn new(world: Arc<World>, journal: Journal, which: Which, pushed: PushStore) -> Self {
         RegistryResponder {
             world,
             journal,
             which,
             images: Mutex::new(HashMap::new()),
-            pushed: Mutex::new(uploads::Pushed::default()),
+            pushed,
         }
     }
 

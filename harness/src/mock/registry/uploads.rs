@@ -56,18 +56,16 @@ fn location(host: &str, path: &str) -> String {
 
 /// `POST /v2/<name>/blobs/uploads/[?mount=<digest>&from=<repo>]`. A mount carries the blob if
 /// `from` holds it (the handler has checked pull access on `from`); otherwise an upload starts.
-pub fn start(
-    pushed: &mut Pushed,
-    host: &str,
-    name: &str,
-    mount: Option<(&str, Option<Blob>)>,
-) -> Reply {
+pub fn start(pushed: &mut Pushed, host: &str, name: &str, mount: Option<(&str, Option<Blob>)>) -> Reply {
     if let Some((digest, Some(blob))) = mount {
         pushed.blobs.insert(digest.to_string(), blob);
         pushed.links.insert((name.to_string(), digest.to_string()));
         return Reply {
             response: base(201)
-                .insert_header("Location", location(host, &format!("/v2/{name}/blobs/{digest}")).as_str())
+                .insert_header(
+                    "Location",
+                    location(host, &format!("/v2/{name}/blobs/{digest}")).as_str(),
+                )
                 .insert_header("Docker-Content-Digest", digest),
             status: 201,
             note: format!("mounted {digest}"),
@@ -92,12 +90,7 @@ fn accepted(host: &str, name: &str, id: &str, len: usize, note: &str) -> Reply {
 }
 
 fn unknown_upload(flavor: Flavor, id: &str) -> Reply {
-    error_as(
-        flavor,
-        &errcode::BLOB_UPLOAD_UNKNOWN,
-        None,
-        format!("no upload {id}"),
-    )
+    error_as(flavor, &errcode::BLOB_UPLOAD_UNKNOWN, None, format!("no upload {id}"))
 }
 
 /// `PATCH /v2/<name>/blobs/uploads/<id>`: a chunk.
@@ -133,11 +126,16 @@ pub fn finish(
     let actual = image::sha256_digest(&bytes);
     match digest {
         Some(d) if d == actual => {
-            pushed.blobs.insert(actual.clone(), image::blob(image::LAYER_GZIP, bytes));
+            pushed
+                .blobs
+                .insert(actual.clone(), image::blob(image::LAYER_GZIP, bytes));
             pushed.links.insert((name.to_string(), actual.clone()));
             Reply {
                 response: base(201)
-                    .insert_header("Location", location(host, &format!("/v2/{name}/blobs/{actual}")).as_str())
+                    .insert_header(
+                        "Location",
+                        location(host, &format!("/v2/{name}/blobs/{actual}")).as_str(),
+                    )
                     .insert_header("Docker-Content-Digest", actual.as_str()),
                 status: 201,
                 note: format!("{actual} stored"),
@@ -209,7 +207,10 @@ pub fn put_manifest(
     }
     Reply {
         response: base(201)
-            .insert_header("Location", location(host, &format!("/v2/{name}/manifests/{digest}")).as_str())
+            .insert_header(
+                "Location",
+                location(host, &format!("/v2/{name}/manifests/{digest}")).as_str(),
+            )
             .insert_header("Docker-Content-Digest", digest.as_str()),
         status: 201,
         note: format!("{name}:{reference} → {digest}"),
