@@ -6,7 +6,6 @@ use super::distribution::ClientError;
 use super::reference::Reference;
 use super::simulated::{SimulatedEngine, url_error};
 use super::{AuthConfig, DaemonError};
-use crate::token::parse_challenge;
 
 impl SimulatedEngine {
     pub async fn login(&self, username: &str, password: &str, server: &str) -> Result<String, DaemonError> {
@@ -28,12 +27,7 @@ impl SimulatedEngine {
             message: url_error("Get", &ping_url, e).render(quoted),
         };
         let ping = self.send("GET", &ping_url, &[]).await.map_err(fail)?;
-        let challenges: Vec<_> = ping
-            .as_http()
-            .www_authenticate
-            .iter()
-            .filter_map(|h| parse_challenge(h).ok())
-            .collect();
+        let challenges = ping.challenges();
         if ping.status == 200 {
             return Ok("Login Succeeded".into());
         }

@@ -13,7 +13,6 @@ use super::reference::Reference;
 use super::simulated::{LocalImage, SimulatedEngine, url_error};
 use super::{AuthConfig, DaemonError, ProgressStream};
 use crate::mock::image::sha256_digest;
-use crate::token::parse_challenge;
 use crate::versions::docker::stream_wording;
 
 /// dockerd's default `--max-concurrent-uploads`: layers beyond it print `Waiting` first
@@ -77,12 +76,7 @@ impl SimulatedEngine {
             .send("GET", &ping_url, &[])
             .await
             .map_err(|e| retry_on_error(&url_error("Get", &ping_url, e), quoted))?;
-        let challenges: Vec<_> = ping
-            .as_http()
-            .www_authenticate
-            .iter()
-            .filter_map(|h| parse_challenge(h).ok())
-            .collect();
+        let challenges = ping.challenges();
         let own_scope = format!("repository:{}:push,pull", r.path);
         let registry = r.registry_host();
 

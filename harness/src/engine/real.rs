@@ -164,15 +164,7 @@ impl RealDaemon {
     /// `POST /build?t=TAG`: a context tar holding only the Dockerfile (the classic builder, as the
     /// API gives it without BuildKit's session).
     pub async fn build(&self, dockerfile: &str, tag: &str) -> Result<ProgressStream, DaemonError> {
-        let mut tar = tar::Builder::new(Vec::new());
-        let mut header = tar::Header::new_gnu();
-        header.set_path("Dockerfile").expect("static path");
-        header.set_size(dockerfile.len() as u64);
-        header.set_mode(0o644);
-        header.set_mtime(0);
-        header.set_cksum();
-        tar.append(&header, dockerfile.as_bytes()).expect("in-memory tar");
-        let context = tar.into_inner().expect("in-memory tar");
+        let context = crate::mock::image::one_file_tar("Dockerfile", dockerfile);
         let q: String = url::form_urlencoded::Serializer::new(String::new())
             .append_pair("t", tag)
             .finish();

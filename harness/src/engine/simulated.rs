@@ -67,6 +67,14 @@ impl Response {
     pub(super) fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
+    /// The `WWW-Authenticate` challenges that parse.
+    pub(super) fn challenges(&self) -> Vec<crate::token::Challenge> {
+        self.as_http()
+            .www_authenticate
+            .iter()
+            .filter_map(|h| parse_challenge(h).ok())
+            .collect()
+    }
     pub(super) fn as_http(&self) -> HttpResponse<'_> {
         HttpResponse {
             status: self.status,
@@ -179,13 +187,7 @@ impl SimulatedEngine {
             .send("GET", &ping_url, &[])
             .await
             .map_err(|e| Failure::Registry(url_error("Get", &ping_url, e)))?;
-        let challenges: Vec<_> = ping
-            .headers
-            .get_all("www-authenticate")
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .filter_map(|h| parse_challenge(h).ok())
-            .collect();
+        let challenges = ping.challenges();
 
         let reference = r.digest.clone().unwrap_or_else(|| r.tag_or_latest());
         let manifest_url = format!("{base}/v2/{}/manifests/{reference}", r.path);

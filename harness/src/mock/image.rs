@@ -95,8 +95,8 @@ pub fn build(registry: &str, repository: &str, tag: &str, layers: usize) -> Imag
     }
 }
 
-/// One file in a gzip tar layer: (diff ID, blob).
-fn layer(path: &str, content: &str) -> (String, Blob) {
+/// A tar holding one file (mode 0644, mtime 0), so its bytes never vary.
+pub fn one_file_tar(path: &str, content: &str) -> Vec<u8> {
     let mut tar = tar::Builder::new(Vec::new());
     let mut header = tar::Header::new_gnu();
     header.set_path(path).expect("static path");
@@ -105,7 +105,12 @@ fn layer(path: &str, content: &str) -> (String, Blob) {
     header.set_mtime(0);
     header.set_cksum();
     tar.append(&header, content.as_bytes()).expect("in-memory tar");
-    let tar = tar.into_inner().expect("in-memory tar");
+    tar.into_inner().expect("in-memory tar")
+}
+
+/// One file in a gzip tar layer: (diff ID, blob).
+fn layer(path: &str, content: &str) -> (String, Blob) {
+    let tar = one_file_tar(path, content);
     let diff_id = sha256_digest(&tar);
     let mut gz = GzEncoder::new(Vec::new(), Compression::default());
     gz.write_all(&tar).expect("in-memory gzip");

@@ -28,6 +28,26 @@ pub fn challenge(world: &World, scope: Option<&str>, err: Option<&str>) -> Strin
 /// The access records a request needs: (repository, actions); empty for the `/v2/` base.
 pub type Required<'a> = &'a [(&'a str, &'a [&'a str])];
 
+/// The `detail` of an UNAUTHORIZED body: one access record per action the request needed
+/// (GitLab's fork adds `ProjectPath`; upstream distribution does not).
+fn access_detail(required: Required<'_>, project_path: bool) -> serde_json::Value {
+    if required.is_empty() {
+        return serde_json::Value::Null;
+    }
+    required
+        .iter()
+        .flat_map(|(n, actions)| actions.iter().map(move |a| (n, a)))
+        .map(|(n, a)| {
+            let mut r = serde_json::json!({"Type": "repository", "Class": "", "Name": n});
+            if project_path {
+                r["ProjectPath"] = "".into();
+            }
+            r["Action"] = (*a).into();
+            r
+        })
+        .collect()
+}
+
 /// Checks the request's bearer token against `required`.
 pub fn check(world: &World, authorization: Option<&str>, required: Required<'_>) -> Result<Claims, Box<Reply>> {
     // distribution joins the records with spaces (its map order; regsim keeps request order).
@@ -38,17 +58,7 @@ pub fn check(world: &World, authorization: Option<&str>, required: Required<'_>)
             .collect::<Vec<_>>()
             .join(" ")
     });
-    // The detail lists the access the request needed (GitLab's fork adds `ProjectPath`).
-    let detail = match required {
-        [] => serde_json::Value::Null,
-        records => serde_json::Value::Array(
-            records
-                .iter()
-                .flat_map(|(n, actions)| actions.iter().map(move |a| (n, a)))
-                .map(|(n, a)| serde_json::json!({"Type": "repository", "Class": "", "Name": n, "ProjectPath": "", "Action": a}))
-                .collect(),
-        ),
-    };
+    let detail = access_detail(required, true);
     let refuse = |err: Option<&str>, note: String| {
         let mut r = error(&errcode::UNAUTHORIZED, Some(detail.clone()), note);
         r.response = r
@@ -89,16 +99,7 @@ pub fn check_other(
     let RegistryAuth::Basic { realm, users } = &registry.auth else {
         return Ok(());
     };
-    let detail = match required {
-        [] => serde_json::Value::Null,
-        records => serde_json::Value::Array(
-            records
-                .iter()
-                .flat_map(|(n, actions)| actions.iter().map(move |a| (n, a)))
-                .map(|(n, a)| serde_json::json!({"Type": "repository", "Class": "", "Name": n, "Action": a}))
-                .collect(),
-        ),
-    };
+    let detail = access_detail(required, false);
     let given = authorization
         .filter(|h| h.len() > 6 && h[..6].eq_ignore_ascii_case("basic "))
         .and_then(|h| base64::engine::general_purpose::STANDARD.decode(h[6..].trim()).ok())
