@@ -120,6 +120,8 @@ pub struct Report {
     pub expected: Outcome,
     /// `expect.lines` that are not whole lines of the job log.
     pub missing_lines: Vec<String>,
+    /// Lines of the seed post the log cannot contain, with the reason (from the scenario).
+    pub not_reproduced: Vec<(String, String)>,
 }
 
 impl Report {
@@ -139,12 +141,14 @@ pub async fn run_world(world: &World, file: &Path) -> Result<Report, String> {
 fn report(world: &World, file: &Path, stage: &Stage, log: JobLog, check_lines: bool) -> Report {
     let mut lines: Vec<&str> = log.plain.lines().collect();
     lines.extend(log.script.iter().flat_map(|s| s.text.lines()));
+    // The post's lines are compared with the log's after the edits the post made.
+    let lines: Vec<String> = lines.iter().map(|l| world.expect.as_in_post(l)).collect();
     let missing_lines = if check_lines {
         world
             .expect
             .lines
             .iter()
-            .filter(|l| !lines.contains(&l.as_str()))
+            .filter(|l| !lines.contains(l))
             .cloned()
             .collect()
     } else {
@@ -182,6 +186,7 @@ fn report(world: &World, file: &Path, stage: &Stage, log: JobLog, check_lines: b
         },
         expected: world.expect.outcome,
         missing_lines,
+        not_reproduced: world.expect.not_reproduced.clone(),
         job_log: log,
     }
 }
@@ -236,7 +241,7 @@ pub async fn run_against_real_daemon(
     let real_log = run_job(&stage, &real).await;
     daemon.remove_image(&image).await;
     let payload = crate::mock::gitlab::job_payload(&stage.world);
-    for name in crate::runner::script::tagged_names(&payload, &stage.world.job.script) {
+    for name in crate::runner::script::created_images(&payload, &stage.world.job) {
         daemon.remove_image(&name).await;
     }
     let real_report = report(&stage.world, file, &stage, real_log?, false);
@@ -321,6 +326,9 @@ pub fn render_text(r: &Report, raw: bool) -> String {
     ));
     for m in &r.missing_lines {
         s.push_str(&format!("  missing line: {m}\n"));
+    }
+    for (line, why) in &r.not_reproduced {
+        s.push_str(&format!("  post line not reproduced: {line}\n    why: {why}\n"));
     }
     s
 }

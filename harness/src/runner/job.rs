@@ -199,16 +199,7 @@ pub async fn run_job(stage: &Stage, engine: &Engine) -> Result<JobLog, String> {
         .map(|Ignored { source, why }| format!("{source}: {why}"))
         .collect();
     let script = match (&world.job.docker_client, image_ready && !world.job.script.is_empty()) {
-        (Some(client), true) => Some(
-            super::script::run_script(
-                engine,
-                &payload,
-                client,
-                world.job.dockerfile.as_deref(),
-                &world.job.script,
-            )
-            .await?,
-        ),
+        (Some(_), true) => Some(super::script::run_script(engine, &payload, &world.job).await?),
         _ => None,
     };
     let raw = t.raw().to_string();

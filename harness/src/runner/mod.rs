@@ -3,9 +3,11 @@
 //! byte for byte, per release (`versions::runner`).
 
 pub mod credentials;
+pub mod docker_cli;
 pub mod expand;
 pub mod job;
 pub mod pull;
+pub mod sbt;
 pub mod script;
 pub mod services;
 pub mod trace;

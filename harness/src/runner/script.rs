@@ -1,14 +1,14 @@
 //! The job's `script:` lines that drive Docker: the job image's Docker CLI (its version in
 //! `versions::docker_cli`) talking to the runner host's daemon through the mounted socket. The
 //! runner echoes each line as `$ line`; what follows is the CLI's output, stdout and stderr in the
-//! order written. Lines that are not `docker login|tag|push|build` are not run.
+//! order written (`docker_cli`). `sbt docker:publish` runs sbt-native-packager's build and push
+//! (`sbt`). Other lines are refused as not simulated.
 
+use super::docker_cli::{DockerCli, flag, positional};
 use super::expand::expand;
-use crate::engine::reference::Reference;
-use crate::engine::{AuthConfig, DaemonError, Engine, Message, ProgressStream};
+use super::sbt::DockerPublish;
+use crate::engine::Engine;
 use crate::mock::gitlab::JobPayload;
-use crate::versions::docker_cli::{ClientProfile, PushCredentials};
-use std::collections::BTreeMap;
 
 /// What the script printed, and whether it got to the end.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -75,165 +75,75 @@ fn words(line: &str, lookup: &impl Fn(&str) -> Option<String>) -> Result<Vec<Str
     Ok(out)
 }
 
-/// `-x VALUE`, `--long VALUE` or `--long=VALUE`.
-fn flag(args: &[String], short: &str, long: &str) -> Option<String> {
-    args.iter().enumerate().find_map(|(i, a)| {
-        if a == short || a == long {
-            args.get(i + 1).cloned()
-        } else {
-            a.strip_prefix(&format!("{long}=")).map(str::to_string)
-        }
-    })
-}
-
-/// Arguments that are not flags or their values.
-fn positional(args: &[String], with_values: &[&str]) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut skip = false;
-    for a in args {
-        if skip {
-            skip = false;
-        } else if with_values.contains(&a.as_str()) {
-            skip = true;
-        } else if !a.starts_with('-') {
-            out.push(a.clone());
-        }
-    }
-    out
-}
-
-/// A non-terminal CLI's rendering of a stream (`jsonmessage.DisplayJSONMessagesStream`): each
-/// status on its own line, builder output as is, the closing error on stderr.
-fn render(stream: &ProgressStream, out: &mut String) {
-    for m in &stream.messages {
-        match m {
-            Message::Status { id: Some(id), status } => out.push_str(&format!("{id}: {status}\n")),
-            Message::Status { id: None, status } => out.push_str(&format!("{status}\n")),
-            Message::Stream(s) => out.push_str(s),
-        }
-    }
-    if let Some(e) = &stream.error {
-        out.push_str(&format!("{e}\n"));
-    }
-}
-
-fn daemon_error(e: DaemonError, out: &mut String) -> Result<i32, String> {
-    match e {
-        DaemonError::Http { message, .. } => {
-            out.push_str(&format!("Error response from daemon: {message}\n"));
-            Ok(1)
-        }
-        DaemonError::Stream { message } => {
-            out.push_str(&format!("{message}\n"));
-            Ok(1)
-        }
-        DaemonError::Unmodelled(m) => Err(m),
-    }
-}
-
-/// The images the script's `docker tag` lines create (a comparison removes them afterwards).
-pub fn tagged_names(payload: &JobPayload, script: &[String]) -> Vec<String> {
+/// The images the script's `docker tag` / `docker build -t` lines and sbt's `dockerAlias`
+/// create (a comparison removes them afterwards).
+pub fn created_images(payload: &JobPayload, job: &crate::world::Job) -> Vec<String> {
     let lookup = |k: &str| payload.variable(k);
-    script
+    let mut names: Vec<String> = job
+        .script
         .iter()
         .filter_map(|l| words(l, &lookup).ok())
         .filter_map(|w| match w.as_slice() {
             [d, t, args @ ..] if d == "docker" && t == "tag" => positional(args, &[]).get(1).cloned(),
+            [d, b, args @ ..] if d == "docker" && b == "build" => flag(args, "-t", "--tag"),
             _ => None,
         })
-        .collect()
+        .collect();
+    if let Some(sbt) = &job.sbt_native_packager {
+        names.push(expand(&sbt.alias, lookup));
+    }
+    names
 }
 
 /// Runs the script's lines; `Err` when a line needs behaviour regsim does not model.
-pub async fn run_script(
-    engine: &Engine,
-    payload: &JobPayload,
-    client: &ClientProfile,
-    dockerfile: Option<&str>,
-    script: &[String],
-) -> Result<ScriptLog, String> {
+pub async fn run_script(engine: &Engine, payload: &JobPayload, job: &crate::world::Job) -> Result<ScriptLog, String> {
     let lookup = |k: &str| payload.variable(k);
+    let Some(client) = &job.docker_client else {
+        return Err("the script runs without a Docker CLI in the job image".into());
+    };
+    let mut cli = DockerCli::new(engine, client);
     let mut text = String::new();
-    // The CLI's config.json: server address → credentials.
-    let mut logins: BTreeMap<String, (String, String)> = BTreeMap::new();
-    for line in script {
+    for line in &job.script {
         text.push_str(&format!("$ {line}\n"));
-        let w = words(line, &lookup).map_err(|e| format!("script line `{line}`: {e}"))?;
-        let (cmd, args) = match w.as_slice() {
-            [docker, cmd, args @ ..] if docker == "docker" => (cmd.as_str(), args),
-            _ => return Err(format!("script line `{line}`: only `docker …` lines are simulated")),
-        };
-        let code = match cmd {
-            "login" => {
-                let user = flag(args, "-u", "--username").unwrap_or_default();
-                let password = flag(args, "-p", "--password").ok_or_else(|| {
-                    format!("script line `{line}`: only `docker login -u USER -p PASSWORD HOST` is simulated")
-                })?;
-                let server = positional(args, &["-u", "--username", "-p", "--password"])
-                    .first()
-                    .cloned()
-                    .ok_or_else(|| format!("script line `{line}`: logging in to Docker Hub is not simulated"))?;
-                match engine.login(&user, &password, &server).await {
-                    Ok(status) => {
-                        // The job image runs as root with the default config location.
-                        text.push_str(&client.login.before_status("/root/.docker/config.json"));
-                        text.push_str(&format!("{status}\n"));
-                        logins.insert(server, (user, password));
-                        0
-                    }
-                    Err(e) => daemon_error(e, &mut text)?,
+        let located = |m: String| format!("script line `{line}`: {m}");
+        let w = words(line, &lookup).map_err(located)?;
+        let code = match w.as_slice() {
+            [docker, cmd, args @ ..] if docker == "docker" => {
+                let run = match cmd.as_str() {
+                    "login" => cli.login(args).await,
+                    "build" => match &job.dockerfile {
+                        Some(dockerfile) => cli.build(args, dockerfile).await,
+                        None => Err("the scenario gives no `job.dockerfile`".into()),
+                    },
+                    "tag" => cli.tag(args).await,
+                    "push" => cli.push(args).await,
+                    other => Err(format!("`docker {other}` is not simulated")),
                 }
+                .map_err(located)?;
+                text.push_str(&run.text());
+                run.code
             }
-            "build" => {
-                let tag = flag(args, "-t", "--tag")
-                    .ok_or_else(|| format!("script line `{line}`: only `docker build -t NAME .` is simulated"))?;
-                let dockerfile = dockerfile
-                    .ok_or_else(|| format!("script line `{line}`: the scenario gives no `job.dockerfile`"))?;
-                return Err(format!(
-                    "script line `{line}` (-t {tag}, {} bytes of Dockerfile): the CLI's `Sending build context to Docker daemon` \
-                     line is not researched per client release, so builds are not simulated",
-                    dockerfile.len()
+            [sbt, tasks @ ..] if sbt == "sbt" => {
+                let Some(plugin) = &job.sbt_native_packager else {
+                    return Err(located("the scenario gives no `job.sbt_native_packager`".into()));
+                };
+                if tasks.len() != 1 || !super::sbt::is_publish_task(&tasks[0]) {
+                    return Err(located("only `sbt docker:publish` is simulated".into()));
+                }
+                let task = DockerPublish {
+                    plugin: &plugin.profile,
+                    alias: expand(&plugin.alias, lookup),
+                    dockerfile: format!("FROM {}\n", expand(&plugin.base_image, lookup)),
+                };
+                super::sbt::docker_publish(&mut cli, &task, &mut text)
+                    .await
+                    .map_err(located)?
+            }
+            _ => {
+                return Err(located(
+                    "only `docker …` and `sbt docker:publish` lines are simulated".into(),
                 ));
             }
-            "tag" => {
-                let p = positional(args, &[]);
-                let [source, target] = p.as_slice() else {
-                    return Err(format!("script line `{line}`: expected `docker tag SOURCE TARGET`"));
-                };
-                let t = Reference::parse(target).map_err(|m| format!("script line `{line}`: {m}"))?;
-                let repo = t.familiar_name();
-                match engine.tag_image(source, &repo, &t.tag_or_latest()).await {
-                    Ok(()) => 0,
-                    Err(e) => daemon_error(e, &mut text)?,
-                }
-            }
-            "push" => {
-                let p = positional(args, &[]);
-                let [name] = p.as_slice() else {
-                    return Err(format!("script line `{line}`: expected `docker push NAME`"));
-                };
-                let r = Reference::parse(name).map_err(|m| format!("script line `{line}`: {m}"))?;
-                let auth = match client.push_credentials {
-                    PushCredentials::FromConfigFile => logins.get(&r.registry_host()).map(|(u, p)| AuthConfig {
-                        username: u.clone(),
-                        password: p.clone(),
-                        serveraddress: r.registry_host(),
-                        ..Default::default()
-                    }),
-                    PushCredentials::NoneUsable => None,
-                };
-                // The CLI's own encoding (base64 URL alphabet of the JSON; `{}` with nothing).
-                let header = AuthConfig::encode(Some(&auth.unwrap_or_default()));
-                let tag = r.tag.clone().unwrap_or_default();
-                match engine.push_image(&r.familiar_name(), &tag, &header).await {
-                    Ok(stream) => {
-                        render(&stream, &mut text);
-                        i32::from(stream.error.is_some())
-                    }
-                    Err(e) => daemon_error(e, &mut text)?,
-                }
-            }
-            other => return Err(format!("script line `{line}`: `docker {other}` is not simulated")),
         };
         if code != 0 {
             return Ok(ScriptLog {

@@ -267,6 +267,22 @@ pub struct Job {
     /// The Dockerfile `docker build` reads (only `FROM image` is modelled).
     #[serde(default)]
     pub dockerfile: Option<String>,
+    /// The job's sbt project publishes with sbt-native-packager's DockerPlugin (`sbt docker:publish`).
+    #[serde(default)]
+    pub sbt_native_packager: Option<SbtNativePackagerSpec>,
+}
+
+/// The DockerPlugin settings as a build.sbt would set them.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SbtNativePackagerSpec {
+    /// The plugin release (`addSbtPlugin("com.typesafe.sbt" % "sbt-native-packager" % "1.3.5")`).
+    pub version: String,
+    /// `dockerAlias` as `REPOSITORY/NAME:VERSION`; CI variables expand (build.sbt reading `sys.env`).
+    pub docker_alias: String,
+    /// `dockerBaseImage`. regsim's builder models only the generated Dockerfile's `FROM` line, of
+    /// an image the host daemon already holds.
+    pub docker_base_image: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -384,4 +400,29 @@ pub struct Expect {
     /// Lines that must appear, whole, in the job log.
     #[serde(default)]
     pub lines: Vec<String>,
+    /// Edits a seed post made to its own lines (hidden hosts, layer ids, secrets): each log line
+    /// is compared with `lines` after the same edits. Reports and snapshots keep the unedited log.
+    #[serde(default)]
+    pub post_redactions: Vec<RedactionSpec>,
+    /// Lines of the post that the log cannot contain, each with the reason; reports list them.
+    #[serde(default)]
+    pub not_reproduced: Vec<NotReproducedSpec>,
+}
+
+/// `{replace: TEXT, with: TEXT}` or `{pattern: REGEX, with: TEXT}` (regex crate syntax, `$1` in `with`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RedactionSpec {
+    #[serde(default)]
+    pub replace: Option<String>,
+    #[serde(default)]
+    pub pattern: Option<String>,
+    pub with: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NotReproducedSpec {
+    pub line: String,
+    pub why: String,
 }

@@ -42,12 +42,61 @@ pub enum PushCredentials {
     NoneUsable,
 }
 
+/// How `docker build` prints the size of the context it sends (`Sending build context to Docker
+/// daemon %8v`, go-units `HumanSizeWithPrecision(size, 4)`; docs/research/docker-cli.md rows 182-183).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ContextSize {
+    /// `"%.*g %s"`: `2.048 kB` (1.13.1).
+    SpaceBeforeUnit,
+    /// `"%.*g%s"`: `2.048kB`, padded to 8 by `%8v` (17.04 →).
+    NoSpace,
+}
+
+impl ContextSize {
+    /// The CLI's line for a context tar of `bytes` (the bytes it writes end in `\r\r\n`: the
+    /// non-terminal progress output keeps only the last update).
+    pub fn sending_line(self, bytes: u64) -> String {
+        let size = human_size(bytes as f64, self == ContextSize::SpaceBeforeUnit);
+        format!("Sending build context to Docker daemon {size:>8}")
+    }
+}
+
+/// go-units `HumanSizeWithPrecision(size, 4)`: decimal units, Go's `%.4g` (four significant
+/// digits, trailing zeros dropped).
+fn human_size(mut size: f64, space: bool) -> String {
+    const UNITS: [&str; 9] = ["B", "kB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB"];
+    let mut i = 0;
+    while size >= 1000.0 && i < UNITS.len() - 1 {
+        size /= 1000.0;
+        i += 1;
+    }
+    let int_digits = if size < 1.0 {
+        1
+    } else {
+        (size.log10().floor() as usize) + 1
+    };
+    let mut n = format!("{size:.*}", 4usize.saturating_sub(int_digits));
+    if n.contains('.') {
+        n = n.trim_end_matches('0').trim_end_matches('.').to_string();
+    }
+    format!("{n}{}{}", if space { " " } else { "" }, UNITS[i])
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClientProfile {
     pub version: Version,
     pub login: LoginOutput,
     pub push_credentials: PushCredentials,
+    pub context_size: ContextSize,
     pub source: &'static str,
+}
+
+/// One client era's behaviour.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientEra {
+    pub login: LoginOutput,
+    pub push_credentials: PushCredentials,
+    pub context_size: ContextSize,
 }
 
 const STORE_URL_18: &str = "https://docs.docker.com/engine/reference/commandline/login/#credentials-store";
@@ -55,23 +104,26 @@ const STORE_URL_27: &str = "https://docs.docker.com/engine/reference/commandline
 
 /// One row per client era, oldest first. `None`: the era's texts are not researched.
 #[rustfmt::skip]
-pub fn client_table() -> Vec<Era<Option<(LoginOutput, PushCredentials)>>> {
+pub fn client_table() -> Vec<Era<Option<ClientEra>>> {
+    use ContextSize::*;
+    let row = |login, push_credentials, context_size| Some(ClientEra { login, push_credentials, context_size });
     vec![
-        era(v(1, 13, 1), Some((LoginOutput::StatusOnly, PushCredentials::NoneUsable)),
+        era(v(1, 13, 1), row(LoginOutput::StatusOnly, PushCredentials::NoneUsable, SpaceBeforeUnit),
             "login: moby@v1.13.1 cli/command/registry/login.go (prints response.Status only). push credentials: HYPOTHESIS, \
              docker-errors.md §6.1 — GitLab's `denied: access forbidden` means the token request carried no usable \
              credentials (facts 1–2, high confidence); the post's daemon-side lines (`Successfully tagged`, `The push refers \
              to repository`) are ≥ 17.12 daemon texts, so the host daemon made that request and Go 1.7's redirect rule \
-             (candidate 6) cannot explain it; why this CLI's X-Registry-Auth carried nothing usable is NOT established"),
+             (candidate 6) cannot explain it; why this CLI's X-Registry-Auth carried nothing usable is NOT established. \
+             build context: moby v1.13.1 cli/command/image/build.go:246-251, vendor/github.com/docker/go-units/size.go:59-61"),
         era(v(17, 0, 0), None, "17.03 – 17.05 clients: not researched"),
-        era(v(17, 6, 0), Some((LoginOutput::StatusOnly, PushCredentials::FromConfigFile)),
-            "docker/cli v17.06.0-ce components/cli/cli/command/registry/login.go:79-81 (research note docker-cli.md Q1, Q2)"),
-        era(v(17, 7, 0), Some((LoginOutput::PasswordWarning, PushCredentials::FromConfigFile)),
-            "docker/cli v17.09.0-ce components/cli/cli/command/registry/login.go:54-59 (warning from v17.07.0-ce, commit e2d2afd9bf)"),
-        era(v(18, 4, 0), Some((LoginOutput::PasswordWarningAndStoreNotice { url: STORE_URL_18 }, PushCredentials::FromConfigFile)),
-            "docker/cli v18.09.0 cli/command/registry/login.go:19-22,62-66,142-158 (18.04.0 also prompts on a terminal; a job has none)"),
-        era(v(27, 0, 1), Some((LoginOutput::PasswordWarningAndStoreNotice { url: STORE_URL_27 }, PushCredentials::FromConfigFile)),
-            "docker/cli v27.0.1 cli/command/registry/login.go:23"),
+        era(v(17, 6, 0), row(LoginOutput::StatusOnly, PushCredentials::FromConfigFile, NoSpace),
+            "docker/cli v17.06.0-ce components/cli/cli/command/registry/login.go:79-81 (research note docker-cli.md Q1, Q2); build context: docker-cli.md row 183"),
+        era(v(17, 7, 0), row(LoginOutput::PasswordWarning, PushCredentials::FromConfigFile, NoSpace),
+            "docker/cli v17.09.0-ce components/cli/cli/command/registry/login.go:54-59 (warning from v17.07.0-ce, commit e2d2afd9bf); build context: docker-cli.md row 183"),
+        era(v(18, 4, 0), row(LoginOutput::PasswordWarningAndStoreNotice { url: STORE_URL_18 }, PushCredentials::FromConfigFile, NoSpace),
+            "docker/cli v18.09.0 cli/command/registry/login.go:19-22,62-66,142-158 (18.04.0 also prompts on a terminal; a job has none); build context: cli v18.09.0 cli/command/image/build.go:342-360"),
+        era(v(27, 0, 1), row(LoginOutput::PasswordWarningAndStoreNotice { url: STORE_URL_27 }, PushCredentials::FromConfigFile, NoSpace),
+            "docker/cli v27.0.1 cli/command/registry/login.go:23; build context: docker-cli.md row 183"),
         era(v(28, 0, 0), None, "28.0+ clients reword the store notice and print it only when the entry changed: not modelled"),
     ]
 }
@@ -81,12 +133,46 @@ pub fn profile(version: &Version) -> Result<ClientProfile, String> {
     let row = lookup(&table, version)
         .ok_or_else(|| format!("Docker CLI {version}: older than every modelled client (1.13.1)"))?;
     match &row.value {
-        Some((login, push_credentials)) => Ok(ClientProfile {
+        Some(e) => Ok(ClientProfile {
             version: version.clone(),
-            login: login.clone(),
-            push_credentials: push_credentials.clone(),
+            login: e.login.clone(),
+            push_credentials: e.push_credentials.clone(),
+            context_size: e.context_size,
             source: row.source,
         }),
         None => Err(format!("Docker CLI {version}: {}", row.source)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ContextSize::*;
+
+    #[test]
+    fn context_size_is_go_units_with_four_significant_digits() {
+        assert_eq!(
+            NoSpace.sending_line(2048),
+            "Sending build context to Docker daemon  2.048kB"
+        );
+        assert_eq!(
+            SpaceBeforeUnit.sending_line(2048),
+            "Sending build context to Docker daemon 2.048 kB"
+        );
+        assert_eq!(
+            NoSpace.sending_line(2000),
+            "Sending build context to Docker daemon      2kB"
+        );
+        assert_eq!(
+            NoSpace.sending_line(512),
+            "Sending build context to Docker daemon     512B"
+        );
+        assert_eq!(
+            NoSpace.sending_line(15_360_000),
+            "Sending build context to Docker daemon  15.36MB"
+        );
+        assert_eq!(
+            NoSpace.sending_line(123_456_789),
+            "Sending build context to Docker daemon  123.5MB"
+        );
     }
 }

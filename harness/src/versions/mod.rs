@@ -7,6 +7,7 @@ pub mod docker;
 pub mod docker_cli;
 pub mod gitlab;
 pub mod runner;
+pub mod sbt_native_packager;
 
 use semver::Version;
 use std::fmt;

@@ -270,10 +270,23 @@ pub enum CredentialMatching {
 /// suffix (§1.1).
 pub const OLDEST_MODELLED: Version = v(11, 1, 0);
 
+/// The first release that talks to dockerd through Docker's own Go client (`Error response from
+/// daemon: …`); before it, fsouza/go-dockerclient printed `API error (NNN): …`. Every modelled
+/// release is past it, so the `API error` forms never appear in a simulated log.
+/// [SRC gitlab-runner@v9.0.0 helpers/docker/official_docker_client.go, commit 38dff79d9]
+pub const FIRST_OFFICIAL_DOCKER_CLIENT: Version = v(9, 0, 0);
+
 pub fn release(version: &Version) -> Result<RunnerRelease, String> {
     if *version < OLDEST_MODELLED {
         return Err(format!(
-            "gitlab-runner {version}: releases before {OLDEST_MODELLED} (no error suffix) are not modelled"
+            "gitlab-runner {version}: releases before {OLDEST_MODELLED} (no error suffix) are not modelled{}",
+            if *version < FIRST_OFFICIAL_DOCKER_CLIENT {
+                "; this release talks to dockerd through fsouza/go-dockerclient, whose errors read `API error (NNN): …` \
+                 (gitlab-runner@v1.11.0 helpers/docker/client.go; the official client from v9.0.0, commit 38dff79d9; \
+                 anchors.md §2.1)"
+            } else {
+                ""
+            }
         ));
     }
     let site = lookup(&pull_call_site(), version).and_then(|e| e.value);

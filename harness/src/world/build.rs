@@ -438,10 +438,15 @@ pub fn build(path: &Path, text: &str, s: &Scenario) -> Result<World, ScenarioErr
             .collect(),
         script: s.job.script.clone(),
         docker_client: match &s.job.docker_client {
-            None if s.job.script.iter().any(|l| l.trim_start().starts_with("docker ")) => {
+            None if s
+                .job
+                .script
+                .iter()
+                .any(|l| l.trim_start().starts_with("docker ") || l.trim_start().starts_with("sbt ")) =>
+            {
                 return Err(err(
                     "job.docker_client",
-                    "the script runs docker: say which Docker CLI the job image has (e.g. \"18.09.4\")".into(),
+                    "the script runs docker (or sbt's DockerPlugin): say which Docker CLI the job image has (e.g. \"18.09.4\")".into(),
                 ));
             }
             None => None,
@@ -451,6 +456,18 @@ pub fn build(path: &Path, text: &str, s: &Scenario) -> Result<World, ScenarioErr
             ),
         },
         dockerfile: s.job.dockerfile.clone(),
+        sbt_native_packager: match &s.job.sbt_native_packager {
+            None => None,
+            Some(spec) => Some(crate::world::SbtNativePackager {
+                profile: crate::versions::sbt_native_packager::profile(&ver(
+                    "job.sbt_native_packager.version",
+                    &spec.version,
+                )?)
+                .map_err(|m| err("job.sbt_native_packager.version", m))?,
+                alias: spec.docker_alias.clone(),
+                base_image: spec.docker_base_image.clone(),
+            }),
+        },
     };
 
     // The runner.
@@ -557,6 +574,39 @@ pub fn build(path: &Path, text: &str, s: &Scenario) -> Result<World, ScenarioErr
         expect: Expect {
             outcome: s.expect.outcome,
             lines: s.expect.lines.clone(),
+            post_redactions: s
+                .expect
+                .post_redactions
+                .iter()
+                .enumerate()
+                .map(|(i, r)| {
+                    let field = format!("expect.post_redactions[{i}]");
+                    match (&r.replace, &r.pattern) {
+                        (Some(t), None) => Ok(crate::world::Redaction::Text {
+                            replace: t.clone(),
+                            with: r.with.clone(),
+                        }),
+                        (None, Some(p)) => regex::Regex::new(p)
+                            .map(|pattern| crate::world::Redaction::Pattern {
+                                pattern,
+                                with: r.with.clone(),
+                            })
+                            .map_err(|e| {
+                                // The regex crate's message draws a caret under the pattern over
+                                // several lines; its last line is the reason.
+                                let why = e.to_string().lines().last().unwrap_or_default().to_string();
+                                err(&format!("{field}.pattern"), format!("not a regular expression ({why})"))
+                            }),
+                        _ => Err(err(&field, "give exactly one of `replace` and `pattern`".into())),
+                    }
+                })
+                .collect::<Result<_, _>>()?,
+            not_reproduced: s
+                .expect
+                .not_reproduced
+                .iter()
+                .map(|n| (n.line.clone(), n.why.trim().to_string()))
+                .collect(),
         },
     })
 }

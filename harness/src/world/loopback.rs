@@ -1,6 +1,7 @@
 //! The same world, moved onto loopback addresses so that a real Docker daemon can pull from the
 //! mocks: GitLab and its registry get the listeners' `127.0.0.1:PORT`, and every place the
-//! scenario wrote the registry's name (the job's `image:`, `auths` keys) follows, keeping
+//! scenario wrote the registry's name (the job's `image:`, `auths` keys, Dockerfile `FROM`s, sbt's
+//! DockerPlugin settings) follows, keeping
 //! whatever did or did not match before.
 
 use super::{Authority, World};
@@ -37,6 +38,19 @@ impl World {
                 if let Some(v) = vars.get_mut("DOCKER_AUTH_CONFIG") {
                     *v = rewrite_auth_config(v, old, new);
                 }
+            }
+            if let Some(sbt) = &mut w.job.sbt_native_packager {
+                sbt.alias = rewrite_image(&sbt.alias, old, new);
+                sbt.base_image = rewrite_image(&sbt.base_image, old, new);
+            }
+            if let Some(d) = &mut w.job.dockerfile {
+                *d = d
+                    .lines()
+                    .map(|l| match l.strip_prefix("FROM ") {
+                        Some(image) => format!("FROM {}\n", rewrite_image(image.trim(), old, new)),
+                        None => format!("{l}\n"),
+                    })
+                    .collect();
             }
             if let Some(c) = &mut w.runner.docker_config {
                 *c = rewrite_auth_config(c, old, new);

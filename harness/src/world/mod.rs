@@ -226,6 +226,18 @@ pub struct Job {
     /// The job image's Docker CLI, when the script uses one.
     pub docker_client: Option<crate::versions::docker_cli::ClientProfile>,
     pub dockerfile: Option<String>,
+    /// sbt-native-packager's DockerPlugin, when the script runs `sbt docker:publish`.
+    pub sbt_native_packager: Option<SbtNativePackager>,
+}
+
+/// The DockerPlugin settings of the job's sbt project (values as written, expanded at run time).
+#[derive(Debug, Clone)]
+pub struct SbtNativePackager {
+    pub profile: crate::versions::sbt_native_packager::PluginProfile,
+    /// `dockerAlias` (`REPOSITORY/NAME:VERSION`).
+    pub alias: String,
+    /// `dockerBaseImage`.
+    pub base_image: String,
 }
 
 #[derive(Debug, Clone)]
@@ -251,6 +263,26 @@ pub struct DockerHost {
 pub struct Expect {
     pub outcome: Outcome,
     pub lines: Vec<String>,
+    pub post_redactions: Vec<Redaction>,
+    /// (line of the post, why the log cannot contain it).
+    pub not_reproduced: Vec<(String, String)>,
+}
+
+/// One edit the seed post made to its lines.
+#[derive(Debug, Clone)]
+pub enum Redaction {
+    Text { replace: String, with: String },
+    Pattern { pattern: regex::Regex, with: String },
+}
+
+impl Expect {
+    /// A log line as the post would show it.
+    pub fn as_in_post(&self, line: &str) -> String {
+        self.post_redactions.iter().fold(line.to_string(), |l, r| match r {
+            Redaction::Text { replace, with } => l.replace(replace.as_str(), with),
+            Redaction::Pattern { pattern, with } => pattern.replace_all(&l, with.as_str()).into_owned(),
+        })
+    }
 }
 
 /// A fact the output should state: which rule produced a value the scenario left out.

@@ -1,0 +1,200 @@
+//! The Docker CLI installed in the job image (its release in `versions::docker_cli`), talking to
+//! the runner host's daemon through the mounted socket. It keeps what `docker login` stored (its
+//! config.json) and writes each command's output to stdout or stderr as the CLI does; the script
+//! prints both, a build tool such as sbt logs them differently.
+
+use crate::engine::reference::Reference;
+use crate::engine::{AuthConfig, DaemonError, Engine, Message, ProgressStream};
+use crate::versions::docker_cli::{ClientProfile, PushCredentials};
+use std::collections::BTreeMap;
+
+/// Which of the CLI's streams a piece of output went to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fd {
+    Stdout,
+    Stderr,
+}
+
+/// What one `docker …` command wrote, in order, and its exit code.
+#[derive(Debug, Clone, Default)]
+pub struct CliRun {
+    pub output: Vec<(Fd, String)>,
+    pub code: i32,
+}
+
+impl CliRun {
+    fn out(&mut self, text: impl Into<String>) {
+        self.output.push((Fd::Stdout, text.into()));
+    }
+    fn err(&mut self, text: impl Into<String>) {
+        self.output.push((Fd::Stderr, text.into()));
+    }
+
+    /// A non-terminal CLI's rendering of a stream (`jsonmessage.DisplayJSONMessagesStream`): each
+    /// status on its own line on stdout, builder output as is; the error that ends the stream is
+    /// returned by the CLI and printed on stderr.
+    fn stream(&mut self, stream: &ProgressStream) {
+        for m in &stream.messages {
+            match m {
+                Message::Status { id: Some(id), status } => self.out(format!("{id}: {status}\n")),
+                Message::Status { id: None, status } => self.out(format!("{status}\n")),
+                Message::Stream(s) => self.out(s.clone()),
+            }
+        }
+        if let Some(e) = &stream.error {
+            self.err(format!("{e}\n"));
+            self.code = 1;
+        }
+    }
+
+    /// An error the daemon answered: `Error response from daemon: …` for an HTTP error (the
+    /// client library's prefix), the bare message for one that ended a stream.
+    fn daemon_error(&mut self, e: DaemonError) -> Result<(), String> {
+        match e {
+            DaemonError::Http { message, .. } => self.err(format!("Error response from daemon: {message}\n")),
+            DaemonError::Stream { message } => self.err(format!("{message}\n")),
+            DaemonError::Unmodelled(m) => return Err(m),
+        }
+        self.code = 1;
+        Ok(())
+    }
+
+    /// Both streams as a terminal-less job log shows them.
+    pub fn text(&self) -> String {
+        self.output.iter().map(|(_, t)| t.as_str()).collect()
+    }
+}
+
+/// `-x VALUE`, `--long VALUE` or `--long=VALUE`.
+pub fn flag(args: &[String], short: &str, long: &str) -> Option<String> {
+    args.iter().enumerate().find_map(|(i, a)| {
+        if a == short || a == long {
+            args.get(i + 1).cloned()
+        } else {
+            a.strip_prefix(&format!("{long}=")).map(str::to_string)
+        }
+    })
+}
+
+/// Arguments that are not flags or their values.
+pub fn positional(args: &[String], with_values: &[&str]) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut skip = false;
+    for a in args {
+        if skip {
+            skip = false;
+        } else if with_values.contains(&a.as_str()) {
+            skip = true;
+        } else if !a.starts_with('-') {
+            out.push(a.clone());
+        }
+    }
+    out
+}
+
+/// The job image's CLI during one job.
+pub struct DockerCli<'a> {
+    pub engine: &'a Engine,
+    pub client: &'a ClientProfile,
+    /// config.json's `auths`: server address → (user, password).
+    logins: BTreeMap<String, (String, String)>,
+}
+
+impl<'a> DockerCli<'a> {
+    pub fn new(engine: &'a Engine, client: &'a ClientProfile) -> Self {
+        DockerCli {
+            engine,
+            client,
+            logins: BTreeMap::new(),
+        }
+    }
+
+    /// `docker login -u USER -p PASSWORD HOST`.
+    pub async fn login(&mut self, args: &[String]) -> Result<CliRun, String> {
+        let mut run = CliRun::default();
+        let user = flag(args, "-u", "--username").unwrap_or_default();
+        let password =
+            flag(args, "-p", "--password").ok_or("only `docker login -u USER -p PASSWORD HOST` is simulated")?;
+        let server = positional(args, &["-u", "--username", "-p", "--password"])
+            .first()
+            .cloned()
+            .ok_or("logging in to Docker Hub is not simulated")?;
+        match self.engine.login(&user, &password, &server).await {
+            Ok(status) => {
+                // The job image runs as root with the default config location; the warnings
+                // go to stderr, the daemon's status to stdout.
+                let before = self.client.login.before_status("/root/.docker/config.json");
+                if !before.is_empty() {
+                    run.err(before);
+                }
+                run.out(format!("{status}\n"));
+                self.logins.insert(server, (user, password));
+            }
+            Err(e) => run.daemon_error(e)?,
+        }
+        Ok(run)
+    }
+
+    /// `docker build [--force-rm] -t NAME .` of a context holding only `dockerfile`.
+    pub async fn build(&mut self, args: &[String], dockerfile: &str) -> Result<CliRun, String> {
+        let mut run = CliRun::default();
+        let tag = flag(args, "-t", "--tag").ok_or("only `docker build -t NAME .` is simulated")?;
+        let context = positional(args, &["-t", "--tag"]);
+        if context.as_slice() != ["."] {
+            return Err("only a build of the current directory (`.`) is simulated".into());
+        }
+        // The CLI tars the context itself and reports its size before the daemon says anything.
+        let tar = crate::mock::image::one_file_tar("Dockerfile", dockerfile);
+        run.out(format!("{}\n", self.client.context_size.sending_line(tar.len() as u64)));
+        match self.engine.build(dockerfile, &tag).await {
+            Ok(stream) => run.stream(&stream),
+            Err(e) => run.daemon_error(e)?,
+        }
+        Ok(run)
+    }
+
+    /// `docker tag SOURCE TARGET`.
+    pub async fn tag(&mut self, args: &[String]) -> Result<CliRun, String> {
+        let mut run = CliRun::default();
+        let p = positional(args, &[]);
+        let [source, target] = p.as_slice() else {
+            return Err("expected `docker tag SOURCE TARGET`".into());
+        };
+        let t = Reference::parse(target)?;
+        if let Err(e) = self
+            .engine
+            .tag_image(source, &t.familiar_name(), &t.tag_or_latest())
+            .await
+        {
+            run.daemon_error(e)?;
+        }
+        Ok(run)
+    }
+
+    /// `docker push NAME[:TAG]`, with the credentials this CLI release sends.
+    pub async fn push(&mut self, args: &[String]) -> Result<CliRun, String> {
+        let mut run = CliRun::default();
+        let p = positional(args, &[]);
+        let [name] = p.as_slice() else {
+            return Err("expected `docker push NAME`".into());
+        };
+        let r = Reference::parse(name)?;
+        let auth = match self.client.push_credentials {
+            PushCredentials::FromConfigFile => self.logins.get(&r.registry_host()).map(|(u, p)| AuthConfig {
+                username: u.clone(),
+                password: p.clone(),
+                serveraddress: r.registry_host(),
+                ..Default::default()
+            }),
+            PushCredentials::NoneUsable => None,
+        };
+        // The CLI's own encoding (base64 URL alphabet of the JSON; `{}` with nothing).
+        let header = AuthConfig::encode(Some(&auth.unwrap_or_default()));
+        let tag = r.tag.clone().unwrap_or_default();
+        match self.engine.push_image(&r.familiar_name(), &tag, &header).await {
+            Ok(stream) => run.stream(&stream),
+            Err(e) => run.daemon_error(e)?,
+        }
+        Ok(run)
+    }
+}
