@@ -25,6 +25,16 @@ enum LayerPush {
     Mounted(String),
 }
 
+/// What an upload carries.
+enum UploadBody {
+    /// Bytes dockerd sends as they are (the image config).
+    AsIs(Vec<u8>),
+    /// A layer: dockerd compresses it anew with Go's compress/gzip (moby distribution/push_v2.go
+    /// `compress`), so the blob, its digest and the manifest's are not the pulled blob's and
+    /// cannot be computed here [OBS dockerd 20.10.24: a fresh upload's `digest:` line differed].
+    Recompressed { layer: String },
+}
+
 /// Why a push stopped before its manifest was accepted.
 enum PushStop {
     /// The error that ends the stream.
@@ -122,8 +132,14 @@ impl SimulatedEngine {
             .await
             .map_err(|e| retry_on_error(&e, quoted))?;
         let config_digest = sha256_digest(&image.config);
-        self.upload_blob(&base, r, token.as_deref(), &config_digest, image.config.clone())
-            .await?;
+        self.upload_blob(
+            &base,
+            r,
+            token.as_deref(),
+            &config_digest,
+            UploadBody::AsIs(image.config.clone()),
+        )
+        .await?;
         let manifest = manifest_for(image);
         let url = format!("{base}/v2/{}/manifests/{}", r.path, r.tag_or_latest());
         let mut headers = vec![("content-type", crate::mock::image::MANIFEST_V2.to_string())];
@@ -208,19 +224,15 @@ impl SimulatedEngine {
                 return Ok(LayerPush::Mounted(from));
             }
         }
-        self.token(challenges, auth, &[own_scope], false)
+        let token = self
+            .token(challenges, auth, &[own_scope], false)
             .await
             .map_err(|e| retry_on_error(&e, quoted))?;
-        // dockerd would now upload the layer, compressed anew by Go's compress/gzip (moby
-        // distribution/push_v2.go `compress`): the blob and manifest digests it then prints are
-        // not the pulled blob's, and regsim cannot compute them [OBS dockerd 20.10.24: a fresh
-        // upload's `digest:` line differs from the pulled blob's].
-        Err(PushStop::Unmodelled(format!(
-            "dockerd would upload layer {} of {} afresh, recompressed with Go's gzip; the digests it would print \
-             are not computable here (only pushes whose layers exist or mount in the registry are modelled)",
-            short_id(&layer.diff_id),
-            r.familiar_name()
-        )))
+        let body = UploadBody::Recompressed {
+            layer: format!("{} of {}", short_id(&layer.diff_id), r.familiar_name()),
+        };
+        self.upload_blob(base, r, token.as_deref(), &layer.digest, body).await?;
+        Ok(LayerPush::Done("Pushed"))
     }
 
     /// `POST …/blobs/uploads/` → `PATCH` the bytes → `PUT ?digest=`.
@@ -230,7 +242,7 @@ impl SimulatedEngine {
         r: &Reference,
         token: Option<&str>,
         digest: &str,
-        bytes: Vec<u8>,
+        body: UploadBody,
     ) -> Result<(), PushStop> {
         let quoted = self.profile.quoted_urls;
         let auth: Vec<(&str, String)> = token.iter().map(|t| ("authorization", t.to_string())).collect();
@@ -242,6 +254,16 @@ impl SimulatedEngine {
         if started.status != 202 {
             return Err(retry_on_error(&self.registry_error(&started), quoted).into());
         }
+        let bytes = match body {
+            UploadBody::AsIs(bytes) => bytes,
+            // The registry accepted the upload; dockerd would now send its own compression.
+            UploadBody::Recompressed { layer } => {
+                return Err(PushStop::Unmodelled(format!(
+                    "dockerd would upload layer {layer} afresh, recompressed with Go's gzip; the digests it would print \
+                     are not computable here (only pushes whose layers exist or mount in the registry are modelled)"
+                )));
+            }
+        };
         let location = started.header("location").unwrap_or_default().to_string();
         let patched = self
             .send_body("PATCH", &location, &auth, bytes)
