@@ -58,6 +58,11 @@ fn check_image_is_served(world: &World, path: &Path, text: &str) -> Result<(), S
 
 fn check_host(world: &World, path: &Path, text: &str, field: &str, image: &str) -> Result<(), ScenarioError> {
     let host = crate::runner::credentials::image_host(image).to_lowercase();
+    let gl = &world.gitlab;
+    let gitlab_hosts = [gl.host.to_string().to_lowercase(), gl.host_with_port().to_lowercase()];
+    if gitlab_hosts.contains(&host) {
+        return check_proxied(world, path, text, field, image);
+    }
     let served =
         std::iter::once(world.gitlab.registry.to_string()).chain(world.registries.iter().map(|r| r.host.to_string()));
     if served.map(|h| h.to_lowercase()).any(|h| h == host) {
@@ -72,6 +77,54 @@ fn check_host(world: &World, path: &Path, text: &str, field: &str, image: &str) 
              Docker Hub and the Dependency Proxy are not modelled yet"
         ),
     ))
+}
+
+/// An image pulled through a group's Dependency Proxy: the release must be one regsim models and
+/// Docker Hub must hold the image (what the Hub answers for others was never fetched).
+fn check_proxied(world: &World, path: &Path, text: &str, field: &str, image: &str) -> Result<(), ScenarioError> {
+    let fail = |m: String| Err(ScenarioError::at(path, text, field, m));
+    let gl = &world.gitlab;
+    let rest = image.split_once('/').map(|(_, r)| r).unwrap_or("");
+    let Some((_, upstream)) = rest.split_once("/dependency_proxy/containers/") else {
+        return fail(format!(
+            "`{image}` is on GitLab's own host, which serves images only through a group's Dependency Proxy \
+             (GROUP/dependency_proxy/containers/IMAGE)"
+        ));
+    };
+    if gl.version < crate::versions::gitlab::DEPENDENCY_PROXY_AUTHENTICATED {
+        return fail(format!(
+            "the Dependency Proxy before GitLab {} (public groups, no authentication) is not modelled",
+            crate::versions::gitlab::DEPENDENCY_PROXY_AUTHENTICATED
+        ));
+    }
+    let Some(hub) = &world.docker_hub else {
+        return fail(format!(
+            "`{image}` goes through the Dependency Proxy: describe its upstream under `docker_hub:`"
+        ));
+    };
+    let (name, reference) = match upstream.split_once('@') {
+        Some((n, d)) => (n, d),
+        None => match upstream.rsplit_once(':') {
+            Some((n, t)) if !t.contains('/') => (n, t),
+            _ => (upstream, "latest"),
+        },
+    };
+    let repository = if name.contains('/') {
+        name.to_string()
+    } else {
+        format!("library/{name}")
+    };
+    let held = hub
+        .images
+        .iter()
+        .any(|i| i.repository == repository && (i.tag == reference || reference.starts_with("sha256:")));
+    if !held {
+        return fail(format!(
+            "Docker Hub in this scenario has no `{repository}:{reference}`; what the Hub answers for images it does \
+             not hold was never fetched (docker-errors.md §9)"
+        ));
+    }
+    Ok(())
 }
 
 /// Every `.yaml`/`.yml` under the given files and directories, sorted.
@@ -135,7 +188,21 @@ pub async fn run_world(world: &World, file: &Path) -> Result<Report, String> {
     let stage = Stage::start(world, Placement::Named).await;
     let engine = Engine::simulated(&stage);
     let log = run_job(&stage, &engine).await?;
+    unmodelled(&stage)?;
     Ok(report(world, file, &stage, log, true))
+}
+
+/// A mock that met behaviour regsim does not model says so in its journal note.
+fn unmodelled(stage: &Stage) -> Result<(), String> {
+    match stage
+        .journal
+        .entries()
+        .into_iter()
+        .find(|e| e.note.starts_with(crate::mock::NOT_MODELLED))
+    {
+        Some(e) => Err(format!("{} {} → {}", e.method, e.target, e.note)),
+        None => Ok(()),
+    }
 }
 
 fn report(world: &World, file: &Path, stage: &Stage, log: JobLog, check_lines: bool) -> Report {
@@ -233,6 +300,7 @@ pub async fn run_against_real_daemon(
     let stage = Stage::start(world, Placement::Loopback).await;
     let sim = Engine::simulated(&stage);
     let sim_log = run_job(&stage, &sim).await?;
+    unmodelled(&stage)?;
     let sim_report = report(&stage.world, file, &stage, sim_log, false);
     stage.requeue_job();
     let image = crate::mock::gitlab::job_payload(&stage.world).expanded_image();

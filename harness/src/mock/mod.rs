@@ -2,6 +2,7 @@
 //! real HTTP server on 127.0.0.1 built on wiremock with one `Respond` per server. Handlers
 //! translate between HTTP and the world model; the decisions live in `policy`.
 
+pub mod docker_hub;
 pub mod errcode;
 pub mod gitlab;
 pub mod image;
@@ -15,6 +16,10 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use wiremock::{Mock, MockServer, matchers::any};
+
+/// How a mock's journal note begins when the scenario needs behaviour regsim does not model; a
+/// run that meets one fails with that note instead of printing a log.
+pub const NOT_MODELLED: &str = "NOT MODELLED:";
 
 /// Where the mocks answer for the names a scenario uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,6 +73,10 @@ pub struct Stage {
     job_taken: Arc<AtomicBool>,
     /// What clients pushed, per registry (GitLab's first, then `others`).
     pushed: Vec<registry::PushStore>,
+    /// Docker Hub (the Dependency Proxy's upstream), when the scenario has one.
+    pub docker_hub: Option<MockServer>,
+    pub docker_hub_rate: docker_hub::RateState,
+    proxy_cache: gitlab::dependency_proxy::SharedCache,
 }
 
 impl Stage {
@@ -132,11 +141,31 @@ impl Stage {
 
         let journal = Journal::default();
         let job_taken = Arc::new(AtomicBool::new(false));
+        let docker_hub_rate = docker_hub::RateState::default();
+        let docker_hub = match &world.docker_hub {
+            Some(_) => {
+                // Docker Hub is never moved by `--listen`: only GitLab dials it.
+                let hub = MockServer::builder().disable_request_recording().start().await;
+                Mock::given(any())
+                    .respond_with(docker_hub::DockerHubResponder::new(
+                        &world,
+                        journal.clone(),
+                        docker_hub_rate.clone(),
+                    ))
+                    .mount(&hub)
+                    .await;
+                Some(hub)
+            }
+            None => None,
+        };
+        let proxy_cache = gitlab::dependency_proxy::SharedCache::default();
         Mock::given(any())
             .respond_with(gitlab::GitlabResponder::new(
                 world.clone(),
                 journal.clone(),
                 job_taken.clone(),
+                docker_hub.as_ref().map(|h| *h.address()),
+                proxy_cache.clone(),
             ))
             .mount(&gitlab)
             .await;
@@ -170,6 +199,9 @@ impl Stage {
             network,
             pushed,
             job_taken,
+            docker_hub,
+            docker_hub_rate,
+            proxy_cache,
         })
     }
 
@@ -183,5 +215,12 @@ impl Stage {
         for p in &self.pushed {
             *p.lock().expect("push store lock") = Default::default();
         }
+        // The proxy's cache and Docker Hub's counter start over too.
+        *self.proxy_cache.lock().expect("cache lock") = Default::default();
+        let used = self.world.docker_hub.as_ref().map_or(0, |h| h.pulls_used);
+        *self.docker_hub_rate.lock().expect("rate lock") = docker_hub::RateCounter {
+            used,
+            ..Default::default()
+        };
     }
 }

@@ -6,6 +6,7 @@
 //! allowlist).
 
 mod access;
+pub mod dependency_proxy;
 mod identity;
 mod path;
 

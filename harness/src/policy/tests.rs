@@ -193,3 +193,63 @@ fn paths_map_to_projects_at_most_two_levels_down() {
     assert!(valid_repository_path("your/project/image"));
     assert!(!valid_repository_path("Your//project"));
 }
+
+/// Dependency Proxy decisions (gitlab-rails.md §5.2, §5.4), on the same small world: `dev` is
+/// Developer in `your`; `stranger` is a member of `elsewhere/app` only.
+mod dependency_proxy_table {
+    use super::*;
+    use crate::policy::dependency_proxy::{ProxySubject, ProxyTokenRefusal, may_pull_through, proxy_token};
+
+    fn token_for(w: &World, login: &str, password: &str) -> Result<ProxySubject, ProxyTokenRefusal> {
+        let auth = authenticate(w, Some((login, password))).expect("authenticates");
+        proxy_token(w, &auth)
+    }
+
+    #[test]
+    fn job_token_acts_as_the_user_and_needs_guest_on_the_group() {
+        let w = world("16.2.0", "16.0.0", "", "[]");
+        let s = token_for(&w, "gitlab-ci-token", &w.job.token.clone()).unwrap();
+        assert_eq!(
+            s,
+            ProxySubject::User {
+                username: "dev".into(),
+                token: None
+            }
+        );
+        assert!(may_pull_through(&w, &s, "your").allowed);
+        let stranger = ProxySubject::User {
+            username: "stranger".into(),
+            token: None,
+        };
+        let d = may_pull_through(&w, &stranger, "your");
+        assert!(
+            !d.allowed && d.because.contains("project membership does not count"),
+            "{}",
+            d.because
+        );
+        assert!(!may_pull_through(&w, &s, "nope").allowed);
+    }
+
+    #[test]
+    fn anonymous_gets_no_proxy_token() {
+        let w = world("16.2.0", "16.0.0", "", "[]");
+        let auth = authenticate(&w, None).unwrap();
+        assert!(matches!(
+            proxy_token(&w, &auth),
+            Err(ProxyTokenRefusal::Forbidden { .. })
+        ));
+    }
+
+    #[test]
+    fn from_18_0_a_read_only_token_is_refused() {
+        let tokens =
+            r#"[{ kind: personal_access_token, name: ro, value: glpat-ro, user: dev, scopes: [read_registry] }]"#;
+        let before = world("17.11.0", "16.0.0", "", tokens);
+        assert!(token_for(&before, "dev", "glpat-ro").is_ok());
+        let after = world("18.0.0", "16.0.0", "", tokens);
+        assert!(matches!(
+            token_for(&after, "dev", "glpat-ro"),
+            Err(ProxyTokenRefusal::Forbidden { .. })
+        ));
+    }
+}

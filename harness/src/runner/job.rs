@@ -110,6 +110,7 @@ pub async fn run_job(stage: &Stage, engine: &Engine) -> Result<JobLog, String> {
     }
     let mut puller = Puller {
         release,
+        pull_seconds: world.docker.pull_seconds,
         engine,
         credentials: Inputs {
             docker_auth_config: docker_auth_config.as_deref(),

@@ -21,6 +21,8 @@ pub struct PullError {
 
 pub struct Puller<'a> {
     pub release: &'a RunnerRelease,
+    /// Whole seconds the daemon takes to answer a pull.
+    pub pull_seconds: u64,
     pub engine: &'a Engine,
     pub credentials: Inputs<'a>,
     /// What the report should know about sources the runner skipped.
@@ -36,9 +38,14 @@ fn client_text(e: &DaemonError) -> String {
     }
 }
 
-/// `wrapError`: `%w (%s:%d:%ds)`; no time passes in a simulated pull.
+/// `wrapError`: `%w (%s:%d:%ds)` with the whole seconds since the call began; an inspect takes
+/// none, a pull what the scenario says (`docker.pull_seconds`).
 fn wrap(text: &str, site: (&str, u32)) -> String {
-    format!("{text} ({}:{}:0s)", site.0, site.1)
+    wrap_after(text, site, 0)
+}
+
+fn wrap_after(text: &str, site: (&str, u32), seconds: u64) -> String {
+    format!("{text} ({}:{}:{seconds}s)", site.0, site.1)
 }
 
 impl Puller<'_> {
@@ -154,7 +161,7 @@ impl Puller<'_> {
         let (from_image, tag) = split_reference(&reference);
         let registry_auth = AuthConfig::encode(auth.as_ref());
         if let Err(e) = self.engine.create_image(&from_image, &tag, &registry_auth).await {
-            let text = wrap(&client_text(&e), self.release.pull_call_site);
+            let text = wrap_after(&client_text(&e), self.release.pull_call_site, self.pull_seconds);
             let mut err = self.classify(text, &e);
             if let DaemonError::Unmodelled(m) = e {
                 err.unmodelled = Some(m);

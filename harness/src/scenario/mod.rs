@@ -34,6 +34,9 @@ pub struct Scenario {
     /// Registries that are not GitLab's (a company registry with htpasswd users, say).
     #[serde(default)]
     pub registries: Vec<Registry>,
+    /// Docker Hub, the Dependency Proxy's upstream: its images and the pull rate limit.
+    #[serde(default)]
+    pub docker_hub: Option<DockerHubSpec>,
     pub job: Job,
     pub runner: Runner,
     pub docker: Docker,
@@ -113,6 +116,9 @@ pub struct Group {
     /// username → role
     #[serde(default)]
     pub members: BTreeMap<String, Role>,
+    /// Settings > Packages and registries > Dependency Proxy > "Enable Proxy" (default on).
+    #[serde(default)]
+    pub dependency_proxy: Option<bool>,
 }
 
 fn private() -> Visibility {
@@ -384,6 +390,10 @@ pub struct Docker {
     /// `graphdriver` or `containerd` (Docker 29's default on fresh installs).
     #[serde(default)]
     pub image_store: Option<String>,
+    /// How long the daemon takes to answer a pull, in whole seconds (the runner prints it in its
+    /// `(file.go:LINE:Ns)` suffix). Default 0: the mocks answer at once.
+    #[serde(default)]
+    pub pull_seconds: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
@@ -407,6 +417,21 @@ pub struct Expect {
     /// Lines of the post that the log cannot contain, each with the reason; reports list them.
     #[serde(default)]
     pub not_reproduced: Vec<NotReproducedSpec>,
+}
+
+/// Docker Hub as the Dependency Proxy sees it (anonymous pulls from GitLab's address).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DockerHubSpec {
+    /// `alpine:latest` (the `library/` namespace is implied, as on Docker Hub) or `{name, layers}`.
+    #[serde(default)]
+    pub images: Vec<StoredImageSpec>,
+    /// Manifest GETs allowed per 6-hour window for GitLab's address (anonymous: 100).
+    #[serde(default)]
+    pub rate_limit: Option<u32>,
+    /// Manifest GETs already counted in the current window when the scenario starts.
+    #[serde(default)]
+    pub pulls_used: Option<u32>,
 }
 
 /// `{replace: TEXT, with: TEXT}` or `{pattern: REGEX, with: TEXT}` (regex crate syntax, `$1` in `with`).

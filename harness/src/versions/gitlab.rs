@@ -113,6 +113,25 @@ pub const SCOPE_WHITESPACE_SPLIT: Version = v(17, 0, 0);
 /// auto-auth to 13.9).
 pub const DEPENDENCY_PROXY_CREDENTIALS: Version = v(13, 9, 0);
 
+/// The Dependency Proxy for container images (gitlab-rails.md §5.5, seed 002's version history).
+/// Before 13.7 it served public groups anonymously; regsim models it from 13.7, when it began to
+/// authenticate (private groups; anonymous access removed) and the CI variables arrived.
+pub const DEPENDENCY_PROXY_AUTHENTICATED: Version = v(13, 7, 0);
+/// Pull by digest and Docker 20.x clients; the group image prefix down-cased (MR !54559).
+pub const DEPENDENCY_PROXY_DIGESTS_AND_DOWNCASE: Version = v(13, 10, 0);
+/// `CI_DEPENDENCY_PROXY_DIRECT_GROUP_IMAGE_PREFIX` (§5.6).
+pub const DEPENDENCY_PROXY_DIRECT_PREFIX: Version = v(14, 3, 0);
+/// Group deploy tokens (read_registry + write_registry) may pull: "14.x" (MR !64363); the
+/// minor release is UNCONFIRMED, regsim takes 14.0.
+pub const DEPENDENCY_PROXY_DEPLOY_TOKENS: Version = v(14, 0, 0);
+/// Group access tokens may pull; tags pull every architecture (16.2 and earlier: x86_64 only).
+pub const DEPENDENCY_PROXY_GROUP_TOKENS_AND_MULTIARCH: Version = v(16, 3, 0);
+/// "Dependency Proxy token scope enforcement": tokens need read_registry and write_registry.
+pub const DEPENDENCY_PROXY_SCOPE_ENFORCEMENT: Version = v(18, 0, 0);
+pub const DEPENDENCY_PROXY_GROUP_DEFAULT_SOURCE: &str = "the docs say the proxy is \"enabled by default\"; the DB \
+     default of dependency_proxy_group_settings.enabled became true in a 15.x migration (release UNCONFIRMED, \
+     gitlab-rails.md §5.3 item 6)";
+
 #[cfg(test)]
 mod tests {
     use super::*;

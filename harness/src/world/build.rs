@@ -108,6 +108,10 @@ pub fn build(path: &Path, text: &str, s: &Scenario) -> Result<World, ScenarioErr
             path: g.path.clone(),
             visibility: g.visibility,
             members: g.members.clone(),
+            dependency_proxy: match g.dependency_proxy {
+                Some(b) => Derived::explicit(b),
+                None => Derived::by_rule(true, gv::DEPENDENCY_PROXY_GROUP_DEFAULT_SOURCE.to_string()),
+            },
         })
         .collect();
 
@@ -393,6 +397,46 @@ pub fn build(path: &Path, text: &str, s: &Scenario) -> Result<World, ScenarioErr
         registries.push(OtherRegistry { host, auth, images });
     }
 
+    // Docker Hub.
+    let docker_hub = match &s.docker_hub {
+        None => None,
+        Some(h) => {
+            let mut images = Vec::new();
+            for (j, spec) in h.images.iter().enumerate() {
+                let field = format!("docker_hub.images[{j}]");
+                let img = spec.name();
+                let (repo, tag) = img
+                    .rsplit_once(':')
+                    .filter(|(r, t)| !r.is_empty() && !t.contains('/'))
+                    .ok_or_else(|| err(&field, format!("`{img}` needs a tag (name:tag)")))?;
+                // Official images live under `library/` (DependencyProxy::Registry.image_path).
+                let repository = if repo.contains('/') {
+                    repo.to_string()
+                } else {
+                    format!("library/{repo}")
+                };
+                images.push(StoredImage {
+                    repository,
+                    tag: tag.to_string(),
+                    layers: layer_count(spec, &field)?,
+                });
+            }
+            let rate_limit = h.rate_limit.unwrap_or(100);
+            let pulls_used = h.pulls_used.unwrap_or(0);
+            if pulls_used > rate_limit {
+                return Err(err(
+                    "docker_hub.pulls_used",
+                    format!("{pulls_used} pulls used is more than the limit of {rate_limit}"),
+                ));
+            }
+            Some(crate::world::DockerHub {
+                images,
+                rate_limit,
+                pulls_used,
+            })
+        }
+    };
+
     // The job.
     if !projects.iter().any(|p| p.path.eq_ignore_ascii_case(&s.job.project)) {
         return Err(err(
@@ -549,6 +593,7 @@ pub fn build(path: &Path, text: &str, s: &Scenario) -> Result<World, ScenarioErr
     let profile = dv::profile(&dver, store.value).map_err(|m| err("docker.version", m))?;
     let docker = DockerHost {
         version: dver,
+        pull_seconds: s.docker.pull_seconds,
         store,
         profile,
     };
@@ -568,6 +613,7 @@ pub fn build(path: &Path, text: &str, s: &Scenario) -> Result<World, ScenarioErr
         projects,
         tokens,
         registries,
+        docker_hub,
         job,
         runner,
         docker,

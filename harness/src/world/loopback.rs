@@ -22,6 +22,20 @@ impl World {
                 .zip(others)
                 .map(|(r, a)| (r.host.clone(), at(*a))),
         );
+        // GitLab's own host serves the Dependency Proxy, named with or without its port.
+        let gl_port = self
+            .gitlab
+            .host
+            .port_or(if self.gitlab.scheme == "https" { 443 } else { 80 });
+        for port in [None, Some(gl_port)] {
+            moves.push((
+                Authority {
+                    host: self.gitlab.host.host.clone(),
+                    port,
+                },
+                at(gitlab),
+            ));
+        }
         let mut w = self.clone();
         w.gitlab.scheme = "http".into();
         w.gitlab.host = at(gitlab);

@@ -129,6 +129,8 @@ pub struct Group {
     pub path: String,
     pub visibility: Visibility,
     pub members: BTreeMap<String, Role>,
+    /// The group's Dependency Proxy setting ("Enable Proxy").
+    pub dependency_proxy: Derived<bool>,
 }
 
 #[derive(Debug, Clone)]
@@ -172,6 +174,16 @@ pub enum RegistryAuth {
         users: BTreeMap<String, String>,
     },
     None,
+}
+
+/// Docker Hub, upstream of the Dependency Proxy.
+#[derive(Debug, Clone)]
+pub struct DockerHub {
+    /// Repositories as Docker Hub names them (`library/alpine`).
+    pub images: Vec<StoredImage>,
+    /// Manifest GETs per 6-hour window for one address.
+    pub rate_limit: u32,
+    pub pulls_used: u32,
 }
 
 /// A docker/distribution registry that is not GitLab's.
@@ -255,6 +267,8 @@ pub struct RunnerHost {
 #[derive(Debug, Clone)]
 pub struct DockerHost {
     pub version: Version,
+    /// Whole seconds a pull takes (`docker.pull_seconds`).
+    pub pull_seconds: u64,
     pub store: Derived<ImageStore>,
     pub profile: EngineProfile,
 }
@@ -301,6 +315,7 @@ pub struct World {
     pub projects: Vec<Project>,
     pub tokens: Vec<Token>,
     pub registries: Vec<OtherRegistry>,
+    pub docker_hub: Option<DockerHub>,
     pub job: Job,
     pub runner: RunnerHost,
     pub docker: DockerHost,
@@ -349,6 +364,18 @@ impl World {
                 "instance job token allowlist enforcement: {} — {rule}",
                 on_off(self.gitlab.enforce_allowlist.value)
             )));
+        }
+        // The group setting matters only where something goes through the proxy.
+        if self.docker_hub.is_some() {
+            for g in &self.groups {
+                if let Some(rule) = &g.dependency_proxy.rule {
+                    out.push(Note(format!(
+                        "{}: Dependency Proxy {} — {rule}",
+                        g.path,
+                        on_off(g.dependency_proxy.value)
+                    )));
+                }
+            }
         }
         for p in &self.projects {
             if let Some(rule) = &p.inbound_allowlist.rule {

@@ -102,6 +102,42 @@ pub fn job_payload(world: &World) -> JobPayload {
             ));
         }
     }
+    if gl.dependency_proxy && gl.version >= gv::DEPENDENCY_PROXY_AUTHENTICATED {
+        // Project#dependency_proxy_variables (gitlab-rails.md §5.6): the server always with its
+        // port; the prefixes down-cased from 13.10.
+        let server = gl.host_with_port();
+        let case = |p: &str| {
+            if gl.version >= gv::DEPENDENCY_PROXY_DIGESTS_AND_DOWNCASE {
+                p.to_lowercase()
+            } else {
+                p.to_string()
+            }
+        };
+        let namespace = project.path.rsplit_once('/').map(|(n, _)| n).unwrap_or("");
+        let root = namespace.split('/').next().unwrap_or("");
+        variables.push(var("CI_DEPENDENCY_PROXY_SERVER", server.clone(), true, false));
+        variables.push(var(
+            "CI_DEPENDENCY_PROXY_GROUP_IMAGE_PREFIX",
+            format!("{server}/{}/dependency_proxy/containers", case(root)),
+            true,
+            false,
+        ));
+        if gl.version >= gv::DEPENDENCY_PROXY_DIRECT_PREFIX {
+            variables.push(var(
+                "CI_DEPENDENCY_PROXY_DIRECT_GROUP_IMAGE_PREFIX",
+                format!("{server}/{}/dependency_proxy/containers", namespace.to_lowercase()),
+                true,
+                false,
+            ));
+        }
+        variables.push(var("CI_DEPENDENCY_PROXY_USER", "gitlab-ci-token".into(), true, false));
+        variables.push(var(
+            "CI_DEPENDENCY_PROXY_PASSWORD",
+            world.job.token.clone(),
+            false,
+            true,
+        ));
+    }
     for (k, v) in &world.job.variables {
         variables.push(var(k, v.clone(), true, false));
     }

@@ -1,4 +1,5 @@
-//! `JwtController#auth` for `service=container_registry` (gitlab-rails.md §1): parse, ask
+//! `JwtController#auth` for `service=container_registry` (gitlab-rails.md §1) and, through
+//! `dependency_proxy`, `service=dependency_proxy` (§5.2): parse, ask
 //! `policy`, translate the answer into Rails' statuses and bodies.
 
 use super::{Answer, json};
@@ -15,6 +16,18 @@ pub(super) fn auth(world: &World, req: &Request, issued: &AtomicU64) -> Answer {
     let query = req.url.query().unwrap_or("");
     let params: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes()).into_owned().collect();
     let service = params.iter().find(|(k, _)| k == "service").map(|(_, v)| v.as_str());
+    if service == Some("dependency_proxy") {
+        let credentials = basic_credentials(req);
+        let creds = match &credentials {
+            Basic::None => None,
+            Basic::Pair(l, p) => Some((l.as_str(), p.as_str())),
+            Basic::Undecodable => Some(("", "")),
+        };
+        return match policy::authenticate(world, creds) {
+            Ok(a) => super::dependency_proxy::token(world, &a, issued),
+            Err(f) => unauthorized(world, &f),
+        };
+    }
     if service != Some("container_registry") {
         // Unknown or missing service: `head :not_found` (gitlab-rails.md §1.1).
         let note = match service {
@@ -60,16 +73,7 @@ pub(super) fn auth(world: &World, req: &Request, issued: &AtomicU64) -> Answer {
     };
     let auth = match policy::authenticate(world, creds) {
         Ok(a) => a,
-        Err(f) => {
-            let (two_factor, why) = match &f {
-                AuthFailure::WrongCredentials { why } => (false, why.clone()),
-                AuthFailure::PersonalAccessTokenRequired { why } => (true, why.clone()),
-            };
-            let era = &world.gitlab.release.basic_auth_denied;
-            let message = era.value.message(&world.gitlab.external_url(), two_factor);
-            let body = serde_json::json!({"errors": [{"code": "UNAUTHORIZED", "message": message}]});
-            return json(401, &body, format!("{why} [{}]", era.source));
-        }
+        Err(f) => return unauthorized(world, &f),
     };
     let grant = match policy::authorize(world, &auth, &scopes) {
         Ok(g) => g,
@@ -116,6 +120,18 @@ pub(super) fn auth(world: &World, req: &Request, issued: &AtomicU64) -> Answer {
         note.push_str(&format!("; dropped {what}: {}", d.because));
     }
     json(200, &serde_json::json!({ "token": jwt }), note)
+}
+
+/// JwtController's 401 for credentials that authenticate nobody (either service).
+fn unauthorized(world: &World, f: &AuthFailure) -> Answer {
+    let (two_factor, why) = match f {
+        AuthFailure::WrongCredentials { why } => (false, why.clone()),
+        AuthFailure::PersonalAccessTokenRequired { why } => (true, why.clone()),
+    };
+    let era = &world.gitlab.release.basic_auth_denied;
+    let message = era.value.message(&world.gitlab.external_url(), two_factor);
+    let body = serde_json::json!({"errors": [{"code": "UNAUTHORIZED", "message": message}]});
+    json(401, &body, format!("{why} [{}]", era.source))
 }
 
 enum Basic {

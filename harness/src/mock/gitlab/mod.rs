@@ -1,6 +1,7 @@
-//! Mock GitLab: `GET /jwt/auth` (the registry's token service) and `POST /api/v4/jobs/request`
-//! (the job a runner picks up). Rails answers unknown routes with 404.
+//! Mock GitLab: `GET /jwt/auth` (the registry's and the Dependency Proxy's token service), `POST
+//! /api/v4/jobs/request` (the job a runner picks up) and the Dependency Proxy's `/v2/` routes. Rails answers unknown routes with 404.
 
+pub mod dependency_proxy;
 mod jobs;
 mod jwt;
 
@@ -20,15 +21,26 @@ pub struct GitlabResponder {
     /// The scenario has one job; once picked, the queue is empty.
     /// The scenario has one job; once picked, the queue is empty (until `Stage::requeue_job`).
     job_taken: Arc<AtomicBool>,
+    /// Docker Hub, for the Dependency Proxy.
+    upstream: Option<dependency_proxy::Upstream>,
+    proxy_cache: dependency_proxy::SharedCache,
 }
 
 impl GitlabResponder {
-    pub fn new(world: Arc<World>, journal: Journal, job_taken: Arc<AtomicBool>) -> Self {
+    pub fn new(
+        world: Arc<World>,
+        journal: Journal,
+        job_taken: Arc<AtomicBool>,
+        upstream: Option<std::net::SocketAddr>,
+        proxy_cache: dependency_proxy::SharedCache,
+    ) -> Self {
         GitlabResponder {
             world,
             journal,
             issued: AtomicU64::new(0),
             job_taken,
+            upstream: upstream.map(|address| dependency_proxy::Upstream { address }),
+            proxy_cache,
         }
     }
 }
@@ -52,9 +64,19 @@ pub(crate) fn json(status: u16, body: &serde_json::Value, note: impl Into<String
 impl Respond for GitlabResponder {
     fn respond(&self, req: &Request) -> ResponseTemplate {
         let path = req.url.path();
-        let answer = match (req.method.as_str(), path) {
+        // Rails routes HEAD to the GET actions.
+        let method = match req.method.as_str() {
+            "HEAD" => "GET",
+            m => m,
+        };
+        let answer = match (method, path) {
             ("GET", "/jwt/auth") => jwt::auth(&self.world, req, &self.issued),
             ("POST", "/api/v4/jobs/request") => jobs::request(&self.world, req, &self.job_taken),
+            ("GET", "/v2" | "/v2/") => dependency_proxy::ping(&self.world, req),
+            ("GET", p) if dependency_proxy::parse(p).is_some() => {
+                let pr = dependency_proxy::parse(p).expect("just parsed");
+                dependency_proxy::serve(&self.world, req, &pr, self.upstream.as_ref(), &self.proxy_cache)
+            }
             _ => Answer {
                 response: ResponseTemplate::new(404),
                 status: 404,

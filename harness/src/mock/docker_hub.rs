@@ -1,0 +1,213 @@
+//! Docker Hub as the Dependency Proxy's upstream: `auth.docker.io/token` (anonymous tokens) and
+//! `registry-1.docker.io/v2/…` (manifests and blobs) on one mock, with the pull rate limit.
+//!
+//! Facts (seed 002; gitlab-rails.md §5.1): GitLab asks `https://auth.docker.io/token?service=
+//! registry.docker.io&scope=repository:<image>:pull` without credentials, then the registry with
+//! that bearer token. The limit counts manifest GETs per 6-hour window (`RateLimit-Limit:
+//! 100;w=21600`, `RateLimit-Remaining: 98;w=21600` as the seed quotes them); HEADs are not counted.
+//! Docker Hub's own 401/404 bodies for unknown repositories were not fetched (docker-errors.md §9),
+//! so scenarios may only ask for images the Hub holds. Blob redirects to Docker's CDN are left out.
+
+use super::journal::{Exchange, Journal, describe_credentials};
+use super::{errcode, image};
+use crate::world::World;
+use std::sync::{Arc, Mutex};
+use wiremock::{Request, Respond, ResponseTemplate};
+
+/// The window the rate limit counts in, seconds.
+pub const WINDOW_SECONDS: u32 = 21_600;
+
+/// The Hub's counter for GitLab's address.
+#[derive(Debug, Clone, Default)]
+pub struct RateCounter {
+    pub used: u32,
+    /// Manifest GETs and HEADs seen, for the report.
+    pub gets: u32,
+    pub heads: u32,
+}
+
+pub type RateState = Arc<Mutex<RateCounter>>;
+
+pub struct DockerHubResponder {
+    journal: Journal,
+    limit: u32,
+    state: RateState,
+    images: Vec<(String, String, Arc<image::Image>)>,
+}
+
+impl DockerHubResponder {
+    pub fn new(world: &World, journal: Journal, state: RateState) -> Self {
+        let hub = world
+            .docker_hub
+            .clone()
+            .expect("a Docker Hub mock only for worlds with one");
+        state.lock().expect("rate lock").used = hub.pulls_used;
+        // The scenario's name keeps one scenario's images apart from another's in a shared daemon.
+        let salt = format!("docker.io ({})", world.name);
+        let images = hub
+            .images
+            .iter()
+            .map(|i| {
+                (
+                    i.repository.clone(),
+                    i.tag.clone(),
+                    Arc::new(image::build(&salt, &i.repository, &i.tag, i.layers)),
+                )
+            })
+            .collect();
+        DockerHubResponder {
+            journal,
+            limit: hub.rate_limit,
+            state,
+            images,
+        }
+    }
+
+    fn rate_headers(&self, t: ResponseTemplate, used: u32) -> ResponseTemplate {
+        t.insert_header("RateLimit-Limit", format!("{};w={WINDOW_SECONDS}", self.limit).as_str())
+            .insert_header(
+                "RateLimit-Remaining",
+                format!("{};w={WINDOW_SECONDS}", self.limit.saturating_sub(used)).as_str(),
+            )
+    }
+
+    fn answer(&self, req: &Request) -> (ResponseTemplate, u16, String) {
+        let path = req.url.path();
+        let method = req.method.as_str();
+        if path == "/token" {
+            let scope = req
+                .url
+                .query_pairs()
+                .find(|(k, _)| k == "scope")
+                .map(|(_, v)| v.into_owned())
+                .unwrap_or_default();
+            // An opaque bearer token naming the scope: GitLab only passes it back.
+            let token = format!("dockerhub-anonymous:{scope}");
+            let body = serde_json::json!({"token": token, "access_token": token, "expires_in": 300});
+            return (
+                ResponseTemplate::new(200).set_body_raw(body.to_string().into_bytes(), "application/json"),
+                200,
+                format!("anonymous token for {scope}"),
+            );
+        }
+        let Some(rest) = path.strip_prefix("/v2/") else {
+            return (ResponseTemplate::new(404), 404, "no such route".into());
+        };
+        let bearer = req
+            .headers
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|h| h.strip_prefix("Bearer "))
+            .unwrap_or("");
+        if let Some((name, reference)) = rest.rsplit_once("/manifests/") {
+            if bearer != format!("dockerhub-anonymous:repository:{name}:pull") {
+                let challenge = format!(
+                    "Bearer realm=\"https://auth.docker.io/token\",service=\"registry.docker.io\",scope=\"repository:{name}:pull\""
+                );
+                let r = super::registry::error_as(
+                    super::registry::Flavor::Upstream,
+                    &errcode::UNAUTHORIZED,
+                    None,
+                    "no token",
+                );
+                return (
+                    r.response.insert_header("WWW-Authenticate", challenge.as_str()),
+                    401,
+                    "no token for this repository: challenge".into(),
+                );
+            }
+            let found = self
+                .images
+                .iter()
+                .find(|(repo, tag, img)| repo == name && (tag == reference || img.manifest.digest == reference));
+            let Some((_, _, img)) = found else {
+                // The loader only lets scenarios ask for images the Hub holds.
+                return (
+                    ResponseTemplate::new(404),
+                    404,
+                    format!("{name}:{reference} is not on this Docker Hub"),
+                );
+            };
+            let m = &img.manifest;
+            let mut st = self.state.lock().expect("rate lock");
+            if method == "HEAD" {
+                st.heads += 1;
+                let t = ResponseTemplate::new(200)
+                    .insert_header("Docker-Content-Digest", m.digest.as_str())
+                    .insert_header("Content-Type", m.media_type)
+                    .insert_header("Content-Length", m.bytes.len().to_string().as_str());
+                return (
+                    self.rate_headers(t, st.used),
+                    200,
+                    format!(
+                        "{} (HEADs are not counted; {} of {} used)",
+                        m.digest, st.used, self.limit
+                    ),
+                );
+            }
+            st.gets += 1;
+            if st.used >= self.limit {
+                let body = serde_json::json!({"errors": [{"code": "TOOMANYREQUESTS", "message": "You have reached your pull rate limit. You may increase the limit by authenticating and upgrading: https://www.docker.com/increase-rate-limit"}]});
+                let t = ResponseTemplate::new(429).set_body_raw(body.to_string().into_bytes(), "application/json");
+                return (
+                    self.rate_headers(t, st.used),
+                    429,
+                    format!(
+                        "rate limit reached: {} of {} manifest GETs in this window",
+                        st.used, self.limit
+                    ),
+                );
+            }
+            st.used += 1;
+            let t = ResponseTemplate::new(200)
+                .insert_header("Docker-Content-Digest", m.digest.as_str())
+                .set_body_raw(m.bytes.clone(), m.media_type);
+            return (
+                self.rate_headers(t, st.used),
+                200,
+                format!("{} (counted: {} of {} used)", m.digest, st.used, self.limit),
+            );
+        }
+        if let Some((name, digest)) = rest.rsplit_once("/blobs/") {
+            let blob = self
+                .images
+                .iter()
+                .filter(|(repo, _, _)| repo == name)
+                .flat_map(|(_, _, img)| img.blobs())
+                .find(|b| b.digest == digest);
+            return match blob {
+                Some(b) => (
+                    ResponseTemplate::new(200).set_body_raw(b.bytes.clone(), "application/octet-stream"),
+                    200,
+                    format!("{} bytes", b.bytes.len()),
+                ),
+                None => (ResponseTemplate::new(404), 404, format!("no blob {digest}")),
+            };
+        }
+        (ResponseTemplate::new(404), 404, "no such route".into())
+    }
+}
+
+impl Respond for DockerHubResponder {
+    fn respond(&self, req: &Request) -> ResponseTemplate {
+        let (response, status, note) = self.answer(req);
+        let target = match req.url.query() {
+            Some(q) => format!("{}?{q}", req.url.path()),
+            None => req.url.path().to_string(),
+        };
+        let host = if req.url.path() == "/token" {
+            "auth.docker.io"
+        } else {
+            "registry-1.docker.io"
+        };
+        self.journal.record(Exchange {
+            server: host.into(),
+            method: req.method.to_string(),
+            target,
+            credentials: describe_credentials(req.headers.get("authorization").and_then(|v| v.to_str().ok())),
+            status,
+            note,
+        });
+        response
+    }
+}

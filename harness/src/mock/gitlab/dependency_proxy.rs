@@ -1,0 +1,458 @@
+//! The Dependency Proxy for container images on mock GitLab (gitlab-rails.md §5.1–5.3):
+//! `/jwt/auth?service=dependency_proxy`, `GET /v2`, and the group's manifests and blobs, fetched
+//! from the Docker Hub mock over HTTP and cached per group. The decisions come from
+//! `policy::dependency_proxy`; this file translates them into Rails' and Workhorse's answers.
+
+use super::{Answer, json};
+use crate::policy::Authenticated;
+use crate::policy::dependency_proxy::{ProxySubject, ProxyTokenRefusal, may_pull_through, proxy_token};
+use crate::token::{ProxyClaims, issue_proxy_token, verify_proxy_token};
+use crate::world::World;
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use wiremock::{Request, ResponseTemplate};
+
+/// Manifest Accept types GitLab sends upstream (`DependencyProxy::Manifest::ACCEPTED_TYPES`).
+const ACCEPT: &str = "application/vnd.docker.distribution.manifest.v2+json, \
+     application/vnd.docker.distribution.manifest.list.v2+json, application/vnd.oci.image.index.v1+json, \
+     application/vnd.oci.image.manifest.v1+json";
+
+#[derive(Debug, Clone)]
+struct CachedManifest {
+    digest: String,
+    content_type: String,
+    bytes: Vec<u8>,
+}
+
+/// What each group's proxy holds: manifests by `image:tag` and by digest, blobs by digest.
+#[derive(Debug, Default)]
+pub struct ProxyCache {
+    manifests: HashMap<(String, String), CachedManifest>,
+    blobs: HashMap<(String, String), Vec<u8>>,
+}
+
+pub type SharedCache = Arc<Mutex<ProxyCache>>;
+
+/// `/jwt/auth?service=dependency_proxy`, after authentication: the proxy token or its refusal
+/// (`BaseServiceUtility#error` bodies).
+pub(super) fn token(world: &World, auth: &Authenticated, issued: &AtomicU64) -> Answer {
+    let subject = match proxy_token(world, auth) {
+        Ok(s) => s,
+        Err(ProxyTokenRefusal::NotEnabled) => {
+            let body =
+                serde_json::json!({"message": "dependency proxy not enabled", "status": "error", "http_status": 404});
+            return json(
+                404,
+                &body,
+                "the instance's Dependency Proxy is off (gitlab.yml dependency_proxy.enabled)",
+            );
+        }
+        Err(ProxyTokenRefusal::Forbidden { because }) => {
+            let body = serde_json::json!({"message": "access forbidden", "status": "error", "http_status": 403});
+            return json(403, &body, because);
+        }
+        Err(ProxyTokenRefusal::Unknown { because }) => {
+            return Answer {
+                response: ResponseTemplate::new(500),
+                status: 500,
+                note: format!("{} {because}", crate::mock::NOT_MODELLED),
+            };
+        }
+    };
+    let now = world.clock.unix_timestamp();
+    let n = issued.fetch_add(1, Ordering::SeqCst);
+    let raw = |name: &str| world.tokens.iter().find(|t| t.name == name).map(|t| t.value.clone());
+    let user_id = |u: &str| world.users.iter().position(|x| x.username == u).map(|i| i as u64 + 1);
+    let mut claims = ProxyClaims {
+        jti: format!("{}-dp-{n}", world.job.id),
+        iat: now,
+        nbf: now - 5,
+        exp: now + world.gitlab.token_expire_minutes as i64 * 60,
+        user_id: None,
+        deploy_token: None,
+        personal_access_token: None,
+        group_access_token: None,
+    };
+    let who = match &subject {
+        ProxySubject::User { username, token } => {
+            claims.user_id = user_id(username);
+            if let Some(t) = token {
+                claims.personal_access_token = raw(t);
+            }
+            format!("user {username}")
+        }
+        ProxySubject::GroupAccessToken { bot, token } => {
+            claims.user_id = user_id(bot);
+            claims.group_access_token = raw(token);
+            format!("group access token `{token}`")
+        }
+        ProxySubject::DeployToken { name } => {
+            claims.deploy_token = raw(name);
+            format!("deploy token `{name}`")
+        }
+    };
+    json(
+        200,
+        &serde_json::json!({"token": issue_proxy_token(&claims)}),
+        format!("proxy token for {who} ({})", auth.because),
+    )
+}
+
+/// The subject a valid proxy token speaks for.
+fn subject_of(world: &World, claims: &ProxyClaims) -> Option<ProxySubject> {
+    if let Some(raw) = &claims.deploy_token {
+        return world
+            .tokens
+            .iter()
+            .find(|t| &t.value == raw)
+            .map(|t| ProxySubject::DeployToken { name: t.name.clone() });
+    }
+    let id = claims.user_id? as usize;
+    let user = world.users.get(id.checked_sub(1)?)?;
+    if let Some(raw) = &claims.group_access_token {
+        let t = world.tokens.iter().find(|t| &t.value == raw)?;
+        return Some(ProxySubject::GroupAccessToken {
+            bot: user.username.clone(),
+            token: t.name.clone(),
+        });
+    }
+    Some(ProxySubject::User {
+        username: user.username.clone(),
+        token: None,
+    })
+}
+
+fn empty(status: u16, note: impl Into<String>) -> Answer {
+    Answer {
+        response: ResponseTemplate::new(status),
+        status,
+        note: note.into(),
+    }
+}
+
+/// The 401 of `authenticate_user_from_jwt_token!`: empty body, a challenge naming the token service.
+fn challenge(world: &World, why: &str) -> Answer {
+    let header = format!(
+        "Bearer realm=\"{}/jwt/auth\",service=\"dependency_proxy\"",
+        world.gitlab.external_url()
+    );
+    Answer {
+        response: ResponseTemplate::new(401).insert_header("WWW-Authenticate", header.as_str()),
+        status: 401,
+        note: format!("{why}: challenge"),
+    }
+}
+
+fn bearer(req: &Request) -> Option<&str> {
+    let h = req.headers.get("authorization")?.to_str().ok()?;
+    (h.len() > 7 && h[..7].eq_ignore_ascii_case("bearer ")).then(|| h[7..].trim())
+}
+
+/// `GET /v2`: 200 with an empty body once the proxy token checks out, else the challenge.
+/// (Older releases answered 200 to everyone; when that changed is UNCONFIRMED, §5.1.)
+pub(super) fn ping(world: &World, req: &Request) -> Answer {
+    match bearer(req).map(|t| verify_proxy_token(t, world.clock.unix_timestamp())) {
+        Some(Ok(_)) => empty(200, "proxy token accepted"),
+        Some(Err(e)) => challenge(world, &format!("bearer token refused ({e})")),
+        None => challenge(world, "no bearer token"),
+    }
+}
+
+/// A request under `/v2/<group>/dependency_proxy/containers/`.
+pub struct ProxyRequest<'a> {
+    pub group: &'a str,
+    pub image: &'a str,
+    pub kind: ProxyResource<'a>,
+}
+
+pub enum ProxyResource<'a> {
+    Manifest(&'a str),
+    Blob(&'a str),
+}
+
+pub fn parse(path: &str) -> Option<ProxyRequest<'_>> {
+    let rest = path.strip_prefix("/v2/")?;
+    let (group, rest) = rest.split_once("/dependency_proxy/containers/")?;
+    if let Some((image, tag)) = rest.rsplit_once("/manifests/") {
+        return Some(ProxyRequest {
+            group,
+            image,
+            kind: ProxyResource::Manifest(tag),
+        });
+    }
+    let (image, sha) = rest.rsplit_once("/blobs/")?;
+    Some(ProxyRequest {
+        group,
+        image,
+        kind: ProxyResource::Blob(sha),
+    })
+}
+
+/// Docker Hub as GitLab reaches it: fixed names (`DependencyProxy::Registry`), here the mock.
+pub struct Upstream {
+    pub address: SocketAddr,
+}
+
+struct UpstreamReply {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+impl UpstreamReply {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+impl Upstream {
+    /// One request to the Docker Hub mock, made from its own thread: the mock server's runtime
+    /// is blocked meanwhile, as a Rails worker is while it talks to Docker Hub.
+    fn call(
+        &self,
+        method: &str,
+        path: &str,
+        bearer: Option<&str>,
+        accept: Option<&str>,
+    ) -> Result<UpstreamReply, String> {
+        let url = format!("http://{}{path}", self.address);
+        let method = reqwest::Method::from_bytes(method.as_bytes()).map_err(|e| e.to_string())?;
+        let bearer = bearer.map(str::to_string);
+        let accept = accept.map(str::to_string);
+        std::thread::scope(|s| {
+            s.spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .map_err(|e| e.to_string())?;
+                rt.block_on(async move {
+                    let mut r = reqwest::Client::new().request(method, &url);
+                    if let Some(b) = bearer {
+                        r = r.bearer_auth(b);
+                    }
+                    if let Some(a) = accept {
+                        r = r.header("Accept", a);
+                    }
+                    let resp = r.send().await.map_err(|e| e.to_string())?;
+                    let status = resp.status().as_u16();
+                    let headers = resp
+                        .headers()
+                        .iter()
+                        .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("").to_string()))
+                        .collect();
+                    let body = resp.bytes().await.map_err(|e| e.to_string())?.to_vec();
+                    Ok(UpstreamReply { status, headers, body })
+                })
+            })
+            .join()
+            .map_err(|_| "upstream request thread panicked".to_string())?
+        })
+    }
+
+    /// `DependencyProxy::RequestTokenService`: an anonymous pull token for `image`.
+    fn token(&self, image: &str) -> Result<String, UpstreamReply> {
+        let path = format!("/token?service=registry.docker.io&scope=repository:{image}:pull");
+        let reply = self.call("GET", &path, None, None).map_err(|e| UpstreamReply {
+            status: 599,
+            headers: vec![],
+            body: e.into_bytes(),
+        })?;
+        if reply.status != 200 {
+            return Err(reply);
+        }
+        serde_json::from_slice::<serde_json::Value>(&reply.body)
+            .ok()
+            .and_then(|v| v.get("token").and_then(|t| t.as_str()).map(str::to_string))
+            .ok_or(reply)
+    }
+}
+
+/// Official images live under `library/` upstream (`DependencyProxy::Registry.image_path`).
+fn upstream_image(image: &str) -> String {
+    if image.contains('/') {
+        image.to_string()
+    } else {
+        format!("library/{image}")
+    }
+}
+
+/// A manifest or blob request: the controller's filters in their order (§5.3), then the cache.
+pub(super) fn serve(
+    world: &World,
+    req: &Request,
+    pr: &ProxyRequest<'_>,
+    upstream: Option<&Upstream>,
+    cache: &SharedCache,
+) -> Answer {
+    let now = world.clock.unix_timestamp();
+    let claims = match bearer(req).map(|t| verify_proxy_token(t, now)) {
+        Some(Ok(c)) => c,
+        Some(Err(e)) => return challenge(world, &format!("bearer token refused ({e})")),
+        None => return challenge(world, "no bearer token"),
+    };
+    if !world.gitlab.dependency_proxy {
+        return empty(404, "the instance's Dependency Proxy is off");
+    }
+    let Some(subject) = subject_of(world, &claims) else {
+        return challenge(world, "the token's user or deploy token no longer exists");
+    };
+    let decision = may_pull_through(world, &subject, pr.group);
+    if !decision.allowed {
+        return empty(404, format!("access_denied! (404, empty body): {}", decision.because));
+    }
+    let Some(upstream) = upstream else {
+        return Answer {
+            response: ResponseTemplate::new(500),
+            status: 500,
+            note: format!(
+                "{} the scenario has no `docker_hub:` to proxy",
+                crate::mock::NOT_MODELLED
+            ),
+        };
+    };
+    let image = upstream_image(pr.image);
+    // ensure_token_granted!: Docker Hub first, even when the group's proxy is off.
+    let hub_token = match upstream.token(&image) {
+        Ok(t) => t,
+        Err(reply) => {
+            let body = serde_json::json!("Expected 200 response code for an access token");
+            return json(
+                reply.status,
+                &body,
+                format!("Docker Hub token request answered {}", reply.status),
+            );
+        }
+    };
+    let group = world.group(pr.group).expect("may_pull_through found the group");
+    if !group.dependency_proxy.value {
+        return empty(
+            404,
+            format!("ensure_feature_enabled!: the Dependency Proxy of {} is off", group.path),
+        );
+    }
+    let key = group.path.to_lowercase();
+    match pr.kind {
+        ProxyResource::Manifest(reference) => {
+            manifest(req, upstream, cache, &key, &image, pr.image, reference, &hub_token)
+        }
+        ProxyResource::Blob(digest) => blob(upstream, cache, &key, &image, digest, &hub_token),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn manifest(
+    req: &Request,
+    upstream: &Upstream,
+    cache: &SharedCache,
+    group: &str,
+    image: &str,
+    image_as_asked: &str,
+    reference: &str,
+    hub_token: &str,
+) -> Answer {
+    // Cached under `image:tag.json`, or by digest for a pull by digest.
+    let cache_key = if reference.starts_with("sha256:") {
+        (group.to_string(), reference.to_string())
+    } else {
+        (group.to_string(), format!("{image_as_asked}:{reference}.json"))
+    };
+    let cached = cache.lock().expect("cache lock").manifests.get(&cache_key).cloned();
+    let path = format!("/v2/{image}/manifests/{reference}");
+    let head = upstream.call("HEAD", &path, Some(hub_token), Some(ACCEPT));
+    let served_cached = |c: &CachedManifest, why: &str| Answer {
+        response: ResponseTemplate::new(200)
+            .insert_header("Docker-Content-Digest", c.digest.as_str())
+            .insert_header("Docker-Distribution-Api-Version", "registry/2.0")
+            .insert_header("Etag", format!("\"{}\"", c.digest).as_str())
+            .set_body_raw(c.bytes.clone(), c.content_type.as_str()),
+        status: 200,
+        note: format!("{} from the group's cache ({why})", c.digest),
+    };
+    if let Some(c) = &cached {
+        match &head {
+            Ok(h) if h.status == 200 => {
+                if h.header("docker-content-digest") == Some(c.digest.as_str())
+                    && h.header("content-type") == Some(c.content_type.as_str())
+                {
+                    return served_cached(c, "upstream HEAD has the same digest");
+                }
+            }
+            Ok(h) => return served_cached(c, &format!("upstream HEAD answered {}", h.status)),
+            Err(e) => return served_cached(c, &format!("upstream HEAD failed: {e}")),
+        }
+    }
+    if let Err(e) = &head {
+        let body = serde_json::json!("Failed to download the manifest from the external registry");
+        return json(503, &body, format!("upstream HEAD failed and nothing is cached: {e}"));
+    }
+    // send_dependency: Workhorse GETs the manifest, streams it and caches it; an upstream error
+    // goes to the client as it came (status and body, current Workhorse).
+    let got = match upstream.call("GET", &path, Some(hub_token), Some(ACCEPT)) {
+        Ok(r) => r,
+        Err(e) => return empty(502, format!("Workhorse could not reach Docker Hub: {e}")),
+    };
+    if got.status != 200 {
+        let ct = got.header("content-type").unwrap_or("application/json").to_string();
+        return Answer {
+            response: ResponseTemplate::new(got.status).set_body_raw(got.body.clone(), ct.as_str()),
+            status: got.status,
+            note: format!("Docker Hub answered {}; Workhorse passes it on", got.status),
+        };
+    }
+    let digest = got
+        .header("docker-content-digest")
+        .map(str::to_string)
+        .unwrap_or_else(|| crate::mock::image::sha256_digest(&got.body));
+    let content_type = got.header("content-type").unwrap_or_default().to_string();
+    let entry = CachedManifest {
+        digest: digest.clone(),
+        content_type: content_type.clone(),
+        bytes: got.body.clone(),
+    };
+    {
+        let mut c = cache.lock().expect("cache lock");
+        c.manifests.insert(cache_key, entry.clone());
+        c.manifests.insert((group.to_string(), digest.clone()), entry);
+    }
+    let _ = req;
+    Answer {
+        response: ResponseTemplate::new(200)
+            .insert_header("Docker-Content-Digest", digest.as_str())
+            .set_body_raw(got.body, content_type.as_str()),
+        status: 200,
+        note: format!("{digest} fetched from Docker Hub and cached"),
+    }
+}
+
+fn blob(upstream: &Upstream, cache: &SharedCache, group: &str, image: &str, digest: &str, hub_token: &str) -> Answer {
+    let key = (group.to_string(), digest.to_string());
+    if let Some(bytes) = cache.lock().expect("cache lock").blobs.get(&key).cloned() {
+        return Answer {
+            response: ResponseTemplate::new(200).set_body_raw(bytes.clone(), "application/octet-stream"),
+            status: 200,
+            note: format!("{} bytes from the group's cache", bytes.len()),
+        };
+    }
+    let got = match upstream.call("GET", &format!("/v2/{image}/blobs/{digest}"), Some(hub_token), None) {
+        Ok(r) => r,
+        Err(e) => return empty(502, format!("Workhorse could not reach Docker Hub: {e}")),
+    };
+    if got.status != 200 {
+        return Answer {
+            response: ResponseTemplate::new(got.status).set_body_raw(got.body.clone(), "application/json"),
+            status: got.status,
+            note: format!("Docker Hub answered {}; Workhorse passes it on", got.status),
+        };
+    }
+    cache.lock().expect("cache lock").blobs.insert(key, got.body.clone());
+    Answer {
+        response: ResponseTemplate::new(200).set_body_raw(got.body.clone(), "application/octet-stream"),
+        status: 200,
+        note: format!("{} bytes fetched from Docker Hub and cached", got.body.len()),
+    }
+}

@@ -1,0 +1,200 @@
+//! The Dependency Proxy for container images: who gets a proxy token at `/jwt/auth?service=
+//! dependency_proxy`, and who may pull through a group's proxy (gitlab-rails.md §5.2, §5.4;
+//! `Auth::DependencyProxyAuthenticationService`, `GroupPolicy#dependency_proxy_access_allowed`).
+
+use super::{Actor, Authenticated, Decision};
+use crate::scenario::{Role, TokenKind};
+use crate::versions::gitlab as gv;
+use crate::world::{TokenOwner, World};
+
+/// Who the proxy token speaks for; its claims carry this (`user_id`, `deploy_token`,
+/// `personal_access_token`, `group_access_token`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProxySubject {
+    /// A user: by password, through a job token (the job's user) or a personal access token.
+    User {
+        username: String,
+        token: Option<String>,
+    },
+    /// A group access token's bot (16.3 →).
+    GroupAccessToken {
+        bot: String,
+        token: String,
+    },
+    DeployToken {
+        name: String,
+    },
+}
+
+/// Why `/jwt/auth?service=dependency_proxy` refuses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProxyTokenRefusal {
+    /// The instance's Dependency Proxy is off: 404 `dependency proxy not enabled`.
+    NotEnabled,
+    /// The actor is not valid for the proxy: 403 `access forbidden`.
+    Forbidden { because: String },
+    /// The rule for this actor in this release is not known.
+    Unknown { because: String },
+}
+
+fn has_both_registry_scopes(scopes: &[String], api_counts: bool) -> bool {
+    let has = |s: &str| scopes.iter().any(|x| x == s);
+    (has("read_registry") && has("write_registry")) || (api_counts && has("api"))
+}
+
+/// The token decision (§5.2).
+pub fn proxy_token(world: &World, auth: &Authenticated) -> Result<ProxySubject, ProxyTokenRefusal> {
+    let gl = &world.gitlab;
+    if !gl.dependency_proxy {
+        return Err(ProxyTokenRefusal::NotEnabled);
+    }
+    let enforce_scopes = gl.version >= gv::DEPENDENCY_PROXY_SCOPE_ENFORCEMENT;
+    match &auth.actor {
+        Actor::Anonymous => Err(ProxyTokenRefusal::Forbidden {
+            because: "no user and no deploy token: anonymous pulls ended in GitLab 13.7".into(),
+        }),
+        Actor::Job { user, .. } => Ok(ProxySubject::User {
+            username: user.clone(),
+            token: None,
+        }),
+        Actor::User { username, token: None } => Ok(ProxySubject::User {
+            username: username.clone(),
+            token: None,
+        }),
+        Actor::User {
+            username,
+            token: Some(name),
+        } => {
+            let t = world
+                .tokens
+                .iter()
+                .find(|t| &t.name == name)
+                .expect("authenticate found this token");
+            if enforce_scopes && !has_both_registry_scopes(&t.scopes, true) {
+                return Err(ProxyTokenRefusal::Forbidden {
+                    because: format!(
+                        "`{name}` has scopes [{}]; from GitLab {} the Dependency Proxy needs read_registry and write_registry \
+                         (or api) — \"Dependency Proxy token scope enforcement\", gitlab-org/gitlab#426887",
+                        t.scopes.join(", "),
+                        gv::DEPENDENCY_PROXY_SCOPE_ENFORCEMENT
+                    ),
+                });
+            }
+            match t.kind {
+                TokenKind::GroupAccessToken if gl.version >= gv::DEPENDENCY_PROXY_GROUP_TOKENS_AND_MULTIARCH => {
+                    Ok(ProxySubject::GroupAccessToken {
+                        bot: username.clone(),
+                        token: name.clone(),
+                    })
+                }
+                TokenKind::GroupAccessToken => Err(ProxyTokenRefusal::Unknown {
+                    because: format!(
+                        "group access tokens are supported by the Dependency Proxy from GitLab {}; what {} answered \
+                         them is not researched",
+                        gv::DEPENDENCY_PROXY_GROUP_TOKENS_AND_MULTIARCH,
+                        gl.version
+                    ),
+                }),
+                _ => Ok(ProxySubject::User {
+                    username: username.clone(),
+                    token: Some(name.clone()),
+                }),
+            }
+        }
+        Actor::DeployToken { name } => {
+            let t = world
+                .tokens
+                .iter()
+                .find(|t| &t.name == name)
+                .expect("authenticate found this token");
+            if gl.version < gv::DEPENDENCY_PROXY_DEPLOY_TOKENS {
+                return Err(ProxyTokenRefusal::Forbidden {
+                    because: format!(
+                        "deploy tokens work with the Dependency Proxy from GitLab {} (MR !64363)",
+                        gv::DEPENDENCY_PROXY_DEPLOY_TOKENS
+                    ),
+                });
+            }
+            let group_token = matches!(t.owner, TokenOwner::Group(_));
+            if !group_token || !has_both_registry_scopes(&t.scopes, false) {
+                return Err(ProxyTokenRefusal::Forbidden {
+                    because: format!(
+                        "deploy token `{name}` is not valid for the Dependency Proxy: it must be a group deploy token with \
+                         read_registry and write_registry ({}, scopes [{}])",
+                        if group_token {
+                            "a group token"
+                        } else {
+                            "a project token"
+                        },
+                        t.scopes.join(", ")
+                    ),
+                });
+            }
+            Ok(ProxySubject::DeployToken { name: name.clone() })
+        }
+    }
+}
+
+/// Whether `subject` may read `group`'s proxy (`read_dependency_proxy`). Refusals are answered
+/// 404 with an empty body, as a missing group is (§5.3 items 2–3).
+pub fn may_pull_through(world: &World, subject: &ProxySubject, group_path: &str) -> Decision {
+    let Some(group) = world.group(group_path) else {
+        let personal = world.users.iter().any(|u| u.username.eq_ignore_ascii_case(group_path));
+        let because = if personal {
+            format!(
+                "`{group_path}` is a personal namespace: the Dependency Proxy exists for groups only (gitlab#342397)"
+            )
+        } else {
+            format!("no group `{group_path}`")
+        };
+        return Decision {
+            allowed: false,
+            because,
+        };
+    };
+    // Membership counts from the group and its ancestors.
+    let parts: Vec<&str> = group.path.split('/').collect();
+    let lineage: Vec<String> = (1..=parts.len()).map(|n| parts[..n].join("/")).collect();
+    let role_of = |user: &str| -> Option<Role> {
+        lineage
+            .iter()
+            .filter_map(|g| world.group(g).and_then(|g| g.members.get(user)).copied())
+            .max()
+    };
+    match subject {
+        ProxySubject::User { username, .. } | ProxySubject::GroupAccessToken { bot: username, .. } => {
+            if world.user(username).is_some_and(|u| u.admin) {
+                return Decision {
+                    allowed: true,
+                    because: format!("{username} is an administrator"),
+                };
+            }
+            match role_of(username) {
+                Some(r) => Decision {
+                    allowed: r >= Role::Guest,
+                    because: format!("{username} is {r:?} in {} (at least Guest is needed)", group.path),
+                },
+                None => Decision {
+                    allowed: false,
+                    because: format!(
+                        "{username} is not a member of {} or its parents (at least Guest on the group is needed; \
+                         project membership does not count)",
+                        group.path
+                    ),
+                },
+            }
+        }
+        ProxySubject::DeployToken { name } => {
+            let owner = world.tokens.iter().find(|t| &t.name == name).map(|t| &t.owner);
+            let ok = matches!(owner, Some(TokenOwner::Group(g)) if lineage.iter().any(|l| l.eq_ignore_ascii_case(g)));
+            Decision {
+                allowed: ok,
+                because: if ok {
+                    format!("group deploy token `{name}` of {}", group.path)
+                } else {
+                    format!("deploy token `{name}` has no access to {}", group.path)
+                },
+            }
+        }
+    }
+}
