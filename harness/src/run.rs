@@ -187,6 +187,12 @@ impl Report {
 pub async fn run_world(world: &World, file: &Path) -> Result<Report, String> {
     let stage = Stage::start(world, Placement::Named).await;
     let engine = Engine::simulated(&stage);
+    // Earlier runs of a repeated job: same host, same daemon, same proxy cache.
+    for _ in 1..world.job.repeat.0 {
+        run_job(&stage, &engine).await?;
+        unmodelled(&stage)?;
+        stage.rerun_job();
+    }
     let log = run_job(&stage, &engine).await?;
     unmodelled(&stage)?;
     Ok(report(world, file, &stage, log, true))
@@ -222,6 +228,23 @@ fn report(world: &World, file: &Path, stage: &Stage, log: JobLog, check_lines: b
         Vec::new()
     };
     let mut derived: Vec<String> = world.notes().into_iter().map(|n| n.0).collect();
+    if let Some(hub) = &world.docker_hub {
+        let c = stage.docker_hub_rate.lock().expect("rate lock").clone();
+        let (runs, every) = world.job.repeat;
+        let over = if runs > 1 {
+            format!("{runs} runs {every} minutes apart")
+        } else {
+            "this run".to_string()
+        };
+        derived.push(format!(
+            "Docker Hub over {over}: {} manifest GETs (counted), {} manifest HEADs (not counted); \
+             RateLimit-Remaining {} of {} per 6 h (seed 002)",
+            c.gets,
+            c.heads,
+            hub.rate_limit.saturating_sub(c.used),
+            hub.rate_limit
+        ));
+    }
     derived.extend(
         log.ignored_sources
             .iter()

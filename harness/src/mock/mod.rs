@@ -205,6 +205,14 @@ impl Stage {
         })
     }
 
+    /// The same job again on the same runner host, later the same day: the queue gets it back and
+    /// the journal starts over, but registries, the proxy's cache and Docker Hub's counter keep
+    /// what earlier runs left (`job.repeat`).
+    pub fn rerun_job(&self) {
+        self.job_taken.store(false, Ordering::SeqCst);
+        self.journal.clear();
+    }
+
     /// Puts the job back in the queue, so that a second runner (the real daemon's run, in the
     /// agreement check) picks up the very same job on the very same addresses.
     /// Makes the job available again and forgets what was pushed, so a second engine starts

@@ -273,9 +273,20 @@ pub struct Job {
     /// The Dockerfile `docker build` reads (only `FROM image` is modelled).
     #[serde(default)]
     pub dockerfile: Option<String>,
+    /// The pipeline runs this job again and again on the same runner host, e.g. a schedule every
+    /// 5 minutes: `{ every_minutes: 5, times: 72 }`. The log shown is the last run's.
+    #[serde(default)]
+    pub repeat: Option<RepeatSpec>,
     /// The job's sbt project publishes with sbt-native-packager's DockerPlugin (`sbt docker:publish`).
     #[serde(default)]
     pub sbt_native_packager: Option<SbtNativePackagerSpec>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RepeatSpec {
+    pub every_minutes: u32,
+    pub times: u32,
 }
 
 /// The DockerPlugin settings as a build.sbt would set them.

@@ -473,6 +473,24 @@ pub fn build(path: &Path, text: &str, s: &Scenario) -> Result<World, ScenarioErr
         ),
         image,
         image_pull_policy: image_pull_policy.clone(),
+        repeat: match &s.job.repeat {
+            None => (1, 0),
+            Some(r) if r.times == 0 => return Err(err("job.repeat.times", "a job runs at least once".into())),
+            // Docker Hub's counter restarts after 6 hours; regsim keeps one window.
+            Some(r) if u64::from(r.times - 1) * u64::from(r.every_minutes) >= 360 => {
+                return Err(err(
+                    "job.repeat",
+                    format!(
+                        "{} runs {} minutes apart span {} minutes: Docker Hub's 6-hour rate-limit window would restart, \
+                         which is not modelled",
+                        r.times,
+                        r.every_minutes,
+                        (r.times - 1) * r.every_minutes
+                    ),
+                ));
+            }
+            Some(r) => (r.times, r.every_minutes),
+        },
         variables: s.job.variables.clone(),
         services: s
             .job

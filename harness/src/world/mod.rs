@@ -229,6 +229,8 @@ pub struct Job {
     /// `image:` name as written (before variable expansion, which the runner does).
     pub image: String,
     pub image_pull_policy: Option<Vec<String>>,
+    /// How many times the job runs, and how many minutes apart (1 and 0 for a single run).
+    pub repeat: (u32, u32),
     /// `variables:` from .gitlab-ci.yml.
     pub variables: BTreeMap<String, String>,
     /// `services:` from .gitlab-ci.yml: name (as written) and alias.
