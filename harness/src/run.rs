@@ -74,7 +74,7 @@ fn check_host(world: &World, path: &Path, text: &str, field: &str, image: &str) 
         field,
         format!(
             "`{image}` is on {host}, which no registry in this scenario serves (GitLab's registry or `registries:`); \
-             Docker Hub and the Dependency Proxy are not modelled yet"
+             pulls straight from Docker Hub are not modelled (through a group's Dependency Proxy they are)"
         ),
     ))
 }
