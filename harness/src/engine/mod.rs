@@ -68,6 +68,9 @@ pub enum DaemonError {
     Http { status: u16, message: String },
     /// An error inside the 200 progress stream: printed bare.
     Stream { message: String },
+    /// The Go client refused before sending anything (e.g. `reference.ParseNormalizedNamed` in
+    /// moby client/image_pull.go, v19.03 and v20.10): printed bare.
+    Client { message: String },
     /// The simulated engine reached behaviour regsim does not model; the run stops instead of
     /// printing an invented sentence.
     Unmodelled(String),

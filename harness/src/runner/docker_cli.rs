@@ -52,7 +52,7 @@ impl CliRun {
     fn daemon_error(&mut self, e: DaemonError) -> Result<(), String> {
         match e {
             DaemonError::Http { message, .. } => self.err(format!("Error response from daemon: {message}\n")),
-            DaemonError::Stream { message } => self.err(format!("{message}\n")),
+            DaemonError::Stream { message } | DaemonError::Client { message } => self.err(format!("{message}\n")),
             DaemonError::Unmodelled(m) => return Err(m),
         }
         self.code = 1;

@@ -33,7 +33,7 @@ pub struct Puller<'a> {
 fn client_text(e: &DaemonError) -> String {
     match e {
         DaemonError::Http { message, .. } => format!("Error response from daemon: {message}"),
-        DaemonError::Stream { message } => message.clone(),
+        DaemonError::Stream { message } | DaemonError::Client { message } => message.clone(),
         DaemonError::Unmodelled(m) => m.clone(),
     }
 }
@@ -160,7 +160,14 @@ impl Puller<'_> {
         // The Docker client splits the reference into fromImage and tag (`TagNameOnly`).
         let (from_image, tag) = split_reference(&reference);
         let registry_auth = AuthConfig::encode(auth.as_ref());
-        if let Err(e) = self.engine.create_image(&from_image, &tag, &registry_auth).await {
+        // The runner's Docker client parses the reference before it asks the daemon anything.
+        let parsed =
+            crate::engine::reference::Reference::parse(&reference).map_err(|message| DaemonError::Client { message });
+        let pulled = match parsed {
+            Ok(_) => self.engine.create_image(&from_image, &tag, &registry_auth).await,
+            Err(e) => Err(e),
+        };
+        if let Err(e) = pulled {
             let text = wrap_after(&client_text(&e), self.release.pull_call_site, self.pull_seconds);
             let mut err = self.classify(text, &e);
             if let DaemonError::Unmodelled(m) = e {
