@@ -74,14 +74,24 @@ async fn real_dockerd_prints_what_simulated_docker_20_10_prints() {
         let o = overrides.clone();
         set.spawn(async move {
             let world = load(&f, &o).unwrap_or_else(|e| panic!("{e}"));
+            // This daemon pulls for linux/amd64; a scenario on another host platform has nothing
+            // to compare with it.
+            if world.docker.platform != regsim::mock::image::Platform::default() {
+                return (f, None);
+            }
             let res = run_against_real_daemon(&world, &f, d).await;
-            (f, res)
+            (f, Some(res))
         });
     }
     let mut checked = 0;
     let mut differ = Vec::new();
+    let mut other_platform = Vec::new();
     while let Some(r) = set.join_next().await {
         let (f, res) = r.expect("comparison task");
+        let Some(res) = res else {
+            other_platform.push(f.display().to_string());
+            continue;
+        };
         let (sim, real) = res.unwrap_or_else(|e| panic!("{}: {e}", f.display()));
         checked += 1;
         // The job log, and the `docker` lines of the script (the daemon's streams) when there are some.
@@ -98,9 +108,17 @@ async fn real_dockerd_prints_what_simulated_docker_20_10_prints() {
         }
     }
     say(&format!(
-        "real-daemon agreement: {checked} scenarios, {} agree, {} differ",
+        "real-daemon agreement: {checked} scenarios, {} agree, {} differ{}",
         checked - differ.len(),
-        differ.len()
+        differ.len(),
+        if other_platform.is_empty() {
+            String::new()
+        } else {
+            format!(
+                " (not compared, runner host not linux/amd64 like this daemon: {})",
+                other_platform.join(", ")
+            )
+        }
     ));
     assert!(differ.is_empty(), "job logs differ:\n{}", differ.join("\n"));
 }

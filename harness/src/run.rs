@@ -245,6 +245,15 @@ fn report(world: &World, file: &Path, stage: &Stage, log: JobLog, check_lines: b
             hub.rate_limit
         ));
     }
+    derived.extend(log.services.iter().map(|s| {
+        format!(
+            "service {} assumed up: regsim does not simulate service containers, so it takes the container to start and \
+             answer the runner's health check (a failing one adds `*** WARNING: Service … probably didn't start properly.`, \
+             gitlab-runner.md §6); the job reaches it as {}",
+            s.image_name,
+            s.links.join(", ")
+        )
+    }));
     derived.extend(
         log.ignored_sources
             .iter()
@@ -262,8 +271,13 @@ fn report(world: &World, file: &Path, stage: &Stage, log: JobLog, check_lines: b
             world.runner.release.revision.clone().unwrap_or_default()
         ),
         docker: format!(
-            "{} ({}; {})",
+            "{}{} ({}; {})",
             crate::versions::docker::shown(&world.docker.version),
+            if world.docker.platform == crate::mock::image::Platform::default() {
+                String::new()
+            } else {
+                format!(" on {}", world.docker.platform)
+            },
             world.docker.profile.line,
             world.docker.profile.source
         ),

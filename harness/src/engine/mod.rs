@@ -114,7 +114,7 @@ impl ProgressStream {
 
 /// Either engine, behind one face.
 pub enum Engine {
-    Simulated(simulated::SimulatedEngine),
+    Simulated(Box<simulated::SimulatedEngine>),
     Real(real::RealDaemon),
 }
 
@@ -122,11 +122,12 @@ impl Engine {
     /// The simulated dockerd of the stage's world, dialling the stage's mocks.
     pub fn simulated(stage: &crate::mock::Stage) -> Engine {
         let d = &stage.world.docker;
-        Engine::Simulated(simulated::SimulatedEngine::new(
+        Engine::Simulated(Box::new(simulated::SimulatedEngine::new(
             d.profile.clone(),
             d.version.clone(),
+            d.platform.clone(),
             stage.network.clone(),
-        ))
+        )))
     }
 
     /// `POST /images/create?fromImage=…&tag=…` with `X-Registry-Auth`.

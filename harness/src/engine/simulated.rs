@@ -6,7 +6,10 @@ use super::distribution::{ClientError, HttpResponse, handle_error_response};
 use super::reference::Reference;
 use super::{AuthConfig, DaemonError, ImageInspect};
 use crate::mock::Network;
-use crate::mock::image::sha256_digest;
+use crate::mock::image::{MANIFEST_LIST_V2, Platform, sha256_digest};
+
+/// The OCI image index media type (a manifest list's OCI twin).
+const OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
 use crate::token::parse_challenge;
 use crate::versions::docker::{EngineProfile, ManifestProbe, PullDeniedWording};
 use base64::Engine as _;
@@ -29,6 +32,8 @@ const ACCEPT_20_10: &[&str] = &[
 pub struct SimulatedEngine {
     pub profile: EngineProfile,
     pub(super) version: Version,
+    /// The host's platform, picked from manifest lists.
+    platform: Platform,
     network: Network,
     http: reqwest::Client,
     /// The image store, by familiar reference with tag (`host/path:tag`).
@@ -95,10 +100,13 @@ impl Response {
 enum Failure {
     /// Before any progress message: an HTTP error of the Engine API.
     Registry(ClientError),
+    /// A manifest list without an entry for the host's platform (pullManifestList): an error in
+    /// the progress stream, after `TAG: Pulling from REPO`.
+    NoMatchingManifest(Platform),
 }
 
 impl SimulatedEngine {
-    pub fn new(profile: EngineProfile, version: Version, network: Network) -> Self {
+    pub fn new(profile: EngineProfile, version: Version, platform: Platform, network: Network) -> Self {
         let http = reqwest::Client::builder()
             .no_proxy()
             .redirect(reqwest::redirect::Policy::none())
@@ -107,6 +115,7 @@ impl SimulatedEngine {
         SimulatedEngine {
             profile,
             version,
+            platform,
             network,
             http,
             images: Mutex::new(BTreeMap::new()),
@@ -147,6 +156,18 @@ impl SimulatedEngine {
                 )))
             }
             Err(Failure::Registry(e)) => Err(self.translate_pull_error(&e, &reference)),
+            // Observed on dockerd 20.10.24 (docker-errors.md §5(l)); moby distribution/pull_v2.go
+            // pullManifestList, which formats the platform with platforms.Format. Read for 18.09
+            // and later graphdriver engines; older ones are not.
+            Err(Failure::NoMatchingManifest(p)) if self.version >= crate::versions::v(18, 9, 0) => {
+                Err(DaemonError::Stream {
+                    message: format!("no matching manifest for {p} in the manifest list entries"),
+                })
+            }
+            Err(Failure::NoMatchingManifest(p)) => Err(DaemonError::Unmodelled(format!(
+                "Docker {} found no {p} entry in a manifest list; its wording for that is not researched",
+                crate::versions::docker::shown(&self.version)
+            ))),
         }
     }
 
@@ -238,9 +259,35 @@ impl SimulatedEngine {
                     .await?
             }
         };
+        let parse = |body: &[u8]| {
+            serde_json::from_slice::<serde_json::Value>(body)
+                .map_err(|e| Failure::Registry(ClientError::Plain(format!("regsim: manifest is not JSON: {e}"))))
+        };
+        let mut m = parse(&manifest.body)?;
+        if m["mediaType"] == MANIFEST_LIST_V2 || m["mediaType"] == OCI_INDEX {
+            // pullManifestList: the entry for the host's platform, fetched by digest.
+            let wanted = &self.platform;
+            let entry = m["manifests"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .find(|e| {
+                    let p = &e["platform"];
+                    let variant = p["variant"].as_str().or((p["architecture"] == "arm64").then_some("v8"));
+                    p["os"] == wanted.os.as_str()
+                        && p["architecture"] == wanted.architecture.as_str()
+                        && (wanted.variant.is_none() || variant == wanted.variant.as_deref())
+                })
+                .and_then(|e| e["digest"].as_str().map(str::to_string));
+            let Some(entry) = entry else {
+                return Err(Failure::NoMatchingManifest(wanted.clone()));
+            };
+            let got = self
+                .get_ok(&format!("{base}/v2/{}/manifests/{entry}", r.path), &headers)
+                .await?;
+            m = parse(&got.body)?;
+        }
         // Config and layers.
-        let m: serde_json::Value = serde_json::from_slice(&manifest.body)
-            .map_err(|e| Failure::Registry(ClientError::Plain(format!("regsim: manifest is not JSON: {e}"))))?;
         let config = m["config"]["digest"].as_str().unwrap_or_default().to_string();
         let mut blobs = vec![config.clone()];
         blobs.extend(

@@ -7,11 +7,14 @@
 //! 100;w=21600`, `RateLimit-Remaining: 98;w=21600` as the seed quotes them); HEADs are not counted.
 //! Docker Hub's own 401/404 bodies for unknown repositories were not fetched (docker-errors.md §9),
 //! so scenarios may only ask for images the Hub holds. Blob redirects to Docker's CDN are left out.
+//! Every manifest GET counts, the list's and the platform manifest's alike; whether Docker Hub
+//! counts a multi-platform pull once or per GET is UNCONFIRMED (seed 002 only says HEADs are free).
 
 use super::journal::{Exchange, Journal, describe_credentials};
 use super::{errcode, image};
 use crate::world::World;
 use std::sync::{Arc, Mutex};
+
 use wiremock::{Request, Respond, ResponseTemplate};
 
 /// The window the rate limit counts in, seconds.
@@ -28,11 +31,59 @@ pub struct RateCounter {
 
 pub type RateState = Arc<Mutex<RateCounter>>;
 
+/// One repository:tag on the Hub: a plain image, or a manifest list over one image per platform.
+struct HubImage {
+    repository: String,
+    tag: String,
+    list: Option<image::Blob>,
+    images: Vec<(image::Platform, image::Image)>,
+}
+
+impl HubImage {
+    /// The manifest a request for `reference` gets. A tag of a multi-platform image answers the
+    /// list only to clients that accept one; others get the linux/amd64 image's manifest, as
+    /// distribution's registry does for clients without manifest-list support (Docker Hub runs
+    /// distribution; registry/handlers/manifests.go GetManifest, `defaultArch`/`defaultOS`).
+    fn manifest(&self, reference: &str, accepts_list: bool) -> Option<Result<&image::Blob, String>> {
+        if reference.starts_with("sha256:") {
+            if let Some(l) = self.list.as_ref().filter(|l| l.digest == reference) {
+                return Some(Ok(l));
+            }
+            return self
+                .images
+                .iter()
+                .find(|(_, i)| i.manifest.digest == reference)
+                .map(|(_, i)| Ok(&i.manifest));
+        }
+        if reference != self.tag {
+            return None;
+        }
+        match &self.list {
+            None => Some(Ok(&self.images[0].1.manifest)),
+            Some(l) if accepts_list => Some(Ok(l)),
+            Some(_) => Some(
+                self.images
+                    .iter()
+                    .find(|(p, _)| *p == image::Platform::default())
+                    .map(|(_, i)| &i.manifest)
+                    .ok_or_else(|| {
+                        format!(
+                            "{} a client without manifest-list support asked for {}:{}, which has no linux/amd64 image",
+                            super::NOT_MODELLED,
+                            self.repository,
+                            self.tag
+                        )
+                    }),
+            ),
+        }
+    }
+}
+
 pub struct DockerHubResponder {
     journal: Journal,
     limit: u32,
     state: RateState,
-    images: Vec<(String, String, Arc<image::Image>)>,
+    images: Vec<HubImage>,
 }
 
 impl DockerHubResponder {
@@ -48,11 +99,25 @@ impl DockerHubResponder {
             .images
             .iter()
             .map(|i| {
-                (
-                    i.repository.clone(),
-                    i.tag.clone(),
-                    Arc::new(image::build(&salt, &i.repository, &i.tag, i.layers)),
-                )
+                if i.platforms.is_empty() {
+                    HubImage {
+                        repository: i.repository.clone(),
+                        tag: i.tag.clone(),
+                        list: None,
+                        images: vec![(
+                            image::Platform::default(),
+                            image::build(&salt, &i.repository, &i.tag, i.layers),
+                        )],
+                    }
+                } else {
+                    let m = image::build_list(&salt, &i.repository, &i.tag, i.layers, &i.platforms);
+                    HubImage {
+                        repository: i.repository.clone(),
+                        tag: i.tag.clone(),
+                        list: Some(m.list),
+                        images: m.images,
+                    }
+                }
             })
             .collect();
         DockerHubResponder {
@@ -116,19 +181,33 @@ impl DockerHubResponder {
                     "no token for this repository: challenge".into(),
                 );
             }
+            let accepts_list = req
+                .headers
+                .get_all("accept")
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .flat_map(|v| v.split(','))
+                .any(|t| {
+                    let t = t.trim();
+                    t == image::MANIFEST_LIST_V2 || t == "application/vnd.oci.image.index.v1+json"
+                });
             let found = self
                 .images
                 .iter()
-                .find(|(repo, tag, img)| repo == name && (tag == reference || img.manifest.digest == reference));
-            let Some((_, _, img)) = found else {
+                .filter(|i| i.repository == name)
+                .find_map(|i| i.manifest(reference, accepts_list));
+            let m = match found {
+                Some(Ok(m)) => m,
+                Some(Err(not_modelled)) => return (ResponseTemplate::new(404), 404, not_modelled),
                 // The loader only lets scenarios ask for images the Hub holds.
-                return (
-                    ResponseTemplate::new(404),
-                    404,
-                    format!("{name}:{reference} is not on this Docker Hub"),
-                );
+                None => {
+                    return (
+                        ResponseTemplate::new(404),
+                        404,
+                        format!("{name}:{reference} is not on this Docker Hub"),
+                    );
+                }
             };
-            let m = &img.manifest;
             let mut st = self.state.lock().expect("rate lock");
             if method == "HEAD" {
                 st.heads += 1;
@@ -172,8 +251,8 @@ impl DockerHubResponder {
             let blob = self
                 .images
                 .iter()
-                .filter(|(repo, _, _)| repo == name)
-                .flat_map(|(_, _, img)| img.blobs())
+                .filter(|i| i.repository == name)
+                .flat_map(|i| i.images.iter().flat_map(|(_, img)| img.blobs()))
                 .find(|b| b.digest == digest);
             return match blob {
                 Some(b) => (

@@ -7,6 +7,7 @@ use sha2::{Digest, Sha256};
 use std::io::Write;
 
 pub const MANIFEST_V2: &str = "application/vnd.docker.distribution.manifest.v2+json";
+pub const MANIFEST_LIST_V2: &str = "application/vnd.docker.distribution.manifest.list.v2+json";
 pub const CONFIG_V1: &str = "application/vnd.docker.container.image.v1+json";
 pub const LAYER_GZIP: &str = "application/vnd.docker.image.rootfs.diff.tar.gzip";
 
@@ -48,6 +49,103 @@ pub fn blob(media_type: &'static str, bytes: Vec<u8>) -> Blob {
 /// that two scenarios never serve the same image: a daemon shared by concurrent runs would
 /// otherwise list another run's repository in `RepoDigests`.
 pub fn build(registry: &str, repository: &str, tag: &str, layers: usize) -> Image {
+    build_for(registry, repository, tag, layers, &Platform::default())
+}
+
+/// An OS/architecture pair as manifest lists and image configs write it (`linux/arm64/v8`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Platform {
+    pub os: String,
+    pub architecture: String,
+    pub variant: Option<String>,
+}
+
+impl Default for Platform {
+    /// Docker Hub's and distribution's default platform (and this machine's dockerd).
+    fn default() -> Self {
+        Platform {
+            os: "linux".into(),
+            architecture: "amd64".into(),
+            variant: None,
+        }
+    }
+}
+
+impl Platform {
+    /// `os/arch[/variant]`; `None` when it is not of that shape.
+    pub fn parse(s: &str) -> Option<Platform> {
+        let parts: Vec<&str> = s.split('/').collect();
+        let ok = |p: &str| !p.is_empty() && p.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        match parts.as_slice() {
+            [os, arch] if ok(os) && ok(arch) => Some(Platform {
+                os: os.to_string(),
+                architecture: arch.to_string(),
+                variant: None,
+            }),
+            [os, arch, variant] if ok(os) && ok(arch) && ok(variant) => Some(Platform {
+                os: os.to_string(),
+                architecture: arch.to_string(),
+                variant: Some(variant.to_string()),
+            }),
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for Platform {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.os, self.architecture)?;
+        if let Some(v) = &self.variant {
+            write!(f, "/{v}")?;
+        }
+        Ok(())
+    }
+}
+
+/// A multi-platform image: the manifest list and one image per platform, in list order.
+#[derive(Debug, Clone)]
+pub struct MultiPlatform {
+    pub list: Blob,
+    pub images: Vec<(Platform, Image)>,
+}
+
+/// The manifest list (`manifest.list.v2+json`) over one image per platform.
+pub fn build_list(registry: &str, repository: &str, tag: &str, layers: usize, platforms: &[Platform]) -> MultiPlatform {
+    let images: Vec<(Platform, Image)> = platforms
+        .iter()
+        .map(|p| (p.clone(), build_for(registry, repository, tag, layers, p)))
+        .collect();
+    let entries: Vec<serde_json::Value> = images
+        .iter()
+        .map(|(p, img)| {
+            let mut platform = serde_json::json!({"architecture": p.architecture, "os": p.os});
+            if let Some(v) = &p.variant {
+                platform["variant"] = serde_json::json!(v);
+            }
+            serde_json::json!({
+                "mediaType": MANIFEST_V2,
+                "size": img.manifest.bytes.len(),
+                "digest": img.manifest.digest,
+                "platform": platform,
+            })
+        })
+        .collect();
+    let list = serde_json::json!({"schemaVersion": 2, "mediaType": MANIFEST_LIST_V2, "manifests": entries});
+    MultiPlatform {
+        list: blob(MANIFEST_LIST_V2, serde_json::to_vec_pretty(&list).expect("json")),
+        images,
+    }
+}
+
+/// The image for one platform. linux/amd64 keeps the bytes single-platform images always had
+/// (snapshots hold their digests); other platforms differ in content and config.
+pub fn build_for(registry: &str, repository: &str, tag: &str, layers: usize, platform: &Platform) -> Image {
+    let label = if *platform == Platform::default() {
+        tag.to_string()
+    } else {
+        format!("{tag} {platform}")
+    };
+    let tag = label.as_str();
     let mut blobs = Vec::new();
     let mut diff_ids = Vec::new();
     let mut history = Vec::new();
@@ -72,14 +170,17 @@ pub fn build(registry: &str, repository: &str, tag: &str, layers: usize) -> Imag
         blobs.push(layer);
         history.push(serde_json::json!({"created": "1970-01-01T00:00:00Z", "created_by": created_by}));
     }
-    let config = serde_json::json!({
-        "architecture": "amd64",
-        "os": "linux",
+    let mut config = serde_json::json!({
+        "architecture": platform.architecture,
+        "os": platform.os,
         "config": {"Cmd": ["/regsim.txt"]},
         "rootfs": {"type": "layers", "diff_ids": diff_ids},
         "history": history,
         "created": "1970-01-01T00:00:00Z",
     });
+    if let Some(v) = &platform.variant {
+        config["variant"] = serde_json::json!(v);
+    }
     let config = blob(CONFIG_V1, serde_json::to_vec(&config).expect("json"));
     let manifest = serde_json::json!({
         "schemaVersion": 2,
@@ -141,5 +242,26 @@ mod tests {
         assert_eq!(a.manifest.digest, super::build("r", "a/b/c", "1", 1).manifest.digest);
         assert_ne!(a.manifest.digest, super::build("r", "a/b/c", "2", 1).manifest.digest);
         assert_ne!(a.manifest.digest, super::build("r2", "a/b/c", "1", 1).manifest.digest);
+    }
+
+    #[test]
+    fn a_list_holds_one_image_per_platform_and_amd64_is_the_plain_image() {
+        let arm = super::Platform::parse("linux/arm64/v8").unwrap();
+        let l = super::build_list(
+            "r",
+            "library/docker",
+            "20.10.3",
+            1,
+            &[super::Platform::default(), arm.clone()],
+        );
+        assert_eq!(
+            l.images[0].1.manifest.digest,
+            super::build("r", "library/docker", "20.10.3", 1).manifest.digest
+        );
+        assert_ne!(l.images[1].1.manifest.digest, l.images[0].1.manifest.digest);
+        let v: serde_json::Value = serde_json::from_slice(&l.list.bytes).unwrap();
+        assert_eq!(v["manifests"][1]["platform"]["variant"], "v8");
+        assert_eq!(arm.to_string(), "linux/arm64/v8");
+        assert!(super::Platform::parse("linux").is_none());
     }
 }

@@ -3,7 +3,7 @@
 
 use super::credentials::{Ignored, Inputs};
 use super::pull::{PullError, Puller};
-use super::services::{Service, split_name_and_version};
+use super::services::{Service, link_names, split_name_and_version};
 use super::trace::{self, BOLD_CYAN, RESET, Trace};
 use crate::engine::{Engine, ImageInspect};
 use crate::mock::Stage;
@@ -18,6 +18,17 @@ const PREPARATION_RETRIES: usize = 3;
 /// `PreparationRetryInterval`, printed as `3s`.
 const RETRY_INTERVAL_SECS: i64 = 3;
 
+/// A service the runner started; regsim assumes its container comes up and answers the runner's
+/// health check (service containers are not simulated).
+#[derive(Debug, Clone, Serialize)]
+pub struct StartedService {
+    /// The image as pulled (`…/docker:18.09.7-dind`).
+    pub image_name: String,
+    /// The tag (`18.09.7-dind`).
+    pub version: String,
+    pub links: Vec<String>,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct JobLog {
     /// The bytes the runner sends to GitLab.
@@ -31,6 +42,8 @@ pub struct JobLog {
     pub script: Option<super::script::ScriptLog>,
     /// Credential sources the runner skipped without a word in the log.
     pub ignored_sources: Vec<String>,
+    /// The services whose images were pulled: what they are and the names the job reaches them by.
+    pub services: Vec<StartedService>,
     /// 18.7+ turns FF_TIMESTAMPS on by default: raw lines get timestamp prefixes, which regsim
     /// does not write (their interplay with section markers is UNCONFIRMED, gitlab-runner.md §2.1).
     /// The job page hides them, so the plain text is unaffected.
@@ -129,16 +142,20 @@ pub async fn run_job(stage: &Stage, engine: &Engine) -> Result<JobLog, String> {
         system_failure_reason: false,
         unmodelled: None,
     });
-    let services: Vec<Service> = payload
+    let services: Vec<(Service, Vec<String>)> = payload
         .services
         .iter()
-        .map(|s| split_name_and_version(&crate::runner::expand::expand(&s.name, |k| payload.variable(k))))
+        .map(|s| {
+            let service = split_name_and_version(&crate::runner::expand::expand(&s.name, |k| payload.variable(k)));
+            let links = link_names(&service, s.alias.as_deref(), release.service_aliases_split);
+            (service, links)
+        })
         .collect();
     for _ in 0..PREPARATION_RETRIES {
         t.println(&format!("Using Docker executor with image {image} ..."));
         // Services are created before the build image is resolved (createDependencies).
         let mut service_failed = None;
-        for s in &services {
+        for (s, _) in &services {
             let sep = if release.service_line_spaced { " " } else { "" };
             t.println(&format!("Starting service {}:{}{sep}...", s.service, s.version));
             if let Err(e) = puller.get_docker_image(&mut t, &s.image_name, &policies).await {
@@ -148,12 +165,17 @@ pub async fn run_job(stage: &Stage, engine: &Engine) -> Result<JobLog, String> {
         }
         outcome = match service_failed {
             Some(e) => Err(e),
-            None if !services.is_empty() => {
-                // Next come `Waiting for services to be up and running …` and health checks of
-                // running containers, which regsim does not simulate.
-                return Err("the services' images were pulled; what follows (their containers starting, health checks) is not simulated".into());
+            None => {
+                if !services.is_empty() {
+                    // waitForServices; a healthy service adds nothing more to the log.
+                    t.println(if release.wait_for_services_timeout_shown {
+                        "Waiting for services to be up and running (timeout 30 seconds)..."
+                    } else {
+                        "Waiting for services to be up and running..."
+                    });
+                }
+                puller.get_docker_image(&mut t, &image, &policies).await
             }
-            None => puller.get_docker_image(&mut t, &image, &policies).await,
         };
         match &outcome {
             Ok(_) => break,
@@ -199,8 +221,20 @@ pub async fn run_job(stage: &Stage, engine: &Engine) -> Result<JobLog, String> {
         .iter()
         .map(|Ignored { source, why }| format!("{source}: {why}"))
         .collect();
+    let started: Vec<StartedService> = if image_ready {
+        services
+            .into_iter()
+            .map(|(s, links)| StartedService {
+                image_name: s.image_name,
+                version: s.version,
+                links,
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     let script = match (&world.job.docker_client, image_ready && !world.job.script.is_empty()) {
-        (Some(_), true) => Some(super::script::run_script(engine, &payload, &world.job).await?),
+        (Some(_), true) => Some(super::script::run_script(engine, &payload, &world.job, &started).await?),
         _ => None,
     };
     let raw = t.raw().to_string();
@@ -211,6 +245,7 @@ pub async fn run_job(stage: &Stage, engine: &Engine) -> Result<JobLog, String> {
         image_ready,
         script,
         ignored_sources,
+        services: started,
         timestamps_unmodelled,
     })
 }

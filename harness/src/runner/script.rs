@@ -96,7 +96,12 @@ pub fn created_images(payload: &JobPayload, job: &crate::world::Job) -> Vec<Stri
 }
 
 /// Runs the script's lines; `Err` when a line needs behaviour regsim does not model.
-pub async fn run_script(engine: &Engine, payload: &JobPayload, job: &crate::world::Job) -> Result<ScriptLog, String> {
+pub async fn run_script(
+    engine: &Engine,
+    payload: &JobPayload,
+    job: &crate::world::Job,
+    _services: &[super::job::StartedService],
+) -> Result<ScriptLog, String> {
     let lookup = |k: &str| payload.variable(k);
     let Some(client) = &job.docker_client else {
         return Err("the script runs without a Docker CLI in the job image".into());

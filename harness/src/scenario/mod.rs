@@ -192,7 +192,15 @@ pub enum StoredImageSpec {
 #[serde(deny_unknown_fields)]
 pub struct StoredImageFull {
     pub name: String,
+    #[serde(default = "one")]
     pub layers: usize,
+    /// Docker Hub only: a multi-platform image (a manifest list), e.g. `[linux/amd64, linux/arm64/v8]`.
+    #[serde(default)]
+    pub platforms: Vec<String>,
+}
+
+fn one() -> usize {
+    1
 }
 
 impl StoredImageSpec {
@@ -206,6 +214,12 @@ impl StoredImageSpec {
         match self {
             StoredImageSpec::Name(_) => 1,
             StoredImageSpec::Full(f) => f.layers,
+        }
+    }
+    pub fn platforms(&self) -> &[String] {
+        match self {
+            StoredImageSpec::Name(_) => &[],
+            StoredImageSpec::Full(f) => &f.platforms,
         }
     }
 }
@@ -405,6 +419,9 @@ pub struct Docker {
     /// `(file.go:LINE:Ns)` suffix). Default 0: the mocks answer at once.
     #[serde(default)]
     pub pull_seconds: u64,
+    /// The runner host's platform (`linux/arm64/v8`); default `linux/amd64`.
+    #[serde(default)]
+    pub platform: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]

@@ -236,6 +236,12 @@ pub struct RunnerRelease {
     /// `Starting service NAME:VERSION ...` (≤ v17.0) or `…VERSION...` without the space
     /// (v17.1.0 →; docker.go createService, read at v17.0.0 and v17.1.0).
     pub service_line_spaced: bool,
+    /// `Waiting for services to be up and running (timeout 30 seconds)...` (v15.0.0 →) or without
+    /// the timeout (before): `waitForServices`, read at v11.7.0 executor_docker.go:752, v14.10.0,
+    /// v15.0.0 docker.go:473, v16.2.0 services.go:80 (default `DefaultWaitForServicesTimeout` 30).
+    pub wait_for_services_timeout_shown: bool,
+    /// A service's `alias:` split on commas and blanks (v15.8.0 →, `Image.Aliases`); one name before.
+    pub service_aliases_split: bool,
     /// `, system ID: s_…` on the `  on` line (v15.8.0 →).
     pub system_id: bool,
     /// `Using effective pull policy of [..] for container IMAGE` (v18.0.0 →).
@@ -319,6 +325,8 @@ pub fn release(version: &Version) -> Result<RunnerRelease, String> {
             AuthLine::Never
         },
         service_line_spaced: *version < v(17, 1, 0),
+        wait_for_services_timeout_shown: *version >= v(15, 0, 0),
+        service_aliases_split: *version >= v(15, 8, 0),
         system_id: *version >= v(15, 8, 0),
         effective_pull_policy_line: *version >= v(18, 0, 0),
         credential_matching: matching,

@@ -1,4 +1,5 @@
 use super::*;
+use crate::mock::image::Platform;
 use crate::scenario::{self, Scenario, ScenarioError};
 use crate::versions::{self, docker as dv, gitlab as gv, parse_version, runner as rv};
 use sha2::{Digest, Sha256};
@@ -16,6 +17,37 @@ pub fn build(path: &Path, text: &str, s: &Scenario) -> Result<World, ScenarioErr
     let layer_count = |spec: &crate::scenario::StoredImageSpec, field: &str| match spec.layers() {
         n @ 1..=64 => Ok(n),
         n => Err(err(&format!("{field}.layers"), format!("{n}: expected 1 to 64 layers"))),
+    };
+
+    let platforms = |spec: &crate::scenario::StoredImageSpec, field: &str| {
+        let mut out = Vec::new();
+        for (k, p) in spec.platforms().iter().enumerate() {
+            let parsed = Platform::parse(p).ok_or_else(|| {
+                err(
+                    &format!("{field}.platforms[{k}]"),
+                    format!("`{p}`: expected os/arch or os/arch/variant"),
+                )
+            })?;
+            if out.contains(&parsed) {
+                return Err(err(
+                    &format!("{field}.platforms[{k}]"),
+                    format!("`{p}` is listed twice"),
+                ));
+            }
+            out.push(parsed);
+        }
+        Ok(out)
+    };
+    // Only the Docker Hub mock serves manifest lists.
+    let no_platforms = |spec: &crate::scenario::StoredImageSpec, field: &str| {
+        if spec.platforms().is_empty() {
+            Ok(Vec::new())
+        } else {
+            Err(err(
+                &format!("{field}.platforms"),
+                "multi-platform images are modelled on docker_hub only".into(),
+            ))
+        }
     };
 
     let clock_text = s.clock.as_deref().unwrap_or(DEFAULT_CLOCK);
@@ -191,6 +223,7 @@ pub fn build(path: &Path, text: &str, s: &Scenario) -> Result<World, ScenarioErr
                 repository: repo.to_string(),
                 tag: tag.to_string(),
                 layers: layer_count(spec, &field)?,
+                platforms: no_platforms(spec, &field)?,
             });
         }
         projects.push(Project {
@@ -392,6 +425,7 @@ pub fn build(path: &Path, text: &str, s: &Scenario) -> Result<World, ScenarioErr
                 repository: repo.to_string(),
                 tag: tag.to_string(),
                 layers: layer_count(spec, &f(&format!("images[{j}]")))?,
+                platforms: no_platforms(spec, &f(&format!("images[{j}]")))?,
             });
         }
         registries.push(OtherRegistry { host, auth, images });
@@ -419,6 +453,7 @@ pub fn build(path: &Path, text: &str, s: &Scenario) -> Result<World, ScenarioErr
                     repository,
                     tag: tag.to_string(),
                     layers: layer_count(spec, &field)?,
+                    platforms: platforms(spec, &field)?,
                 });
             }
             let rate_limit = h.rate_limit.unwrap_or(100);
@@ -609,9 +644,22 @@ pub fn build(path: &Path, text: &str, s: &Scenario) -> Result<World, ScenarioErr
         }
     };
     let profile = dv::profile(&dver, store.value).map_err(|m| err("docker.version", m))?;
+    let platform = match &s.docker.platform {
+        None => Platform::default(),
+        Some(p) => Platform::parse(p)
+            .ok_or_else(|| err("docker.platform", format!("`{p}`: expected os/arch or os/arch/variant")))
+            .map(|mut p| {
+                // An arm64 host reports variant v8 (containerd platforms.DefaultSpec, cpuVariant).
+                if p.architecture == "arm64" && p.variant.is_none() {
+                    p.variant = Some("v8".into());
+                }
+                p
+            })?,
+    };
     let docker = DockerHost {
         version: dver,
         pull_seconds: s.docker.pull_seconds,
+        platform,
         store,
         profile,
     };

@@ -163,6 +163,8 @@ pub struct StoredImage {
     pub repository: String,
     pub tag: String,
     pub layers: usize,
+    /// More than one: a manifest list (Docker Hub only). Empty: one linux/amd64 image.
+    pub platforms: Vec<crate::mock::image::Platform>,
 }
 
 /// How a registry that is not GitLab's lets clients in.
@@ -271,6 +273,8 @@ pub struct DockerHost {
     pub version: Version,
     /// Whole seconds a pull takes (`docker.pull_seconds`).
     pub pull_seconds: u64,
+    /// The runner host's platform, which the engine picks from manifest lists.
+    pub platform: crate::mock::image::Platform,
     pub store: Derived<ImageStore>,
     pub profile: EngineProfile,
 }
