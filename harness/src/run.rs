@@ -349,6 +349,12 @@ pub async fn run_against_real_daemon(
     for name in crate::runner::script::created_images(&payload, &stage.world.job) {
         daemon.remove_image(&name).await;
     }
+    for s in &payload.services {
+        let name = crate::runner::expand::expand(&s.name, |k| payload.variable(k));
+        daemon
+            .remove_image(&crate::runner::services::split_name_and_version(&name).image_name)
+            .await;
+    }
     let real_report = report(&stage.world, file, &stage, real_log?, false);
     Ok((sim_report, real_report))
 }
