@@ -254,6 +254,9 @@ fn report(world: &World, file: &Path, stage: &Stage, log: JobLog, check_lines: b
             s.links.join(", ")
         )
     }));
+    if let Some(script) = &log.script {
+        derived.push(script.daemon.clone());
+    }
     derived.extend(
         log.ignored_sources
             .iter()

@@ -130,6 +130,15 @@ impl Engine {
         )))
     }
 
+    /// The daemon of a `docker:VERSION-dind` service. The real daemon stands in for it in
+    /// comparisons (its image store is not empty; the comparison removes what the job creates).
+    pub fn dind(&self, version: &semver::Version) -> Result<Engine, String> {
+        match self {
+            Engine::Simulated(e) => Ok(Engine::Simulated(Box::new(e.sibling(version)?))),
+            Engine::Real(e) => Ok(Engine::Real(e.clone())),
+        }
+    }
+
     /// `POST /images/create?fromImage=…&tag=…` with `X-Registry-Auth`.
     pub async fn create_image(&self, from_image: &str, tag: &str, registry_auth: &str) -> Result<(), DaemonError> {
         match self {

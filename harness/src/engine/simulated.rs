@@ -123,6 +123,17 @@ impl SimulatedEngine {
         }
     }
 
+    /// Another engine on the same network with an empty image store: a dind service's daemon.
+    pub fn sibling(&self, version: &Version) -> Result<SimulatedEngine, String> {
+        let profile = crate::versions::docker::profile(version, crate::versions::docker::ImageStore::Graphdriver)?;
+        Ok(SimulatedEngine::new(
+            profile,
+            version.clone(),
+            self.platform.clone(),
+            self.network.clone(),
+        ))
+    }
+
     pub async fn create_image(&self, from_image: &str, tag: &str, registry_auth: &str) -> Result<(), DaemonError> {
         let joined = if tag.starts_with("sha256:") {
             format!("{from_image}@{tag}")

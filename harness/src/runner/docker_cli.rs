@@ -5,7 +5,11 @@
 
 use crate::engine::reference::Reference;
 use crate::engine::{AuthConfig, DaemonError, Engine, Message, ProgressStream};
-use crate::versions::docker_cli::{ClientProfile, PushCredentials};
+use crate::versions::docker_cli::{
+    ClientProfile, ConnectFailure, InfoOnConnectError, PushCredentials, connect_error, default_api_version,
+    info_on_connect_error,
+};
+use crate::versions::lookup;
 use std::collections::BTreeMap;
 
 /// Which of the CLI's streams a piece of output went to.
@@ -98,6 +102,8 @@ pub struct DockerCli<'a> {
     pub client: &'a ClientProfile,
     /// config.json's `auths`: server address → (user, password).
     logins: BTreeMap<String, (String, String)>,
+    /// Set when DOCKER_HOST leads nowhere: the authority of its URL and why.
+    unreachable: Option<(String, ConnectFailure)>,
 }
 
 impl<'a> DockerCli<'a> {
@@ -106,11 +112,53 @@ impl<'a> DockerCli<'a> {
             engine,
             client,
             logins: BTreeMap::new(),
+            unreachable: None,
         }
+    }
+
+    /// A CLI whose DOCKER_HOST reaches no daemon.
+    pub fn unreachable(mut self, authority: String, failure: ConnectFailure) -> Self {
+        self.unreachable = Some((authority, failure));
+        self
+    }
+
+    /// Commands other than `docker info` that reach no daemon: their texts are not researched.
+    fn reachable(&self, command: &str) -> Result<(), String> {
+        match &self.unreachable {
+            Some((authority, _)) => Err(format!(
+                "what `docker {command}` prints when DOCKER_HOST ({authority}) reaches no daemon is not researched"
+            )),
+            None => Ok(()),
+        }
+    }
+
+    /// `docker info`: modelled only when it cannot connect (a daemon's full report is not).
+    pub async fn info(&mut self) -> Result<CliRun, String> {
+        let Some((authority, failure)) = &self.unreachable else {
+            return Err("the output of a `docker info` that reaches a daemon is not simulated".into());
+        };
+        let v = &self.client.version;
+        let shape = lookup(&info_on_connect_error(), v).and_then(|e| e.value.map(|s| (s, e.source)));
+        let api = lookup(&default_api_version(), v).and_then(|e| e.value);
+        let (Some((InfoOnConnectError::ErrorOnly, _)), Some(api)) = (shape, api) else {
+            return Err(format!(
+                "Docker CLI {v}: what `docker info` prints when it cannot connect is not researched for this release"
+            ));
+        };
+        // The client speaks plain HTTP to tcp:// hosts without TLS settings.
+        let url = format!("http://{authority}/v{api}/info");
+        let quoted = lookup(&crate::versions::docker::engine_table(), v)
+            .map(|e| e.value.quoted_urls)
+            .ok_or_else(|| format!("Docker CLI {v}: the Go it was built with is not known"))?;
+        let mut run = CliRun::default();
+        run.err(format!("{}\n", connect_error("Get", &url, quoted, failure)));
+        run.code = 1;
+        Ok(run)
     }
 
     /// `docker login -u USER -p PASSWORD HOST`.
     pub async fn login(&mut self, args: &[String]) -> Result<CliRun, String> {
+        self.reachable("login")?;
         let mut run = CliRun::default();
         let user = flag(args, "-u", "--username").unwrap_or_default();
         let password =
@@ -137,6 +185,7 @@ impl<'a> DockerCli<'a> {
 
     /// `docker build [--force-rm] -t NAME .` of a context holding only `dockerfile`.
     pub async fn build(&mut self, args: &[String], dockerfile: &str) -> Result<CliRun, String> {
+        self.reachable("build")?;
         let mut run = CliRun::default();
         let tag = flag(args, "-t", "--tag").ok_or("only `docker build -t NAME .` is simulated")?;
         let context = positional(args, &["-t", "--tag"]);
@@ -155,6 +204,7 @@ impl<'a> DockerCli<'a> {
 
     /// `docker tag SOURCE TARGET`.
     pub async fn tag(&mut self, args: &[String]) -> Result<CliRun, String> {
+        self.reachable("tag")?;
         let mut run = CliRun::default();
         let p = positional(args, &[]);
         let [source, target] = p.as_slice() else {
@@ -173,6 +223,7 @@ impl<'a> DockerCli<'a> {
 
     /// `docker push NAME[:TAG]`, with the credentials this CLI release sends.
     pub async fn push(&mut self, args: &[String]) -> Result<CliRun, String> {
+        self.reachable("push")?;
         let mut run = CliRun::default();
         let p = positional(args, &[]);
         let [name] = p.as_slice() else {

@@ -234,7 +234,9 @@ pub async fn run_job(stage: &Stage, engine: &Engine) -> Result<JobLog, String> {
         Vec::new()
     };
     let script = match (&world.job.docker_client, image_ready && !world.job.script.is_empty()) {
-        (Some(_), true) => Some(super::script::run_script(engine, &payload, &world.job, &started).await?),
+        (Some(_), true) => {
+            Some(super::script::run_script(engine, &payload, &world.job, &started, &world.runner.dns).await?)
+        }
         _ => None,
     };
     let raw = t.raw().to_string();

@@ -4,6 +4,7 @@
 
 pub mod credentials;
 pub mod docker_cli;
+pub mod docker_host;
 pub mod expand;
 pub mod job;
 pub mod pull;

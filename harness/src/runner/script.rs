@@ -5,6 +5,7 @@
 //! (`sbt`). Other lines are refused as not simulated.
 
 use super::docker_cli::{DockerCli, flag, positional};
+use super::docker_host::{DaemonAt, resolve};
 use super::expand::expand;
 use super::sbt::DockerPublish;
 use crate::engine::Engine;
@@ -13,6 +14,8 @@ use crate::mock::gitlab::JobPayload;
 /// What the script printed, and whether it got to the end.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct ScriptLog {
+    /// Which daemon the job's Docker CLI talked to, and why.
+    pub daemon: String,
     pub text: String,
     /// The exit code of the first failing command, if one failed.
     pub failed_with: Option<i32>,
@@ -100,13 +103,38 @@ pub async fn run_script(
     engine: &Engine,
     payload: &JobPayload,
     job: &crate::world::Job,
-    _services: &[super::job::StartedService],
+    services: &[super::job::StartedService],
+    dns: &[String],
 ) -> Result<ScriptLog, String> {
     let lookup = |k: &str| payload.variable(k);
     let Some(client) = &job.docker_client else {
         return Err("the script runs without a Docker CLI in the job image".into());
     };
-    let mut cli = DockerCli::new(engine, client);
+    let daemon = resolve(
+        payload.variable("DOCKER_HOST").as_deref(),
+        payload.variable("DOCKER_TLS_CERTDIR").as_deref(),
+        services,
+        dns,
+    )?;
+    let dind;
+    let (mut cli, daemon) = match daemon {
+        DaemonAt::HostSocket => (
+            DockerCli::new(engine, client),
+            "the job's Docker CLI talks to the runner host's daemon (DOCKER_HOST unset: the mounted socket)"
+                .to_string(),
+        ),
+        DaemonAt::Dind { version, service } => {
+            dind = engine.dind(&version)?;
+            (
+                DockerCli::new(&dind, client),
+                format!("the job's Docker CLI talks to the Docker {version} daemon of service {service} (DOCKER_HOST)"),
+            )
+        }
+        DaemonAt::Unreachable { authority, failure } => (
+            DockerCli::new(engine, client).unreachable(authority.clone(), failure),
+            format!("the job's Docker CLI reaches no daemon at {authority} (DOCKER_HOST): not a service link"),
+        ),
+    };
     let mut text = String::new();
     for line in &job.script {
         text.push_str(&format!("$ {line}\n"));
@@ -115,6 +143,7 @@ pub async fn run_script(
         let code = match w.as_slice() {
             [docker, cmd, args @ ..] if docker == "docker" => {
                 let run = match cmd.as_str() {
+                    "info" if args.is_empty() => cli.info().await,
                     "login" => cli.login(args).await,
                     "build" => match &job.dockerfile {
                         Some(dockerfile) => cli.build(args, dockerfile).await,
@@ -152,12 +181,14 @@ pub async fn run_script(
         };
         if code != 0 {
             return Ok(ScriptLog {
+                daemon,
                 text,
                 failed_with: Some(code),
             });
         }
     }
     Ok(ScriptLog {
+        daemon,
         text,
         failed_with: None,
     })

@@ -401,6 +401,10 @@ pub struct Runner {
     /// Home directory of the runner process (where `.docker/config.json` is read).
     #[serde(default)]
     pub home: Option<String>,
+    /// `[runners.docker] dns`: the job containers' DNS servers (they answer lookups of names that
+    /// are not service links).
+    #[serde(default)]
+    pub dns: Vec<String>,
 }
 
 fn docker_executor() -> String {

@@ -144,9 +144,88 @@ pub fn profile(version: &Version) -> Result<ClientProfile, String> {
     }
 }
 
+/// The Engine API version a CLI release asks for when it could not ping the daemon (the failed
+/// ping negotiates nothing, `initializeFromClient` at docker/cli v18.09.7 cli/command/cli.go), so
+/// its requests go to `/vX.YZ/…`. One row per release line; `None`: not read.
+#[rustfmt::skip]
+pub fn default_api_version() -> Vec<Era<Option<&'static str>>> {
+    vec![
+        era(v(1, 13, 1), None, "not read"),
+        era(v(18, 6, 0), Some("1.38"), "docker/cli v18.06.0-ce vendor/github.com/docker/docker/api/common.go DefaultVersion"),
+        era(v(18, 9, 0), Some("1.39"), "docker/cli v18.09.7 vendor/github.com/docker/docker/api/common.go DefaultVersion"),
+        era(v(19, 3, 0), Some("1.40"), "docker/cli v19.03.0 vendor/github.com/docker/docker/api/common.go DefaultVersion"),
+        era(v(20, 10, 0), Some("1.41"), "docker/cli v20.10.16 vendor/github.com/docker/docker/api/common.go DefaultVersion"),
+        era(v(23, 0, 0), None, "not read"),
+    ]
+}
+
+/// What `docker info` prints when its `GET /info` fails to connect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InfoOnConnectError {
+    /// `runInfo` returns the error: one line on stderr, exit 1 (docker/cli v18.09.7
+    /// cli/command/system/info.go runInfo; cmd/docker/docker.go:192-193).
+    ErrorOnly,
+}
+
+#[rustfmt::skip]
+pub fn info_on_connect_error() -> Vec<Era<Option<InfoOnConnectError>>> {
+    vec![
+        era(v(1, 13, 1), None, "not read before 18.09"),
+        era(v(18, 9, 0), Some(InfoOnConnectError::ErrorOnly), "docker/cli v18.09.7 cli/command/system/info.go runInfo"),
+        era(v(19, 3, 0), None, "docker/cli v19.03.0 runInfo keeps the error as a ServerErrors entry and pretty-prints the client part first: not modelled"),
+    ]
+}
+
+/// The line the CLI prints when it cannot reach the daemon (moby client/request.go doRequest at
+/// v18.09.7, the client the CLI vendors): a failed name lookup is wrapped as `error during
+/// connect: ` + Go's `*url.Error` (`Get URL: dial tcp: lookup NAME on SERVER: no such host`,
+/// net.DNSError); a refused connection becomes `Cannot connect to the Docker daemon at HOST. Is
+/// the docker daemon running?` (client/errors.go ErrorConnectionFailed). `quoted_url`: Go ≥ 1.14
+/// quotes the URL in `*url.Error`; the CLI is built with the same Go as the engine of its release.
+pub fn connect_error(op: &str, url: &str, quoted_url: bool, cause: &ConnectFailure) -> String {
+    match cause {
+        ConnectFailure::NoSuchHost { name, resolver } => {
+            let url = if quoted_url {
+                format!("\"{url}\"")
+            } else {
+                url.to_string()
+            };
+            format!("error during connect: {op} {url}: dial tcp: lookup {name} on {resolver}: no such host")
+        }
+        ConnectFailure::Refused { docker_host } => {
+            format!("Cannot connect to the Docker daemon at {docker_host}. Is the docker daemon running?")
+        }
+    }
+}
+
+/// Why the CLI reached no daemon.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConnectFailure {
+    /// The host name is neither a service link nor known to the resolver.
+    NoSuchHost { name: String, resolver: String },
+    /// Something answers at that name, but nothing listens on the port.
+    Refused { docker_host: String },
+}
+
 #[cfg(test)]
 mod tests {
     use super::ContextSize::*;
+
+    #[test]
+    fn connect_errors_read_as_the_seed_quotes_them() {
+        let cause = super::ConnectFailure::NoSuchHost {
+            name: "docker".into(),
+            resolver: "192.168.0.1:53".into(),
+        };
+        assert_eq!(
+            super::connect_error("Get", "http://docker:2376/v1.39/info", false, &cause),
+            "error during connect: Get http://docker:2376/v1.39/info: dial tcp: lookup docker on 192.168.0.1:53: no such host"
+        );
+        assert_eq!(
+            super::connect_error("Get", "http://docker:2376/v1.41/info", true, &cause),
+            "error during connect: Get \"http://docker:2376/v1.41/info\": dial tcp: lookup docker on 192.168.0.1:53: no such host"
+        );
+    }
 
     #[test]
     fn context_size_is_go_units_with_four_significant_digits() {

@@ -622,6 +622,7 @@ pub fn build(path: &Path, text: &str, s: &Scenario) -> Result<World, ScenarioErr
         pull_policy: s.runner.pull_policy.as_ref().map(|p| p.to_vec()),
         docker_config: s.runner.docker_config.clone(),
         home: s.runner.home.clone().unwrap_or_else(|| "/root".into()),
+        dns: s.runner.dns.clone(),
     };
 
     // The Docker engine.

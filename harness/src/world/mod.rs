@@ -266,6 +266,8 @@ pub struct RunnerHost {
     pub pull_policy: Option<Vec<String>>,
     pub docker_config: Option<String>,
     pub home: String,
+    /// `[runners.docker] dns`.
+    pub dns: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
