@@ -191,6 +191,24 @@ impl DockerHubResponder {
                     let t = t.trim();
                     t == image::MANIFEST_LIST_V2 || t == "application/vnd.oci.image.index.v1+json"
                 });
+            let accepts_schema2 = req
+                .headers
+                .get_all("accept")
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .flat_map(|v| v.split(','))
+                .any(|t| t.trim() == image::MANIFEST_V2);
+            if !accepts_schema2 {
+                return (
+                    ResponseTemplate::new(500),
+                    500,
+                    format!(
+                        "{} a client that does not accept schema 2 gets a schema 1 manifest converted from it \
+                         (distribution registry/handlers/manifests.go convertSchema2Manifest), which regsim does not produce",
+                        super::NOT_MODELLED
+                    ),
+                );
+            }
             let found = self
                 .images
                 .iter()

@@ -126,6 +126,26 @@ pub const DEPENDENCY_PROXY_DIRECT_PREFIX: Version = v(14, 3, 0);
 pub const DEPENDENCY_PROXY_DEPLOY_TOKENS: Version = v(14, 0, 0);
 /// Group access tokens may pull; tags pull every architecture (16.2 and earlier: x86_64 only).
 pub const DEPENDENCY_PROXY_GROUP_TOKENS_AND_MULTIARCH: Version = v(16, 3, 0);
+/// The manifest `Accept` types the Dependency Proxy sends Docker Hub, by release. Without the
+/// manifest-list type a multi-platform tag comes back as its linux/amd64 manifest (distribution
+/// v2.8.3 registry/handlers/manifests.go:190-227, Docker Hub alike): "x86_64 only … with a
+/// specific tag" until 16.3. Without any Accept, schema 2 images come back converted to schema 1.
+#[rustfmt::skip]
+pub fn dependency_proxy_accept() -> Vec<super::Era<&'static [&'static str]>> {
+    use super::era;
+    const V2: &str = "application/vnd.docker.distribution.manifest.v2+json";
+    const OCI: &str = "application/vnd.oci.image.manifest.v1+json";
+    const OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
+    const LIST: &str = "application/vnd.docker.distribution.manifest.list.v2+json";
+    vec![
+        era(v(13, 7, 0), &[], "MR !52805: \"the Dependency Proxy does not specify any Accept headers when pulling from DockerHub\" (research-dp.md Q1)"),
+        era(v(13, 10, 0), &[V2, OCI], "ContainerRegistry::Client::ACCEPTED_TYPES (pull_manifest_service.rb, stored 13.10–14.x code); 13.10 via MR !53667 with pull by digest [release inferred] (research-dp.md Q1)"),
+        // The OCI index joined in a release between 13.10 and 16.2 that was not found; regsim
+        // leaves it out there, which changes nothing for the Docker Hub mock (it serves no OCI indexes).
+        era(v(16, 3, 0), &[V2, OCI, OCI_INDEX, LIST], "DependencyProxy::Manifest::ACCEPTED_TYPES after MR !127545 (docs: resolved in 16.3) (research-dp.md Q1)"),
+    ]
+}
+
 /// "Dependency Proxy token scope enforcement": tokens need read_registry and write_registry.
 pub const DEPENDENCY_PROXY_SCOPE_ENFORCEMENT: Version = v(18, 0, 0);
 pub const DEPENDENCY_PROXY_GROUP_DEFAULT_SOURCE: &str = "the docs say the proxy is \"enabled by default\"; the DB \

@@ -7,17 +7,13 @@ use super::{Answer, json};
 use crate::policy::Authenticated;
 use crate::policy::dependency_proxy::{ProxySubject, ProxyTokenRefusal, may_pull_through, proxy_token};
 use crate::token::{ProxyClaims, issue_proxy_token, verify_proxy_token};
+use crate::versions::gitlab as gv;
 use crate::world::World;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use wiremock::{Request, ResponseTemplate};
-
-/// Manifest Accept types GitLab sends upstream (`DependencyProxy::Manifest::ACCEPTED_TYPES`).
-const ACCEPT: &str = "application/vnd.docker.distribution.manifest.v2+json, \
-     application/vnd.docker.distribution.manifest.list.v2+json, application/vnd.oci.image.index.v1+json, \
-     application/vnd.oci.image.manifest.v1+json";
 
 #[derive(Debug, Clone)]
 struct CachedManifest {
@@ -338,7 +334,24 @@ pub(super) fn serve(
     let key = group.path.to_lowercase();
     match pr.kind {
         ProxyResource::Manifest(reference) => {
-            manifest(req, upstream, cache, &key, &image, pr.image, reference, &hub_token)
+            // The release's upstream Accept types, joined as Rails joins them.
+            let accept = crate::versions::lookup(&gv::dependency_proxy_accept(), &world.gitlab.version)
+                .map(|e| e.value.join(","))
+                .unwrap_or_default();
+            if accept.is_empty() {
+                return Answer {
+                    response: ResponseTemplate::new(500),
+                    status: 500,
+                    note: format!(
+                        "{} GitLab {} asked Docker Hub for manifests without an Accept header (MR !52805), so Docker Hub \
+                         answered with schema 1 manifests converted from schema 2, which regsim does not produce; \
+                         Docker 20.10 also failed then (`manifest unknown`, no pull by digest before 13.10, moby#41687)",
+                        crate::mock::NOT_MODELLED,
+                        world.gitlab.version
+                    ),
+                };
+            }
+            manifest(upstream, cache, &key, &image, pr.image, reference, &hub_token, &accept)
         }
         ProxyResource::Blob(digest) => blob(upstream, cache, &key, &image, digest, &hub_token),
     }
@@ -346,7 +359,6 @@ pub(super) fn serve(
 
 #[allow(clippy::too_many_arguments)]
 fn manifest(
-    req: &Request,
     upstream: &Upstream,
     cache: &SharedCache,
     group: &str,
@@ -354,6 +366,7 @@ fn manifest(
     image_as_asked: &str,
     reference: &str,
     hub_token: &str,
+    accept: &str,
 ) -> Answer {
     // Cached under `image:tag.json`, or by digest for a pull by digest.
     let cache_key = if reference.starts_with("sha256:") {
@@ -363,7 +376,7 @@ fn manifest(
     };
     let cached = cache.lock().expect("cache lock").manifests.get(&cache_key).cloned();
     let path = format!("/v2/{image}/manifests/{reference}");
-    let head = upstream.call("HEAD", &path, Some(hub_token), Some(ACCEPT));
+    let head = upstream.call("HEAD", &path, Some(hub_token), Some(accept));
     let served_cached = |c: &CachedManifest, why: &str| Answer {
         response: ResponseTemplate::new(200)
             .insert_header("Docker-Content-Digest", c.digest.as_str())
@@ -392,7 +405,7 @@ fn manifest(
     }
     // send_dependency: Workhorse GETs the manifest, streams it and caches it; an upstream error
     // goes to the client as it came (status and body, current Workhorse).
-    let got = match upstream.call("GET", &path, Some(hub_token), Some(ACCEPT)) {
+    let got = match upstream.call("GET", &path, Some(hub_token), Some(accept)) {
         Ok(r) => r,
         Err(e) => return empty(502, format!("Workhorse could not reach Docker Hub: {e}")),
     };
@@ -419,7 +432,6 @@ fn manifest(
         c.manifests.insert(cache_key, entry.clone());
         c.manifests.insert((group.to_string(), digest.clone()), entry);
     }
-    let _ = req;
     Answer {
         response: ResponseTemplate::new(200)
             .insert_header("Docker-Content-Digest", digest.as_str())
