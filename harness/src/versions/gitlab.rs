@@ -138,11 +138,11 @@ pub fn dependency_proxy_accept() -> Vec<super::Era<&'static [&'static str]>> {
     const OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
     const LIST: &str = "application/vnd.docker.distribution.manifest.list.v2+json";
     vec![
-        era(v(13, 7, 0), &[], "MR !52805: \"the Dependency Proxy does not specify any Accept headers when pulling from DockerHub\" (research-dp.md Q1)"),
-        era(v(13, 10, 0), &[V2, OCI], "ContainerRegistry::Client::ACCEPTED_TYPES (pull_manifest_service.rb, stored 13.10–14.x code); 13.10 via MR !53667 with pull by digest [release inferred] (research-dp.md Q1)"),
+        era(v(13, 7, 0), &[], "MR !52805: \"the Dependency Proxy does not specify any Accept headers when pulling from DockerHub\" (docs/research/dependency-proxy.md Q1)"),
+        era(v(13, 10, 0), &[V2, OCI], "ContainerRegistry::Client::ACCEPTED_TYPES (pull_manifest_service.rb, stored 13.10–14.x code); 13.10 via MR !53667 with pull by digest [release inferred] (docs/research/dependency-proxy.md Q1)"),
         // The OCI index joined in a release between 13.10 and 16.2 that was not found; regsim
         // leaves it out there, which changes nothing for the Docker Hub mock (it serves no OCI indexes).
-        era(v(16, 3, 0), &[V2, OCI, OCI_INDEX, LIST], "DependencyProxy::Manifest::ACCEPTED_TYPES after MR !127545 (docs: resolved in 16.3) (research-dp.md Q1)"),
+        era(v(16, 3, 0), &[V2, OCI, OCI_INDEX, LIST], "DependencyProxy::Manifest::ACCEPTED_TYPES after MR !127545 (docs: resolved in 16.3) (docs/research/dependency-proxy.md Q1)"),
     ]
 }
 
