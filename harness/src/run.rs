@@ -103,7 +103,13 @@ fn check_proxied(world: &World, path: &Path, text: &str, field: &str, image: &st
         ));
     };
     let (name, reference) = match upstream.split_once('@') {
-        Some((n, d)) => (n, d),
+        // `name:tag@digest`: the digest decides, the tag is ignored.
+        Some((n, d)) => (
+            n.rsplit_once(':')
+                .filter(|(_, t)| !t.contains('/'))
+                .map_or(n, |(n, _)| n),
+            d,
+        ),
         None => match upstream.rsplit_once(':') {
             Some((n, t)) if !t.contains('/') => (n, t),
             _ => (upstream, "latest"),
@@ -257,6 +263,7 @@ fn report(world: &World, file: &Path, stage: &Stage, log: JobLog, check_lines: b
     if let Some(script) = &log.script {
         derived.push(script.daemon.clone());
     }
+    derived.extend(log.engine_notes.iter().cloned());
     derived.extend(
         log.ignored_sources
             .iter()

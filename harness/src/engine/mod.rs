@@ -139,6 +139,14 @@ impl Engine {
         }
     }
 
+    /// What the simulated daemon noticed that the job log does not show; the real one says nothing.
+    pub fn notes(&self) -> Vec<String> {
+        match self {
+            Engine::Simulated(e) => e.notes(),
+            Engine::Real(_) => Vec::new(),
+        }
+    }
+
     /// `POST /images/create?fromImage=…&tag=…` with `X-Registry-Auth`.
     pub async fn create_image(&self, from_image: &str, tag: &str, registry_auth: &str) -> Result<(), DaemonError> {
         match self {

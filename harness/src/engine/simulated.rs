@@ -41,6 +41,8 @@ pub struct SimulatedEngine {
     /// dockerd's v2 metadata: for each blob digest, the (registry, repository) pairs it was pulled
     /// from or pushed to. Push uses it to try cross-repository mounts.
     pub(super) blob_sources: Mutex<BTreeMap<String, Vec<(String, String)>>>,
+    /// What the daemon noticed that a job log does not show (an image of another platform).
+    notes: Mutex<Vec<String>>,
 }
 
 /// An image in the simulated engine's store.
@@ -120,7 +122,12 @@ impl SimulatedEngine {
             http,
             images: Mutex::new(BTreeMap::new()),
             blob_sources: Mutex::new(BTreeMap::new()),
+            notes: Mutex::new(Vec::new()),
         }
+    }
+
+    pub fn notes(&self) -> Vec<String> {
+        self.notes.lock().expect("notes lock").clone()
     }
 
     /// Another engine on the same network with an empty image store: a dind service's daemon.
@@ -323,6 +330,19 @@ impl SimulatedEngine {
         }
         let config_bytes = fetched.remove(0);
         let c: serde_json::Value = serde_json::from_slice(&config_bytes).unwrap_or_default();
+        // A single-platform image is stored whatever its platform (docker-errors.md §5(l)); its
+        // binaries fail only when a container starts.
+        if c["os"] != self.platform.os.as_str() || c["architecture"] != self.platform.architecture.as_str() {
+            self.notes.lock().expect("notes lock").push(format!(
+                "{} is a {}/{} image on this {} host: the pull succeeds, and the job's container then fails to start \
+                 with `exec format error` (the kernel refuses its binaries; the container runtime's words, \
+                 docker-errors.md §5(l)); the runner's lines for that are not simulated",
+                r.familiar_string(),
+                c["os"].as_str().unwrap_or("?"),
+                c["architecture"].as_str().unwrap_or("?"),
+                self.platform
+            ));
+        }
         let diff_ids: Vec<String> = c["rootfs"]["diff_ids"]
             .as_array()
             .into_iter()

@@ -44,6 +44,8 @@ pub struct JobLog {
     pub ignored_sources: Vec<String>,
     /// The services whose images were pulled: what they are and the names the job reaches them by.
     pub services: Vec<StartedService>,
+    /// What the daemon noticed that the log does not show.
+    pub engine_notes: Vec<String>,
     /// 18.7+ turns FF_TIMESTAMPS on by default: raw lines get timestamp prefixes, which regsim
     /// does not write (their interplay with section markers is UNCONFIRMED, gitlab-runner.md §2.1).
     /// The job page hides them, so the plain text is unaffected.
@@ -248,6 +250,7 @@ pub async fn run_job(stage: &Stage, engine: &Engine) -> Result<JobLog, String> {
         script,
         ignored_sources,
         services: started,
+        engine_notes: engine.notes(),
         timestamps_unmodelled,
     })
 }
