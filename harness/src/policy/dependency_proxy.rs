@@ -169,6 +169,28 @@ pub fn may_pull_through(world: &World, subject: &ProxySubject, group_path: &str)
                     because: format!("{username} is an administrator"),
                 };
             }
+            // SAML SSO enforcement for Git and Dependency Proxy activity: without an active SSO
+            // session the user's access level counts as NO_ACCESS (ee GroupPolicy
+            // lookup_access_level!(for_any_session: true), SessionEnforcer#user_allowed?).
+            if let Some(sessions) = world
+                .group(&lineage[0])
+                .and_then(|g| g.sso_enforced_for_dependency_proxy.as_ref())
+            {
+                let bot = matches!(subject, ProxySubject::GroupAccessToken { .. });
+                let owner_exempt =
+                    world.gitlab.version < gv::SSO_ENFORCEMENT_COVERS_OWNERS && role_of(username) == Some(Role::Owner);
+                if !bot && !owner_exempt && !sessions.iter().any(|s| s == username) {
+                    return Decision {
+                        allowed: false,
+                        because: format!(
+                            "{} enforces SSO-only authentication for Git and Dependency Proxy activity and {username} has \
+                             no active SSO session, so their access level counts as none (no exemption for CI job tokens \
+                             was found in the code, docs/research/dependency-proxy.md Q2)",
+                            lineage[0]
+                        ),
+                    };
+                }
+            }
             match role_of(username) {
                 Some(r) => Decision {
                     allowed: r >= Role::Guest,

@@ -231,6 +231,42 @@ mod dependency_proxy_table {
     }
 
     #[test]
+    fn sso_enforcement_needs_an_active_session_except_for_bots_and_older_owners() {
+        let user = |u: &str| ProxySubject::User {
+            username: u.into(),
+            token: None,
+        };
+        let enforce = |w: &mut World, sessions: &[&str]| {
+            w.groups[0].sso_enforced_for_dependency_proxy = Some(sessions.iter().map(|s| s.to_string()).collect());
+        };
+        let mut w = world("16.2.0", "16.0.0", "", "[]");
+        enforce(&mut w, &[]);
+        let d = may_pull_through(&w, &user("dev"), "your");
+        assert!(
+            !d.allowed && d.because.contains("no active SSO session"),
+            "{}",
+            d.because
+        );
+        enforce(&mut w, &["dev"]);
+        assert!(may_pull_through(&w, &user("dev"), "your").allowed);
+        // A group access token's bot is exempt (SessionEnforcer#user_allowed?: user.bot?).
+        enforce(&mut w, &[]);
+        w.groups[0].members.insert("bot".into(), crate::scenario::Role::Guest);
+        let bot = ProxySubject::GroupAccessToken {
+            bot: "bot".into(),
+            token: "t".into(),
+        };
+        assert!(may_pull_through(&w, &bot, "your").allowed);
+        // Owners were exempt until MR !149154 (regsim: 17.0).
+        w.groups[0].members.insert("own".into(), crate::scenario::Role::Owner);
+        assert!(may_pull_through(&w, &user("own"), "your").allowed);
+        let mut w17 = world("17.0.0", "16.0.0", "", "[]");
+        enforce(&mut w17, &[]);
+        w17.groups[0].members.insert("own".into(), crate::scenario::Role::Owner);
+        assert!(!may_pull_through(&w17, &user("own"), "your").allowed);
+    }
+
+    #[test]
     fn anonymous_gets_no_proxy_token() {
         let w = world("16.2.0", "16.0.0", "", "[]");
         let auth = authenticate(&w, None).unwrap();

@@ -119,6 +119,19 @@ pub struct Group {
     /// Settings > Packages and registries > Dependency Proxy > "Enable Proxy" (default on).
     #[serde(default)]
     pub dependency_proxy: Option<bool>,
+    /// Settings > SAML SSO (top-level groups, Premium).
+    #[serde(default)]
+    pub saml_sso: Option<SamlSso>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SamlSso {
+    /// "Enforce SSO-only authentication for Git and Dependency Proxy activity for this group".
+    pub enforce_for_git_and_dependency_proxy: bool,
+    /// Users who signed in through the group's SSO recently (an active SSO session).
+    #[serde(default)]
+    pub active_sessions: Vec<String>,
 }
 
 fn private() -> Visibility {

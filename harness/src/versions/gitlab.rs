@@ -146,6 +146,13 @@ pub fn dependency_proxy_accept() -> Vec<super::Era<&'static [&'static str]>> {
     ]
 }
 
+/// SAML SSO "Enforce SSO-only authentication for Git and Dependency Proxy activity" covers the
+/// proxy (MR !67373, gitlab#337969; milestone about 14.2–14.3, UNCONFIRMED: regsim takes 14.3).
+pub const DEPENDENCY_PROXY_SSO_ENFORCEMENT: Version = v(14, 3, 0);
+/// Group Owners lose their exemption from that SSO check (MR !149154, 2024; the release is
+/// UNCONFIRMED: regsim takes 17.0, the first release after the MR).
+pub const SSO_ENFORCEMENT_COVERS_OWNERS: Version = v(17, 0, 0);
+
 /// "Dependency Proxy token scope enforcement": tokens need read_registry and write_registry.
 pub const DEPENDENCY_PROXY_SCOPE_ENFORCEMENT: Version = v(18, 0, 0);
 pub const DEPENDENCY_PROXY_GROUP_DEFAULT_SOURCE: &str = "the docs say the proxy is \"enabled by default\"; the DB \

@@ -144,8 +144,33 @@ pub fn build(path: &Path, text: &str, s: &Scenario) -> Result<World, ScenarioErr
                 Some(b) => Derived::explicit(b),
                 None => Derived::by_rule(true, gv::DEPENDENCY_PROXY_GROUP_DEFAULT_SOURCE.to_string()),
             },
+            sso_enforced_for_dependency_proxy: g
+                .saml_sso
+                .as_ref()
+                .filter(|s| s.enforce_for_git_and_dependency_proxy)
+                .map(|s| s.active_sessions.clone()),
         })
         .collect();
+    for (i, g) in s.groups.iter().enumerate() {
+        if let Some(sso) = &g.saml_sso {
+            if g.path.contains('/') {
+                return Err(err(
+                    &format!("groups[{i}].saml_sso"),
+                    "SAML SSO is configured on top-level groups only".into(),
+                ));
+            }
+            if sso.enforce_for_git_and_dependency_proxy && gl_version < gv::DEPENDENCY_PROXY_SSO_ENFORCEMENT {
+                return Err(err(
+                    &format!("groups[{i}].saml_sso"),
+                    format!(
+                        "SSO enforcement for the Dependency Proxy arrived with MR !67373, modelled from GitLab {} \
+                         (the exact release is UNCONFIRMED, docs/research/dependency-proxy.md Q2)",
+                        gv::DEPENDENCY_PROXY_SSO_ENFORCEMENT
+                    ),
+                ));
+            }
+        }
+    }
 
     // Projects.
     let mut projects = Vec::new();

@@ -131,6 +131,8 @@ pub struct Group {
     pub members: BTreeMap<String, Role>,
     /// The group's Dependency Proxy setting ("Enable Proxy").
     pub dependency_proxy: Derived<bool>,
+    /// SAML SSO enforced for Git and Dependency Proxy activity: who has an active SSO session.
+    pub sso_enforced_for_dependency_proxy: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone)]
