@@ -187,8 +187,19 @@ pub fn parse(path: &str) -> Option<ProxyRequest<'_>> {
 }
 
 /// Docker Hub as GitLab reaches it: fixed names (`DependencyProxy::Registry`), here the mock.
+/// Requests go through one worker thread with its own runtime and HTTP client, kept for the
+/// stage: the mock server's handler blocks meanwhile, as a Rails worker does while it talks to
+/// Docker Hub, and no client or runtime is built per request.
 pub struct Upstream {
-    pub address: SocketAddr,
+    tx: Mutex<std::sync::mpsc::Sender<UpstreamCall>>,
+}
+
+struct UpstreamCall {
+    method: reqwest::Method,
+    url: String,
+    bearer: Option<String>,
+    accept: Option<String>,
+    reply: std::sync::mpsc::Sender<Result<UpstreamReply, String>>,
 }
 
 struct UpstreamReply {
@@ -207,8 +218,43 @@ impl UpstreamReply {
 }
 
 impl Upstream {
-    /// One request to the Docker Hub mock, made from its own thread: the mock server's runtime
-    /// is blocked meanwhile, as a Rails worker is while it talks to Docker Hub.
+    pub fn new(address: SocketAddr) -> Upstream {
+        let (tx, rx) = std::sync::mpsc::channel::<UpstreamCall>();
+        // The thread ends when the stage drops its sender.
+        std::thread::spawn(move || {
+            let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
+                return;
+            };
+            let client = reqwest::Client::builder().no_proxy().build();
+            while let Ok(call) = rx.recv() {
+                let result = match &client {
+                    Err(e) => Err(e.to_string()),
+                    Ok(client) => rt.block_on(async {
+                        let mut r = client.request(call.method, format!("http://{address}{}", call.url));
+                        if let Some(b) = call.bearer {
+                            r = r.bearer_auth(b);
+                        }
+                        if let Some(a) = call.accept {
+                            r = r.header("Accept", a);
+                        }
+                        let resp = r.send().await.map_err(|e| e.to_string())?;
+                        let status = resp.status().as_u16();
+                        let headers = resp
+                            .headers()
+                            .iter()
+                            .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("").to_string()))
+                            .collect();
+                        let body = resp.bytes().await.map_err(|e| e.to_string())?.to_vec();
+                        Ok(UpstreamReply { status, headers, body })
+                    }),
+                };
+                let _ = call.reply.send(result);
+            }
+        });
+        Upstream { tx: Mutex::new(tx) }
+    }
+
+    /// One request to the Docker Hub mock; `path` includes the query.
     fn call(
         &self,
         method: &str,
@@ -216,38 +262,22 @@ impl Upstream {
         bearer: Option<&str>,
         accept: Option<&str>,
     ) -> Result<UpstreamReply, String> {
-        let url = format!("http://{}{path}", self.address);
         let method = reqwest::Method::from_bytes(method.as_bytes()).map_err(|e| e.to_string())?;
-        let bearer = bearer.map(str::to_string);
-        let accept = accept.map(str::to_string);
-        std::thread::scope(|s| {
-            s.spawn(move || {
-                let rt = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .map_err(|e| e.to_string())?;
-                rt.block_on(async move {
-                    let mut r = reqwest::Client::new().request(method, &url);
-                    if let Some(b) = bearer {
-                        r = r.bearer_auth(b);
-                    }
-                    if let Some(a) = accept {
-                        r = r.header("Accept", a);
-                    }
-                    let resp = r.send().await.map_err(|e| e.to_string())?;
-                    let status = resp.status().as_u16();
-                    let headers = resp
-                        .headers()
-                        .iter()
-                        .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("").to_string()))
-                        .collect();
-                    let body = resp.bytes().await.map_err(|e| e.to_string())?.to_vec();
-                    Ok(UpstreamReply { status, headers, body })
-                })
+        let (reply, answer) = std::sync::mpsc::channel();
+        self.tx
+            .lock()
+            .map_err(|_| "upstream worker lock poisoned".to_string())?
+            .send(UpstreamCall {
+                method,
+                url: path.to_string(),
+                bearer: bearer.map(str::to_string),
+                accept: accept.map(str::to_string),
+                reply,
             })
-            .join()
-            .map_err(|_| "upstream request thread panicked".to_string())?
-        })
+            .map_err(|_| "the upstream worker has stopped".to_string())?;
+        answer
+            .recv()
+            .map_err(|_| "the upstream worker has stopped".to_string())?
     }
 
     /// `DependencyProxy::RequestTokenService`: an anonymous pull token for `image`.

@@ -39,7 +39,7 @@ impl GitlabResponder {
             journal,
             issued: AtomicU64::new(0),
             job_taken,
-            upstream: upstream.map(|address| dependency_proxy::Upstream { address }),
+            upstream: upstream.map(dependency_proxy::Upstream::new),
             proxy_cache,
         }
     }
