@@ -11,11 +11,13 @@
 //! - `run`: one scenario end to end, and the catalogue concurrently.
 //! - `matrix`: one scenario across versions.
 //! - `serve`: a scenario's mocks kept up for real clients.
+//! - `report`: JUnit XML and JSON documents of a run, for CI.
 
 pub mod engine;
 pub mod matrix;
 pub mod mock;
 pub mod policy;
+pub mod report;
 pub mod run;
 pub mod runner;
 pub mod scenario;

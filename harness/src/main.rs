@@ -1,8 +1,8 @@
 //! `regsim`: run scenario files and print the job logs they produce.
 
 use clap::{Parser, Subcommand, ValueEnum};
-use regsim::matrix;
 use regsim::run::{Overrides, collect, render_text, run_all};
+use regsim::{matrix, report};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -20,7 +20,10 @@ struct Cli {
 #[derive(Clone, Copy, ValueEnum)]
 enum Format {
     Text,
+    /// One JSON document (docs/json-report.md).
     Json,
+    /// JUnit XML: one testcase per scenario, for GitLab's merge-request test reports.
+    Junit,
 }
 
 #[derive(Subcommand)]
@@ -146,32 +149,26 @@ fn main() -> ExitCode {
                 .build()
                 .expect("tokio runtime");
             let results = rt.block_on(run_all(&files, &overrides));
-            let (mut broken, mut unexpected) = (0, 0);
-            let mut json = Vec::new();
-            for r in &results {
-                match r {
-                    Ok(rep) => {
-                        if !rep.ok() {
-                            unexpected += 1;
-                        }
-                        match format {
-                            Format::Text => println!("{}", render_text(rep, raw)),
-                            Format::Json => json.push(serde_json::to_value(rep).expect("report serialises")),
-                        }
-                    }
-                    Err(e) => {
-                        broken += 1;
-                        eprintln!("regsim: {e}");
-                    }
+            let entries: Vec<report::Entry> = files
+                .into_iter()
+                .zip(results)
+                .map(|(file, result)| report::Entry { file, result })
+                .collect();
+            for e in &entries {
+                match (&e.result, format) {
+                    (Ok(rep), Format::Text) => println!("{}", render_text(rep, raw)),
+                    (Ok(_), _) => {}
+                    (Err(err), _) => eprintln!("regsim: {err}"),
                 }
             }
-            if let Format::Json = format {
-                println!(
-                    "{}",
-                    serde_json::to_string_pretty(&serde_json::json!({"scenarios": json})).expect("json")
-                );
+            match format {
+                Format::Text => {}
+                Format::Json => println!("{}", report::json::render(&entries)),
+                Format::Junit => print!("{}", report::junit::render(&entries)),
             }
-            let total = results.len();
+            let count = |s: report::Status| entries.iter().filter(|e| e.status() == s).count();
+            let (broken, unexpected) = (count(report::Status::Broken), count(report::Status::NotAsExpected));
+            let total = entries.len();
             eprintln!(
                 "regsim: {total} scenarios, {} as expected, {unexpected} not as expected, {broken} broken",
                 total - unexpected - broken
