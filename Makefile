@@ -2,7 +2,7 @@
 
 CARGO ?= cargo
 
-.PHONY: catalogue test dockerd bench fmt lint clean
+.PHONY: catalogue test test-deps dockerd bench fmt lint clean
 
 ## Run every scenario in scenarios/ and print each job log.
 catalogue:
@@ -12,6 +12,11 @@ catalogue:
 ## with a real dockerd (skipped with a message when none answers; required under CI=true).
 test:
 	$(CARGO) test --workspace
+
+## What the schema and parser checks need besides Rust: the npm `mermaid` package (for
+## tests/explain.rs; needs node and npm) — xmllint comes from Debian's libxml2-utils.
+test-deps:
+	npm ci --prefix tests/mermaid --no-audit --no-fund
 
 ## Start Debian's dockerd 20.10 for the real-daemon tests (installs docker.io if missing).
 dockerd:

@@ -12,8 +12,10 @@
 //! - `matrix`: one scenario across versions.
 //! - `serve`: a scenario's mocks kept up for real clients.
 //! - `report`: JUnit XML and JSON documents of a run, for CI.
+//! - `explain`: a scenario's auth flow told step by step (text or Mermaid).
 
 pub mod engine;
+pub mod explain;
 pub mod matrix;
 pub mod mock;
 pub mod policy;

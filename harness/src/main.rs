@@ -26,6 +26,12 @@ enum Format {
     Junit,
 }
 
+#[derive(Clone, Copy, ValueEnum)]
+enum ExplainFormat {
+    Text,
+    Mermaid,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Run scenarios (files, or directories searched recursively) and print each job log.
@@ -48,6 +54,22 @@ enum Command {
         /// instead of the text of the job page.
         #[arg(long)]
         raw: bool,
+    },
+    /// Explain a scenario's auth flow: each HTTP exchange (request line, headers that matter,
+    /// status, body), each registry JWT decoded with the granted access next to what was asked,
+    /// and the rule behind every decision, down to the job log's error line.
+    Explain {
+        path: PathBuf,
+        /// `text` (colour only on a terminal, never with NO_COLOR) or `mermaid` (a sequence
+        /// diagram).
+        #[arg(long, value_enum, default_value = "text")]
+        format: ExplainFormat,
+        #[arg(long)]
+        runner: Option<String>,
+        #[arg(long)]
+        docker: Option<String>,
+        #[arg(long)]
+        gitlab: Option<String>,
     },
     /// Keep a scenario's mock servers up on loopback for real clients (docker login, docker
     /// pull), printing each identity's credentials and every request as it happens.
@@ -79,6 +101,13 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Serve { path, listen } => serve(&path, listen.as_deref()),
+        Command::Explain {
+            path,
+            format,
+            runner,
+            docker,
+            gitlab,
+        } => explain(&path, format, &Overrides { gitlab, runner, docker }),
         Command::Matrix {
             path,
             runner,
@@ -230,4 +259,34 @@ fn serve(path: &std::path::Path, listen: Option<&str>) -> ExitCode {
         }
         ExitCode::SUCCESS
     })
+}
+
+fn explain(path: &std::path::Path, format: ExplainFormat, overrides: &Overrides) -> ExitCode {
+    let world = match regsim::run::load(path, overrides) {
+        Ok(w) => w,
+        Err(e) => {
+            eprintln!("regsim: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    let report = match rt.block_on(regsim::run::run_world(&world, path)) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("regsim: {}: {e}", path.display());
+            return ExitCode::from(2);
+        }
+    };
+    let x = regsim::explain::explain(&world, &report);
+    match format {
+        ExplainFormat::Text => print!(
+            "{}",
+            regsim::explain::text::render(&x, regsim::explain::text::colour_wanted())
+        ),
+        ExplainFormat::Mermaid => print!("{}", regsim::explain::mermaid::render(&x)),
+    }
+    ExitCode::SUCCESS
 }

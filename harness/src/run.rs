@@ -174,6 +174,8 @@ pub struct Report {
     pub derived: Vec<String>,
     /// The HTTP exchange, in order, as the mocks saw it.
     pub exchange: Vec<Exchange>,
+    /// How the engine read the registry's answers and worded its errors (simulated engine only).
+    pub engine_trail: Vec<crate::engine::Reading>,
     pub job_log: JobLog,
     pub outcome: Outcome,
     pub expected: Outcome,
@@ -199,9 +201,13 @@ pub async fn run_world(world: &World, file: &Path) -> Result<Report, String> {
         unmodelled(&stage)?;
         stage.rerun_job();
     }
+    // The last run's part of the engine's trail, as the journal holds the last run's exchange.
+    let earlier = engine.trail().len();
     let log = run_job(&stage, &engine).await?;
     unmodelled(&stage)?;
-    Ok(report(world, file, &stage, log, true))
+    let mut r = report(world, file, &stage, log, true);
+    r.engine_trail = engine.trail().split_off(earlier);
+    Ok(r)
 }
 
 /// A mock that met behaviour regsim does not model says so in its journal note.
@@ -293,6 +299,7 @@ fn report(world: &World, file: &Path, stage: &Stage, log: JobLog, check_lines: b
         ),
         derived,
         exchange: stage.journal.entries(),
+        engine_trail: Vec::new(),
         outcome: if log.image_ready && log.script.as_ref().is_none_or(|s| s.failed_with.is_none()) {
             Outcome::Succeeds
         } else {

@@ -107,10 +107,17 @@ pub struct HttpResponse<'a> {
 
 /// `client.HandleErrorResponse` for the engine's vendored distribution version.
 pub fn handle_error_response(r: &HttpResponse<'_>, profile: &EngineProfile) -> ClientError {
+    handle_error_response_why(r, profile).0
+}
+
+/// `handle_error_response`, with the branch it took in words (for `regsim explain`).
+pub fn handle_error_response_why(r: &HttpResponse<'_>, profile: &EngineProfile) -> (ClientError, String) {
     if !(400..500).contains(&r.status) {
-        return ClientError::UnexpectedStatus {
+        let e = ClientError::UnexpectedStatus {
             status_line: r.status_line.clone(),
         };
+        let why = format!("HTTP {} is outside 400–499: UnexpectedHTTPStatusError", r.status);
+        return (e, why);
     }
     // OAuth errors in the challenge come first (RFC 6750 §3.1).
     for h in &r.www_authenticate {
@@ -133,23 +140,35 @@ pub fn handle_error_response(r: &HttpResponse<'_>, profile: &EngineProfile) -> C
             code: code.into(),
             message,
         };
+        let why = format!(
+            "the challenge's error=\"{}\" comes before the body (RFC 6750 §3.1): errcode {code}, \"{}\" (docker-errors.md §1.1)",
+            c.params.get("error").map(String::as_str).unwrap_or(""),
+            first.render(profile.quoted_urls)
+        );
         let mut all = vec![first];
         match parse_body(r, profile) {
             ClientError::Errors(v) => all.extend(v),
             other => all.push(other),
         }
-        return ClientError::Errors(all);
+        return (ClientError::Errors(all), why);
     }
     let err = parse_body(r, profile);
     if r.status == 401
         && let ClientError::UnexpectedResponse { .. } = err
     {
-        return ClientError::Coded {
+        let e = ClientError::Coded {
             code: "UNAUTHORIZED".into(),
             message: default_message("UNAUTHORIZED").into(),
         };
+        let why = "a 401 whose body does not parse reads as errcode UNAUTHORIZED, \"authentication required\" (docker-errors.md §1.2)".to_string();
+        return (e, why);
     }
-    err
+    let why = format!(
+        "the body reads as \"{}\" ({:?} parsing; docker-errors.md §1.2)",
+        err.first().render(profile.quoted_urls),
+        profile.error_body
+    );
+    (err, why)
 }
 
 /// `parseHTTPErrorResponse`, per vendored distribution version (docker-errors.md §1.2).

@@ -76,6 +76,70 @@ pub enum DaemonError {
     Unmodelled(String),
 }
 
+/// One step of how the simulated engine read the registry's answers and worded its error, with
+/// the rule it followed (`regsim explain` shows them; the job log only shows the result).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub enum Reading {
+    /// `HandleErrorResponse` on an error answer: what the engine made of it and why.
+    ErrorResponse {
+        method: String,
+        url: String,
+        status: u16,
+        why: String,
+    },
+    /// A HEAD that failed has no error body: the engine GETs the manifest for the error.
+    HeadThenGet { url: String, status: u16 },
+    /// A Basic challenge and no credentials in `X-Registry-Auth`: no request is sent.
+    NoBasicCredentials,
+    /// A manifest list without the host's platform: the pull's progress stream ends in an error.
+    NoMatchingManifest { platform: String, message: String },
+    /// `TranslatePullError`: the registry's first error becomes the daemon's HTTP answer.
+    Translated {
+        /// The first error as the engine renders it.
+        first: String,
+        status: u16,
+        message: String,
+        /// The version-table row that chose the wording, and its source.
+        rule: String,
+    },
+}
+
+impl std::fmt::Display for Reading {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Reading::ErrorResponse {
+                method,
+                url,
+                status,
+                why,
+            } => write!(f, "{method} {url} → {status}: {why}"),
+            Reading::HeadThenGet { url, status } => write!(
+                f,
+                "HEAD {url} → {status}: a HEAD has no error body, so the engine GETs the manifest and reads the \
+                 error from that answer (docker-errors.md §5.1)"
+            ),
+            Reading::NoBasicCredentials => f.write_str(
+                "the registry asks for Basic auth and X-Registry-Auth carries no credentials: the engine fails \
+                 before sending a request, \"no basic auth credentials\" (docker-errors.md §1.4)",
+            ),
+            Reading::NoMatchingManifest { platform, message } => write!(
+                f,
+                "the manifest list has no {platform} entry: the pull's progress stream (HTTP 200) ends with \
+                 \"{message}\" (moby pullManifestList; docker-errors.md §5(l))"
+            ),
+            Reading::Translated {
+                first,
+                status,
+                message,
+                rule,
+            } => write!(
+                f,
+                "TranslatePullError: the first error, \"{first}\", becomes HTTP {status} \"{message}\" ({rule})"
+            ),
+        }
+    }
+}
+
 /// `ImageInspect`: what the runner reads after a pull.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ImageInspect {
@@ -143,6 +207,15 @@ impl Engine {
     pub fn notes(&self) -> Vec<String> {
         match self {
             Engine::Simulated(e) => e.notes(),
+            Engine::Real(_) => Vec::new(),
+        }
+    }
+
+    /// How the engine read the registry's answers and worded its errors (the simulated engine
+    /// records it; a real daemon does not tell).
+    pub fn trail(&self) -> Vec<Reading> {
+        match self {
+            Engine::Simulated(e) => e.trail(),
             Engine::Real(_) => Vec::new(),
         }
     }

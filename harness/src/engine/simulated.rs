@@ -2,9 +2,9 @@
 //! mocks, and the error text each version prints for what came back (§1, §4). The version
 //! differences live in `versions::docker`; this file only applies them.
 
-use super::distribution::{ClientError, HttpResponse, handle_error_response};
+use super::distribution::{ClientError, HttpResponse, handle_error_response_why};
 use super::reference::Reference;
-use super::{AuthConfig, DaemonError, ImageInspect};
+use super::{AuthConfig, DaemonError, ImageInspect, Reading};
 use crate::mock::Network;
 use crate::mock::image::{MANIFEST_LIST_V2, Platform, sha256_digest};
 
@@ -43,6 +43,9 @@ pub struct SimulatedEngine {
     pub(super) blob_sources: Mutex<BTreeMap<String, Vec<(String, String)>>>,
     /// What the daemon noticed that a job log does not show (an image of another platform).
     notes: Mutex<Vec<String>>,
+    /// How the engine read the registry's answers and worded its errors, step by step, with the
+    /// rule for each (`regsim explain` shows it; the job log only shows the result).
+    trail: Mutex<Vec<Reading>>,
 }
 
 /// An image in the simulated engine's store.
@@ -123,6 +126,7 @@ impl SimulatedEngine {
             images: Mutex::new(BTreeMap::new()),
             blob_sources: Mutex::new(BTreeMap::new()),
             notes: Mutex::new(Vec::new()),
+            trail: Mutex::new(Vec::new()),
         }
     }
 
@@ -139,6 +143,27 @@ impl SimulatedEngine {
             self.platform.clone(),
             self.network.clone(),
         ))
+    }
+
+    /// The steps recorded so far (see `trail`).
+    pub fn trail(&self) -> Vec<Reading> {
+        self.trail.lock().expect("trail lock").clone()
+    }
+
+    pub(super) fn record(&self, step: Reading) {
+        self.trail.lock().expect("trail lock").push(step);
+    }
+
+    /// `HandleErrorResponse` on a response to `METHOD url`, noting how it was read.
+    pub(super) fn read_error(&self, method: &str, url: &str, r: &Response) -> ClientError {
+        let (e, why) = handle_error_response_why(&r.as_http(), &self.profile);
+        self.record(Reading::ErrorResponse {
+            method: method.into(),
+            url: url.into(),
+            status: r.status,
+            why,
+        });
+        e
     }
 
     pub async fn create_image(&self, from_image: &str, tag: &str, registry_auth: &str) -> Result<(), DaemonError> {
@@ -173,14 +198,33 @@ impl SimulatedEngine {
                     e.render(self.profile.quoted_urls)
                 )))
             }
-            Err(Failure::Registry(e)) => Err(self.translate_pull_error(&e, &reference)),
+            Err(Failure::Registry(e)) => {
+                let out = self.translate_pull_error(&e, &reference);
+                if let DaemonError::Http { status, message } = &out {
+                    self.record(Reading::Translated {
+                        first: e.first().render(self.profile.quoted_urls),
+                        status: *status,
+                        message: message.clone(),
+                        rule: format!(
+                            "Docker {}: {}; {}",
+                            crate::versions::docker::shown(&self.version),
+                            self.profile.line,
+                            self.profile.source
+                        ),
+                    });
+                }
+                Err(out)
+            }
             // Observed on dockerd 20.10.24 (docker-errors.md §5(l)); moby distribution/pull_v2.go
             // pullManifestList, which formats the platform with platforms.Format. Read for 18.09
             // and later graphdriver engines; older ones are not.
             Err(Failure::NoMatchingManifest(p)) if self.version >= crate::versions::v(18, 9, 0) => {
-                Err(DaemonError::Stream {
-                    message: format!("no matching manifest for {p} in the manifest list entries"),
-                })
+                let message = format!("no matching manifest for {p} in the manifest list entries");
+                self.record(Reading::NoMatchingManifest {
+                    platform: p.to_string(),
+                    message: message.clone(),
+                });
+                Err(DaemonError::Stream { message })
             }
             Err(Failure::NoMatchingManifest(p)) => Err(DaemonError::Unmodelled(format!(
                 "Docker {} found no {p} entry in a manifest list; its wording for that is not researched",
@@ -256,6 +300,11 @@ impl SimulatedEngine {
                 .map_err(|e| Failure::Registry(url_error(op, &manifest_url, e)))?;
             if (200..300).contains(&head.status) {
                 digest = head.header("docker-content-digest").map(str::to_string);
+            } else {
+                self.record(Reading::HeadThenGet {
+                    url: manifest_url.clone(),
+                    status: head.status,
+                });
             }
         }
         if digest.is_none() {
@@ -324,7 +373,7 @@ impl SimulatedEngine {
                 .await
                 .map_err(|e| Failure::Registry(url_error("Get", &url, e)))?;
             if got.status != 200 || sha256_digest(&got.body) != *b {
-                return Err(Failure::Registry(handle_error_response(&got.as_http(), &self.profile)));
+                return Err(Failure::Registry(self.read_error("GET", &url, &got)));
             }
             fetched.push(got.body);
         }
@@ -376,7 +425,7 @@ impl SimulatedEngine {
             .await
             .map_err(|e| Failure::Registry(url_error("Get", url, e)))?;
         if got.status != 200 {
-            return Err(Failure::Registry(handle_error_response(&got.as_http(), &self.profile)));
+            return Err(Failure::Registry(self.read_error("GET", url, &got)));
         }
         Ok(got)
     }
@@ -430,7 +479,7 @@ impl SimulatedEngine {
             };
             let resp = self.send("GET", &url, &headers).await?;
             if !(200..300).contains(&resp.status) {
-                return Err(handle_error_response(&resp.as_http(), &self.profile));
+                return Err(self.read_error("GET", &url, &resp));
             }
             let tr: serde_json::Value = serde_json::from_slice(&resp.body)
                 .map_err(|e| ClientError::Plain(format!("unable to decode token response: {e}")))?;
@@ -448,6 +497,7 @@ impl SimulatedEngine {
         }
         if challenges.iter().any(|c| c.scheme == "basic") {
             if !has_creds {
+                self.record(Reading::NoBasicCredentials);
                 return Err(ClientError::Plain("no basic auth credentials".into()));
             }
             return Ok(Some(basic()));

@@ -10,12 +10,18 @@
 //! Every manifest GET counts, the list's and the platform manifest's alike; whether Docker Hub
 //! counts a multi-platform pull once or per GET is UNCONFIRMED (seed 002 only says HEADs are free).
 
-use super::journal::{Exchange, Journal, describe_credentials};
+use super::journal::{Exchange, Journal, describe_credentials, telling_headers};
+use super::wire::Wire;
 use super::{errcode, image};
 use crate::world::World;
 use std::sync::{Arc, Mutex};
 
 use wiremock::{Request, Respond, ResponseTemplate};
+
+/// The Hub's token service and registry as the journal names them. Only GitLab (the Dependency
+/// Proxy) calls this mock, so an exchange with either host is one GitLab made.
+pub const AUTH_HOST: &str = "auth.docker.io";
+pub const REGISTRY_HOST: &str = "registry-1.docker.io";
 
 /// The window the rate limit counts in, seconds.
 pub const WINDOW_SECONDS: u32 = 21_600;
@@ -128,7 +134,7 @@ impl DockerHubResponder {
         }
     }
 
-    fn rate_headers(&self, t: ResponseTemplate, used: u32) -> ResponseTemplate {
+    fn rate_headers(&self, t: Wire, used: u32) -> Wire {
         t.insert_header("RateLimit-Limit", format!("{};w={WINDOW_SECONDS}", self.limit).as_str())
             .insert_header(
                 "RateLimit-Remaining",
@@ -136,7 +142,7 @@ impl DockerHubResponder {
             )
     }
 
-    fn answer(&self, req: &Request) -> (ResponseTemplate, u16, String) {
+    fn answer(&self, req: &Request) -> (Wire, u16, String) {
         let path = req.url.path();
         let method = req.method.as_str();
         if path == "/token" {
@@ -150,13 +156,13 @@ impl DockerHubResponder {
             let token = format!("dockerhub-anonymous:{scope}");
             let body = serde_json::json!({"token": token, "access_token": token, "expires_in": 300});
             return (
-                ResponseTemplate::new(200).set_body_raw(body.to_string().into_bytes(), "application/json"),
+                Wire::new(200).set_body_raw(body.to_string().into_bytes(), "application/json"),
                 200,
                 format!("anonymous token for {scope}"),
             );
         }
         let Some(rest) = path.strip_prefix("/v2/") else {
-            return (ResponseTemplate::new(404), 404, "no such route".into());
+            return (Wire::new(404), 404, "no such route".into());
         };
         let bearer = req
             .headers
@@ -200,7 +206,7 @@ impl DockerHubResponder {
                 .any(|t| t.trim() == image::MANIFEST_V2);
             if !accepts_schema2 {
                 return (
-                    ResponseTemplate::new(500),
+                    Wire::new(500),
                     500,
                     format!(
                         "{} a client that does not accept schema 2 gets a schema 1 manifest converted from it \
@@ -216,11 +222,11 @@ impl DockerHubResponder {
                 .find_map(|i| i.manifest(reference, accepts_list));
             let m = match found {
                 Some(Ok(m)) => m,
-                Some(Err(not_modelled)) => return (ResponseTemplate::new(404), 404, not_modelled),
+                Some(Err(not_modelled)) => return (Wire::new(404), 404, not_modelled),
                 // The loader only lets scenarios ask for images the Hub holds.
                 None => {
                     return (
-                        ResponseTemplate::new(404),
+                        Wire::new(404),
                         404,
                         format!("{name}:{reference} is not on this Docker Hub"),
                     );
@@ -229,7 +235,7 @@ impl DockerHubResponder {
             let mut st = self.state.lock().expect("rate lock");
             if method == "HEAD" {
                 st.heads += 1;
-                let t = ResponseTemplate::new(200)
+                let t = Wire::new(200)
                     .insert_header("Docker-Content-Digest", m.digest.as_str())
                     .insert_header("Content-Type", m.media_type)
                     .insert_header("Content-Length", m.bytes.len().to_string().as_str());
@@ -245,7 +251,7 @@ impl DockerHubResponder {
             st.gets += 1;
             if st.used >= self.limit {
                 let body = serde_json::json!({"errors": [{"code": "TOOMANYREQUESTS", "message": "You have reached your pull rate limit. You may increase the limit by authenticating and upgrading: https://www.docker.com/increase-rate-limit"}]});
-                let t = ResponseTemplate::new(429).set_body_raw(body.to_string().into_bytes(), "application/json");
+                let t = Wire::new(429).set_body_raw(body.to_string().into_bytes(), "application/json");
                 return (
                     self.rate_headers(t, st.used),
                     429,
@@ -256,7 +262,7 @@ impl DockerHubResponder {
                 );
             }
             st.used += 1;
-            let t = ResponseTemplate::new(200)
+            let t = Wire::new(200)
                 .insert_header("Docker-Content-Digest", m.digest.as_str())
                 .set_body_raw(m.bytes.clone(), m.media_type);
             return (
@@ -274,14 +280,14 @@ impl DockerHubResponder {
                 .find(|b| b.digest == digest);
             return match blob {
                 Some(b) => (
-                    ResponseTemplate::new(200).set_body_raw(b.bytes.clone(), "application/octet-stream"),
+                    Wire::new(200).set_body_raw(b.bytes.clone(), "application/octet-stream"),
                     200,
                     format!("{} bytes", b.bytes.len()),
                 ),
-                None => (ResponseTemplate::new(404), 404, format!("no blob {digest}")),
+                None => (Wire::new(404), 404, format!("no blob {digest}")),
             };
         }
-        (ResponseTemplate::new(404), 404, "no such route".into())
+        (Wire::new(404), 404, "no such route".into())
     }
 }
 
@@ -293,9 +299,9 @@ impl Respond for DockerHubResponder {
             None => req.url.path().to_string(),
         };
         let host = if req.url.path() == "/token" {
-            "auth.docker.io"
+            AUTH_HOST
         } else {
-            "registry-1.docker.io"
+            REGISTRY_HOST
         };
         self.journal.record(Exchange {
             server: host.into(),
@@ -304,7 +310,10 @@ impl Respond for DockerHubResponder {
             credentials: describe_credentials(req.headers.get("authorization").and_then(|v| v.to_str().ok())),
             status,
             note,
+            rules: Vec::new(),
+            request_headers: telling_headers(&req.headers),
+            response: response.clone(),
         });
-        response
+        response.template()
     }
 }

@@ -3,7 +3,10 @@
 //! from the Docker Hub mock over HTTP and cached per group. The decisions come from
 //! `policy::dependency_proxy`; this file translates them into Rails' and Workhorse's answers.
 
+use super::jwt::authenticated;
 use super::{Answer, json};
+use crate::mock::journal::{Rule, Verdict};
+use crate::mock::wire::Wire;
 use crate::policy::Authenticated;
 use crate::policy::dependency_proxy::{ProxySubject, ProxyTokenRefusal, may_pull_through, proxy_token};
 use crate::token::{ProxyClaims, issue_proxy_token, verify_proxy_token};
@@ -13,7 +16,7 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use wiremock::{Request, ResponseTemplate};
+use wiremock::Request;
 
 #[derive(Debug, Clone)]
 struct CachedManifest {
@@ -39,22 +42,22 @@ pub(super) fn token(world: &World, auth: &Authenticated, issued: &AtomicU64) -> 
         Err(ProxyTokenRefusal::NotEnabled) => {
             let body =
                 serde_json::json!({"message": "dependency proxy not enabled", "status": "error", "http_status": 404});
-            return json(
-                404,
-                &body,
-                "the instance's Dependency Proxy is off (gitlab.yml dependency_proxy.enabled)",
-            );
+            let why = "the instance's Dependency Proxy is off (gitlab.yml dependency_proxy.enabled)";
+            return json(404, &body, why).with_rules(vec![
+                authenticated(auth),
+                Rule::new(Verdict::Refused, "a proxy token", why),
+            ]);
         }
         Err(ProxyTokenRefusal::Forbidden { because }) => {
             let body = serde_json::json!({"message": "access forbidden", "status": "error", "http_status": 403});
-            return json(403, &body, because);
+            let rules = vec![
+                authenticated(auth),
+                Rule::new(Verdict::Refused, "a proxy token", because.as_str()),
+            ];
+            return json(403, &body, because).with_rules(rules);
         }
         Err(ProxyTokenRefusal::Unknown { because }) => {
-            return Answer {
-                response: ResponseTemplate::new(500),
-                status: 500,
-                note: format!("{} {because}", crate::mock::NOT_MODELLED),
-            };
+            return Answer::new(Wire::new(500), format!("{} {because}", crate::mock::NOT_MODELLED));
         }
     };
     let now = world.clock.unix_timestamp();
@@ -89,11 +92,16 @@ pub(super) fn token(world: &World, auth: &Authenticated, issued: &AtomicU64) -> 
             format!("deploy token `{name}`")
         }
     };
+    let rules = vec![
+        authenticated(auth),
+        Rule::new(Verdict::Granted, "a proxy token", format!("it speaks for {who}")),
+    ];
     json(
         200,
         &serde_json::json!({"token": issue_proxy_token(&claims)}),
         format!("proxy token for {who} ({})", auth.because),
     )
+    .with_rules(rules)
 }
 
 /// The subject a valid proxy token speaks for.
@@ -121,11 +129,7 @@ fn subject_of(world: &World, claims: &ProxyClaims) -> Option<ProxySubject> {
 }
 
 fn empty(status: u16, note: impl Into<String>) -> Answer {
-    Answer {
-        response: ResponseTemplate::new(status),
-        status,
-        note: note.into(),
-    }
+    Answer::new(Wire::new(status), note)
 }
 
 /// The 401 of `authenticate_user_from_jwt_token!`: empty body, a challenge naming the token service.
@@ -134,11 +138,10 @@ fn challenge(world: &World, why: &str) -> Answer {
         "Bearer realm=\"{}/jwt/auth\",service=\"dependency_proxy\"",
         world.gitlab.external_url()
     );
-    Answer {
-        response: ResponseTemplate::new(401).insert_header("WWW-Authenticate", header.as_str()),
-        status: 401,
-        note: format!("{why}: challenge"),
-    }
+    Answer::new(
+        Wire::new(401).insert_header("WWW-Authenticate", header.as_str()),
+        format!("{why}: challenge"),
+    )
 }
 
 fn bearer(req: &Request) -> Option<&str> {
@@ -328,18 +331,32 @@ pub(super) fn serve(
         return challenge(world, "the token's user or deploy token no longer exists");
     };
     let decision = may_pull_through(world, &subject, pr.group);
+    let verdict = if decision.allowed {
+        Verdict::Granted
+    } else {
+        Verdict::Refused
+    };
+    let rule = Rule::new(
+        verdict,
+        format!("pull through {}'s Dependency Proxy", pr.group),
+        decision.because.as_str(),
+    );
     if !decision.allowed {
-        return empty(404, format!("access_denied! (404, empty body): {}", decision.because));
+        return empty(404, format!("access_denied! (404, empty body): {}", decision.because)).with_rules(vec![rule]);
     }
+    fetch(world, pr, upstream, cache).with_rules(vec![rule])
+}
+
+/// An allowed manifest or blob request: Docker Hub's token, the group's setting, then the cache.
+fn fetch(world: &World, pr: &ProxyRequest<'_>, upstream: Option<&Upstream>, cache: &SharedCache) -> Answer {
     let Some(upstream) = upstream else {
-        return Answer {
-            response: ResponseTemplate::new(500),
-            status: 500,
-            note: format!(
+        return Answer::new(
+            Wire::new(500),
+            format!(
                 "{} the scenario has no `docker_hub:` to proxy",
                 crate::mock::NOT_MODELLED
             ),
-        };
+        );
     };
     let image = upstream_image(pr.image);
     // ensure_token_granted!: Docker Hub first, even when the group's proxy is off.
@@ -369,17 +386,16 @@ pub(super) fn serve(
                 .map(|e| e.value.join(","))
                 .unwrap_or_default();
             if accept.is_empty() {
-                return Answer {
-                    response: ResponseTemplate::new(500),
-                    status: 500,
-                    note: format!(
+                return Answer::new(
+                    Wire::new(500),
+                    format!(
                         "{} GitLab {} asked Docker Hub for manifests without an Accept header (MR !52805), so Docker Hub \
                          answered with schema 1 manifests converted from schema 2, which regsim does not produce; \
                          Docker 20.10 also failed then (`manifest unknown`, no pull by digest before 13.10, moby#41687)",
                         crate::mock::NOT_MODELLED,
                         world.gitlab.version
                     ),
-                };
+                );
             }
             manifest(upstream, cache, &key, &image, pr.image, reference, &hub_token, &accept)
         }
@@ -407,14 +423,15 @@ fn manifest(
     let cached = cache.lock().expect("cache lock").manifests.get(&cache_key).cloned();
     let path = format!("/v2/{image}/manifests/{reference}");
     let head = upstream.call("HEAD", &path, Some(hub_token), Some(accept));
-    let served_cached = |c: &CachedManifest, why: &str| Answer {
-        response: ResponseTemplate::new(200)
-            .insert_header("Docker-Content-Digest", c.digest.as_str())
-            .insert_header("Docker-Distribution-Api-Version", "registry/2.0")
-            .insert_header("Etag", format!("\"{}\"", c.digest).as_str())
-            .set_body_raw(c.bytes.clone(), c.content_type.as_str()),
-        status: 200,
-        note: format!("{} from the group's cache ({why})", c.digest),
+    let served_cached = |c: &CachedManifest, why: &str| {
+        Answer::new(
+            Wire::new(200)
+                .insert_header("Docker-Content-Digest", c.digest.as_str())
+                .insert_header("Docker-Distribution-Api-Version", "registry/2.0")
+                .insert_header("Etag", format!("\"{}\"", c.digest).as_str())
+                .set_body_raw(c.bytes.clone(), c.content_type.as_str()),
+            format!("{} from the group's cache ({why})", c.digest),
+        )
     };
     if let Some(c) = &cached {
         match &head {
@@ -441,11 +458,10 @@ fn manifest(
     };
     if got.status != 200 {
         let ct = got.header("content-type").unwrap_or("application/json").to_string();
-        return Answer {
-            response: ResponseTemplate::new(got.status).set_body_raw(got.body.clone(), ct.as_str()),
-            status: got.status,
-            note: format!("Docker Hub answered {}; Workhorse passes it on", got.status),
-        };
+        return Answer::new(
+            Wire::new(got.status).set_body_raw(got.body.clone(), ct.as_str()),
+            format!("Docker Hub answered {}; Workhorse passes it on", got.status),
+        );
     }
     let digest = got
         .header("docker-content-digest")
@@ -462,39 +478,35 @@ fn manifest(
         c.manifests.insert(cache_key, entry.clone());
         c.manifests.insert((group.to_string(), digest.clone()), entry);
     }
-    Answer {
-        response: ResponseTemplate::new(200)
+    Answer::new(
+        Wire::new(200)
             .insert_header("Docker-Content-Digest", digest.as_str())
             .set_body_raw(got.body, content_type.as_str()),
-        status: 200,
-        note: format!("{digest} fetched from Docker Hub and cached"),
-    }
+        format!("{digest} fetched from Docker Hub and cached"),
+    )
 }
 
 fn blob(upstream: &Upstream, cache: &SharedCache, group: &str, image: &str, digest: &str, hub_token: &str) -> Answer {
     let key = (group.to_string(), digest.to_string());
     if let Some(bytes) = cache.lock().expect("cache lock").blobs.get(&key).cloned() {
-        return Answer {
-            response: ResponseTemplate::new(200).set_body_raw(bytes.clone(), "application/octet-stream"),
-            status: 200,
-            note: format!("{} bytes from the group's cache", bytes.len()),
-        };
+        return Answer::new(
+            Wire::new(200).set_body_raw(bytes.clone(), "application/octet-stream"),
+            format!("{} bytes from the group's cache", bytes.len()),
+        );
     }
     let got = match upstream.call("GET", &format!("/v2/{image}/blobs/{digest}"), Some(hub_token), None) {
         Ok(r) => r,
         Err(e) => return empty(502, format!("Workhorse could not reach Docker Hub: {e}")),
     };
     if got.status != 200 {
-        return Answer {
-            response: ResponseTemplate::new(got.status).set_body_raw(got.body.clone(), "application/json"),
-            status: got.status,
-            note: format!("Docker Hub answered {}; Workhorse passes it on", got.status),
-        };
+        return Answer::new(
+            Wire::new(got.status).set_body_raw(got.body.clone(), "application/json"),
+            format!("Docker Hub answered {}; Workhorse passes it on", got.status),
+        );
     }
     cache.lock().expect("cache lock").blobs.insert(key, got.body.clone());
-    Answer {
-        response: ResponseTemplate::new(200).set_body_raw(got.body.clone(), "application/octet-stream"),
-        status: 200,
-        note: format!("{} bytes fetched from Docker Hub and cached", got.body.len()),
-    }
+    Answer::new(
+        Wire::new(200).set_body_raw(got.body.clone(), "application/octet-stream"),
+        format!("{} bytes fetched from Docker Hub and cached", got.body.len()),
+    )
 }

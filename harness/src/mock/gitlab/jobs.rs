@@ -2,12 +2,13 @@
 //! and the `credentials` array).
 
 use super::{Answer, json};
+use crate::mock::wire::Wire;
 use crate::scenario::RegistryAccess;
 use crate::versions::gitlab as gv;
 use crate::world::World;
 use serde::{Deserialize, Serialize};
 use std::sync::atomic::{AtomicBool, Ordering};
-use wiremock::{Request, ResponseTemplate};
+use wiremock::Request;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct JobPayload {
@@ -203,11 +204,7 @@ pub(super) fn request(world: &World, req: &Request, taken: &AtomicBool) -> Answe
         );
     }
     if taken.swap(true, Ordering::SeqCst) {
-        return Answer {
-            response: ResponseTemplate::new(204),
-            status: 204,
-            note: "no pending job".into(),
-        };
+        return Answer::new(Wire::new(204), "no pending job");
     }
     let payload = job_payload(world);
     let value = serde_json::to_value(&payload).expect("payload serialises");

@@ -3,6 +3,8 @@
 //! `policy`, translate the answer into Rails' statuses and bodies.
 
 use super::{Answer, json};
+use crate::mock::journal::{Rule, Verdict};
+use crate::mock::wire::Wire;
 use crate::policy::{self, AuthFailure, RequestedScope};
 use crate::token::{self, IssueRequest, UserInfo};
 use crate::versions::gitlab as gv;
@@ -10,7 +12,7 @@ use crate::world::World;
 use base64::Engine as _;
 use sha2::{Digest, Sha256};
 use std::sync::atomic::{AtomicU64, Ordering};
-use wiremock::{Request, ResponseTemplate};
+use wiremock::Request;
 
 pub(super) fn auth(world: &World, req: &Request, issued: &AtomicU64) -> Answer {
     let query = req.url.query().unwrap_or("");
@@ -34,11 +36,7 @@ pub(super) fn auth(world: &World, req: &Request, issued: &AtomicU64) -> Answer {
             Some(s) => format!("unknown service `{s}`"),
             None => "no service parameter".into(),
         };
-        return Answer {
-            response: ResponseTemplate::new(404),
-            status: 404,
-            note,
-        };
+        return Answer::new(Wire::new(404), note);
     }
     // Every `scope=` occurrence counts (Rack::Utils.parse_query); newer releases also split each
     // value on whitespace.
@@ -55,11 +53,10 @@ pub(super) fn auth(world: &World, req: &Request, issued: &AtomicU64) -> Answer {
                 Some(s) => scopes.push(s),
                 // `actions.split` on nil raises: a 500 [inferred, gitlab-rails.md §2].
                 None => {
-                    return Answer {
-                        response: ResponseTemplate::new(500),
-                        status: 500,
-                        note: format!("scope `{p}` has no actions: NoMethodError in Rails [inferred]"),
-                    };
+                    return Answer::new(
+                        Wire::new(500),
+                        format!("scope `{p}` has no actions: NoMethodError in Rails [inferred]"),
+                    );
                 }
             }
         }
@@ -79,7 +76,10 @@ pub(super) fn auth(world: &World, req: &Request, issued: &AtomicU64) -> Answer {
         Ok(g) => g,
         Err(d) => {
             let body = serde_json::json!({"errors": [{"code": d.code, "message": d.message}], "http_status": d.status});
-            return json(d.status, &body, format!("{} {}: {}", d.code, d.message, d.because));
+            return json(d.status, &body, format!("{} {}: {}", d.code, d.message, d.because)).with_rules(vec![
+                authenticated(&auth),
+                Rule::new(Verdict::Refused, "a token", d.because),
+            ]);
         }
     };
 
@@ -119,7 +119,17 @@ pub(super) fn auth(world: &World, req: &Request, issued: &AtomicU64) -> Answer {
     for (what, d) in grant.decisions.iter().filter(|(_, d)| !d.allowed) {
         note.push_str(&format!("; dropped {what}: {}", d.because));
     }
-    json(200, &serde_json::json!({ "token": jwt }), note)
+    let mut rules = vec![authenticated(&auth)];
+    rules.extend(grant.decisions.iter().map(|(what, d)| {
+        let verdict = if d.allowed { Verdict::Granted } else { Verdict::Dropped };
+        Rule::new(verdict, what.as_str(), d.because.as_str())
+    }));
+    json(200, &serde_json::json!({ "token": jwt }), note).with_rules(rules)
+}
+
+/// `policy::authenticate`'s answer as a rule.
+pub(super) fn authenticated(auth: &policy::Authenticated) -> Rule {
+    Rule::new(Verdict::Authenticated, "", auth.because.as_str())
 }
 
 /// JwtController's 401 for credentials that authenticate nobody (either service).
@@ -131,7 +141,7 @@ fn unauthorized(world: &World, f: &AuthFailure) -> Answer {
     let era = &world.gitlab.release.basic_auth_denied;
     let message = era.value.message(&world.gitlab.external_url(), two_factor);
     let body = serde_json::json!({"errors": [{"code": "UNAUTHORIZED", "message": message}]});
-    json(401, &body, format!("{why} [{}]", era.source))
+    json(401, &body, format!("{why} [{}]", era.source)).with_rules(vec![Rule::new(Verdict::NotAuthenticated, "", why)])
 }
 
 enum Basic {

@@ -7,7 +7,8 @@ mod jwt;
 
 pub use jobs::{JobPayload, PayloadCredential, PayloadImage, PayloadService, PayloadVariable, job_payload};
 
-use super::journal::{Exchange, Journal, describe_credentials};
+use super::journal::{Exchange, Journal, Rule, describe_credentials, telling_headers};
+use super::wire::Wire;
 use crate::world::World;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64};
@@ -45,20 +46,34 @@ impl GitlabResponder {
     }
 }
 
-/// A response plus the note the journal keeps about it.
+/// A response plus what the journal keeps about it.
 pub(crate) struct Answer {
-    pub response: ResponseTemplate,
-    pub status: u16,
+    pub response: Wire,
     pub note: String,
+    /// The decisions behind the answer (`Exchange::rules`).
+    pub rules: Vec<Rule>,
+}
+
+impl Answer {
+    pub fn new(response: Wire, note: impl Into<String>) -> Self {
+        Answer {
+            response,
+            note: note.into(),
+            rules: Vec::new(),
+        }
+    }
+
+    pub fn with_rules(mut self, rules: Vec<Rule>) -> Self {
+        self.rules = rules;
+        self
+    }
 }
 
 pub(crate) fn json(status: u16, body: &serde_json::Value, note: impl Into<String>) -> Answer {
-    Answer {
-        response: ResponseTemplate::new(status)
-            .set_body_raw(body.to_string().into_bytes(), "application/json; charset=utf-8"),
-        status,
-        note: note.into(),
-    }
+    Answer::new(
+        Wire::new(status).set_body_raw(body.to_string().into_bytes(), "application/json; charset=utf-8"),
+        note,
+    )
 }
 
 impl Respond for GitlabResponder {
@@ -77,11 +92,7 @@ impl Respond for GitlabResponder {
                 let pr = dependency_proxy::parse(p).expect("just parsed");
                 dependency_proxy::serve(&self.world, req, &pr, self.upstream.as_ref(), &self.proxy_cache)
             }
-            _ => Answer {
-                response: ResponseTemplate::new(404),
-                status: 404,
-                note: "no such route".into(),
-            },
+            _ => Answer::new(Wire::new(404), "no such route"),
         };
         let target = match req.url.query() {
             Some(q) => format!("{path}?{q}"),
@@ -93,9 +104,12 @@ impl Respond for GitlabResponder {
             method: req.method.to_string(),
             target,
             credentials: describe_credentials(auth),
-            status: answer.status,
+            status: answer.response.status,
             note: answer.note,
+            rules: answer.rules,
+            request_headers: telling_headers(&req.headers),
+            response: answer.response.clone(),
         });
-        answer.response
+        answer.response.template()
     }
 }

@@ -10,7 +10,8 @@ mod uploads;
 
 use super::errcode::{self, Code};
 use super::image::{self, Blob, Image};
-use super::journal::{Exchange, Journal, describe_credentials};
+use super::journal::{Exchange, Journal, describe_credentials, telling_headers};
+use super::wire::Wire;
 use crate::world::World;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -130,15 +131,15 @@ impl Flavor {
 
 /// What the registry answers, and what the journal says about it.
 pub(crate) struct Reply {
-    pub response: ResponseTemplate,
+    pub response: Wire,
     pub status: u16,
     pub note: String,
 }
 
 /// Headers every response carries (distribution sets the API version on every response; GitLab's
 /// configuration adds `X-Content-Type-Options`).
-pub(crate) fn base(status: u16) -> ResponseTemplate {
-    ResponseTemplate::new(status)
+pub(crate) fn base(status: u16) -> Wire {
+    Wire::new(status)
         .insert_header("Docker-Distribution-Api-Version", "registry/2.0")
         .insert_header("X-Content-Type-Options", "nosniff")
 }
@@ -319,8 +320,11 @@ impl Respond for RegistryResponder {
             credentials: describe_credentials(authz),
             status: reply.status,
             note: reply.note,
+            rules: Vec::new(),
+            request_headers: telling_headers(&req.headers),
+            response: reply.response.clone(),
         });
-        reply.response
+        reply.response.template()
     }
 }
 
