@@ -132,8 +132,18 @@ async fn json_field_names_are_pinned() {
     assert_eq!(keys(&v["scenarios"][0]["versions"]), ["gitlab", "runner", "docker"]);
     assert_eq!(
         keys(&v["scenarios"][0]["exchange"][0]),
-        ["server", "method", "target", "credentials", "status", "note"]
+        ["server", "method", "target", "credentials", "status", "note", "rules"]
     );
+    // Seed 000 told to succeed: its token answer carries the policy's decisions.
+    let token_answer = v["scenarios"][1]["exchange"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["target"].as_str().unwrap().starts_with("/jwt/auth"))
+        .expect("a /jwt/auth exchange");
+    assert_eq!(keys(&token_answer["rules"][1]), ["verdict", "what", "because"]);
+    assert_eq!(token_answer["rules"][1]["verdict"], "dropped");
+    assert_eq!(token_answer["rules"][1]["what"], "pull your/project/image");
     assert_eq!(
         keys(&v["scenarios"][0]["job_log"]),
         ["text", "raw", "image_ready", "script", "script_exit_code"]

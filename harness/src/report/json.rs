@@ -3,7 +3,7 @@
 //! bumping `FORMAT`.
 
 use super::{Difference, Entry, Status, first_difference};
-use crate::mock::journal::Exchange;
+use crate::mock::journal::{Exchange, Rule};
 use serde::Serialize;
 
 /// Names the document's shape; bumped on any incompatible change.
@@ -61,6 +61,8 @@ pub struct ExchangeEntry {
     pub credentials: String,
     pub status: u16,
     pub note: String,
+    /// The decisions behind the answer, as GitLab's policy took them.
+    pub rules: Vec<Rule>,
 }
 
 impl From<&Exchange> for ExchangeEntry {
@@ -72,6 +74,7 @@ impl From<&Exchange> for ExchangeEntry {
             credentials: e.credentials.clone(),
             status: e.status,
             note: e.note.clone(),
+            rules: e.rules.clone(),
         }
     }
 }
