@@ -14,7 +14,7 @@ pub fn render(x: &Explanation) -> String {
     let mut add = |step: &Step| {
         let id = participant_id(&step.server, &step.host);
         if !participants.iter().any(|(i, _)| *i == id) {
-            participants.push((id, format!("{} ({})", step.server, step.host)));
+            participants.push((id, step.server_label()));
         }
     };
     for step in &x.steps {

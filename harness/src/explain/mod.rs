@@ -66,6 +66,15 @@ pub struct Step {
 }
 
 impl Step {
+    /// `GitLab (gitlab.example.com)`, or the host alone for a registry named by its host.
+    pub fn server_label(&self) -> String {
+        if self.server == self.host {
+            self.host.clone()
+        } else {
+            format!("{} ({})", self.server, self.host)
+        }
+    }
+
     /// The first decision that said no.
     pub fn refusal(&self) -> Option<&Rule> {
         self.rules.iter().find(|r| r.verdict.is_no())
@@ -386,12 +395,16 @@ fn chain(steps: &[Step], tokens: &[Token], engine: &[Reading], log_lines: &[Stri
             links.push(link);
         }
     }
+    // A refusal the engine made itself, before any request.
+    if let Some(t) = engine.iter().find(|t| matches!(t, Reading::NoBasicCredentials)) {
+        links.push(format!("the engine: {t}"));
+    }
     match engine.iter().rev().find(|t| matches!(t, Reading::Translated { .. })) {
         Some(Reading::Translated { status, message, .. }) => {
             links.push(format!("the engine says HTTP {status} \"{message}\""));
         }
         _ => {
-            if let Some(t) = engine.last() {
+            if let Some(t) = engine.last().filter(|t| !matches!(t, Reading::NoBasicCredentials)) {
                 links.push(format!("the engine: {t}"));
             }
         }

@@ -107,8 +107,10 @@ fn render_step(s: &mut String, p: &Paint, x: &Explanation, step: &Step, indent: 
         s.push('\n');
     };
     s.push_str(&format!(
-        "{indent}{:>3}. {} → {} ({})\n",
-        step.n, step.client, step.server, step.host
+        "{indent}{:>3}. {} → {}\n",
+        step.n,
+        step.client,
+        step.server_label()
     ));
     line(s, &format!("{} {} HTTP/1.1", step.method, step.target));
     for (k, v) in &step.request_headers {
