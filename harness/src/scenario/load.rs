@@ -58,7 +58,36 @@ pub fn load_file(path: &Path) -> Result<(Scenario, String), ScenarioError> {
         message: format!("cannot read: {e}"),
     })?;
     let s = load_str(path, &text)?;
+    check_fix(path, &text, &s)?;
     Ok((s, text))
+}
+
+/// `fix:` belongs to a failing scenario; its `scenario`, relative to this file's directory, must
+/// be a scenario that reads and expects the job to succeed.
+fn check_fix(path: &Path, text: &str, s: &Scenario) -> Result<(), ScenarioError> {
+    let Some(fix) = &s.fix else { return Ok(()) };
+    if s.expect.outcome == super::Outcome::Succeeds {
+        return Err(ScenarioError::at(
+            path,
+            text,
+            "fix",
+            "a scenario that expects the job to succeed has nothing to fix",
+        ));
+    }
+    if fix.text.trim().is_empty() {
+        return Err(ScenarioError::at(path, text, "fix.text", "the fix is empty"));
+    }
+    let Some(name) = &fix.scenario else { return Ok(()) };
+    let target = path.parent().unwrap_or(Path::new(".")).join(name);
+    let err = |m: String| Err(ScenarioError::at(path, text, "fix.scenario", m));
+    if !target.is_file() {
+        return err(format!("`{name}` is not a file next to this scenario"));
+    }
+    match load_file(&target) {
+        Ok((f, _)) if f.expect.outcome == super::Outcome::Succeeds => Ok(()),
+        Ok(_) => err(format!("`{name}` expects the job to fail; a fix scenario must succeed")),
+        Err(e) => err(format!("`{name}` does not read: {e}")),
+    }
 }
 
 pub fn load_str(path: &Path, text: &str) -> Result<Scenario, ScenarioError> {

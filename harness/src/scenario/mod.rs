@@ -41,6 +41,20 @@ pub struct Scenario {
     pub runner: Runner,
     pub docker: Docker,
     pub expect: Expect,
+    /// How to fix what this failing scenario shows, in the words of GitLab's settings pages
+    /// (`regsim diagnose` quotes it for a log that matches this scenario).
+    #[serde(default)]
+    pub fix: Option<FixSpec>,
+}
+
+/// `fix: { text: …, scenario: FILE }`: the fix in GitLab's UI terms and, optionally, the scenario
+/// (a path relative to this file's directory) where it is applied and the job succeeds.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FixSpec {
+    pub text: String,
+    #[serde(default)]
+    pub scenario: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
