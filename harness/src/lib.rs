@@ -14,6 +14,7 @@
 //! - `report`: JUnit XML and JSON documents of a run, for CI.
 //! - `explain`: a scenario's auth flow told step by step (text or Mermaid).
 
+pub mod diagnose;
 pub mod engine;
 pub mod explain;
 pub mod matrix;

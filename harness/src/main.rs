@@ -80,6 +80,23 @@ enum Command {
         #[arg(long)]
         listen: Option<String>,
     },
+    /// Read a job log as pasted (raw trace or the job page's text, with or without timestamps,
+    /// whole or partial; `-` reads stdin) and name the known failure modes it matches, the
+    /// gitlab-runner and Docker versions it can come from, and the fixes. The catalogue
+    /// scenarios are its knowledge. Exits 0 when a failure mode matches, 1 when none does, 2 when
+    /// the log or the catalogue cannot be read.
+    Diagnose {
+        file: PathBuf,
+        /// Write a scenario that reproduces the log's failure lines (checked by running it).
+        #[arg(long)]
+        emit_scenario: Option<PathBuf>,
+        /// The scenario directory to learn from (default: ./scenarios, else the repository's).
+        #[arg(long)]
+        catalogue: Option<PathBuf>,
+        /// How many root causes to show.
+        #[arg(long, default_value_t = 5)]
+        max: usize,
+    },
     /// Run one scenario across versions and show, row by row, the first job-log line that
     /// changed: which upgrade changed this? Lists (`16.2.0,16.6.0`) and ranges (`13.0..17.0`,
     /// walking the known releases) are accepted; a flag left out keeps the scenario's version.
@@ -100,6 +117,12 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
+        Command::Diagnose {
+            file,
+            emit_scenario,
+            catalogue,
+            max,
+        } => diagnose(&file, emit_scenario.as_deref(), catalogue, max),
         Command::Serve { path, listen } => serve(&path, listen.as_deref()),
         Command::Explain {
             path,
@@ -211,6 +234,61 @@ fn main() -> ExitCode {
             }
         }
     }
+}
+
+fn diagnose(
+    file: &std::path::Path,
+    emit: Option<&std::path::Path>,
+    catalogue: Option<PathBuf>,
+    max: usize,
+) -> ExitCode {
+    use std::io::Read;
+    let (input, source) = if file.as_os_str() == "-" {
+        let mut buf = Vec::new();
+        if let Err(e) = std::io::stdin().read_to_end(&mut buf) {
+            eprintln!("regsim: stdin: {e}");
+            return ExitCode::from(2);
+        }
+        (buf, "stdin".to_string())
+    } else {
+        match std::fs::read(file) {
+            Ok(b) => (b, file.display().to_string()),
+            Err(e) => {
+                eprintln!("regsim: {}: {e}", file.display());
+                return ExitCode::from(2);
+            }
+        }
+    };
+    let dir = catalogue.unwrap_or_else(regsim::diagnose::default_catalogue);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    rt.block_on(async move {
+        let k = match regsim::diagnose::Knowledge::build(&dir).await {
+            Ok(k) => k,
+            Err(e) => {
+                eprintln!("regsim: catalogue {}: {e}", dir.display());
+                return ExitCode::from(2);
+            }
+        };
+        let d = regsim::diagnose::diagnose(&k, &input);
+        print!("{}", regsim::diagnose::render(&k, &d, &source, max));
+        if let Some(out) = emit {
+            match regsim::diagnose::emit::emit(&k, &d, &source, out).await {
+                Ok(em) => print!("{}", em.render()),
+                Err(e) => {
+                    eprintln!("regsim: --emit-scenario: {e}");
+                    return ExitCode::from(if d.candidates.is_empty() { 1 } else { 2 });
+                }
+            }
+        }
+        if d.candidates.is_empty() {
+            ExitCode::from(1)
+        } else {
+            ExitCode::SUCCESS
+        }
+    })
 }
 
 fn serve(path: &std::path::Path, listen: Option<&str>) -> ExitCode {
