@@ -114,8 +114,8 @@ impl Mapping_ {
                     self.pair_refs(&old, &new);
                 }
             }
-            (Value::RunnerName(_), Value::RunnerName(n)) => self.runner_name = Some(n.clone()),
-            (Value::RunnerToken(_), Value::RunnerToken(n)) => self.runner_token_shown = Some(n.clone()),
+            (Value::RunnerName(o), Value::RunnerName(n)) if o != n => self.runner_name = Some(n.clone()),
+            (Value::RunnerToken(o), Value::RunnerToken(n)) if o != n => self.runner_token_shown = Some(n.clone()),
             (Value::RunnerVersion { .. }, Value::RunnerVersion { version, .. }) => {
                 self.runner_version = Some(version.clone())
             }
@@ -245,7 +245,7 @@ fn set(v: &mut Y, path: &[&str], value: Y) {
 fn remove(v: &mut Y, path: &[&str]) {
     let (last, parent) = path.split_last().expect("non-empty path");
     if let Some(Y::Mapping(m)) = get_mut(v, parent) {
-        m.remove(Y::String(last.to_string()));
+        m.shift_remove(Y::String(last.to_string()));
     }
 }
 
@@ -360,13 +360,16 @@ pub async fn emit(k: &Knowledge, d: &Diagnosis, source: &str, out: &Path) -> Res
                 subs.push(format!("{} {from} → {to} (the log's band)", p.join(".")));
             }
             // The runner token, when the shown part alone prints the same under this release.
+            // (as is, or behind the `glrt-` prefix that 15.9+ strips).
             if let (Some(shown), Some(rv)) = (
                 &map.runner_token_shown,
                 version_str(&y, &["runner", "version"]).and_then(|v| runner::release(&v).ok()),
-            ) && runner::shorten_token(rv.short_token, shown) == *shown
+            ) && let Some(token) = [shown.clone(), format!("glrt-{shown}")]
+                .into_iter()
+                .find(|t| runner::shorten_token(rv.short_token, t) == *shown)
             {
-                set(&mut y, &["runner", "token"], Y::String(shown.clone()));
-                subs.push(format!("runner.token → {shown} (the part the log shows)"));
+                set(&mut y, &["runner", "token"], Y::String(token.clone()));
+                subs.push(format!("runner.token → {token} (prints the part the log shows)"));
             }
         }
         remove(&mut y, &["seed"]);

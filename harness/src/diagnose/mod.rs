@@ -420,6 +420,19 @@ pub fn render(k: &Knowledge, d: &Diagnosis, source: &str, max: usize) -> String 
         ));
     }
 
+    let explained: HashSet<usize> = best.evidence.iter().flat_map(|e| e.lines.iter().copied()).collect();
+    let unexplained: Vec<&Line> = d
+        .failure_lines
+        .iter()
+        .filter(|l| !explained.contains(&l.number))
+        .collect();
+    if !unexplained.is_empty() {
+        s.push_str("Failure lines this scenario does not explain:\n");
+        for l in unexplained.iter().take(10) {
+            s.push_str(&format!("  L{}: {}\n", l.number, l.text));
+        }
+    }
+
     s.push_str("\nLikely root causes, best first (ranked by matched sentences, then agreement with the versions above, then causes seen in a public post):\n");
     // Group causes by the failure sentences they share; show up to `max`.
     let mut shown = 0;

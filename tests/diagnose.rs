@@ -1,0 +1,296 @@
+//! `regsim diagnose` on the seeds' job logs as the posts print them (tests/diagnose/, see its
+//! README), on raw traces, timestamped, partial, garbage and empty input; and `--emit-scenario`
+//! reproducing each seed's failure lines when the emitted file is run through the library.
+
+use regsim::diagnose::{self, Diagnosis, Knowledge, bands, emit};
+use regsim::run::{Overrides, load, run_world};
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn rt() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+fn knowledge() -> &'static Knowledge {
+    static K: OnceLock<Knowledge> = OnceLock::new();
+    K.get_or_init(|| {
+        let k = rt().block_on(Knowledge::build(&root().join("scenarios"))).unwrap();
+        assert!(k.skipped.is_empty(), "{:?}", k.skipped);
+        k
+    })
+}
+
+fn fixture(name: &str) -> Vec<u8> {
+    std::fs::read(root().join("tests/diagnose").join(name)).unwrap()
+}
+
+fn best_file(d: &Diagnosis) -> String {
+    let c = d.candidates.first().expect("a failure mode");
+    knowledge().entries[c.entry]
+        .file
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .into_owned()
+}
+
+fn runner_band(d: &Diagnosis) -> String {
+    bands::ranges(&bands::all_runner_releases(), &d.runner.releases)
+}
+
+/// Emits the best scenario for `input` and runs the file through the library: every one of
+/// `failure_lines` must be a whole line of its log.
+fn emit_reproduces(name: &str, input: &[u8], failure_lines: &[&str]) -> String {
+    let k = knowledge();
+    let d = diagnose::diagnose(k, input);
+    let dir = std::env::temp_dir().join(format!("regsim-diagnose-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = dir.join(format!("{name}.yaml"));
+    let rt = rt();
+    let em = rt.block_on(emit::emit(k, &d, name, &out)).unwrap();
+    assert!(em.not_reproduced.is_empty(), "{}", em.render());
+    let world = load(&out, &Overrides::default()).unwrap();
+    let rep = rt.block_on(run_world(&world, &out)).unwrap();
+    assert!(rep.ok(), "emitted scenario not as expected: {:?}", rep.missing_lines);
+    let mut lines: Vec<String> = rep.job_log.plain.lines().map(str::to_string).collect();
+    if let Some(s) = &rep.job_log.script {
+        lines.extend(s.text.lines().map(str::to_string));
+    }
+    for l in failure_lines {
+        assert!(
+            lines.iter().any(|x| x == l),
+            "{name}: emitted scenario's log lacks\n{l}\nlog:\n{}",
+            lines.join("\n")
+        );
+    }
+    let text = std::fs::read_to_string(&out).unwrap();
+    std::fs::remove_file(&out).ok();
+    text
+}
+
+fn fix_text(d: &Diagnosis) -> String {
+    let e = &knowledge().entries[d.candidates[0].entry];
+    e.fix.as_ref().expect("the failure mode has a fix").text.clone()
+}
+
+const SEED_000_FAILURES: [&str; 2] = [
+    "WARNING: Failed to pull image with policy \"always\": Error response from daemon: pull access denied for foobar.example.net/your/project/image, repository does not exist or may require 'docker login': denied: requested access to the resource is denied (manager.go:237:0s)",
+    "ERROR: Job failed: failed to pull image \"foobar.example.net/your/project/image:latest\" with specified policies [always]: Error response from daemon: pull access denied for foobar.example.net/your/project/image, repository does not exist or may require 'docker login': denied: requested access to the resource is denied (manager.go:237:0s)",
+];
+
+#[test]
+fn seed_000_allowlist() {
+    let k = knowledge();
+    let input = fixture("seed-000.log");
+    let d = diagnose::diagnose(k, &input);
+    assert_eq!(best_file(&d), "seed-000-allowlist-blocks-cross-project-pull.yaml");
+    assert_eq!(runner_band(&d), "15.5.0 – 16.5.0, 18.6.0 – 18.8.0");
+    assert!(d.engine.describe().starts_with("19.03 · "), "{}", d.engine.describe());
+    assert!(fix_text(&d).contains("Settings > CI/CD > Job token permissions"));
+    let report = diagnose::render(k, &d, "seed-000.log", 5);
+    assert!(
+        report.contains("Fixed in: scenarios/allowlist-entry-added-pulls.yaml"),
+        "{report}"
+    );
+    emit_reproduces("seed-000", &input, &SEED_000_FAILURES);
+}
+
+#[test]
+fn seed_001_private_project() {
+    let k = knowledge();
+    let input = fixture("seed-001.log");
+    let d = diagnose::diagnose(k, &input);
+    assert_eq!(best_file(&d), "seed-001-private-project-image-denied.yaml");
+    assert_eq!(runner_band(&d), "13.9.0 – 14.2.0");
+    let fix = fix_text(&d);
+    assert!(
+        fix.contains("Settings > Access Tokens") && fix.contains("DOCKER_AUTH_CONFIG"),
+        "{fix}"
+    );
+    let failures: Vec<String> = String::from_utf8(input.clone())
+        .unwrap()
+        .lines()
+        .filter(|l| l.starts_with("WARNING:") || l.starts_with("ERROR:"))
+        .map(str::to_string)
+        .collect();
+    assert_eq!(failures.len(), 2);
+    let f: Vec<&str> = failures.iter().map(String::as_str).collect();
+    emit_reproduces("seed-001", &input, &f);
+}
+
+#[test]
+fn seed_002_dependency_proxy_404_wrapped_in_two_lines() {
+    let k = knowledge();
+    let input = fixture("seed-002.log");
+    let d = diagnose::diagnose(k, &input);
+    assert_eq!(best_file(&d), "seed-002-dependency-proxy-below-guest-404.yaml");
+    assert_eq!(runner_band(&d), "15.5.0 – 16.5.0, 18.6.0 – 18.8.0");
+    assert!(fix_text(&d).contains("Guest role"));
+    // The documentation wraps the runner's line; the log has it whole.
+    let joined = "ERROR: Job failed: failed to pull image \"gitlab.example.com:443/group1/dependency_proxy/containers/alpine:latest\" with specified policies [always]: Error response from daemon: error parsing HTTP 404 response body: unexpected end of JSON input: \"\" (manager.go:237:1s)";
+    emit_reproduces("seed-002", &input, &[joined]);
+}
+
+#[test]
+fn seed_003_old_docker_client_push_denied() {
+    let k = knowledge();
+    let input = fixture("seed-003.log");
+    let d = diagnose::diagnose(k, &input);
+    assert_eq!(best_file(&d), "seed-003-sbt-publish-old-docker-client-denied.yaml");
+    // No runner line in the post; the daemon's push wording says 17.11 or later.
+    assert!(d.runner.steps.is_empty());
+    assert!(
+        d.engine.describe().starts_with("17.07–18.09 · "),
+        "{}",
+        d.engine.describe()
+    );
+    assert!(fix_text(&d).contains("Docker CLI"));
+    emit_reproduces("seed-003", &input, &["[error] denied: access forbidden"]);
+}
+
+#[test]
+fn seed_004_private_registry_without_credentials() {
+    let k = knowledge();
+    let input = fixture("seed-004.log");
+    let d = diagnose::diagnose(k, &input);
+    assert_eq!(best_file(&d), "seed-004-private-registry-no-credentials.yaml");
+    assert_eq!(runner_band(&d), "11.7.0");
+    assert_eq!(d.engine.describe(), "1.13.1 · 17.07–18.09 · 19.03");
+    assert!(fix_text(&d).contains("DOCKER_AUTH_CONFIG"));
+    let failures = [
+        "ERROR: Preparation failed: Error response from daemon: Get https://docker-registry.samchu.com/v2/node/manifests/10-alpine: no basic auth credentials (executor_docker.go:168:0s)",
+        "ERROR: Job failed (system failure): Error response from daemon: Get https://docker-registry.samchu.com/v2/node/manifests/10-alpine: no basic auth credentials (executor_docker.go:168:0s)",
+    ];
+    emit_reproduces("seed-004", &input, &failures);
+}
+
+/// The raw trace of seed 000's scenario, as the runner writes it.
+fn seed_000_raw() -> String {
+    let f = root().join("scenarios/seed-000-allowlist-blocks-cross-project-pull.yaml");
+    let world = load(&f, &Overrides::default()).unwrap();
+    let rep = rt().block_on(run_world(&world, &f)).unwrap();
+    assert!(rep.job_log.raw.contains("section_start:") && rep.job_log.raw.contains('\x1b'));
+    rep.job_log.raw
+}
+
+#[test]
+fn raw_trace_with_ansi_and_section_markers() {
+    let d = diagnose::diagnose(knowledge(), seed_000_raw().as_bytes());
+    assert!(d.shape.ansi && d.shape.section_markers);
+    assert_eq!(best_file(&d), "seed-000-allowlist-blocks-cross-project-pull.yaml");
+    // The header narrows the band to the one release.
+    assert_eq!(runner_band(&d), "16.2.0");
+    assert_eq!(d.matched_failure_lines(), SEED_000_FAILURES);
+}
+
+#[test]
+fn timestamped_trace() {
+    // FF_TIMESTAMPS' prefix (gitlab-runner.md §2.1) on every raw line.
+    let stamped: String = seed_000_raw()
+        .split_inclusive('\n')
+        .enumerate()
+        .map(|(i, l)| format!("2025-01-01T00:00:{:02}.123456Z 00O {l}", i % 60))
+        .collect();
+    let d = diagnose::diagnose(knowledge(), stamped.as_bytes());
+    assert!(d.shape.runner_timestamps);
+    assert_eq!(best_file(&d), "seed-000-allowlist-blocks-cross-project-pull.yaml");
+    assert_eq!(d.matched_failure_lines(), SEED_000_FAILURES);
+    // A generic ISO-8601 prefix on the page text.
+    let page: String = String::from_utf8(fixture("seed-001.log"))
+        .unwrap()
+        .lines()
+        .map(|l| format!("[2021-09-20 08:00:01] {l}\n"))
+        .collect();
+    let d = diagnose::diagnose(knowledge(), page.as_bytes());
+    assert!(d.shape.other_timestamps);
+    assert_eq!(best_file(&d), "seed-001-private-project-image-denied.yaml");
+}
+
+#[test]
+fn partial_log_of_one_line() {
+    let input = String::from_utf8(fixture("seed-001.log")).unwrap();
+    let last = input.lines().last().unwrap();
+    let d = diagnose::diagnose(knowledge(), last.as_bytes());
+    assert_eq!(runner_band(&d), "13.9.0 – 14.2.0");
+    assert_eq!(best_file(&d), "seed-001-private-project-image-denied.yaml");
+}
+
+#[test]
+fn other_names_are_substituted_in_the_emitted_scenario() {
+    let input = fixture("other-names-runner-16-6.log");
+    let d = diagnose::diagnose(knowledge(), &input);
+    assert_eq!(best_file(&d), "runner-16-6-call-site-moved.yaml");
+    let text = String::from_utf8(input.clone()).unwrap();
+    let failures: Vec<&str> = text
+        .lines()
+        .filter(|l| l.starts_with("WARNING:") || l.starts_with("ERROR:"))
+        .collect();
+    let emitted = emit_reproduces("other-names", &input, &failures);
+    assert!(
+        emitted.contains("registry: registry.acme.io") && emitted.contains("path: platform/tools"),
+        "{emitted}"
+    );
+}
+
+fn nothing_matches(input: &[u8]) {
+    let k = knowledge();
+    let d = diagnose::diagnose(k, input);
+    assert!(d.candidates.is_empty());
+    let r = diagnose::render(k, &d, "input", 5);
+    assert!(r.contains("No known failure mode matches"), "{r}");
+    let out = std::env::temp_dir().join(format!("regsim-diagnose-none-{}.yaml", std::process::id()));
+    assert!(rt().block_on(emit::emit(k, &d, "input", &out)).is_err());
+    assert!(!out.exists());
+}
+
+#[test]
+fn garbage_is_no_known_failure_mode() {
+    nothing_matches(b"lorem ipsum\n\xff\xfe\x00\x1b[31;1m\rsection_start:x\n(((manager.go:237:0s)\nERROR: something else entirely\n");
+    let mut noise = Vec::new();
+    let mut x: u32 = 12345;
+    for _ in 0..20000 {
+        x = x.wrapping_mul(1103515245).wrapping_add(12345);
+        noise.push((x >> 16) as u8);
+    }
+    let _ = diagnose::diagnose(knowledge(), &noise);
+}
+
+#[test]
+fn empty_input() {
+    nothing_matches(b"");
+    nothing_matches(b"\n\r\n   \n");
+}
+
+#[test]
+fn cli_reads_stdin_and_exits_by_verdict() {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let run = |input: &[u8]| {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_regsim"))
+            .args(["diagnose", "-", "--catalogue"])
+            .arg(root().join("scenarios"))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(input).unwrap();
+        let out = child.wait_with_output().unwrap();
+        (out.status.code(), String::from_utf8_lossy(&out.stdout).into_owned())
+    };
+    let (code, out) = run(&fixture("seed-004.log"));
+    assert_eq!(code, Some(0), "{out}");
+    assert!(
+        out.contains("Failure mode: seed-004-private-registry-no-credentials"),
+        "{out}"
+    );
+    let (code, out) = run(b"hello");
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("No known failure mode matches"));
+}
