@@ -313,11 +313,18 @@ pub fn engine_band(lines: &[Line]) -> EngineBand {
                         &mut keep,
                         l.number,
                         "Head …/manifests/…".to_string(),
-                        "manifest_probe HeadThenGet (20.10 →, docker-errors.md §5.1)".into(),
+                        "manifest_probe HeadThenGet (20.10 →, docker-errors.md §5.1, §4 (d))".into(),
                         &|_, e| e.manifest_probe == ManifestProbe::HeadThenGet,
                     );
                 } else if method == "Get" && by_tag && seen.insert("get".to_string()) {
-                    narrow(&mut keep, l.number, "Get …/manifests/TAG".to_string(), "manifest_probe Get: the engine asked for the manifest by tag with GET (≤ 19.03, docker-errors.md §5.1)".into(), &|_, e| e.manifest_probe == ManifestProbe::Get);
+                    narrow(
+                        &mut keep,
+                        l.number,
+                        "Get …/manifests/TAG".to_string(),
+                        "manifest_probe Get: a GET of the manifest by tag in the error (≤ 19.03, docker-errors.md §5.1, §4 (d))"
+                            .into(),
+                        &|_, e| e.manifest_probe == ManifestProbe::Get,
+                    );
                 }
             }
         }
