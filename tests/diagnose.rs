@@ -23,6 +23,8 @@ fn knowledge() -> &'static Knowledge {
     K.get_or_init(|| {
         let k = rt().block_on(Knowledge::build(&root().join("scenarios"))).unwrap();
         assert!(k.skipped.is_empty(), "{:?}", k.skipped);
+        // Every `fix.scenario` of the catalogue names a scenario that succeeds.
+        assert!(k.fix_problems.is_empty(), "{:?}", k.fix_problems);
         k
     })
 }
@@ -84,6 +86,18 @@ const SEED_000_FAILURES: [&str; 2] = [
     "WARNING: Failed to pull image with policy \"always\": Error response from daemon: pull access denied for foobar.example.net/your/project/image, repository does not exist or may require 'docker login': denied: requested access to the resource is denied (manager.go:237:0s)",
     "ERROR: Job failed: failed to pull image \"foobar.example.net/your/project/image:latest\" with specified policies [always]: Error response from daemon: pull access denied for foobar.example.net/your/project/image, repository does not exist or may require 'docker login': denied: requested access to the resource is denied (manager.go:237:0s)",
 ];
+
+#[test]
+fn every_failing_scenario_has_a_fix() {
+    for e in &knowledge().entries {
+        assert_eq!(
+            e.fix.is_some(),
+            e.outcome == regsim::scenario::Outcome::Fails,
+            "{}",
+            e.file.display()
+        );
+    }
+}
 
 #[test]
 fn seed_000_allowlist() {

@@ -62,6 +62,8 @@ pub struct Knowledge {
     pub entries: Vec<Entry>,
     /// Scenario files that could not be run, with the reason (reported, never fatal).
     pub skipped: Vec<String>,
+    /// `fix.scenario` entries that name no succeeding scenario (reported, never fatal).
+    pub fix_problems: Vec<String>,
     /// Pattern → how many scenarios print it.
     df: HashMap<String, usize>,
 }
@@ -133,6 +135,11 @@ impl Knowledge {
                     }
                     for p in &seen {
                         *k.df.entry(p.clone()).or_default() += 1;
+                    }
+                    if let Some(name) = s.fix.as_ref().and_then(|x| x.scenario.as_ref())
+                        && let Err(e) = scenario::check_fix_scenario(&f, name)
+                    {
+                        k.fix_problems.push(format!("{}: {e}", f.display()));
                     }
                     k.entries.push(Entry {
                         file: f.clone(),
@@ -346,6 +353,9 @@ pub fn render(k: &Knowledge, d: &Diagnosis, source: &str, max: usize) -> String 
     ));
     for sk in &k.skipped {
         s.push_str(&format!("  skipped: {sk}\n"));
+    }
+    for p in &k.fix_problems {
+        s.push_str(&format!("  fix link broken: {p}\n"));
     }
 
     s.push_str("\nRecognised\n");

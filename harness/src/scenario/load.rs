@@ -62,8 +62,10 @@ pub fn load_file(path: &Path) -> Result<(Scenario, String), ScenarioError> {
     Ok((s, text))
 }
 
-/// `fix:` belongs to a failing scenario; its `scenario`, relative to this file's directory, must
-/// be a scenario that reads and expects the job to succeed.
+/// `fix:` belongs to a failing scenario, and its `scenario` is the file name of a scenario in the
+/// same directory. That the file exists and succeeds is checked where the catalogue is read
+/// (`regsim diagnose`, tests/diagnose.rs), not here: scenario files are copied elsewhere (matrix
+/// and version walks write them to a temporary directory) and must still load.
 fn check_fix(path: &Path, text: &str, s: &Scenario) -> Result<(), ScenarioError> {
     let Some(fix) = &s.fix else { return Ok(()) };
     if s.expect.outcome == super::Outcome::Succeeds {
@@ -77,16 +79,27 @@ fn check_fix(path: &Path, text: &str, s: &Scenario) -> Result<(), ScenarioError>
     if fix.text.trim().is_empty() {
         return Err(ScenarioError::at(path, text, "fix.text", "the fix is empty"));
     }
-    let Some(name) = &fix.scenario else { return Ok(()) };
-    let target = path.parent().unwrap_or(Path::new(".")).join(name);
-    let err = |m: String| Err(ScenarioError::at(path, text, "fix.scenario", m));
-    if !target.is_file() {
-        return err(format!("`{name}` is not a file next to this scenario"));
+    if let Some(name) = &fix.scenario
+        && (name.contains(['/', '\\']) || !(name.ends_with(".yaml") || name.ends_with(".yml")))
+    {
+        return Err(ScenarioError::at(
+            path,
+            text,
+            "fix.scenario",
+            format!("`{name}`: expected the file name of a scenario in the same directory (NAME.yaml)"),
+        ));
     }
+    Ok(())
+}
+
+/// The scenario a `fix.scenario` names, read: `Err` when it is missing, broken or does not
+/// expect the job to succeed.
+pub fn check_fix_scenario(path: &Path, name: &str) -> Result<(), String> {
+    let target = path.parent().unwrap_or(Path::new(".")).join(name);
     match load_file(&target) {
         Ok((f, _)) if f.expect.outcome == super::Outcome::Succeeds => Ok(()),
-        Ok(_) => err(format!("`{name}` expects the job to fail; a fix scenario must succeed")),
-        Err(e) => err(format!("`{name}` does not read: {e}")),
+        Ok(_) => Err(format!("fix scenario `{name}` expects the job to fail")),
+        Err(e) => Err(format!("fix scenario `{name}`: {e}")),
     }
 }
 

@@ -5,7 +5,7 @@
 mod load;
 mod locate;
 
-pub use load::{ScenarioError, load_file, load_str};
+pub use load::{ScenarioError, check_fix_scenario, load_file, load_str};
 pub use locate::locate;
 
 use serde::Deserialize;
