@@ -277,6 +277,26 @@ fn garbage_is_no_known_failure_mode() {
 }
 
 #[test]
+fn mangled_seed_logs_never_panic() {
+    // Every seed fixture cut at many byte offsets (mid-character too) and with bytes flipped.
+    let mut x: u32 = 7;
+    for n in 0..5 {
+        let base = fixture(&format!("seed-00{n}.log"));
+        for cut in (0..base.len()).step_by(37) {
+            let _ = diagnose::diagnose(knowledge(), &base[..cut]);
+            let mut m = base.clone();
+            for _ in 0..8 {
+                x = x.wrapping_mul(1103515245).wrapping_add(12345);
+                let i = (x as usize >> 8) % m.len();
+                m[i] = (x >> 3) as u8;
+            }
+            let d = diagnose::diagnose(knowledge(), &m);
+            let _ = diagnose::render(knowledge(), &d, "mangled", 5);
+        }
+    }
+}
+
+#[test]
 fn empty_input() {
     nothing_matches(b"");
     nothing_matches(b"\n\r\n   \n");
