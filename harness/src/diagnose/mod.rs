@@ -186,6 +186,8 @@ pub struct Candidate {
     pub unmatched_failures: usize,
     pub runner_in_band: bool,
     pub engine_in_band: bool,
+    /// The scenario's lines the log contains word for word (same hosts, paths, durations).
+    pub verbatim: usize,
 }
 
 #[derive(Debug, Clone)]
@@ -269,7 +271,13 @@ pub fn diagnose(k: &Knowledge, input: &[u8]) -> Diagnosis {
             continue;
         }
         evidence.sort_by_key(|ev| ev.lines[0]);
+        let verbatim = e
+            .lines
+            .iter()
+            .filter(|sl| pasted.iter().any(|(_, t, _)| *t == sl.text))
+            .count();
         candidates.push(Candidate {
+            verbatim,
             entry: ei,
             score,
             evidence,
@@ -279,7 +287,8 @@ pub fn diagnose(k: &Knowledge, input: &[u8]) -> Diagnosis {
         });
     }
     // Best first: the sentences matched (weighted), then agreement with the versions the log
-    // shows, then fewer failure lines the log lacks, then scenarios that reproduce a public post
+    // shows, then fewer failure lines the log lacks, then more lines the log has word for word
+    // (the scenario written for this very log), then scenarios that reproduce a public post
     // (a cause seen in the wild), then the file name.
     candidates.sort_by(|a, b| {
         let ea = &k.entries[a.entry];
@@ -291,6 +300,7 @@ pub fn diagnose(k: &Knowledge, input: &[u8]) -> Diagnosis {
                     .cmp(&(a.runner_in_band as u8 + a.engine_in_band as u8)),
             )
             .then(a.unmatched_failures.cmp(&b.unmatched_failures))
+            .then(b.verbatim.cmp(&a.verbatim))
             .then(eb.seed.is_some().cmp(&ea.seed.is_some()))
             .then(ea.file.cmp(&eb.file))
     });
