@@ -357,20 +357,29 @@ pub async fn run_against_real_daemon(
     unmodelled(&stage)?;
     let sim_report = report(&stage.world, file, &stage, sim_log, false);
     stage.requeue_job();
-    let image = crate::mock::gitlab::job_payload(&stage.world).expanded_image();
+    let payload = crate::mock::gitlab::job_payload(&stage.world);
+    let image = payload.expanded_image();
+    // Service images too: a leftover tag would add its repo digest to the real daemon's answer.
+    let services: Vec<String> = payload
+        .services
+        .iter()
+        .map(|s| {
+            let name = crate::runner::expand::expand(&s.name, |k| payload.variable(k));
+            crate::runner::services::split_name_and_version(&name).image_name
+        })
+        .collect();
     daemon.remove_image(&image).await;
+    for s in &services {
+        daemon.remove_image(s).await;
+    }
     let real = Engine::Real(daemon.as_ref().clone());
     let real_log = run_job(&stage, &real).await;
     daemon.remove_image(&image).await;
-    let payload = crate::mock::gitlab::job_payload(&stage.world);
     for name in crate::runner::script::created_images(&payload, &stage.world.job) {
         daemon.remove_image(&name).await;
     }
-    for s in &payload.services {
-        let name = crate::runner::expand::expand(&s.name, |k| payload.variable(k));
-        daemon
-            .remove_image(&crate::runner::services::split_name_and_version(&name).image_name)
-            .await;
+    for s in &services {
+        daemon.remove_image(s).await;
     }
     let real_report = report(&stage.world, file, &stage, real_log?, false);
     Ok((sim_report, real_report))
