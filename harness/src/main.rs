@@ -327,11 +327,34 @@ fn serve(path: &std::path::Path, listen: Option<&str>) -> ExitCode {
                 return ExitCode::from(2);
             }
         };
+        let mut stage = stage;
         let mut trace = stage.journal.subscribe();
         print!("{}", regsim::serve::describe(&stage));
+        println!(
+            "(edit {} to flip a setting: the mocks reload it on the same addresses)",
+            path.display()
+        );
+        let mut watch = regsim::serve::Watch::new(path);
+        let mut tick = tokio::time::interval(std::time::Duration::from_millis(500));
         loop {
             tokio::select! {
                 Some(e) = trace.recv() => println!("{}", regsim::serve::trace_line(&e)),
+                _ = tick.tick() => {
+                    if !watch.changed() {
+                        continue;
+                    }
+                    match regsim::run::load(path, &Overrides::default()) {
+                        Err(e) => println!("── {e}\n── still serving the previous version"),
+                        Ok(world) => match stage.reload(&world, regsim::mock::Placement::Loopback).await {
+                            Ok(()) => print!(
+                                "── {} changed: the mocks answer for it now, on the same addresses\n{}",
+                                path.display(),
+                                regsim::serve::describe(&stage)
+                            ),
+                            Err(e) => println!("── edit refused: {e}; still serving the previous version"),
+                        },
+                    }
+                }
                 _ = tokio::signal::ctrl_c() => break,
             }
         }

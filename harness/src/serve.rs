@@ -90,3 +90,31 @@ pub fn trace_line(e: &Exchange) -> String {
         e.server, e.method, e.target, e.status, e.note
     )
 }
+
+/// The scenario file as last read: `regsim serve` re-reads it twice a second and, when its bytes
+/// change, reloads the stage (workshop mode: flip a setting without a restart).
+pub struct Watch {
+    path: std::path::PathBuf,
+    last: Option<Vec<u8>>,
+}
+
+impl Watch {
+    pub fn new(path: &std::path::Path) -> Watch {
+        Watch {
+            path: path.to_path_buf(),
+            last: std::fs::read(path).ok(),
+        }
+    }
+
+    /// Whether the file's bytes differ from the last read (a file that vanished mid-save counts
+    /// as unchanged until it is back).
+    pub fn changed(&mut self) -> bool {
+        match std::fs::read(&self.path) {
+            Ok(now) if self.last.as_ref() != Some(&now) => {
+                self.last = Some(now);
+                true
+            }
+            _ => false,
+        }
+    }
+}

@@ -80,6 +80,24 @@ pub struct Stage {
     proxy_cache: gitlab::dependency_proxy::SharedCache,
 }
 
+/// Where each of the world's names is dialled: GitLab's host, the registry's, the others'.
+fn network_for(world: &World, gitlab: &MockServer, registry: &MockServer, others: &[MockServer]) -> Network {
+    let mut network = Network::default();
+    let gl = &world.gitlab;
+    let gl_default = if gl.scheme == "https" { 443 } else { 80 };
+    network.add(&gl.host.host, gl.host.port_or(gl_default), "/", *gitlab.address());
+    // A registry written without a port is dialled on 443 (https) or, for insecure loopback
+    // registries, 80.
+    let reg = &gl.registry;
+    network.add(&reg.host, reg.port_or(443), "/v2/", *registry.address());
+    network.add(&reg.host, reg.port_or(80), "/v2/", *registry.address());
+    for (r, server) in world.registries.iter().zip(others) {
+        network.add(&r.host.host, r.host.port_or(443), "/", *server.address());
+        network.add(&r.host.host, r.host.port_or(80), "/", *server.address());
+    }
+    network
+}
+
 impl Stage {
     pub async fn start(world: &World, placement: Placement) -> Stage {
         Self::start_at(world, placement, None)
@@ -125,85 +143,106 @@ impl Stage {
                 world.on_loopback(*gitlab.address(), *registry.address(), &addrs)
             }
         });
-        let mut network = Network::default();
-        let gl = &world.gitlab;
-        let gl_default = if gl.scheme == "https" { 443 } else { 80 };
-        network.add(&gl.host.host, gl.host.port_or(gl_default), "/", *gitlab.address());
-        // A registry written without a port is dialled on 443 (https) or, for insecure loopback
-        // registries, 80.
-        let reg = &gl.registry;
-        network.add(&reg.host, reg.port_or(443), "/v2/", *registry.address());
-        network.add(&reg.host, reg.port_or(80), "/v2/", *registry.address());
-
-        for (r, server) in world.registries.iter().zip(&others) {
-            network.add(&r.host.host, r.host.port_or(443), "/", *server.address());
-            network.add(&r.host.host, r.host.port_or(80), "/", *server.address());
-        }
-
-        let journal = Journal::default();
-        let job_taken = Arc::new(AtomicBool::new(false));
-        let docker_hub_rate = docker_hub::RateState::default();
+        let network = network_for(&world, &gitlab, &registry, &others);
         let docker_hub = match &world.docker_hub {
-            Some(_) => {
-                // Docker Hub is never moved by `--listen`: only GitLab dials it.
-                let hub = MockServer::builder().disable_request_recording().start().await;
-                Mock::given(any())
-                    .respond_with(docker_hub::DockerHubResponder::new(
-                        &world,
-                        journal.clone(),
-                        docker_hub_rate.clone(),
-                    ))
-                    .mount(&hub)
-                    .await;
-                Some(hub)
-            }
+            // Docker Hub is never moved by `--listen`: only GitLab dials it.
+            Some(_) => Some(MockServer::builder().disable_request_recording().start().await),
             None => None,
         };
-        let proxy_cache = gitlab::dependency_proxy::SharedCache::default();
-        Mock::given(any())
-            .respond_with(gitlab::GitlabResponder::new(
-                world.clone(),
-                journal.clone(),
-                job_taken.clone(),
-                docker_hub.as_ref().map(|h| *h.address()),
-                proxy_cache.clone(),
-            ))
-            .mount(&gitlab)
-            .await;
-        let pushed: Vec<registry::PushStore> = (0..=others.len()).map(|_| Default::default()).collect();
-        Mock::given(any())
-            .respond_with(registry::RegistryResponder::new(
-                world.clone(),
-                journal.clone(),
-                registry::Which::Gitlab,
-                pushed[0].clone(),
-            ))
-            .mount(&registry)
-            .await;
-        for (i, server) in others.iter().enumerate() {
-            Mock::given(any())
-                .respond_with(registry::RegistryResponder::new(
-                    world.clone(),
-                    journal.clone(),
-                    registry::Which::Other(i),
-                    pushed[i + 1].clone(),
-                ))
-                .mount(server)
-                .await;
-        }
-        Ok(Stage {
+        let stage = Stage {
+            pushed: (0..=others.len()).map(|_| Default::default()).collect(),
             world,
             gitlab,
             registry,
             others,
-            journal,
+            journal: Journal::default(),
             network,
-            pushed,
-            job_taken,
+            job_taken: Arc::new(AtomicBool::new(false)),
             docker_hub,
-            docker_hub_rate,
-            proxy_cache,
-        })
+            docker_hub_rate: docker_hub::RateState::default(),
+            proxy_cache: gitlab::dependency_proxy::SharedCache::default(),
+        };
+        stage.mount().await;
+        Ok(stage)
+    }
+
+    /// Mounts each server's responder for `self.world`.
+    async fn mount(&self) {
+        let world = &self.world;
+        if let Some(hub) = &self.docker_hub {
+            Mock::given(any())
+                .respond_with(docker_hub::DockerHubResponder::new(
+                    world,
+                    self.journal.clone(),
+                    self.docker_hub_rate.clone(),
+                ))
+                .mount(hub)
+                .await;
+        }
+        Mock::given(any())
+            .respond_with(gitlab::GitlabResponder::new(
+                world.clone(),
+                self.journal.clone(),
+                self.job_taken.clone(),
+                self.docker_hub.as_ref().map(|h| *h.address()),
+                self.proxy_cache.clone(),
+            ))
+            .mount(&self.gitlab)
+            .await;
+        Mock::given(any())
+            .respond_with(registry::RegistryResponder::new(
+                world.clone(),
+                self.journal.clone(),
+                registry::Which::Gitlab,
+                self.pushed[0].clone(),
+            ))
+            .mount(&self.registry)
+            .await;
+        for (i, server) in self.others.iter().enumerate() {
+            Mock::given(any())
+                .respond_with(registry::RegistryResponder::new(
+                    world.clone(),
+                    self.journal.clone(),
+                    registry::Which::Other(i),
+                    self.pushed[i + 1].clone(),
+                ))
+                .mount(server)
+                .await;
+        }
+    }
+
+    /// Workshop mode: the same servers, on the same addresses and with the same journal, answer
+    /// for an edited scenario from now on. Tokens issued before stay valid (the signing keys are
+    /// the process's). Edits that would need other servers — registries or Docker Hub added or
+    /// removed — are refused and the stage keeps answering for the old world.
+    pub async fn reload(&mut self, world: &World, placement: Placement) -> Result<(), String> {
+        if world.registries.len() != self.others.len() {
+            return Err("the edit adds or removes a registry: restart `regsim serve` for that".into());
+        }
+        if world.docker_hub.is_some() != self.docker_hub.is_some() {
+            return Err("the edit adds or removes `docker_hub:`: restart `regsim serve` for that".into());
+        }
+        let world = Arc::new(match placement {
+            Placement::Named => world.clone(),
+            Placement::Loopback => {
+                let addrs: Vec<SocketAddr> = self.others.iter().map(|o| *o.address()).collect();
+                world.on_loopback(*self.gitlab.address(), *self.registry.address(), &addrs)
+            }
+        });
+        self.network = network_for(&world, &self.gitlab, &self.registry, &self.others);
+        self.gitlab.reset().await;
+        self.registry.reset().await;
+        for o in &self.others {
+            o.reset().await;
+        }
+        if let Some(hub) = &self.docker_hub {
+            hub.reset().await;
+        }
+        self.world = world;
+        // A fresh job, registries and proxy cache for the new world (requeue_job's resets).
+        self.requeue_job();
+        self.mount().await;
+        Ok(())
     }
 
     /// The same job again on the same runner host, later the same day: the queue gets it back and
