@@ -161,10 +161,7 @@ fn main() -> ExitCode {
                 eprintln!("regsim: {e}");
                 return ExitCode::from(2);
             }
-            let rt = tokio::runtime::Builder::new_multi_thread()
-                .enable_all()
-                .build()
-                .expect("tokio runtime");
+            let rt = runtime();
             let rows = rt.block_on(matrix::run(&path, &g, &r, &d));
             print!("{}", matrix::render(&rows));
             ExitCode::SUCCESS
@@ -196,10 +193,7 @@ fn main() -> ExitCode {
                 }
             };
             let overrides = Overrides { gitlab, runner, docker };
-            let rt = tokio::runtime::Builder::new_multi_thread()
-                .enable_all()
-                .build()
-                .expect("tokio runtime");
+            let rt = runtime();
             let results = rt.block_on(run_all(&files, &overrides));
             let entries: Vec<report::Entry> = files
                 .into_iter()
@@ -260,10 +254,7 @@ fn diagnose(
         }
     };
     let dir = catalogue.unwrap_or_else(regsim::diagnose::default_catalogue);
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("tokio runtime");
+    let rt = runtime();
     rt.block_on(async move {
         let k = match regsim::diagnose::Knowledge::build(&dir).await {
             Ok(k) => k,
@@ -315,10 +306,7 @@ fn serve(path: &std::path::Path, listen: Option<&str>) -> ExitCode {
             }
         }
     };
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("tokio runtime");
+    let rt = runtime();
     rt.block_on(async move {
         let stage = match regsim::mock::Stage::start_at(&world, regsim::mock::Placement::Loopback, at).await {
             Ok(s) => s,
@@ -370,10 +358,7 @@ fn explain(path: &std::path::Path, format: ExplainFormat, overrides: &Overrides)
             return ExitCode::from(2);
         }
     };
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("tokio runtime");
+    let rt = runtime();
     let report = match rt.block_on(regsim::run::run_world(&world, path)) {
         Ok(r) => r,
         Err(e) => {
@@ -390,4 +375,12 @@ fn explain(path: &std::path::Path, format: ExplainFormat, overrides: &Overrides)
         ExplainFormat::Mermaid => print!("{}", regsim::explain::mermaid::render(&x)),
     }
     ExitCode::SUCCESS
+}
+
+/// The multi-threaded runtime each subcommand runs its stages on.
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime")
 }

@@ -187,23 +187,11 @@ impl DockerHubResponder {
                     "no token for this repository: challenge".into(),
                 );
             }
-            let accepts_list = req
-                .headers
-                .get_all("accept")
-                .iter()
-                .filter_map(|v| v.to_str().ok())
-                .flat_map(|v| v.split(','))
-                .any(|t| {
-                    let t = t.trim();
-                    t == image::MANIFEST_LIST_V2 || t == "application/vnd.oci.image.index.v1+json"
-                });
-            let accepts_schema2 = req
-                .headers
-                .get_all("accept")
-                .iter()
-                .filter_map(|v| v.to_str().ok())
-                .flat_map(|v| v.split(','))
-                .any(|t| t.trim() == image::MANIFEST_V2);
+            let accepts_list = accepts(
+                req,
+                &[image::MANIFEST_LIST_V2, "application/vnd.oci.image.index.v1+json"],
+            );
+            let accepts_schema2 = accepts(req, &[image::MANIFEST_V2]);
             if !accepts_schema2 {
                 return (
                     Wire::new(500),
@@ -289,6 +277,16 @@ impl DockerHubResponder {
         }
         (Wire::new(404), 404, "no such route".into())
     }
+}
+
+/// Whether the request's `Accept` headers (one or several, comma-separated) name one of `types`.
+fn accepts(req: &Request, types: &[&str]) -> bool {
+    req.headers
+        .get_all("accept")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|t| types.contains(&t.trim()))
 }
 
 impl Respond for DockerHubResponder {
