@@ -2,14 +2,15 @@
 
 CARGO ?= cargo
 
-.PHONY: catalogue test test-deps dockerd bench fmt lint clean
+.PHONY: catalogue test test-deps conformance dockerd bench fmt lint clean
 
 ## Run every scenario in scenarios/ and print each job log.
 catalogue:
 	$(CARGO) run --release --quiet --bin regsim -- run scenarios/
 
-## All tests: unit tests, the catalogue snapshots, the mock servers over HTTP, and the agreement
-## with a real dockerd (skipped with a message when none answers; required under CI=true).
+## All tests: unit tests, the catalogue snapshots, the mock servers over HTTP, the agreement
+## with a real dockerd and the conformance suite (engines or tools that are missing are skipped
+## with a message; required under CI=true).
 test:
 	$(CARGO) test --workspace
 
@@ -17,6 +18,12 @@ test:
 ## tests/explain.rs; needs node and npm) — xmllint comes from Debian's libxml2-utils.
 test-deps:
 	npm ci --prefix tests/mermaid --no-audit --no-fund
+
+## The conformance suite alone (tests/conformance/): real dockerd, distribution 2.8.2, skopeo and
+## oci-client against the mocks, and forged tokens; prints its table and
+## `conformance: N checks, N agree, 0 differ`. Needs dockerd (`make dockerd`), docker-registry, skopeo.
+conformance:
+	$(CARGO) test -p regsim --test conformance
 
 ## Start Debian's dockerd 20.10 for the real-daemon tests (installs docker.io if missing).
 dockerd:

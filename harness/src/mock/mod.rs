@@ -30,6 +30,10 @@ pub enum Placement {
     Named,
     /// Everything on `127.0.0.1:PORT`, so a real Docker daemon can pull too.
     Loopback,
+    /// Like `Loopback`, but GitLab's registry is another server already listening at this
+    /// address (the reference registry of the conformance suite): the job's image names and the
+    /// runner's credentials point there, and the mock registry stands idle.
+    LoopbackWithRegistryAt(SocketAddr),
 }
 
 /// Host names → the mocks' listening addresses. When GitLab and its registry share a host and
@@ -81,7 +85,7 @@ pub struct Stage {
 }
 
 /// Where each of the world's names is dialled: GitLab's host, the registry's, the others'.
-fn network_for(world: &World, gitlab: &MockServer, registry: &MockServer, others: &[MockServer]) -> Network {
+fn network_for(world: &World, gitlab: &MockServer, registry: SocketAddr, others: &[MockServer]) -> Network {
     let mut network = Network::default();
     let gl = &world.gitlab;
     let gl_default = if gl.scheme == "https" { 443 } else { 80 };
@@ -89,8 +93,8 @@ fn network_for(world: &World, gitlab: &MockServer, registry: &MockServer, others
     // A registry written without a port is dialled on 443 (https) or, for insecure loopback
     // registries, 80.
     let reg = &gl.registry;
-    network.add(&reg.host, reg.port_or(443), "/v2/", *registry.address());
-    network.add(&reg.host, reg.port_or(80), "/v2/", *registry.address());
+    network.add(&reg.host, reg.port_or(443), "/v2/", registry);
+    network.add(&reg.host, reg.port_or(80), "/v2/", registry);
     for (r, server) in world.registries.iter().zip(others) {
         network.add(&r.host.host, r.host.port_or(443), "/", *server.address());
         network.add(&r.host.host, r.host.port_or(80), "/", *server.address());
@@ -136,14 +140,18 @@ impl Stage {
         for _ in &world.registries {
             others.push(server().await?);
         }
+        let registry_addr = match placement {
+            Placement::LoopbackWithRegistryAt(a) => a,
+            _ => *registry.address(),
+        };
         let world = Arc::new(match placement {
             Placement::Named => world.clone(),
-            Placement::Loopback => {
+            Placement::Loopback | Placement::LoopbackWithRegistryAt(_) => {
                 let addrs: Vec<SocketAddr> = others.iter().map(|o| *o.address()).collect();
-                world.on_loopback(*gitlab.address(), *registry.address(), &addrs)
+                world.on_loopback(*gitlab.address(), registry_addr, &addrs)
             }
         });
-        let network = network_for(&world, &gitlab, &registry, &others);
+        let network = network_for(&world, &gitlab, registry_addr, &others);
         let docker_hub = match &world.docker_hub {
             // Docker Hub is never moved by `--listen`: only GitLab dials it.
             Some(_) => Some(MockServer::builder().disable_request_recording().start().await),
@@ -222,14 +230,18 @@ impl Stage {
         if world.docker_hub.is_some() != self.docker_hub.is_some() {
             return Err("the edit adds or removes `docker_hub:`: restart `regsim serve` for that".into());
         }
+        let registry_addr = match placement {
+            Placement::LoopbackWithRegistryAt(a) => a,
+            _ => *self.registry.address(),
+        };
         let world = Arc::new(match placement {
             Placement::Named => world.clone(),
-            Placement::Loopback => {
+            Placement::Loopback | Placement::LoopbackWithRegistryAt(_) => {
                 let addrs: Vec<SocketAddr> = self.others.iter().map(|o| *o.address()).collect();
-                world.on_loopback(*self.gitlab.address(), *self.registry.address(), &addrs)
+                world.on_loopback(*self.gitlab.address(), registry_addr, &addrs)
             }
         });
-        self.network = network_for(&world, &self.gitlab, &self.registry, &self.others);
+        self.network = network_for(&world, &self.gitlab, registry_addr, &self.others);
         self.gitlab.reset().await;
         self.registry.reset().await;
         for o in &self.others {

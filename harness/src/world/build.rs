@@ -699,6 +699,7 @@ pub fn build(path: &Path, text: &str, s: &Scenario) -> Result<World, ScenarioErr
         description: s.description.trim().to_string(),
         seed: s.seed.clone(),
         clock,
+        token_clock: clock,
         gitlab,
         users,
         groups,

@@ -319,6 +319,10 @@ pub struct World {
     pub description: String,
     pub seed: Option<String>,
     pub clock: OffsetDateTime,
+    /// The time registry JWTs are stamped with and checked against: the scenario clock, except
+    /// where a real registry takes part (its Go `time.Now()` cannot be set back to a scenario's
+    /// date, so tokens then carry the wall clock while GitLab's decisions keep `clock`).
+    pub token_clock: OffsetDateTime,
     pub gitlab: Instance,
     pub users: Vec<User>,
     pub groups: Vec<Group>,

@@ -102,7 +102,7 @@ pub(super) fn auth(world: &World, req: &Request, issued: &AtomicU64) -> Answer {
         jti: uuid_for(world, n * 2),
         service: "container_registry",
         issuer: &world.gitlab.issuer,
-        now: world.clock.unix_timestamp(),
+        now: world.token_clock.unix_timestamp(),
         expire_minutes: world.gitlab.token_expire_minutes,
         sub: auth.username().map(str::to_string),
         access: &grant.access,

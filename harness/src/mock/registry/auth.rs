@@ -74,7 +74,7 @@ pub fn check(world: &World, authorization: Option<&str>, required: Required<'_>)
     };
     let key = SigningKey::shared();
     let trust = token::trust_for(key, &world.gitlab.issuer, SERVICE);
-    let claims = verify(jwt, &trust, world.clock.unix_timestamp())
+    let claims = verify(jwt, &trust, world.token_clock.unix_timestamp())
         .map_err(|e| refuse(Some("invalid_token"), format!("invalid_token: {e}")))?;
     for (name, actions) in required {
         for a in actions.iter() {

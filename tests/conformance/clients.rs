@@ -1,0 +1,145 @@
+//! Independent clients against the mocks: skopeo (Debian, containers/image) and the `oci-client`
+//! crate pull the image the job pulls first, with the credentials the runner would hand to
+//! Docker, and must be allowed or refused as the real dockerd was.
+
+use crate::table::{Check, OCI_CLIENT, SKOPEO};
+use regsim::engine::AuthConfig;
+use regsim::mock::gitlab::job_payload;
+use regsim::mock::{Placement, Stage};
+use regsim::runner::credentials::{Inputs, resolve};
+use regsim::runner::services::split_name_and_version;
+use regsim::world::World;
+
+/// The first image the runner asks Docker for (services come before the job's image), and the
+/// credentials it resolves for it; `None` when the runner never asks a registry (pull policy
+/// `never` only).
+pub struct Pull {
+    pub image: String,
+    pub credentials: Option<AuthConfig>,
+}
+
+pub fn first_pull(stage: &Stage) -> Option<Pull> {
+    let world = &stage.world;
+    let payload = job_payload(world);
+    let policies = if !payload.image.pull_policy.is_empty() {
+        payload.image.pull_policy.clone()
+    } else {
+        world.runner.pull_policy.clone().unwrap_or_else(|| vec!["always".into()])
+    };
+    if policies.iter().all(|p| p == "never") {
+        return None;
+    }
+    let image = payload
+        .services
+        .first()
+        .map(|s| split_name_and_version(&regsim::runner::expand::expand(&s.name, |k| payload.variable(k))).image_name)
+        .unwrap_or_else(|| payload.expanded_image());
+    let auth_config = payload.variable("DOCKER_AUTH_CONFIG");
+    let host_path = format!("{}/.docker/config.json", world.runner.home.trim_end_matches('/'));
+    let inputs = Inputs {
+        docker_auth_config: auth_config.as_deref(),
+        host_config: world.runner.docker_config.as_deref().map(|c| (host_path.as_str(), c)),
+        payload: &payload.credentials,
+    };
+    let (resolved, _) = resolve(&image, &inputs, world.runner.release.credential_matching);
+    Some(Pull {
+        image,
+        credentials: resolved.map(|r| r.config),
+    })
+}
+
+fn outcome(allowed: bool) -> String {
+    if allowed { "pull allowed" } else { "pull refused" }.to_string()
+}
+
+/// skopeo copies the image into a scratch directory (a real pull: manifest, config, layers).
+/// `None` when the runner never asks a registry, so there is nothing to compare.
+pub async fn skopeo(name: &str, world: &World, daemon_allowed: bool) -> Option<Check> {
+    let stage = Stage::start(world, Placement::Loopback).await;
+    let pull = first_pull(&stage)?;
+    let dir = std::env::temp_dir().join(format!("regsim-conformance-skopeo-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let mut cmd = tokio::process::Command::new("skopeo");
+    // No credentials from the user's auth files: only what the runner would send.
+    cmd.env("REGISTRY_AUTH_FILE", dir.with_extension("auth.json"))
+        .args(["copy", "--quiet", "--src-tls-verify=false"]);
+    match &pull.credentials {
+        Some(c) if !c.registrytoken.is_empty() => {
+            cmd.arg(format!("--src-registry-token={}", c.registrytoken));
+        }
+        Some(c) if !c.username.is_empty() => {
+            cmd.arg(format!("--src-creds={}:{}", c.username, c.password));
+        }
+        _ => {
+            cmd.arg("--src-no-creds");
+        }
+    }
+    cmd.arg(format!("docker://{}", pull.image))
+        .arg(format!("dir:{}", dir.display()));
+    let out = match cmd.output().await {
+        Ok(o) => o,
+        Err(e) => return Some(Check::broken(name, SKOPEO, format!("skopeo: {e}"))),
+    };
+    let _ = std::fs::remove_dir_all(&dir);
+    let allowed = out.status.success();
+    let said = String::from_utf8_lossy(&out.stderr).trim().to_string();
+    let mut c = Check::compare(
+        name,
+        SKOPEO,
+        format!("{} of {}", outcome(daemon_allowed), pull.image),
+        ("real dockerd", outcome(daemon_allowed)),
+        ("skopeo copy", outcome(allowed)),
+    );
+    if let crate::table::Verdict::Differ { right, .. } = &mut c.verdict {
+        right.1.push('\n');
+        right.1.push_str(&said);
+    }
+    Some(c)
+}
+
+/// oci-client pulls manifest, config and layers over plain HTTP.
+pub async fn oci_client(name: &str, world: &World, daemon_allowed: bool) -> Option<Check> {
+    use oci_client::client::{ClientConfig, ClientProtocol};
+    use oci_client::secrets::RegistryAuth;
+    let stage = Stage::start(world, Placement::Loopback).await;
+    let pull = first_pull(&stage)?;
+    let reference: oci_client::Reference = match pull.image.parse() {
+        Ok(r) => r,
+        Err(e) => return Some(Check::broken(name, OCI_CLIENT, format!("{}: {e}", pull.image))),
+    };
+    let auth = match &pull.credentials {
+        Some(c) if !c.registrytoken.is_empty() => RegistryAuth::Bearer(c.registrytoken.clone()),
+        Some(c) if !c.username.is_empty() => RegistryAuth::Basic(c.username.clone(), c.password.clone()),
+        _ => RegistryAuth::Anonymous,
+    };
+    let client = oci_client::Client::new(ClientConfig {
+        protocol: ClientProtocol::Http,
+        ..Default::default()
+    });
+    let result = client
+        .pull(
+            &reference,
+            &auth,
+            vec![
+                regsim::mock::image::LAYER_GZIP,
+                oci_client::manifest::IMAGE_LAYER_GZIP_MEDIA_TYPE,
+            ],
+        )
+        .await;
+    let said = match &result {
+        Ok(_) => String::new(),
+        Err(e) => e.to_string(),
+    };
+    let mut c = Check::compare(
+        name,
+        OCI_CLIENT,
+        format!("{} of {}", outcome(daemon_allowed), pull.image),
+        ("real dockerd", outcome(daemon_allowed)),
+        ("oci-client pull", outcome(result.is_ok())),
+    );
+    if let crate::table::Verdict::Differ { right, .. } = &mut c.verdict {
+        right.1.push('\n');
+        right.1.push_str(&said);
+    }
+    Some(c)
+}

@@ -1,0 +1,124 @@
+//! The real dockerd (Debian's docker.io 20.10.24): through the mock registry against the simulated
+//! Docker 20.10.24 (the agreement tests/real_daemon.rs also runs), and through the reference
+//! registry against the mock registry.
+
+use crate::reference::{self, Reference};
+use crate::seed;
+use crate::table::{Check, DOCKERD_VIA_MOCK, DOCKERD_VIA_REFERENCE};
+use regsim::engine::Engine;
+use regsim::engine::real::RealDaemon;
+use regsim::mock::gitlab::job_payload;
+use regsim::mock::image;
+use regsim::mock::{Placement, Stage};
+use regsim::run::{Report, run_against_real_daemon};
+use regsim::runner::{JobLog, run_job};
+use regsim::world::World;
+use std::path::Path;
+use std::sync::Arc;
+
+/// The job log as the runner writes it, then the script's `docker` lines (the daemon's streams).
+fn text(log: &JobLog) -> String {
+    let script = log.script.as_ref().map(|s| s.text.clone()).unwrap_or_default();
+    format!("{}{script}", log.raw)
+}
+
+/// Simulated Docker 20.10.24 vs the real dockerd, both through the mocks; returns the check and
+/// the real daemon's report (its pull outcome is what skopeo and oci-client are held to).
+pub async fn via_mock(world: &World, file: &Path, name: &str, daemon: Arc<RealDaemon>) -> (Check, Option<Report>) {
+    match run_against_real_daemon(world, file, daemon).await {
+        Ok((sim, real)) => {
+            let c = Check::compare(
+                name,
+                DOCKERD_VIA_MOCK,
+                "job log, byte for byte",
+                ("simulated Docker 20.10.24", text(&sim.job_log)),
+                ("real dockerd 20.10.24", text(&real.job_log)),
+            );
+            (c, Some(real))
+        }
+        Err(e) => (Check::broken(name, DOCKERD_VIA_MOCK, e), None),
+    }
+}
+
+/// Whether the job talks to GitLab's registry at all (its image, a service, or a script line):
+/// otherwise the reference registry has nothing to answer.
+pub fn uses_gitlab_registry(world: &World) -> bool {
+    let payload = job_payload(world);
+    let host = world.gitlab.registry.to_string().to_lowercase();
+    let on = |image: &str| regsim::runner::credentials::image_host(image).to_lowercase() == host;
+    on(&payload.expanded_image())
+        || payload.services.iter().any(|s| on(&s.name))
+        || world.job.script.iter().any(|l| l.contains(&world.gitlab.registry.to_string()) || l.contains("$CI_REGISTRY"))
+}
+
+/// The job through the real daemon on `stage`, then the images it left behind removed.
+async fn run_real(stage: &Stage, daemon: &RealDaemon) -> Result<JobLog, String> {
+    let payload = job_payload(&stage.world);
+    let image = payload.expanded_image();
+    daemon.remove_image(&image).await;
+    let log = run_job(stage, &Engine::Real(daemon.clone())).await;
+    daemon.remove_image(&image).await;
+    for name in regsim::runner::script::tagged_names(&payload, &stage.world.job.script) {
+        daemon.remove_image(&name).await;
+    }
+    log
+}
+
+/// The same job through the real daemon twice: GitLab's registry played by the mock, then by
+/// distribution 2.8.2 holding the same image bytes. Tokens come from the mock token service both
+/// times, stamped with the wall clock (the reference registry checks them against its own).
+/// The two runs listen on different ports, so the second log's addresses are written as the
+/// first's before comparing; nothing else is rewritten.
+pub async fn via_reference(world: &World, name: &str, daemon: &RealDaemon) -> Check {
+    match reference_run(world, name, daemon).await {
+        Ok((mock, refd, logs)) => {
+            let mut c = Check::compare(
+                name,
+                DOCKERD_VIA_REFERENCE,
+                "job log through each registry",
+                ("via the mock registry", mock),
+                ("via distribution 2.8.2", refd),
+            );
+            if let crate::table::Verdict::Differ { right, .. } = &mut c.verdict {
+                right.1.push_str("--- reference registry log ---\n");
+                right.1.push_str(&logs);
+            }
+            c
+        }
+        Err(e) => Check::broken(name, DOCKERD_VIA_REFERENCE, e),
+    }
+}
+
+async fn reference_run(world: &World, name: &str, daemon: &RealDaemon) -> Result<(String, String, String), String> {
+    let mut world = world.clone();
+    world.token_clock = time::OffsetDateTime::now_utc();
+    let now = world.token_clock.unix_timestamp();
+
+    let mock_stage = Stage::start(&world, Placement::Loopback).await;
+    let mock_log = run_real(&mock_stage, daemon).await?;
+    let mock_registry = mock_stage.world.gitlab.registry.to_string();
+    let mock_gitlab = mock_stage.world.gitlab.host.to_string();
+    drop(mock_stage);
+
+    let addr = reference::free_port()?;
+    let stage = Stage::start(&world, Placement::LoopbackWithRegistryAt(addr)).await;
+    let registry = Reference::start(name, addr, &stage.gitlab.uri(), &world.gitlab.issuer).await?;
+    let result = async {
+        for p in &stage.world.projects {
+            for i in &p.images {
+                // The bytes the mock served in the first run, so digests and IDs match.
+                let img = image::build(&mock_registry, &i.repository, &i.tag, i.layers);
+                seed::push(addr, &world.gitlab.issuer, now, &i.repository, &i.tag, &img).await?;
+            }
+        }
+        let log = run_real(&stage, daemon).await?;
+        let text = text(&log)
+            .replace(&addr.to_string(), &mock_registry)
+            .replace(&stage.world.gitlab.host.to_string(), &mock_gitlab);
+        Ok::<_, String>(text)
+    }
+    .await;
+    let logs = registry.logs().await;
+    registry.stop().await;
+    Ok((text(&mock_log), result?, logs))
+}

@@ -1,0 +1,189 @@
+//! Forged and broken tokens, sent to the mock registry and to distribution 2.8.2 alike: each must
+//! get the same status and the same challenge (`error="invalid_token"` or
+//! `error="insufficient_scope"`, and the scope asked for) from both, on the `/v2/` base and on a
+//! manifest. distribution's verdicts come from `registry/auth/token/token.go` and
+//! `accesscontroller.go` at v2.8.2; here they are observed, not assumed.
+
+use crate::table::{Check, FORGED};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jsonwebtoken::{Algorithm, EncodingKey, Header, encode};
+use regsim::token::{SigningKey, libtrust_kid};
+use serde_json::{Value, json};
+use std::net::SocketAddr;
+
+const PRIVATE_KEY: &str = include_str!("../../harness/keys/registry.key");
+
+pub struct Target<'a> {
+    pub issuer: &'a str,
+    pub repository: &'a str,
+    pub tag: &'a str,
+    pub now: i64,
+}
+
+fn claims(t: &Target<'_>, repository: &str) -> Value {
+    json!({
+        "jti": "regsim-conformance-forged",
+        "aud": "container_registry",
+        "sub": "forger",
+        "iss": t.issuer,
+        "iat": t.now,
+        "nbf": t.now - 5,
+        "exp": t.now + 300,
+        "access": [{"type": "repository", "name": repository, "actions": ["pull"]}],
+    })
+}
+
+fn header(alg: Algorithm) -> Header {
+    let mut h = Header::new(alg);
+    h.kid = Some(SigningKey::shared().kid.clone());
+    h
+}
+
+fn sign(h: &Header, c: &Value) -> String {
+    encode(h, c, &SigningKey::shared().encoding).expect("signing with the committed key")
+}
+
+fn public_key_pem() -> String {
+    use rsa::pkcs8::{DecodePrivateKey, EncodePublicKey, LineEnding};
+    let k = rsa::RsaPrivateKey::from_pkcs8_pem(PRIVATE_KEY).expect("committed key parses");
+    k.to_public_key()
+        .to_public_key_pem(LineEnding::LF)
+        .expect("public key encodes")
+}
+
+fn certificate_der_base64() -> String {
+    SigningKey::shared()
+        .certificate_pem
+        .lines()
+        .filter(|l| !l.starts_with("-----"))
+        .collect()
+}
+
+/// `(name, token)`: a control, the forgeries the issue lists, and the corners where the mock was
+/// found to differ from distribution 2.8.2 (and was fixed).
+pub fn tokens(t: &Target<'_>) -> Vec<(&'static str, Option<String>)> {
+    let good = claims(t, t.repository);
+    let with = |f: &dyn Fn(&mut Value)| {
+        let mut c = good.clone();
+        f(&mut c);
+        c
+    };
+    let rs256 = header(Algorithm::RS256);
+    let b64 = |v: &Value| URL_SAFE_NO_PAD.encode(serde_json::to_vec(v).expect("json"));
+
+    let alg_none = format!(
+        "{}.{}.",
+        b64(&json!({"typ": "JWT", "alg": "none", "kid": SigningKey::shared().kid})),
+        b64(&good)
+    );
+    let hs256 = encode(
+        &header(Algorithm::HS256),
+        &good,
+        &EncodingKey::from_secret(public_key_pem().as_bytes()),
+    )
+    .expect("HMAC signing");
+    let mut unknown_kid = Header::new(Algorithm::RS256);
+    unknown_kid.kid = Some(libtrust_kid(b"not the key regsim signs with"));
+    // A valid token with empty access, its claims swapped for ones granting pull: the signature
+    // no longer matches.
+    let honest = sign(&rs256, &with(&|c| c["access"] = json!([])));
+    let parts: Vec<&str> = honest.split('.').collect();
+    let tampered = format!("{}.{}.{}", parts[0], b64(&good), parts[2]);
+    let mut x5c = Header::new(Algorithm::RS256);
+    x5c.x5c = Some(vec![certificate_der_base64()]);
+
+    vec![
+        ("no token", None),
+        ("valid token (control)", Some(sign(&rs256, &good))),
+        ("alg none, no signature", Some(alg_none)),
+        ("HS256 keyed with the public key", Some(hs256)),
+        (
+            "expired (exp 10 min ago)",
+            Some(sign(&rs256, &with(&|c| {
+                c["iat"] = json!(t.now - 900);
+                c["nbf"] = json!(t.now - 900);
+                c["exp"] = json!(t.now - 600);
+            }))),
+        ),
+        (
+            "not yet valid (nbf in 10 min)",
+            Some(sign(&rs256, &with(&|c| {
+                c["nbf"] = json!(t.now + 600);
+                c["exp"] = json!(t.now + 900);
+            }))),
+        ),
+        ("wrong aud", Some(sign(&rs256, &with(&|c| c["aud"] = json!("dependency_proxy"))))),
+        ("wrong iss", Some(sign(&rs256, &with(&|c| c["iss"] = json!("another-gitlab-issuer"))))),
+        ("unknown kid", Some(sign(&unknown_kid, &good))),
+        ("tampered access", Some(tampered)),
+        ("token for another repository", Some(sign(&rs256, &claims(t, "other/project/image")))),
+        ("no exp claim", Some(sign(&rs256, &with(&|c| drop(c.as_object_mut().map(|o| o.remove("exp"))))))),
+        // distribution 2.8.2's ClaimSet.Audience is a string: a list does not unmarshal.
+        ("aud as a list", Some(sign(&rs256, &with(&|c| c["aud"] = json!(["container_registry"]))))),
+        // libtrust verifies RS256, RS384 and RS512 alike (rsa_key.go).
+        ("RS512 by the trusted key", Some(sign(&header(Algorithm::RS512), &good))),
+        // distribution needs none of jti, iat, nbf, sub.
+        (
+            "only iss, aud, exp, access",
+            Some(sign(&rs256, &with(&|c| {
+                let o = c.as_object_mut().expect("object");
+                for k in ["jti", "iat", "nbf", "sub"] {
+                    o.remove(k);
+                }
+            }))),
+        ),
+        // x5c instead of kid: distribution verifies the chain against its root bundle.
+        ("x5c: the trusted certificate, no kid", Some(sign(&x5c, &good))),
+    ]
+}
+
+/// What a registry answered: status, then the challenge's `error` and `scope`.
+async fn answer(http: &reqwest::Client, url: &str, token: Option<&str>) -> String {
+    let mut req = http
+        .get(url)
+        .header("Accept", regsim::mock::image::MANIFEST_V2);
+    if let Some(t) = token {
+        req = req.header("Authorization", format!("Bearer {t}"));
+    }
+    match req.send().await {
+        Err(e) => format!("no answer: {e}"),
+        Ok(r) => {
+            let status = r.status().as_u16();
+            let challenge = r
+                .headers()
+                .get("WWW-Authenticate")
+                .and_then(|h| h.to_str().ok())
+                .map(|h| match regsim::token::parse_challenge(h) {
+                    Ok(c) => format!(
+                        " error={} scope={}",
+                        c.params.get("error").map_or("-", |s| s.as_str()),
+                        c.params.get("scope").map_or("-", |s| s.as_str())
+                    ),
+                    Err(e) => format!(" unparsable challenge: {}", e.0),
+                })
+                .unwrap_or_default();
+            format!("{status}{challenge}")
+        }
+    }
+}
+
+/// Every token against both registries, on `/v2/` and on the manifest.
+pub async fn checks(t: &Target<'_>, mock: SocketAddr, reference: SocketAddr) -> Vec<Check> {
+    let http = reqwest::Client::new();
+    let mut out = Vec::new();
+    for (name, token) in tokens(t) {
+        for path in ["/v2/".to_string(), format!("/v2/{}/manifests/{}", t.repository, t.tag)] {
+            let m = answer(&http, &format!("http://{mock}{path}"), token.as_deref()).await;
+            let r = answer(&http, &format!("http://{reference}{path}"), token.as_deref()).await;
+            out.push(Check::compare(
+                name,
+                FORGED,
+                format!("GET {path} → {r}"),
+                ("mock registry", m),
+                ("distribution 2.8.2", r),
+            ));
+        }
+    }
+    out
+}

@@ -1,0 +1,244 @@
+//! Conformance (issue 5): regsim's mocks against real, independently written clients and servers.
+//!
+//! - the real dockerd 20.10.24 through the mock registry vs the simulated Docker 20.10.24;
+//! - the real dockerd through distribution 2.8.2 (Debian's `docker-registry`, in a container
+//!   started by testcontainers) vs through the mock registry, tokens from the mock token service;
+//! - skopeo and the `oci-client` crate against the mocks vs the real dockerd's pull outcome;
+//! - forged and broken tokens against the mock registry and distribution 2.8.2.
+//!
+//! Prints a table and ends with `conformance: N checks, N agree, 0 differ`; exits non-zero on any
+//! difference. A missing engine or tool is reported as SKIPPED, which fails under `CI=true`.
+//! `make conformance` runs it alone; `cargo test --workspace` runs it too.
+
+mod clients;
+mod daemon;
+mod forged;
+mod reference;
+mod seed;
+mod table;
+
+use regsim::engine::real::RealDaemon;
+use regsim::mock::{Placement, Stage};
+use regsim::run::{Overrides, collect, load};
+use regsim::world::World;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Instant;
+use table::{Check, DOCKERD_VIA_MOCK, DOCKERD_VIA_REFERENCE, FORGED, OCI_CLIENT, SKOPEO};
+use tokio::sync::Semaphore;
+
+/// The engine the real daemon here is, and the simulated one is compared at.
+const DOCKER: &str = "20.10.24";
+/// Reference registries running at once: each is a container (and a copy of its 20 MB layer
+/// under the vfs driver); the machines here have two cores.
+const REGISTRIES_AT_ONCE: usize = 3;
+/// skopeo processes at once.
+const SKOPEO_AT_ONCE: usize = 4;
+
+fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0")
+}
+
+fn main() -> ExitCode {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    if rt.block_on(run()) {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
+/// What is missing here, per client; `None` when it can run.
+struct Availability {
+    daemon: Result<Arc<RealDaemon>, String>,
+    reference: Result<(), String>,
+    skopeo: Result<(), String>,
+}
+
+async fn availability() -> Availability {
+    let daemon = match RealDaemon::connect().await {
+        Ok(d) => match d.version().await {
+            Ok(v) if v.starts_with("20.10.") => Ok(Arc::new(d)),
+            Ok(v) => Err(format!(
+                "the real daemon is {v}; these comparisons are calibrated for dockerd {DOCKER}"
+            )),
+            Err(e) => Err(format!("dockerd does not report its version: {e}")),
+        },
+        Err(e) => Err(format!("no Docker daemon answers ({e}); start one with `make dockerd`")),
+    };
+    let reference = match (&daemon, reference::unavailable()) {
+        (_, Some(why)) => Err(why),
+        (Err(e), None) => Err(format!("the reference registry runs in a container: {e}")),
+        (Ok(_), None) => reference::build_image().await,
+    };
+    let skopeo = match tokio::process::Command::new("skopeo").arg("--version").output().await {
+        Ok(o) if o.status.success() => Ok(()),
+        _ => Err("skopeo is missing (Debian package `skopeo`): apt-get install skopeo".to_string()),
+    };
+    Availability {
+        daemon,
+        reference,
+        skopeo,
+    }
+}
+
+/// All the checks of one scenario.
+async fn scenario_checks(
+    name: String,
+    file: PathBuf,
+    world: World,
+    avail: Arc<Availability>,
+    registries: Arc<Semaphore>,
+    skopeos: Arc<Semaphore>,
+) -> Vec<Check> {
+    let mut out = Vec::new();
+    let daemon = match &avail.daemon {
+        Ok(d) => d.clone(),
+        Err(why) => {
+            for client in [DOCKERD_VIA_MOCK, DOCKERD_VIA_REFERENCE, SKOPEO, OCI_CLIENT] {
+                out.push(Check::skipped(&name, client, why.clone()));
+            }
+            return out;
+        }
+    };
+    let (check, real) = daemon::via_mock(&world, &file, &name, daemon.clone()).await;
+    out.push(check);
+    if let Some(real) = real {
+        let allowed = real.job_log.image_ready;
+        let skopeo = async {
+            match &avail.skopeo {
+                Ok(()) => {
+                    let _permit = skopeos.acquire().await.expect("semaphore");
+                    clients::skopeo(&name, &world, allowed).await
+                }
+                Err(why) => Some(Check::skipped(&name, SKOPEO, why.clone())),
+            }
+        };
+        let (s, o) = tokio::join!(skopeo, clients::oci_client(&name, &world, allowed));
+        out.extend(s);
+        out.extend(o);
+    }
+    if daemon::uses_gitlab_registry(&world) {
+        match &avail.reference {
+            Ok(()) => {
+                let _permit = registries.acquire().await.expect("semaphore");
+                out.push(daemon::via_reference(&world, &name, &daemon).await);
+            }
+            Err(why) => out.push(Check::skipped(&name, DOCKERD_VIA_REFERENCE, why.clone())),
+        }
+    }
+    out
+}
+
+/// The forged-token table, on seed 001's fix (an image a project access token may pull).
+async fn forged_checks(avail: Arc<Availability>, registries: Arc<Semaphore>) -> Vec<Check> {
+    let file = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../scenarios/seed-001-fix-project-access-token.yaml");
+    if let Err(why) = &avail.reference {
+        return vec![Check::skipped("forged tokens", FORGED, why.clone())];
+    }
+    let mut world = match load(&file, &Overrides::default()) {
+        Ok(w) => w,
+        Err(e) => return vec![Check::broken("forged tokens", FORGED, e.to_string())],
+    };
+    world.token_clock = time::OffsetDateTime::now_utc();
+    let now = world.token_clock.unix_timestamp();
+    let _permit = registries.acquire().await.expect("semaphore");
+    let stage = Stage::start(&world, Placement::Loopback).await;
+    let Some(stored) = stage.world.projects.iter().flat_map(|p| &p.images).next().cloned() else {
+        return vec![Check::broken("forged tokens", FORGED, "seed 001's fix holds no image")];
+    };
+    let result = async {
+        let addr = reference::free_port()?;
+        let registry =
+            reference::Reference::start("forged", addr, &stage.gitlab.uri(), &world.gitlab.issuer).await?;
+        let img = regsim::mock::image::build(
+            &stage.world.gitlab.registry.to_string(),
+            &stored.repository,
+            &stored.tag,
+            stored.layers,
+        );
+        let pushed = seed::push(addr, &world.gitlab.issuer, now, &stored.repository, &stored.tag, &img).await;
+        let checks = match pushed {
+            Ok(()) => Ok(forged::checks(
+                &forged::Target {
+                    issuer: &world.gitlab.issuer,
+                    repository: &stored.repository,
+                    tag: &stored.tag,
+                    now,
+                },
+                *stage.registry.address(),
+                addr,
+            )
+            .await),
+            Err(e) => Err(format!("{e}\n--- reference registry log ---\n{}", registry.logs().await)),
+        };
+        registry.stop().await;
+        checks
+    }
+    .await;
+    result.unwrap_or_else(|e: String| vec![Check::broken("forged tokens", FORGED, e)])
+}
+
+async fn run() -> bool {
+    let started = Instant::now();
+    let ci = in_ci();
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../scenarios");
+    let files = collect(&[root]).expect("catalogue is readable");
+    let overrides = Overrides {
+        docker: Some(DOCKER.into()),
+        ..Default::default()
+    };
+    let avail = Arc::new(availability().await);
+    for (what, r) in [
+        ("real dockerd", avail.daemon.as_ref().map(|_| ())),
+        ("reference registry", avail.reference.as_ref().map(|_| ())),
+        ("skopeo", avail.skopeo.as_ref().map(|_| ())),
+    ] {
+        if let Err(why) = r {
+            eprintln!("SKIPPED {what}: {why}");
+        }
+    }
+    let registries = Arc::new(Semaphore::new(REGISTRIES_AT_ONCE));
+    let skopeos = Arc::new(Semaphore::new(SKOPEO_AT_ONCE));
+
+    let mut set = tokio::task::JoinSet::new();
+    let mut checks = Vec::new();
+    for (i, f) in files.into_iter().enumerate() {
+        let name = f.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+        let world = match load(&f, &overrides) {
+            Ok(w) => w,
+            Err(e) => {
+                checks.push((i, vec![Check::broken(&name, DOCKERD_VIA_MOCK, e.to_string())]));
+                continue;
+            }
+        };
+        let (a, r, s) = (avail.clone(), registries.clone(), skopeos.clone());
+        set.spawn(async move { (i, scenario_checks(name, f, world, a, r, s).await) });
+    }
+    {
+        let (a, r) = (avail.clone(), registries.clone());
+        set.spawn(async move { (usize::MAX, forged_checks(a, r).await) });
+    }
+    while let Some(r) = set.join_next().await {
+        match r {
+            Ok(c) => checks.push(c),
+            Err(e) => checks.push((usize::MAX - 1, vec![Check::broken("(task)", DOCKERD_VIA_MOCK, e.to_string())])),
+        }
+    }
+    checks.sort_by_key(|(i, _)| *i);
+    let checks: Vec<Check> = checks.into_iter().flat_map(|(_, c)| c).collect();
+
+    if let Ok(d) = &avail.daemon {
+        if avail.reference.is_ok() {
+            d.remove_image(&format!("{}:{}", reference::IMAGE, reference::TAG)).await;
+        }
+    }
+    let (text, ok) = table::render(&checks, ci, started.elapsed());
+    print!("{text}");
+    ok
+}
