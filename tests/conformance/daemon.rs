@@ -58,7 +58,7 @@ async fn run_real(stage: &Stage, daemon: &RealDaemon) -> Result<JobLog, String> 
     daemon.remove_image(&image).await;
     let log = run_job(stage, &Engine::Real(daemon.clone())).await;
     daemon.remove_image(&image).await;
-    for name in regsim::runner::script::tagged_names(&payload, &stage.world.job.script) {
+    for name in regsim::runner::script::created_images(&payload, &stage.world.job) {
         daemon.remove_image(&name).await;
     }
     log

@@ -41,6 +41,8 @@ fn in_ci() -> bool {
 }
 
 fn main() -> ExitCode {
+    // oci-client's reqwest wants a rustls provider even for plain HTTP (see harness/Cargo.toml).
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

@@ -98,7 +98,6 @@ pub async fn build_image() -> Result<(), String> {
 
 /// One running reference registry.
 pub struct Reference {
-    pub addr: SocketAddr,
     container: ContainerAsync<GenericImage>,
 }
 
@@ -123,7 +122,7 @@ impl Reference {
             .start()
             .await
             .map_err(|e| format!("starting the reference registry: {e}"))?;
-        Ok(Reference { addr, container })
+        Ok(Reference { container })
     }
 
     /// What the registry logged (its token verdicts are at level info).
