@@ -24,7 +24,11 @@ pub fn first_pull(stage: &Stage) -> Option<Pull> {
     let policies = if !payload.image.pull_policy.is_empty() {
         payload.image.pull_policy.clone()
     } else {
-        world.runner.pull_policy.clone().unwrap_or_else(|| vec!["always".into()])
+        world
+            .runner
+            .pull_policy
+            .clone()
+            .unwrap_or_else(|| vec!["always".into()])
     };
     if policies.iter().all(|p| p == "never") {
         return None;

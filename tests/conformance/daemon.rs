@@ -2,6 +2,7 @@
 //! Docker 20.10.24 (the agreement tests/real_daemon.rs also runs), and through the reference
 //! registry against the mock registry.
 
+use crate::forward::Forwarder;
 use crate::reference::{self, Reference};
 use crate::seed;
 use crate::table::{Check, DOCKERD_VIA_MOCK, DOCKERD_VIA_REFERENCE};
@@ -48,7 +49,11 @@ pub fn uses_gitlab_registry(world: &World) -> bool {
     let on = |image: &str| regsim::runner::credentials::image_host(image).to_lowercase() == host;
     on(&payload.expanded_image())
         || payload.services.iter().any(|s| on(&s.name))
-        || world.job.script.iter().any(|l| l.contains(&world.gitlab.registry.to_string()) || l.contains("$CI_REGISTRY"))
+        || world
+            .job
+            .script
+            .iter()
+            .any(|l| l.contains(&world.gitlab.registry.to_string()) || l.contains("$CI_REGISTRY"))
 }
 
 /// The job through the real daemon on `stage`, then the images it left behind removed.
@@ -64,11 +69,11 @@ async fn run_real(stage: &Stage, daemon: &RealDaemon) -> Result<JobLog, String> 
     log
 }
 
-/// The same job through the real daemon twice: GitLab's registry played by the mock, then by
-/// distribution 2.8.2 holding the same image bytes. Tokens come from the mock token service both
-/// times, stamped with the wall clock (the reference registry checks them against its own).
-/// The two runs listen on different ports, so the second log's addresses are written as the
-/// first's before comparing; nothing else is rewritten.
+/// The same job on the same stage through the real daemon twice: GitLab's registry played by the
+/// mock, then by distribution 2.8.2 holding the same image bytes. The registry's name is a
+/// forwarder's address, switched between the runs, so the two logs are compared as they are.
+/// Tokens come from the mock token service both times, stamped with the wall clock (the reference
+/// registry checks them against its own).
 pub async fn via_reference(world: &World, name: &str, daemon: &RealDaemon) -> Check {
     match reference_run(world, name, daemon).await {
         Ok((mock, refd, logs)) => {
@@ -94,31 +99,40 @@ async fn reference_run(world: &World, name: &str, daemon: &RealDaemon) -> Result
     world.token_clock = time::OffsetDateTime::now_utc();
     let now = world.token_clock.unix_timestamp();
 
-    let mock_stage = Stage::start(&world, Placement::Loopback).await;
-    let mock_log = run_real(&mock_stage, daemon).await?;
-    let mock_registry = mock_stage.world.gitlab.registry.to_string();
-    let mock_gitlab = mock_stage.world.gitlab.host.to_string();
-    drop(mock_stage);
-
+    let forwarder = Forwarder::start().await?;
+    let stage = Stage::start(&world, Placement::LoopbackWithRegistryAt(forwarder.addr)).await;
+    let registry_name = stage.world.gitlab.registry.to_string();
     let addr = reference::free_port()?;
-    let stage = Stage::start(&world, Placement::LoopbackWithRegistryAt(addr)).await;
-    let registry = Reference::start(name, addr, &stage.gitlab.uri(), &world.gitlab.issuer).await?;
-    let result = async {
+    // The reference registry starts and takes the images while the mock registry serves the
+    // first run.
+    let seeded = async {
+        let registry = Reference::start(name, addr, &stage.gitlab.uri(), &world.gitlab.issuer).await?;
         for p in &stage.world.projects {
             for i in &p.images {
-                // The bytes the mock served in the first run, so digests and IDs match.
-                let img = image::build(&mock_registry, &i.repository, &i.tag, i.layers);
-                seed::push(addr, &world.gitlab.issuer, now, &i.repository, &i.tag, &img).await?;
+                // The bytes the mock registry serves under the same name, so digests and IDs match.
+                let img = image::build(&registry_name, &i.repository, &i.tag, i.layers);
+                if let Err(e) = seed::push(addr, &world.gitlab.issuer, now, &i.repository, &i.tag, &img).await {
+                    let logs = registry.logs().await;
+                    registry.stop().await;
+                    return Err(format!("{e}\n--- reference registry log ---\n{logs}"));
+                }
             }
         }
-        let log = run_real(&stage, daemon).await?;
-        let text = text(&log)
-            .replace(&addr.to_string(), &mock_registry)
-            .replace(&stage.world.gitlab.host.to_string(), &mock_gitlab);
-        Ok::<_, String>(text)
+        Ok::<_, String>(registry)
+    };
+    forwarder.point_to(*stage.registry.address());
+    let (mock_log, registry) = tokio::join!(run_real(&stage, daemon), seeded);
+    let registry = registry?;
+    let result = async {
+        let mock_log = mock_log?;
+        forwarder.point_to(addr);
+        stage.requeue_job();
+        let ref_log = run_real(&stage, daemon).await?;
+        Ok::<_, String>((text(&mock_log), text(&ref_log)))
     }
     .await;
     let logs = registry.logs().await;
     registry.stop().await;
-    Ok((text(&mock_log), result?, logs))
+    let (mock, refd) = result?;
+    Ok((mock, refd, logs))
 }

@@ -100,38 +100,65 @@ pub fn tokens(t: &Target<'_>) -> Vec<(&'static str, Option<String>)> {
         ("HS256 keyed with the public key", Some(hs256)),
         (
             "expired (exp 10 min ago)",
-            Some(sign(&rs256, &with(&|c| {
-                c["iat"] = json!(t.now - 900);
-                c["nbf"] = json!(t.now - 900);
-                c["exp"] = json!(t.now - 600);
-            }))),
+            Some(sign(
+                &rs256,
+                &with(&|c| {
+                    c["iat"] = json!(t.now - 900);
+                    c["nbf"] = json!(t.now - 900);
+                    c["exp"] = json!(t.now - 600);
+                }),
+            )),
         ),
         (
             "not yet valid (nbf in 10 min)",
-            Some(sign(&rs256, &with(&|c| {
-                c["nbf"] = json!(t.now + 600);
-                c["exp"] = json!(t.now + 900);
-            }))),
+            Some(sign(
+                &rs256,
+                &with(&|c| {
+                    c["nbf"] = json!(t.now + 600);
+                    c["exp"] = json!(t.now + 900);
+                }),
+            )),
         ),
-        ("wrong aud", Some(sign(&rs256, &with(&|c| c["aud"] = json!("dependency_proxy"))))),
-        ("wrong iss", Some(sign(&rs256, &with(&|c| c["iss"] = json!("another-gitlab-issuer"))))),
+        (
+            "wrong aud",
+            Some(sign(&rs256, &with(&|c| c["aud"] = json!("dependency_proxy")))),
+        ),
+        (
+            "wrong iss",
+            Some(sign(&rs256, &with(&|c| c["iss"] = json!("another-gitlab-issuer")))),
+        ),
         ("unknown kid", Some(sign(&unknown_kid, &good))),
         ("tampered access", Some(tampered)),
-        ("token for another repository", Some(sign(&rs256, &claims(t, "other/project/image")))),
-        ("no exp claim", Some(sign(&rs256, &with(&|c| drop(c.as_object_mut().map(|o| o.remove("exp"))))))),
+        (
+            "token for another repository",
+            Some(sign(&rs256, &claims(t, "other/project/image"))),
+        ),
+        (
+            "no exp claim",
+            Some(sign(
+                &rs256,
+                &with(&|c| drop(c.as_object_mut().map(|o| o.remove("exp")))),
+            )),
+        ),
         // distribution 2.8.2's ClaimSet.Audience is a string: a list does not unmarshal.
-        ("aud as a list", Some(sign(&rs256, &with(&|c| c["aud"] = json!(["container_registry"]))))),
+        (
+            "aud as a list",
+            Some(sign(&rs256, &with(&|c| c["aud"] = json!(["container_registry"])))),
+        ),
         // libtrust verifies RS256, RS384 and RS512 alike (rsa_key.go).
         ("RS512 by the trusted key", Some(sign(&header(Algorithm::RS512), &good))),
         // distribution needs none of jti, iat, nbf, sub.
         (
             "only iss, aud, exp, access",
-            Some(sign(&rs256, &with(&|c| {
-                let o = c.as_object_mut().expect("object");
-                for k in ["jti", "iat", "nbf", "sub"] {
-                    o.remove(k);
-                }
-            }))),
+            Some(sign(
+                &rs256,
+                &with(&|c| {
+                    let o = c.as_object_mut().expect("object");
+                    for k in ["jti", "iat", "nbf", "sub"] {
+                        o.remove(k);
+                    }
+                }),
+            )),
         ),
         // x5c instead of kid: distribution verifies the chain against its root bundle.
         ("x5c: the trusted certificate, no kid", Some(sign(&x5c, &good))),
@@ -140,9 +167,7 @@ pub fn tokens(t: &Target<'_>) -> Vec<(&'static str, Option<String>)> {
 
 /// What a registry answered: status, then the challenge's `error` and `scope`.
 async fn answer(http: &reqwest::Client, url: &str, token: Option<&str>) -> String {
-    let mut req = http
-        .get(url)
-        .header("Accept", regsim::mock::image::MANIFEST_V2);
+    let mut req = http.get(url).header("Accept", regsim::mock::image::MANIFEST_V2);
     if let Some(t) = token {
         req = req.header("Authorization", format!("Bearer {t}"));
     }

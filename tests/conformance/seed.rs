@@ -34,11 +34,15 @@ pub fn token(issuer: &str, now: i64, access: &[(&str, &[&str])]) -> String {
 }
 
 /// Pushes `image` as `repository:tag` to the registry at `addr`.
-pub async fn push(addr: SocketAddr, issuer: &str, now: i64, repository: &str, tag: &str, image: &Image) -> Result<(), String> {
-    let bearer = format!(
-        "Bearer {}",
-        token(issuer, now, &[(repository, &["pull", "push"])])
-    );
+pub async fn push(
+    addr: SocketAddr,
+    issuer: &str,
+    now: i64,
+    repository: &str,
+    tag: &str,
+    image: &Image,
+) -> Result<(), String> {
+    let bearer = format!("Bearer {}", token(issuer, now, &[(repository, &["pull", "push"])]));
     let http = reqwest::Client::new();
     let base = format!("http://{addr}/v2/{repository}");
     for blob in image.blobs() {

@@ -33,7 +33,13 @@ pub struct Check {
 }
 
 impl Check {
-    pub fn compare(scenario: &str, client: &'static str, what: impl Into<String>, left: (&str, String), right: (&str, String)) -> Check {
+    pub fn compare(
+        scenario: &str,
+        client: &'static str,
+        what: impl Into<String>,
+        left: (&str, String),
+        right: (&str, String),
+    ) -> Check {
         let verdict = if left.1 == right.1 {
             Verdict::Agree
         } else {
@@ -73,7 +79,13 @@ impl Check {
 fn side_by_side(left: &(String, String), right: &(String, String)) -> String {
     let l: Vec<&str> = left.1.lines().collect();
     let r: Vec<&str> = right.1.lines().collect();
-    let width = l.iter().map(|s| s.chars().count()).max().unwrap_or(0).max(left.0.len()).min(100);
+    let width = l
+        .iter()
+        .map(|s| s.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(left.0.len())
+        .min(100);
     let mut out = format!("      {:<width$} | {}\n", left.0, right.0);
     for i in 0..l.len().max(r.len()) {
         let a = l.get(i).copied().unwrap_or("");
@@ -90,7 +102,11 @@ pub fn render(checks: &[Check], ci: bool, took: std::time::Duration) -> (String,
     let mut out = String::new();
     let name_w = checks.iter().map(|c| c.scenario.len()).max().unwrap_or(8).min(60);
     let client_w = checks.iter().map(|c| c.client.len()).max().unwrap_or(6);
-    let _ = writeln!(out, "{:<name_w$}  {:<client_w$}  verdict  compared", "scenario", "client");
+    let _ = writeln!(
+        out,
+        "{:<name_w$}  {:<client_w$}  verdict  compared",
+        "scenario", "client"
+    );
     let (mut agree, mut differ, mut skipped) = (0, 0, 0);
     for c in checks {
         let (word, detail) = match &c.verdict {
