@@ -85,20 +85,19 @@ pub async fn skopeo(name: &str, world: &World, daemon_allowed: bool) -> Option<C
         Err(e) => return Some(Check::broken(name, SKOPEO, format!("skopeo: {e}"))),
     };
     let _ = std::fs::remove_dir_all(&dir);
-    let allowed = out.status.success();
-    let said = String::from_utf8_lossy(&out.stderr).trim().to_string();
-    let mut c = Check::compare(
+    let result = if out.status.success() {
+        Ok(())
+    } else {
+        Err(String::from_utf8_lossy(&out.stderr).trim().to_string())
+    };
+    Some(verdict(
         name,
         SKOPEO,
-        format!("{} of {}", outcome(daemon_allowed), pull.image),
-        ("real dockerd", outcome(daemon_allowed)),
-        ("skopeo copy", outcome(allowed)),
-    );
-    if let crate::table::Verdict::Differ { right, .. } = &mut c.verdict {
-        right.1.push('\n');
-        right.1.push_str(&said);
-    }
-    Some(c)
+        &pull.image,
+        daemon_allowed,
+        "skopeo copy",
+        result,
+    ))
 }
 
 /// oci-client pulls manifest, config and layers over plain HTTP.
@@ -107,9 +106,20 @@ pub async fn oci_client(name: &str, world: &World, daemon_allowed: bool) -> Opti
     use oci_client::secrets::RegistryAuth;
     let stage = Stage::start(world, Placement::Loopback).await;
     let pull = first_pull(&stage)?;
+    // A name the client cannot parse is refused before any request, as Docker's client refuses
+    // it (`invalid reference format`).
     let reference: oci_client::Reference = match pull.image.parse() {
         Ok(r) => r,
-        Err(e) => return Some(Check::broken(name, OCI_CLIENT, format!("{}: {e}", pull.image))),
+        Err(e) => {
+            return Some(verdict(
+                name,
+                OCI_CLIENT,
+                &pull.image,
+                daemon_allowed,
+                "oci-client pull",
+                Err(e.to_string()),
+            ));
+        }
     };
     let auth = match &pull.credentials {
         Some(c) if !c.registrytoken.is_empty() => RegistryAuth::Bearer(c.registrytoken.clone()),
@@ -130,20 +140,36 @@ pub async fn oci_client(name: &str, world: &World, daemon_allowed: bool) -> Opti
             ],
         )
         .await;
-    let said = match &result {
-        Ok(_) => String::new(),
-        Err(e) => e.to_string(),
-    };
-    let mut c = Check::compare(
+    let result = result.map(|_| ()).map_err(|e| e.to_string());
+    Some(verdict(
         name,
         OCI_CLIENT,
-        format!("{} of {}", outcome(daemon_allowed), pull.image),
+        &pull.image,
+        daemon_allowed,
+        "oci-client pull",
+        result,
+    ))
+}
+
+/// The client's outcome against the real daemon's; what the client said when they differ.
+fn verdict(
+    name: &str,
+    client: &'static str,
+    image: &str,
+    daemon_allowed: bool,
+    label: &str,
+    result: Result<(), String>,
+) -> Check {
+    let mut c = Check::compare(
+        name,
+        client,
+        format!("{} of {image}", outcome(daemon_allowed)),
         ("real dockerd", outcome(daemon_allowed)),
-        ("oci-client pull", outcome(result.is_ok())),
+        (label, outcome(result.is_ok())),
     );
-    if let crate::table::Verdict::Differ { right, .. } = &mut c.verdict {
+    if let (crate::table::Verdict::Differ { right, .. }, Err(said)) = (&mut c.verdict, &result) {
         right.1.push('\n');
-        right.1.push_str(&said);
+        right.1.push_str(said);
     }
-    Some(c)
+    c
 }

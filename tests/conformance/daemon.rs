@@ -3,7 +3,7 @@
 //! registry against the mock registry.
 
 use crate::forward::Forwarder;
-use crate::reference::{self, Reference};
+use crate::reference::Reference;
 use crate::seed;
 use crate::table::{Check, DOCKERD_VIA_MOCK, DOCKERD_VIA_REFERENCE};
 use regsim::engine::Engine;
@@ -102,11 +102,11 @@ async fn reference_run(world: &World, name: &str, daemon: &RealDaemon) -> Result
     let forwarder = Forwarder::start().await?;
     let stage = Stage::start(&world, Placement::LoopbackWithRegistryAt(forwarder.addr)).await;
     let registry_name = stage.world.gitlab.registry.to_string();
-    let addr = reference::free_port()?;
     // The reference registry starts and takes the images while the mock registry serves the
     // first run.
     let seeded = async {
-        let registry = Reference::start(name, addr, &stage.gitlab.uri(), &world.gitlab.issuer).await?;
+        let registry = Reference::start(name, &stage.gitlab.uri(), &world.gitlab.issuer).await?;
+        let addr = registry.addr;
         for p in &stage.world.projects {
             for i in &p.images {
                 // The bytes the mock registry serves under the same name, so digests and IDs match.
@@ -125,7 +125,7 @@ async fn reference_run(world: &World, name: &str, daemon: &RealDaemon) -> Result
     let registry = registry?;
     let result = async {
         let mock_log = mock_log?;
-        forwarder.point_to(addr);
+        forwarder.point_to(registry.addr);
         stage.requeue_job();
         let ref_log = run_real(&stage, daemon).await?;
         Ok::<_, String>((text(&mock_log), text(&ref_log)))

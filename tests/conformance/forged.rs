@@ -9,6 +9,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{Algorithm, EncodingKey, Header, encode};
 use regsim::token::{SigningKey, libtrust_kid};
+use rsa::traits::PublicKeyParts;
 use serde_json::{Value, json};
 use std::net::SocketAddr;
 
@@ -42,6 +43,15 @@ fn header(alg: Algorithm) -> Header {
 
 fn sign(h: &Header, c: &Value) -> String {
     encode(h, c, &SigningKey::shared().encoding).expect("signing with the committed key")
+}
+
+/// A token with a header jsonwebtoken cannot express (a `jwk`), signed RS256 with the mock's key.
+fn raw(header: Value, claims: &Value) -> String {
+    let b64 = |v: &Value| URL_SAFE_NO_PAD.encode(serde_json::to_vec(v).expect("json"));
+    let signed = format!("{}.{}", b64(&header), b64(claims));
+    let signature = jsonwebtoken::crypto::sign(signed.as_bytes(), &SigningKey::shared().encoding, Algorithm::RS256)
+        .expect("signing with the committed key");
+    format!("{signed}.{signature}")
 }
 
 fn public_key_pem() -> String {
@@ -92,6 +102,33 @@ pub fn tokens(t: &Target<'_>) -> Vec<(&'static str, Option<String>)> {
     let tampered = format!("{}.{}.{}", parts[0], b64(&good), parts[2]);
     let mut x5c = Header::new(Algorithm::RS256);
     x5c.x5c = Some(vec![certificate_der_base64()]);
+    let mut bad_x5c = Header::new(Algorithm::RS256);
+    bad_x5c.x5c = Some(vec![URL_SAFE_NO_PAD.encode(b"not a certificate")]);
+    let mut bad_x5c_with_kid = bad_x5c.clone();
+    bad_x5c_with_kid.kid = Some(SigningKey::shared().kid.clone());
+    let public = &SigningKey::shared().public;
+    let jwk = json!({
+        "kty": "RSA",
+        "n": URL_SAFE_NO_PAD.encode(public.n().to_bytes_be()),
+        "e": URL_SAFE_NO_PAD.encode(public.e().to_bytes_be()),
+    });
+    let mut jwk_wrong_kid = jwk.clone();
+    jwk_wrong_kid["kid"] = json!(libtrust_kid(b"another key"));
+    let upper_case = {
+        let mut c = serde_json::Map::new();
+        for (k, v) in good.as_object().expect("object") {
+            c.insert(k.to_uppercase(), v.clone());
+        }
+        Value::Object(c)
+    };
+    // A valid signature, but over other claims (the control token's with another jti).
+    let other = sign(&rs256, &with(&|c| c["jti"] = json!("another")));
+    let control = sign(&rs256, &good);
+    let spliced = format!(
+        "{}.{}",
+        control.rsplit_once('.').map_or("", |(head, _)| head),
+        other.rsplit('.').next().unwrap_or_default()
+    );
 
     vec![
         ("no token", None),
@@ -162,6 +199,37 @@ pub fn tokens(t: &Target<'_>) -> Vec<(&'static str, Option<String>)> {
         ),
         // x5c instead of kid: distribution verifies the chain against its root bundle.
         ("x5c: the trusted certificate, no kid", Some(sign(&x5c, &good))),
+        ("x5c: not a certificate", Some(sign(&bad_x5c, &good))),
+        // x5c comes first: a good kid does not save a bad chain.
+        (
+            "x5c: not a certificate, trusted kid",
+            Some(sign(&bad_x5c_with_kid, &good)),
+        ),
+        // A JWK in the header is trusted when its libtrust key ID is.
+        (
+            "jwk: the trusted key, no kid",
+            Some(raw(json!({"typ": "JWT", "alg": "RS256", "jwk": jwk.clone()}), &good)),
+        ),
+        (
+            "jwk: the trusted key, wrong kid inside",
+            Some(raw(json!({"typ": "JWT", "alg": "RS256", "jwk": jwk_wrong_kid}), &good)),
+        ),
+        (
+            "jwk: an EC key",
+            Some(raw(
+                json!({"typ": "JWT", "alg": "RS256", "jwk": {"kty": "EC", "crv": "P-256", "x": "AA", "y": "AA"}}),
+                &good,
+            )),
+        ),
+        // Go's encoding/json: keys match fields ignoring case; an int64 takes no float.
+        ("claim keys in upper case", Some(sign(&rs256, &upper_case))),
+        (
+            "exp written as a float",
+            Some(sign(&rs256, &with(&|c| c["exp"] = json!(t.now as f64 + 300.5)))),
+        ),
+        ("RS384 by the trusted key", Some(sign(&header(Algorithm::RS384), &good))),
+        ("PS256 by the trusted key", Some(sign(&header(Algorithm::PS256), &good))),
+        ("signature of another token", Some(spliced)),
     ]
 }
 

@@ -42,8 +42,6 @@ fn in_ci() -> bool {
 }
 
 fn main() -> ExitCode {
-    // oci-client's reqwest wants a rustls provider even for plain HTTP (see harness/Cargo.toml).
-    let _ = rustls::crypto::ring::default_provider().install_default();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -98,8 +96,18 @@ async fn scenario_checks(
     avail: Arc<Availability>,
     registries: Arc<Semaphore>,
     skopeos: Arc<Semaphore>,
+    scripts: Arc<tokio::sync::Mutex<()>>,
 ) -> Vec<Check> {
     let mut out = Vec::new();
+    // dockerd limits uploads daemon-wide (5 at once, moby distribution/xfer/transfer.go) and
+    // prints `Waiting` for a layer that must queue: two jobs pushing at once would print lines
+    // neither prints alone. Jobs with a script (the ones that push) take turns; taken before a
+    // registry permit, so the two never wait on each other in a circle.
+    let _script_turn = if world.job.script.is_empty() {
+        None
+    } else {
+        Some(scripts.lock().await)
+    };
     let daemon = match &avail.daemon {
         Ok(d) => d.clone(),
         Err(why) => {
@@ -156,8 +164,8 @@ async fn forged_checks(avail: Arc<Availability>, registries: Arc<Semaphore>) -> 
         return vec![Check::broken("forged tokens", FORGED, "seed 001's fix holds no image")];
     };
     let result = async {
-        let addr = reference::free_port()?;
-        let registry = reference::Reference::start("forged", addr, &stage.gitlab.uri(), &world.gitlab.issuer).await?;
+        let registry = reference::Reference::start("forged", &stage.gitlab.uri(), &world.gitlab.issuer).await?;
+        let addr = registry.addr;
         let img = regsim::mock::image::build(
             &stage.world.gitlab.registry.to_string(),
             &stored.repository,
@@ -225,6 +233,7 @@ async fn run() -> bool {
     }
     let registries = Arc::new(Semaphore::new(REGISTRIES_AT_ONCE));
     let skopeos = Arc::new(Semaphore::new(SKOPEO_AT_ONCE));
+    let scripts = Arc::new(tokio::sync::Mutex::new(()));
 
     let mut set = tokio::task::JoinSet::new();
     let mut checks = Vec::new();
@@ -240,8 +249,8 @@ async fn run() -> bool {
                 continue;
             }
         };
-        let (a, r, s) = (avail.clone(), registries.clone(), skopeos.clone());
-        set.spawn(async move { (i, scenario_checks(name, f, world, a, r, s).await) });
+        let (a, r, s, t) = (avail.clone(), registries.clone(), skopeos.clone(), scripts.clone());
+        set.spawn(async move { (i, scenario_checks(name, f, world, a, r, s, t).await) });
     }
     {
         let (a, r) = (avail.clone(), registries.clone());
@@ -259,11 +268,11 @@ async fn run() -> bool {
     checks.sort_by_key(|(i, _)| *i);
     let checks: Vec<Check> = checks.into_iter().flat_map(|(_, c)| c).collect();
 
-    if let Ok(d) = &avail.daemon {
-        if avail.reference.is_ok() {
-            d.remove_image(&format!("{}:{}", reference::IMAGE, reference::TAG))
-                .await;
-        }
+    if let Ok(d) = &avail.daemon
+        && avail.reference.is_ok()
+    {
+        d.remove_image(&format!("{}:{}", reference::IMAGE, reference::TAG))
+            .await;
     }
     let (text, ok) = table::render(&checks, ci, started.elapsed());
     print!("{text}");

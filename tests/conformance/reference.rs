@@ -8,6 +8,7 @@
 use regsim::token::SigningKey;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 use testcontainers::core::WaitFor;
 use testcontainers::runners::{AsyncBuilder, AsyncRunner};
@@ -98,31 +99,48 @@ pub async fn build_image() -> Result<(), String> {
 
 /// One running reference registry.
 pub struct Reference {
+    pub addr: SocketAddr,
     container: ContainerAsync<GenericImage>,
 }
 
 impl Reference {
-    /// Starts a registry listening on `addr`, trusting tokens from `gitlab` (the mock's base
-    /// URL) signed by the mock's key with `issuer`.
-    pub async fn start(label: &str, addr: SocketAddr, gitlab: &str, issuer: &str) -> Result<Reference, String> {
+    /// Starts a registry on a free loopback port of its own choosing (port 0: a port picked here
+    /// and bound later could be taken in between), trusting tokens from `gitlab` (the mock's base
+    /// URL) signed by the mock's key with `issuer`. Its address is the one it logs
+    /// (`listening on ADDR`, registry/registry.go at v2.8.2 logs the bound listener).
+    pub async fn start(label: &str, gitlab: &str, issuer: &str) -> Result<Reference, String> {
+        static STARTED: AtomicUsize = AtomicUsize::new(0);
         let name = format!(
             "regsim-conformance-{}-{}-{}",
             label.replace(|c: char| !c.is_ascii_alphanumeric(), "-"),
             std::process::id(),
-            addr.port()
+            STARTED.fetch_add(1, Ordering::SeqCst)
         );
         let container = GenericImage::new(IMAGE, TAG)
             .with_wait_for(WaitFor::message_on_stderr("listening on"))
             .with_network("host")
             .with_container_name(name)
-            .with_env_var("REGISTRY_HTTP_ADDR", addr.to_string())
+            .with_env_var("REGISTRY_HTTP_ADDR", "127.0.0.1:0")
             .with_env_var("REGISTRY_AUTH_TOKEN_REALM", format!("{gitlab}/jwt/auth"))
             .with_env_var("REGISTRY_AUTH_TOKEN_ISSUER", issuer)
             .with_startup_timeout(Duration::from_secs(60))
             .start()
             .await
             .map_err(|e| format!("starting the reference registry: {e}"))?;
-        Ok(Reference { container })
+        let err = container.stderr_to_vec().await.unwrap_or_default();
+        let log = String::from_utf8_lossy(&err);
+        let addr = log
+            .split("listening on ")
+            .nth(1)
+            .and_then(|rest| rest.split(['"', ' ', ',']).next())
+            .and_then(|a| a.parse::<SocketAddr>().ok());
+        match addr {
+            Some(addr) => Ok(Reference { addr, container }),
+            None => {
+                let _ = container.rm().await;
+                Err(format!("the reference registry did not log its address:\n{log}"))
+            }
+        }
     }
 
     /// What the registry logged (its token verdicts are at level info).
@@ -134,10 +152,4 @@ impl Reference {
     pub async fn stop(self) {
         let _ = self.container.rm().await;
     }
-}
-
-/// A port nobody listens on now; the registry binds it a moment later.
-pub fn free_port() -> Result<SocketAddr, String> {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| format!("no free loopback port: {e}"))?;
-    l.local_addr().map_err(|e| e.to_string())
 }

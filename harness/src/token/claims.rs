@@ -27,7 +27,8 @@ pub struct Claims {
     pub user: Option<String>,
 }
 
-/// `aud` is a string in GitLab's tokens; registries also accept a list.
+/// `aud` is a string in GitLab's tokens. distribution 2.8.2 refuses a list (its `ClaimSet.Audience`
+/// is a string; token/verify.rs); v3 accepts one.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(untagged)]
 pub enum Audience {

@@ -4,14 +4,19 @@ use rsa::pkcs8::{DecodePrivateKey, EncodePublicKey, LineEnding};
 use sha2::{Digest, Sha256};
 use std::sync::OnceLock;
 
+use super::verify::RootCertificate;
+
 /// The committed test key (harness/keys/README.md): loaded once per process, never generated
 /// per scenario.
 pub struct SigningKey {
     pub encoding: EncodingKey,
     pub decoding: DecodingKey,
     pub kid: String,
+    pub public: rsa::RsaPublicKey,
     /// PEM of the self-signed certificate, for registries that take a `rootcertbundle`.
     pub certificate_pem: &'static str,
+    /// The same certificate as the mock registry's root bundle.
+    pub root: RootCertificate,
 }
 
 impl SigningKey {
@@ -23,14 +28,45 @@ impl SigningKey {
             let public = private.to_public_key();
             let der = public.to_public_key_der().expect("public key encodes");
             let public_pem = public.to_public_key_pem(LineEnding::LF).expect("public key encodes");
+            let certificate_pem = include_str!("../../keys/registry.crt");
+            let root = root_certificate(certificate_pem, &public).expect("committed certificate parses");
             SigningKey {
                 encoding: EncodingKey::from_rsa_pem(pem.as_bytes()).expect("committed key loads"),
                 decoding: DecodingKey::from_rsa_pem(public_pem.as_bytes()).expect("public key loads"),
                 kid: libtrust_kid(der.as_bytes()),
-                certificate_pem: include_str!("../../keys/registry.crt"),
+                public,
+                certificate_pem,
+                root,
             }
         })
     }
+}
+
+/// The certificate of a PEM file, with its validity window; `key` must be its public key.
+fn root_certificate(pem: &str, key: &rsa::RsaPublicKey) -> Result<RootCertificate, String> {
+    use base64::Engine as _;
+    use x509_cert::der::{Decode as _, Encode as _};
+    let b64: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+    let der = base64::engine::general_purpose::STANDARD
+        .decode(b64)
+        .map_err(|e| e.to_string())?;
+    let cert = x509_cert::Certificate::from_der(&der).map_err(|e| e.to_string())?;
+    let spki = cert
+        .tbs_certificate
+        .subject_public_key_info
+        .to_der()
+        .map_err(|e| e.to_string())?;
+    if spki != key.to_public_key_der().map_err(|e| e.to_string())?.as_bytes() {
+        return Err("the certificate is not the signing key's".into());
+    }
+    let validity = &cert.tbs_certificate.validity;
+    let secs = |t: x509_cert::time::Time| t.to_unix_duration().as_secs() as i64;
+    Ok(RootCertificate {
+        not_before: secs(validity.not_before),
+        not_after: secs(validity.not_after),
+        der,
+        key: key.clone(),
+    })
 }
 
 /// libtrust's key ID: SHA-256 of the DER SubjectPublicKeyInfo, first 240 bits, base32 without

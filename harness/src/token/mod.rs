@@ -12,4 +12,4 @@ pub use challenge::{Challenge, ChallengeError, parse_challenge};
 pub use claims::{AccessClaim, Audience, Claims, IssueRequest, UserInfo, issue};
 pub use keys::{SigningKey, libtrust_kid};
 pub use proxy::{ProxyClaims, issue_proxy_token, verify_proxy_token};
-pub use verify::{Trust, VerifyError, covers, trust_for, verify};
+pub use verify::{ClaimSet, ResourceActions, RootCertificate, Trust, VerifyError, covers, trust_for, verify};

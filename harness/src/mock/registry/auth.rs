@@ -3,7 +3,7 @@
 
 use super::{Flavor, Reply, error, error_as};
 use crate::mock::errcode;
-use crate::token::{self, Claims, SigningKey, covers, verify};
+use crate::token::{self, ClaimSet, SigningKey, covers, verify};
 use crate::world::World;
 use crate::world::{OtherRegistry, RegistryAuth};
 use base64::Engine as _;
@@ -49,7 +49,7 @@ fn access_detail(required: Required<'_>, project_path: bool) -> serde_json::Valu
 }
 
 /// Checks the request's bearer token against `required`.
-pub fn check(world: &World, authorization: Option<&str>, required: Required<'_>) -> Result<Claims, Box<Reply>> {
+pub fn check(world: &World, authorization: Option<&str>, required: Required<'_>) -> Result<ClaimSet, Box<Reply>> {
     // distribution joins the records with spaces (its map order; regsim keeps request order).
     let scope = (!required.is_empty()).then(|| {
         required
@@ -66,9 +66,12 @@ pub fn check(world: &World, authorization: Option<&str>, required: Required<'_>)
             .insert_header("WWW-Authenticate", challenge(world, scope.as_deref(), err).as_str());
         Box::new(r)
     };
-    let bearer = authorization
-        .filter(|h| h.len() > 7 && h[..7].eq_ignore_ascii_case("bearer "))
-        .map(|h| h[7..].trim());
+    // accesscontroller.go `Authorized`: the header split at single spaces must be exactly
+    // `bearer` (any case) and one token.
+    let bearer = authorization.and_then(|h| match h.split(' ').collect::<Vec<_>>()[..] {
+        [scheme, jwt] if scheme.eq_ignore_ascii_case("bearer") => Some(jwt),
+        _ => None,
+    });
     let Some(jwt) = bearer else {
         return Err(refuse(None, "no bearer token: challenge".into()));
     };
