@@ -67,11 +67,16 @@ async fn real_dockerd_prints_what_simulated_docker_20_10_prints() {
         ..Default::default()
     };
 
-    // Several pulls at once through one daemon, like several runners on one host.
+    // Several pulls at once through one daemon, like several runners on one host. Jobs with a
+    // script (the ones that push) take turns: dockerd limits uploads daemon-wide and prints
+    // `Waiting` for a layer that must queue behind another job's (moby
+    // distribution/xfer/transfer.go), a line neither job prints alone.
+    let scripts = Arc::new(tokio::sync::Mutex::new(()));
     let mut set = tokio::task::JoinSet::new();
     for f in files {
         let d = daemon.clone();
         let o = overrides.clone();
+        let scripts = scripts.clone();
         set.spawn(async move {
             let world = load(&f, &o).unwrap_or_else(|e| panic!("{e}"));
             // This daemon pulls for linux/amd64; a scenario on another host platform has nothing
@@ -79,6 +84,11 @@ async fn real_dockerd_prints_what_simulated_docker_20_10_prints() {
             if world.docker.platform != regsim::mock::image::Platform::default() {
                 return (f, None);
             }
+            let _turn = if world.job.script.is_empty() {
+                None
+            } else {
+                Some(scripts.lock().await)
+            };
             let res = run_against_real_daemon(&world, &f, d).await;
             (f, Some(res))
         });

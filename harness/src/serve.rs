@@ -4,6 +4,7 @@
 
 use crate::mock::Stage;
 use crate::mock::journal::Exchange;
+use crate::runner::credentials::{self, Inputs, resolve};
 use crate::scenario::TokenKind;
 use crate::world::RegistryAuth;
 
@@ -60,16 +61,34 @@ pub fn describe(stage: &Stage) -> String {
             }
         }
     }
+    // The login the runner itself would do for the job's image (credentials.rs: the variable,
+    // the host's config.json, then the job payload), so the pull below behaves as in the job.
+    let payload = crate::mock::gitlab::job_payload(w);
+    let image = payload.expanded_image();
+    let auth_config = payload.variable("DOCKER_AUTH_CONFIG");
+    let host_path = format!("{}/.docker/config.json", w.runner.home.trim_end_matches('/'));
+    let inputs = Inputs {
+        docker_auth_config: auth_config.as_deref(),
+        host_config: w.runner.docker_config.as_deref().map(|c| (host_path.as_str(), c)),
+        payload: &payload.credentials,
+    };
+    let (resolved, _) = resolve(&image, &inputs, w.runner.release.credential_matching);
     s.push_str("\nTry (Docker treats 127.0.0.0/8 registries as insecure, so plain HTTP works):\n");
-    s.push_str(&format!(
-        "  echo '{}' | docker login {reg} -u gitlab-ci-token --password-stdin\n",
-        w.job.token
-    ));
-    s.push_str(&format!("  docker pull {}\n", w.job.image));
+    match resolved {
+        Some(r) if !r.config.username.is_empty() => s.push_str(&format!(
+            "  echo '{}' | docker login {} -u {} --password-stdin   # as the runner: credentials from {}\n",
+            r.config.password,
+            credentials::image_host(&image),
+            r.config.username,
+            r.source
+        )),
+        _ => s.push_str("  # the runner sends no credentials for the job's image: an anonymous pull\n"),
+    }
+    s.push_str(&format!("  docker pull {image}\n"));
     for p in &w.projects {
         for i in &p.images {
             let name = format!("{reg}/{}:{}", i.repository, i.tag);
-            if name != w.job.image {
+            if name != image {
                 s.push_str(&format!("  docker pull {name}\n"));
             }
         }
