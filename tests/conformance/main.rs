@@ -54,11 +54,27 @@ fn main() -> ExitCode {
     }
 }
 
-/// What is missing here, per client; `None` when it can run.
+/// What is missing here, per client; `Ok` when it can run.
 struct Availability {
     daemon: Result<Arc<RealDaemon>, String>,
-    reference: Result<(), String>,
+    reference: Result<(), Unavailable>,
     skopeo: Result<(), String>,
+}
+
+/// Why the reference registry cannot take part: missing here (skipped; a failure under CI), or
+/// present but its image would not build (always a failure).
+enum Unavailable {
+    Missing(String),
+    Broken(String),
+}
+
+impl Unavailable {
+    fn check(&self, scenario: &str, client: &'static str) -> Check {
+        match self {
+            Unavailable::Missing(why) => Check::skipped(scenario, client, why.clone()),
+            Unavailable::Broken(why) => Check::broken(scenario, client, why.clone()),
+        }
+    }
 }
 
 async fn availability() -> Availability {
@@ -73,9 +89,11 @@ async fn availability() -> Availability {
         Err(e) => Err(format!("no Docker daemon answers ({e}); start one with `make dockerd`")),
     };
     let reference = match (&daemon, reference::unavailable()) {
-        (_, Some(why)) => Err(why),
-        (Err(e), None) => Err(format!("the reference registry runs in a container: {e}")),
-        (Ok(_), None) => reference::build_image().await,
+        (_, Some(why)) => Err(Unavailable::Missing(why)),
+        (Err(e), None) => Err(Unavailable::Missing(format!(
+            "the reference registry runs in a container: {e}"
+        ))),
+        (Ok(_), None) => reference::build_image().await.map_err(Unavailable::Broken),
     };
     let skopeo = match tokio::process::Command::new("skopeo").arg("--version").output().await {
         Ok(o) if o.status.success() => Ok(()),
@@ -140,7 +158,7 @@ async fn scenario_checks(
                 let _permit = registries.acquire().await.expect("semaphore");
                 out.push(daemon::via_reference(&world, &name, &daemon).await);
             }
-            Err(why) => out.push(Check::skipped(&name, DOCKERD_VIA_REFERENCE, why.clone())),
+            Err(why) => out.push(why.check(&name, DOCKERD_VIA_REFERENCE)),
         }
     }
     out
@@ -150,7 +168,7 @@ async fn scenario_checks(
 async fn forged_checks(avail: Arc<Availability>, registries: Arc<Semaphore>) -> Vec<Check> {
     let file = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../scenarios/seed-001-fix-project-access-token.yaml");
     if let Err(why) = &avail.reference {
-        return vec![Check::skipped("forged tokens", FORGED, why.clone())];
+        return vec![why.check("forged tokens", FORGED)];
     }
     let mut world = match load(&file, &Overrides::default()) {
         Ok(w) => w,
@@ -222,9 +240,13 @@ async fn run() -> bool {
         ..Default::default()
     };
     let avail = Arc::new(availability().await);
+    let reference = match &avail.reference {
+        Err(Unavailable::Missing(why)) => Err(why),
+        _ => Ok(()),
+    };
     for (what, r) in [
         ("real dockerd", avail.daemon.as_ref().map(|_| ())),
-        ("reference registry", avail.reference.as_ref().map(|_| ())),
+        ("reference registry", reference),
         ("skopeo", avail.skopeo.as_ref().map(|_| ())),
     ] {
         if let Err(why) = r {
