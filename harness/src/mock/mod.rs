@@ -30,9 +30,10 @@ pub enum Placement {
     Named,
     /// Everything on `127.0.0.1:PORT`, so a real Docker daemon can pull too.
     Loopback,
-    /// Like `Loopback`, but GitLab's registry is another server already listening at this
-    /// address (the reference registry of the conformance suite): the job's image names and the
-    /// runner's credentials point there, and the mock registry stands idle.
+    /// Like `Loopback`, but GitLab's registry is named by this address, where something else
+    /// listens: the job's image names and the runner's credentials point there, and the mock
+    /// registry answers only what is forwarded to it. The conformance suite puts a forwarder
+    /// there and switches it from the mock registry to distribution 2.8.2 between two runs.
     LoopbackWithRegistryAt(SocketAddr),
 }
 
