@@ -100,6 +100,12 @@ async fn run_real(stage: &Stage, daemon: &RealDaemon) -> Result<JobLog, String> 
     for name in regsim::runner::script::created_images(&payload, &stage.world.job) {
         daemon.remove_image(&name).await;
     }
+    for s in &payload.services {
+        let name = regsim::runner::expand::expand(&s.name, |k| payload.variable(k));
+        daemon
+            .remove_image(&regsim::runner::services::split_name_and_version(&name).image_name)
+            .await;
+    }
     log
 }
 

@@ -98,7 +98,7 @@ fn side_by_side(left: &(String, String), right: &(String, String)) -> String {
 
 /// The table, then the one summary line. Returns the text and whether everything agreed (and,
 /// under CI, nothing was skipped).
-pub fn render(checks: &[Check], ci: bool, took: std::time::Duration) -> (String, bool) {
+pub fn render(checks: &[Check], not_compared: &[String], ci: bool, took: std::time::Duration) -> (String, bool) {
     let mut out = String::new();
     let name_w = checks.iter().map(|c| c.scenario.len()).max().unwrap_or(8).min(60);
     let client_w = checks.iter().map(|c| c.client.len()).max().unwrap_or(6);
@@ -153,6 +153,13 @@ pub fn render(checks: &[Check], ci: bool, took: std::time::Duration) -> (String,
             .collect::<Vec<_>>()
             .join(", ")
     );
+    if !not_compared.is_empty() {
+        let _ = writeln!(
+            out,
+            "not compared (runner host not linux/amd64 like this dockerd): {}",
+            not_compared.join(", ")
+        );
+    }
     if skipped > 0 {
         let _ = writeln!(
             out,
