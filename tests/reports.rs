@@ -22,7 +22,12 @@ async fn entries(dir: &Path) -> Vec<Entry> {
     let seed = std::fs::read_to_string(root().join("scenarios/seed-000-allowlist-blocks-cross-project-pull.yaml"))
         .expect("seed 000 scenario");
     let wrong = dir.join("wrong-expectation.yaml");
-    std::fs::write(&wrong, seed.replace("outcome: fails", "outcome: succeeds")).unwrap();
+    // A scenario expecting success has nothing to fix, so the `fix:` block goes too.
+    std::fs::write(
+        &wrong,
+        without_fix(&seed).replace("outcome: fails", "outcome: succeeds"),
+    )
+    .unwrap();
     let files = vec![
         root().join("scenarios/own-project-pulls.yaml"),
         wrong,
@@ -34,6 +39,25 @@ async fn entries(dir: &Path) -> Vec<Entry> {
         .zip(results)
         .map(|(file, result)| Entry { file, result })
         .collect()
+}
+
+/// The scenario text without its top-level `fix:` mapping.
+fn without_fix(scenario: &str) -> String {
+    let mut out = String::new();
+    let mut in_fix = false;
+    for line in scenario.lines() {
+        if line.starts_with("fix:") {
+            in_fix = true;
+            continue;
+        }
+        if in_fix && line.starts_with(' ') {
+            continue;
+        }
+        in_fix = false;
+        out.push_str(line);
+        out.push('\n');
+    }
+    out
 }
 
 fn tempdir(name: &str) -> PathBuf {
