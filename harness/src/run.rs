@@ -368,9 +368,9 @@ pub async fn run_against_real_daemon(
             crate::runner::services::split_name_and_version(&name).image_name
         })
         .collect();
-    daemon.remove_image(&image).await;
-    for s in &services {
-        daemon.remove_image(s).await;
+    for name in std::iter::once(&image).chain(&services) {
+        daemon.remove_image(name).await;
+        daemon.remove_loopback_twins(name).await;
     }
     let real = Engine::Real(daemon.as_ref().clone());
     let real_log = run_job(&stage, &real).await;

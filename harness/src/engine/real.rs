@@ -220,6 +220,36 @@ impl RealDaemon {
         Ok(progress_stream(&r.body))
     }
 
+    /// Removes the tags an earlier comparison of the same scenario left under another loopback
+    /// port (`127.0.0.1:PORT/path:tag` for the same `path:tag` as `name`): the same content under
+    /// another name adds its repo digest to dockerd's answer. Runs that crashed leave them; a
+    /// fresh daemon (CI) has none.
+    pub async fn remove_loopback_twins(&self, name: &str) {
+        let Some((host, rest)) = name.split_once('/') else {
+            return;
+        };
+        if !host.starts_with("127.0.0.1:") {
+            return;
+        }
+        let Ok(r) = self.call("GET", &format!("{API}/images/json"), None, None).await else {
+            return;
+        };
+        let images: Vec<serde_json::Value> = serde_json::from_slice(&r.body).unwrap_or_default();
+        let twins: Vec<String> = images
+            .iter()
+            .flat_map(|i| i["RepoTags"].as_array().cloned().unwrap_or_default())
+            .filter_map(|t| t.as_str().map(str::to_string))
+            .filter(|t| {
+                t != name
+                    && t.split_once('/')
+                        .is_some_and(|(h, r)| h.starts_with("127.0.0.1:") && r == rest)
+            })
+            .collect();
+        for t in twins {
+            self.remove_image(&t).await;
+        }
+    }
+
     /// Removes an image the comparison pulled, so the next run starts from the same state.
     pub async fn remove_image(&self, name: &str) {
         let _ = self
