@@ -357,32 +357,35 @@ pub async fn run_against_real_daemon(
     unmodelled(&stage)?;
     let sim_report = report(&stage.world, file, &stage, sim_log, false);
     stage.requeue_job();
+    let real_log = run_job_on_real_daemon(&stage, &daemon).await;
+    let real_report = report(&stage.world, file, &stage, real_log?, false);
+    Ok((sim_report, real_report))
+}
+
+/// The stage's job through the real daemon: every image the job names (its image, its services,
+/// the images its script builds) taken in turn from other jobs on the daemon
+/// ([`RealDaemon::take_turns`]), removed before (with leftover twins) so the pull starts from
+/// nothing, and removed after.
+pub async fn run_job_on_real_daemon(stage: &Stage, daemon: &RealDaemon) -> Result<JobLog, String> {
     let payload = crate::mock::gitlab::job_payload(&stage.world);
-    let image = payload.expanded_image();
-    // Service images too: a leftover tag would add its repo digest to the real daemon's answer.
-    let services: Vec<String> = payload
-        .services
-        .iter()
-        .map(|s| {
-            let name = crate::runner::expand::expand(&s.name, |k| payload.variable(k));
-            crate::runner::services::split_name_and_version(&name).image_name
-        })
+    let services = payload.services.iter().map(|s| {
+        let name = crate::runner::expand::expand(&s.name, |k| payload.variable(k));
+        crate::runner::services::split_name_and_version(&name).image_name
+    });
+    let names: Vec<String> = std::iter::once(payload.expanded_image())
+        .chain(services)
+        .chain(crate::runner::script::created_images(&payload, &stage.world.job))
         .collect();
-    for name in std::iter::once(&image).chain(&services) {
+    let _turns = daemon.take_turns(&names).await;
+    for name in &names {
         daemon.remove_image(name).await;
         daemon.remove_loopback_twins(name).await;
     }
-    let real = Engine::Real(daemon.as_ref().clone());
-    let real_log = run_job(&stage, &real).await;
-    daemon.remove_image(&image).await;
-    for name in crate::runner::script::created_images(&payload, &stage.world.job) {
-        daemon.remove_image(&name).await;
+    let log = run_job(stage, &Engine::Real(daemon.clone())).await;
+    for name in &names {
+        daemon.remove_image(name).await;
     }
-    for s in &services {
-        daemon.remove_image(s).await;
-    }
-    let real_report = report(&stage.world, file, &stage, real_log?, false);
-    Ok((sim_report, real_report))
+    log
 }
 
 /// The text report: description, versions, derived defaults, the exchange, the job log, outcome.

@@ -6,13 +6,12 @@ use crate::forward::Forwarder;
 use crate::reference::Reference;
 use crate::seed;
 use crate::table::{Check, DOCKERD_VIA_MOCK, DOCKERD_VIA_REFERENCE};
-use regsim::engine::Engine;
 use regsim::engine::real::RealDaemon;
 use regsim::mock::gitlab::job_payload;
 use regsim::mock::image;
 use regsim::mock::{Placement, Stage};
-use regsim::run::{Report, run_against_real_daemon};
-use regsim::runner::{JobLog, run_job};
+use regsim::run::{Report, run_against_real_daemon, run_job_on_real_daemon};
+use regsim::runner::JobLog;
 use regsim::world::World;
 use std::path::Path;
 use std::sync::Arc;
@@ -90,23 +89,8 @@ pub fn uses_gitlab_registry(world: &World) -> bool {
             .any(|l| l.contains(&world.gitlab.registry.to_string()) || l.contains("$CI_REGISTRY"))
 }
 
-/// The job through the real daemon on `stage`, then the images it left behind removed.
 async fn run_real(stage: &Stage, daemon: &RealDaemon) -> Result<JobLog, String> {
-    let payload = job_payload(&stage.world);
-    let image = payload.expanded_image();
-    daemon.remove_image(&image).await;
-    let log = run_job(stage, &Engine::Real(daemon.clone())).await;
-    daemon.remove_image(&image).await;
-    for name in regsim::runner::script::created_images(&payload, &stage.world.job) {
-        daemon.remove_image(&name).await;
-    }
-    for s in &payload.services {
-        let name = regsim::runner::expand::expand(&s.name, |k| payload.variable(k));
-        daemon
-            .remove_image(&regsim::runner::services::split_name_and_version(&name).image_name)
-            .await;
-    }
-    log
+    run_job_on_real_daemon(stage, daemon).await
 }
 
 /// The same job on the same stage through the real daemon twice: GitLab's registry played by the

@@ -7,7 +7,9 @@ use http_body_util::{BodyExt, Full};
 use hyper::Request;
 use hyper::body::Bytes;
 use hyper_util::rt::TokioIo;
+use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::net::UnixStream;
 
@@ -17,7 +19,13 @@ const API: &str = "/v1.41";
 #[derive(Clone)]
 pub struct RealDaemon {
     socket: PathBuf,
+    /// One turn per image path (the name without its registry host): see [`RealDaemon::take_turns`].
+    turns: Arc<Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>>,
 }
+
+/// Held while a job runs on the daemon with the images it names; dropped, the next job naming
+/// one of them may start.
+pub struct Turns(#[allow(dead_code)] Vec<tokio::sync::OwnedMutexGuard<()>>);
 
 struct Reply {
     status: u16,
@@ -32,7 +40,10 @@ impl RealDaemon {
             Ok(h) if !h.is_empty() => return Err(format!("DOCKER_HOST={h} is not a unix socket")),
             _ => PathBuf::from("/var/run/docker.sock"),
         };
-        let d = RealDaemon { socket };
+        let d = RealDaemon {
+            socket,
+            turns: Arc::default(),
+        };
         match tokio::time::timeout(Duration::from_secs(3), d.call("GET", "/_ping", None, None)).await {
             Ok(Ok(r)) if r.status == 200 => Ok(d),
             Ok(Ok(r)) => Err(format!("{}: _ping answered {}", d.socket.display(), r.status)),
@@ -220,10 +231,35 @@ impl RealDaemon {
         Ok(progress_stream(&r.body))
     }
 
+    /// Waits until no other job through this daemon uses an image of the same path (whatever
+    /// loopback port its registry has), then holds that until the returned [`Turns`] drop. The
+    /// same path is the same bytes (mock::image), so the same image ID: a second tag of it adds a
+    /// repo digest to `RepoDigests`, whose first entry the runner prints (`with digest …`), and
+    /// removing one job's image would pull the other's from under it. Paths are taken in sorted
+    /// order, so two jobs never wait on each other in a circle.
+    pub async fn take_turns(&self, names: &[String]) -> Turns {
+        let mut paths: Vec<&str> = names.iter().map(|n| path_of(n)).collect();
+        paths.sort_unstable();
+        paths.dedup();
+        let mut held = Vec::new();
+        for p in paths {
+            let lock = self
+                .turns
+                .lock()
+                .expect("turns map")
+                .entry(p.to_string())
+                .or_default()
+                .clone();
+            held.push(lock.lock_owned().await);
+        }
+        Turns(held)
+    }
+
     /// Removes the tags an earlier comparison of the same scenario left under another loopback
     /// port (`127.0.0.1:PORT/path:tag` for the same `path:tag` as `name`): the same content under
     /// another name adds its repo digest to dockerd's answer. Runs that crashed leave them; a
-    /// fresh daemon (CI) has none.
+    /// fresh daemon (CI) has none. Call it holding the path's turn ([`RealDaemon::take_turns`]):
+    /// a live job's tag is a twin too.
     pub async fn remove_loopback_twins(&self, name: &str) {
         let Some((host, rest)) = name.split_once('/') else {
             return;
@@ -255,6 +291,15 @@ impl RealDaemon {
         let _ = self
             .call("DELETE", &format!("{API}/images/{name}?force=1"), None, None)
             .await;
+    }
+}
+
+/// `path:tag` of `host[:port]/path:tag`; the name itself when its first component is not a host
+/// (no `.` or `:`, not `localhost`), as the reference parser decides.
+fn path_of(name: &str) -> &str {
+    match name.split_once('/') {
+        Some((host, rest)) if host.contains(['.', ':']) || host == "localhost" => rest,
+        _ => name,
     }
 }
 
