@@ -8,6 +8,7 @@
 //! - `engine`: the Docker daemon, simulated per version (or the real one, for comparison).
 //! - `runner`: the GitLab Runner docker executor and the job log it writes.
 //! - `versions`: every version-dependent fact, as tables with their sources.
+//! - `http`: the plain-HTTP clients of the simulated side, built once.
 //! - `run`: one scenario end to end, and the catalogue concurrently.
 //! - `matrix`: one scenario across versions.
 //! - `serve`: a scenario's mocks kept up for real clients.
@@ -17,6 +18,7 @@
 pub mod diagnose;
 pub mod engine;
 pub mod explain;
+pub mod http;
 pub mod matrix;
 pub mod mock;
 pub mod policy;

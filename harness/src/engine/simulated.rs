@@ -112,11 +112,7 @@ enum Failure {
 
 impl SimulatedEngine {
     pub fn new(profile: EngineProfile, version: Version, platform: Platform, network: Network) -> Self {
-        let http = reqwest::Client::builder()
-            .no_proxy()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .expect("HTTP client builds");
+        let http = crate::http::no_redirects();
         SimulatedEngine {
             profile,
             version,

@@ -59,10 +59,7 @@ async fn request_job(stage: &Stage) -> Result<JobPayload, String> {
         "token": stage.world.runner.token,
         "info": {"name": "gitlab-runner", "version": stage.world.runner.version.to_string(), "executor": "docker"},
     });
-    let resp = reqwest::Client::builder()
-        .no_proxy()
-        .build()
-        .map_err(|e| e.to_string())?
+    let resp = crate::http::plain()
         .post(url)
         .json(&body)
         .send()

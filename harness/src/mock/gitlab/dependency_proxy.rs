@@ -228,29 +228,26 @@ impl Upstream {
             let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
                 return;
             };
-            let client = reqwest::Client::builder().no_proxy().build();
+            let client = crate::http::plain();
             while let Ok(call) = rx.recv() {
-                let result = match &client {
-                    Err(e) => Err(e.to_string()),
-                    Ok(client) => rt.block_on(async {
-                        let mut r = client.request(call.method, format!("http://{address}{}", call.url));
-                        if let Some(b) = call.bearer {
-                            r = r.bearer_auth(b);
-                        }
-                        if let Some(a) = call.accept {
-                            r = r.header("Accept", a);
-                        }
-                        let resp = r.send().await.map_err(|e| e.to_string())?;
-                        let status = resp.status().as_u16();
-                        let headers = resp
-                            .headers()
-                            .iter()
-                            .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("").to_string()))
-                            .collect();
-                        let body = resp.bytes().await.map_err(|e| e.to_string())?.to_vec();
-                        Ok(UpstreamReply { status, headers, body })
-                    }),
-                };
+                let result = rt.block_on(async {
+                    let mut r = client.request(call.method, format!("http://{address}{}", call.url));
+                    if let Some(b) = call.bearer {
+                        r = r.bearer_auth(b);
+                    }
+                    if let Some(a) = call.accept {
+                        r = r.header("Accept", a);
+                    }
+                    let resp = r.send().await.map_err(|e| e.to_string())?;
+                    let status = resp.status().as_u16();
+                    let headers = resp
+                        .headers()
+                        .iter()
+                        .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("").to_string()))
+                        .collect();
+                    let body = resp.bytes().await.map_err(|e| e.to_string())?.to_vec();
+                    Ok(UpstreamReply { status, headers, body })
+                });
                 let _ = call.reply.send(result);
             }
         });
