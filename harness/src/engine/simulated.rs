@@ -112,7 +112,7 @@ enum Failure {
 
 impl SimulatedEngine {
     pub fn new(profile: EngineProfile, version: Version, platform: Platform, network: Network) -> Self {
-        let http = crate::http::no_redirects();
+        let http = crate::http::pooled();
         SimulatedEngine {
             profile,
             version,

@@ -59,7 +59,7 @@ async fn request_job(stage: &Stage) -> Result<JobPayload, String> {
         "token": stage.world.runner.token,
         "info": {"name": "gitlab-runner", "version": stage.world.runner.version.to_string(), "executor": "docker"},
     });
-    let resp = crate::http::plain()
+    let resp = crate::http::pooled()
         .post(url)
         .json(&body)
         .send()

@@ -15,7 +15,7 @@ use crate::world::World;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use wiremock::Request;
 
 #[derive(Debug, Clone)]
@@ -190,11 +190,10 @@ pub fn parse(path: &str) -> Option<ProxyRequest<'_>> {
 }
 
 /// Docker Hub as GitLab reaches it: fixed names (`DependencyProxy::Registry`), here the mock.
-/// Requests go through one worker thread with its own runtime and HTTP client, kept for the
-/// stage: the mock server's handler blocks meanwhile, as a Rails worker does while it talks to
-/// Docker Hub, and no client or runtime is built per request.
+/// The mock server's handler blocks while the request is out, as a Rails worker does while it
+/// talks to Docker Hub; the request itself runs on [`upstream_runtime`].
 pub struct Upstream {
-    tx: Mutex<std::sync::mpsc::Sender<UpstreamCall>>,
+    address: SocketAddr,
 }
 
 struct UpstreamCall {
@@ -220,38 +219,64 @@ impl UpstreamReply {
     }
 }
 
+/// One thread for the process, running a runtime of its own that never stops, with one HTTP
+/// client: GitLab's requests to Docker Hub run there, concurrently, and keep their connections
+/// (a connection's task lives on this runtime, which is always driven). A handler cannot run
+/// them on its own runtime: it is blocking one of that runtime's threads.
+fn upstream_runtime() -> Result<&'static tokio::sync::mpsc::UnboundedSender<UpstreamCall>, String> {
+    static TX: OnceLock<Result<tokio::sync::mpsc::UnboundedSender<UpstreamCall>, String>> = OnceLock::new();
+    TX.get_or_init(|| {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| format!("the upstream runtime does not start: {e}"))?;
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<UpstreamCall>();
+        std::thread::Builder::new()
+            .name("regsim-upstream".into())
+            .spawn(move || {
+                rt.block_on(async move {
+                    let client = reqwest::Client::builder()
+                        .no_proxy()
+                        .build()
+                        .expect("a plain HTTP client builds");
+                    while let Some(call) = rx.recv().await {
+                        tokio::spawn(fetch_upstream(client.clone(), call));
+                    }
+                })
+            })
+            .map_err(|e| format!("the upstream thread does not start: {e}"))?;
+        Ok(tx)
+    })
+    .as_ref()
+    .map_err(Clone::clone)
+}
+
+async fn fetch_upstream(client: reqwest::Client, call: UpstreamCall) {
+    let result = async {
+        let mut r = client.request(call.method, call.url);
+        if let Some(b) = call.bearer {
+            r = r.bearer_auth(b);
+        }
+        if let Some(a) = call.accept {
+            r = r.header("Accept", a);
+        }
+        let resp = r.send().await.map_err(|e| e.to_string())?;
+        let status = resp.status().as_u16();
+        let headers = resp
+            .headers()
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("").to_string()))
+            .collect();
+        let body = resp.bytes().await.map_err(|e| e.to_string())?.to_vec();
+        Ok(UpstreamReply { status, headers, body })
+    }
+    .await;
+    let _ = call.reply.send(result);
+}
+
 impl Upstream {
     pub fn new(address: SocketAddr) -> Upstream {
-        let (tx, rx) = std::sync::mpsc::channel::<UpstreamCall>();
-        // The thread ends when the stage drops its sender.
-        std::thread::spawn(move || {
-            let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
-                return;
-            };
-            let client = crate::http::plain();
-            while let Ok(call) = rx.recv() {
-                let result = rt.block_on(async {
-                    let mut r = client.request(call.method, format!("http://{address}{}", call.url));
-                    if let Some(b) = call.bearer {
-                        r = r.bearer_auth(b);
-                    }
-                    if let Some(a) = call.accept {
-                        r = r.header("Accept", a);
-                    }
-                    let resp = r.send().await.map_err(|e| e.to_string())?;
-                    let status = resp.status().as_u16();
-                    let headers = resp
-                        .headers()
-                        .iter()
-                        .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("").to_string()))
-                        .collect();
-                    let body = resp.bytes().await.map_err(|e| e.to_string())?.to_vec();
-                    Ok(UpstreamReply { status, headers, body })
-                });
-                let _ = call.reply.send(result);
-            }
-        });
-        Upstream { tx: Mutex::new(tx) }
+        Upstream { address }
     }
 
     /// One request to the Docker Hub mock; `path` includes the query.
@@ -264,12 +289,10 @@ impl Upstream {
     ) -> Result<UpstreamReply, String> {
         let method = reqwest::Method::from_bytes(method.as_bytes()).map_err(|e| e.to_string())?;
         let (reply, answer) = std::sync::mpsc::channel();
-        self.tx
-            .lock()
-            .map_err(|_| "upstream worker lock poisoned".to_string())?
+        upstream_runtime()?
             .send(UpstreamCall {
                 method,
-                url: path.to_string(),
+                url: format!("http://{}{path}", self.address),
                 bearer: bearer.map(str::to_string),
                 accept: accept.map(str::to_string),
                 reply,
