@@ -21,15 +21,7 @@ pub struct Pull {
 pub fn first_pull(stage: &Stage) -> Option<Pull> {
     let world = &stage.world;
     let payload = job_payload(world);
-    let policies = if !payload.image.pull_policy.is_empty() {
-        payload.image.pull_policy.clone()
-    } else {
-        world
-            .runner
-            .pull_policy
-            .clone()
-            .unwrap_or_else(|| vec!["always".into()])
-    };
+    let policies = regsim::runner::job::pull_policies(world, &payload);
     if policies.iter().all(|p| p == "never") {
         return None;
     }

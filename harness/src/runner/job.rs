@@ -9,6 +9,7 @@ use crate::engine::{Engine, ImageInspect};
 use crate::mock::Stage;
 use crate::mock::gitlab::JobPayload;
 use crate::versions::runner::{JobFailedLine, PullFailureClass, shorten_token};
+use crate::world::World;
 use hmac::{Hmac, Mac};
 use serde::Serialize;
 use sha2::Sha256;
@@ -106,15 +107,7 @@ pub async fn run_job(stage: &Stage, engine: &Engine) -> Result<JobLog, String> {
     let image = payload.expanded_image();
     let docker_auth_config = payload.variable("DOCKER_AUTH_CONFIG");
     let host_config_path = format!("{}/.docker/config.json", world.runner.home.trim_end_matches('/'));
-    let policies: Vec<String> = if !payload.image.pull_policy.is_empty() {
-        payload.image.pull_policy.clone()
-    } else {
-        world
-            .runner
-            .pull_policy
-            .clone()
-            .unwrap_or_else(|| vec!["always".into()])
-    };
+    let policies = pull_policies(world, &payload);
 
     if release.sections {
         t.section_start("prepare_executor", clock);
@@ -250,6 +243,20 @@ pub async fn run_job(stage: &Stage, engine: &Engine) -> Result<JobLog, String> {
         engine_notes: engine.notes(),
         timestamps_unmodelled,
     })
+}
+
+/// The pull policies the runner tries, in order: the job's `image:pull_policy`, else the runner's
+/// `pull_policy` from config.toml, else `always` (gitlab-runner.md, pull policies).
+pub fn pull_policies(world: &World, payload: &JobPayload) -> Vec<String> {
+    if !payload.image.pull_policy.is_empty() {
+        payload.image.pull_policy.clone()
+    } else {
+        world
+            .runner
+            .pull_policy
+            .clone()
+            .unwrap_or_else(|| vec!["always".into()])
+    }
 }
 
 #[cfg(test)]
