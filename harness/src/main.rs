@@ -39,15 +39,8 @@ enum Command {
     Run {
         #[arg(required = true)]
         paths: Vec<PathBuf>,
-        /// gitlab-runner release to use instead of the scenario's.
-        #[arg(long)]
-        runner: Option<String>,
-        /// Docker Engine version to use instead of the scenario's.
-        #[arg(long)]
-        docker: Option<String>,
-        /// GitLab version to use instead of the scenario's.
-        #[arg(long)]
-        gitlab: Option<String>,
+        #[command(flatten)]
+        versions: Versions,
         #[arg(long, value_enum, default_value = "text")]
         format: Format,
         /// Print the job log as the bytes the runner writes (colours, section markers, resets)
@@ -64,12 +57,8 @@ enum Command {
         /// diagram).
         #[arg(long, value_enum, default_value = "text")]
         format: ExplainFormat,
-        #[arg(long)]
-        runner: Option<String>,
-        #[arg(long)]
-        docker: Option<String>,
-        #[arg(long)]
-        gitlab: Option<String>,
+        #[command(flatten)]
+        versions: Versions,
     },
     /// Keep a scenario's mock servers up on loopback for real clients (docker login, docker
     /// pull), printing each identity's credentials and every request as it happens.
@@ -114,6 +103,30 @@ enum Command {
     },
 }
 
+/// The versions a run uses instead of the scenario's.
+#[derive(clap::Args)]
+struct Versions {
+    /// gitlab-runner release to use instead of the scenario's.
+    #[arg(long)]
+    runner: Option<String>,
+    /// Docker Engine version to use instead of the scenario's.
+    #[arg(long)]
+    docker: Option<String>,
+    /// GitLab version to use instead of the scenario's.
+    #[arg(long)]
+    gitlab: Option<String>,
+}
+
+impl From<Versions> for Overrides {
+    fn from(v: Versions) -> Overrides {
+        Overrides {
+            gitlab: v.gitlab,
+            runner: v.runner,
+            docker: v.docker,
+        }
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
@@ -124,13 +137,7 @@ fn main() -> ExitCode {
             max,
         } => diagnose(&file, emit_scenario.as_deref(), catalogue, max),
         Command::Serve { path, listen } => serve(&path, listen.as_deref()),
-        Command::Explain {
-            path,
-            format,
-            runner,
-            docker,
-            gitlab,
-        } => explain(&path, format, &Overrides { gitlab, runner, docker }),
+        Command::Explain { path, format, versions } => explain(&path, format, &versions.into()),
         Command::Matrix {
             path,
             runner,
@@ -168,9 +175,7 @@ fn main() -> ExitCode {
         }
         Command::Run {
             paths,
-            runner,
-            docker,
-            gitlab,
+            versions,
             format,
             raw,
         } => {
@@ -192,7 +197,7 @@ fn main() -> ExitCode {
                     return ExitCode::from(2);
                 }
             };
-            let overrides = Overrides { gitlab, runner, docker };
+            let overrides: Overrides = versions.into();
             let rt = runtime();
             let results = rt.block_on(run_all(&files, &overrides));
             let entries: Vec<report::Entry> = files
