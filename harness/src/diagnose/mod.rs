@@ -385,14 +385,7 @@ pub fn render(k: &Knowledge, d: &Diagnosis, source: &str, max: usize) -> String 
             bands::ranges(&all, &d.runner.releases)
         };
         s.push_str(&format!("  gitlab-runner release: {band}\n"));
-        for st in &d.runner.steps {
-            s.push_str(&format!(
-                "    {}{} → {}\n",
-                st.line.map(|l| format!("L{l}: ")).unwrap_or_default(),
-                st.evidence,
-                st.rule
-            ));
-        }
+        push_steps(&mut s, &d.runner.steps);
     }
     if d.engine.steps.is_empty() {
         s.push_str("  Docker Engine: nothing in the log narrows it (no request URL, no version-dependent wording)\n");
@@ -401,14 +394,7 @@ pub fn render(k: &Knowledge, d: &Diagnosis, source: &str, max: usize) -> String 
             "  Docker Engine (engine-table rows): {}\n",
             d.engine.describe()
         ));
-        for st in &d.engine.steps {
-            s.push_str(&format!(
-                "    {}{} → {}\n",
-                st.line.map(|l| format!("L{l}: ")).unwrap_or_default(),
-                st.evidence,
-                st.rule
-            ));
-        }
+        push_steps(&mut s, &d.engine.steps);
     }
 
     if d.candidates.is_empty() {
@@ -510,4 +496,16 @@ pub fn render(k: &Knowledge, d: &Diagnosis, source: &str, max: usize) -> String 
         s.push_str(&format!("   … and {} more: {}\n", more.len(), more.join(", ")));
     }
     s
+}
+
+/// One line per narrowing step: `L12: evidence → rule`.
+fn push_steps(s: &mut String, steps: &[bands::Step]) {
+    for st in steps {
+        s.push_str(&format!(
+            "    {}{} → {}\n",
+            st.line.map(|l| format!("L{l}: ")).unwrap_or_default(),
+            st.evidence,
+            st.rule
+        ));
+    }
 }
