@@ -18,6 +18,7 @@
 pub mod diagnose;
 pub mod engine;
 pub mod explain;
+pub mod go_json;
 pub mod http;
 pub mod matrix;
 pub mod mock;

@@ -10,6 +10,7 @@ mod login;
 mod push;
 pub mod real;
 pub mod reference;
+pub mod schema1;
 pub mod simulated;
 
 use base64::Engine as _;
@@ -87,7 +88,8 @@ pub enum Reading {
         status: u16,
         why: String,
     },
-    /// A HEAD that failed has no error body: the engine GETs the manifest for the error.
+    /// A HEAD that failed has no error body, or one that succeeded gave no digest: the engine GETs
+    /// the manifest by tag.
     HeadThenGet { url: String, status: u16 },
     /// A Basic challenge and no credentials in `X-Registry-Auth`: no request is sent.
     NoBasicCredentials,
@@ -113,6 +115,12 @@ impl std::fmt::Display for Reading {
                 status,
                 why,
             } => write!(f, "{method} {url} → {status}: {why}"),
+            Reading::HeadThenGet { url, status } if (200..300).contains(status) => write!(
+                f,
+                "HEAD {url} → {status} without Docker-Content-Digest: the engine GETs the tag and takes the \
+                 digest from that answer's body (distribution registry/client tags.Get, descriptorFromResponse), \
+                 then fetches the manifest by that digest"
+            ),
             Reading::HeadThenGet { url, status } => write!(
                 f,
                 "HEAD {url} → {status}: a HEAD has no error body, so the engine GETs the manifest and reads the \

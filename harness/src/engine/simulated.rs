@@ -4,6 +4,7 @@
 
 use super::distribution::{ClientError, HttpResponse, handle_error_response_why};
 use super::reference::Reference;
+use super::schema1;
 use super::{AuthConfig, DaemonError, ImageInspect, Reading};
 use crate::mock::Network;
 use crate::mock::image::{MANIFEST_LIST_V2, Platform, sha256_digest};
@@ -108,6 +109,8 @@ enum Failure {
     /// A manifest list without an entry for the host's platform (pullManifestList): an error in
     /// the progress stream, after `TAG: Pulling from REPO`.
     NoMatchingManifest(Platform),
+    /// Something regsim does not model (the reason).
+    NotModelled(String),
 }
 
 impl SimulatedEngine {
@@ -222,6 +225,10 @@ impl SimulatedEngine {
                 });
                 Err(DaemonError::Stream { message })
             }
+            Err(Failure::NotModelled(why)) => Err(DaemonError::Unmodelled(format!(
+                "Docker {}: {why}",
+                crate::versions::docker::shown(&self.version)
+            ))),
             Err(Failure::NoMatchingManifest(p)) => Err(DaemonError::Unmodelled(format!(
                 "Docker {} found no {p} entry in a manifest list; its wording for that is not researched",
                 crate::versions::docker::shown(&self.version)
@@ -287,7 +294,6 @@ impl SimulatedEngine {
             headers.push(("authorization", a.clone()));
         }
 
-        let mut manifest: Option<Response> = None;
         let mut digest: Option<String> = None;
         if op == "Head" {
             let head = self
@@ -296,32 +302,41 @@ impl SimulatedEngine {
                 .map_err(|e| Failure::Registry(url_error(op, &manifest_url, e)))?;
             if (200..300).contains(&head.status) {
                 digest = head.header("docker-content-digest").map(str::to_string);
-            } else {
+            }
+            if digest.is_none() {
                 self.record(Reading::HeadThenGet {
                     url: manifest_url.clone(),
                     status: head.status,
                 });
             }
         }
-        if digest.is_none() {
-            // GET by tag (≤ 19.03), by digest, or after a HEAD that failed: the error details come
-            // from this response.
-            let get = self.get_ok(&manifest_url, &headers).await?;
-            digest = Some(
-                get.header("docker-content-digest")
-                    .map(str::to_string)
-                    .unwrap_or_else(|| sha256_digest(&get.body)),
-            );
-            manifest = Some(get);
-        }
-        let digest = digest.expect("set above");
-        let manifest = match manifest {
-            Some(m) => m,
-            None => {
-                self.get_ok(&format!("{base}/v2/{}/manifests/{digest}", r.path), &headers)
-                    .await?
-            }
+        let manifest = if op == "Head" {
+            // 20.10 →: the tag resolves to a descriptor (`tags.Get`: the HEAD's digest, or else a
+            // GET whose digest header or body gives it), and the manifest is then fetched by that
+            // digest (`manifestStore.Get`).
+            let digest = match digest {
+                Some(d) => d,
+                None => {
+                    let get = self.get_ok(&manifest_url, &headers).await?;
+                    match get.header("docker-content-digest") {
+                        Some(d) => d.to_string(),
+                        None => manifest_digest(&get)?,
+                    }
+                }
+            };
+            self.get_ok(&format!("{base}/v2/{}/manifests/{digest}", r.path), &headers)
+                .await?
+        } else {
+            // ≤ 19.03 by tag, and every engine by digest: one GET.
+            self.get_ok(&manifest_url, &headers).await?
         };
+        // The digest the image is stored under: the manifest's own (its canonical payload for
+        // schema 1), not a header.
+        let digest = manifest_digest(&manifest)?;
+        let blob_headers: Vec<(&str, String)> = authorization.iter().map(|a| ("authorization", a.clone())).collect();
+        if is_schema1(&manifest) {
+            return self.pull_schema1(r, &base, &manifest, &blob_headers).await;
+        }
         let parse = |body: &[u8]| {
             serde_json::from_slice::<serde_json::Value>(body)
                 .map_err(|e| Failure::Registry(ClientError::Plain(format!("regsim: manifest is not JSON: {e}"))))
@@ -360,34 +375,13 @@ impl SimulatedEngine {
                 .flatten()
                 .filter_map(|l| l["digest"].as_str().map(str::to_string)),
         );
-        let blob_headers: Vec<(&str, String)> = authorization.iter().map(|a| ("authorization", a.clone())).collect();
         let mut fetched = Vec::new();
         for b in &blobs {
-            let url = format!("{base}/v2/{}/blobs/{b}", r.path);
-            let got = self
-                .send("GET", &url, &blob_headers)
-                .await
-                .map_err(|e| Failure::Registry(url_error("Get", &url, e)))?;
-            if got.status != 200 || sha256_digest(&got.body) != *b {
-                return Err(Failure::Registry(self.read_error("GET", &url, &got)));
-            }
-            fetched.push(got.body);
+            fetched.push(self.fetch_blob(&base, r, b, &blob_headers).await?);
         }
         let config_bytes = fetched.remove(0);
         let c: serde_json::Value = serde_json::from_slice(&config_bytes).unwrap_or_default();
-        // A single-platform image is stored whatever its platform (docker-errors.md §5(l)); its
-        // binaries fail only when a container starts.
-        if c["os"] != self.platform.os.as_str() || c["architecture"] != self.platform.architecture.as_str() {
-            self.notes.lock().expect("notes lock").push(format!(
-                "{} is a {}/{} image on this {} host: the pull succeeds, and the job's container then fails to start \
-                 with `exec format error` (the kernel refuses its binaries; the container runtime's words, \
-                 docker-errors.md §5(l)); the runner's lines for that are not simulated",
-                r.familiar_string(),
-                c["os"].as_str().unwrap_or("?"),
-                c["architecture"].as_str().unwrap_or("?"),
-                self.platform
-            ));
-        }
+        self.note_other_platform(r, &c);
         let diff_ids: Vec<String> = c["rootfs"]["diff_ids"]
             .as_array()
             .into_iter()
@@ -412,6 +406,86 @@ impl SimulatedEngine {
             config: config_bytes,
             layers,
         })
+    }
+
+    /// `pullSchema1`: the layers the manifest names (base first, `throwaway` ones skipped), then
+    /// the image config moby derives from the v1 JSON; its sha256 is the image ID.
+    async fn pull_schema1(
+        &self,
+        r: &Reference,
+        base: &str,
+        manifest: &Response,
+        blob_headers: &[(&str, String)],
+    ) -> Result<LocalImage, Failure> {
+        let plain = |e: String| Failure::Registry(ClientError::Plain(e));
+        let refused = |e: schema1::Refusal| match e {
+            schema1::Refusal::Daemon(m) => plain(m),
+            schema1::Refusal::NotModelled(m) => Failure::NotModelled(m),
+        };
+        let m = schema1::parse(&manifest.body).map_err(plain)?;
+        schema1::verify(&m).map_err(plain)?;
+        let mut layers = Vec::new();
+        for (blob_sum, throwaway) in schema1::layers(&m).map_err(refused)? {
+            if throwaway {
+                continue;
+            }
+            let bytes = self.fetch_blob(base, r, &blob_sum, blob_headers).await?;
+            let mut tar = Vec::new();
+            std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&bytes[..]), &mut tar)
+                .map_err(|e| plain(format!("regsim: layer {blob_sum} is not gzip: {e}")))?;
+            layers.push(LocalLayer {
+                diff_id: sha256_digest(&tar),
+                digest: blob_sum,
+                bytes,
+            });
+        }
+        let diff_ids: Vec<String> = layers.iter().map(|l| l.diff_id.clone()).collect();
+        let config = schema1::image_config(&m, &diff_ids).map_err(refused)?;
+        let c: serde_json::Value = serde_json::from_slice(&config).unwrap_or_default();
+        self.note_other_platform(r, &c);
+        Ok(LocalImage {
+            inspect: ImageInspect {
+                id: sha256_digest(&config),
+                repo_digests: vec![format!("{}@{}", r.familiar_name(), sha256_digest(&m.canonical))],
+            },
+            config,
+            layers,
+        })
+    }
+
+    /// One blob, checked against its digest.
+    async fn fetch_blob(
+        &self,
+        base: &str,
+        r: &Reference,
+        digest: &str,
+        headers: &[(&str, String)],
+    ) -> Result<Vec<u8>, Failure> {
+        let url = format!("{base}/v2/{}/blobs/{digest}", r.path);
+        let got = self
+            .send("GET", &url, headers)
+            .await
+            .map_err(|e| Failure::Registry(url_error("Get", &url, e)))?;
+        if got.status != 200 || sha256_digest(&got.body) != digest {
+            return Err(Failure::Registry(self.read_error("GET", &url, &got)));
+        }
+        Ok(got.body)
+    }
+
+    /// A single-platform image is stored whatever its platform (docker-errors.md §5(l)); its
+    /// binaries fail only when a container starts.
+    fn note_other_platform(&self, r: &Reference, c: &serde_json::Value) {
+        if c["os"] != self.platform.os.as_str() || c["architecture"] != self.platform.architecture.as_str() {
+            self.notes.lock().expect("notes lock").push(format!(
+                "{} is a {}/{} image on this {} host: the pull succeeds, and the job's container then fails to start \
+                 with `exec format error` (the kernel refuses its binaries; the container runtime's words, \
+                 docker-errors.md §5(l)); the runner's lines for that are not simulated",
+                r.familiar_string(),
+                c["os"].as_str().unwrap_or("?"),
+                c["architecture"].as_str().unwrap_or("?"),
+                self.platform
+            ));
+        }
     }
 
     /// A GET that must answer 200; anything else is a registry error parsed from the response.
@@ -626,6 +700,32 @@ impl SimulatedEngine {
             status,
             message: first.render(quoted),
         }
+    }
+}
+
+/// The media type a manifest response declares (`mime.ParseMediaType` of Content-Type).
+fn media_type(r: &Response) -> String {
+    r.header("content-type")
+        .and_then(|ct| ct.split(';').next())
+        .map(|m| m.trim().to_ascii_lowercase())
+        .unwrap_or_default()
+}
+
+/// distribution's manifest registry maps these to schema 1 (`manifest/schema1/manifest.go` init):
+/// no Content-Type, `application/json` and the signed type.
+fn is_schema1(r: &Response) -> bool {
+    let t = media_type(r);
+    t.is_empty() || t == "application/json" || t == crate::mock::schema1::MEDIA_TYPE
+}
+
+/// `distribution.UnmarshalManifest`'s descriptor digest: a schema 1 manifest's canonical payload,
+/// any other manifest's bytes as they came.
+fn manifest_digest(r: &Response) -> Result<String, Failure> {
+    if is_schema1(r) {
+        let m = schema1::parse(&r.body).map_err(|e| Failure::Registry(ClientError::Plain(e)))?;
+        Ok(sha256_digest(&m.canonical))
+    } else {
+        Ok(sha256_digest(&r.body))
     }
 }
 

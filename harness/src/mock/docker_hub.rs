@@ -112,7 +112,7 @@ impl DockerHubResponder {
                         list: None,
                         images: vec![(
                             image::Platform::default(),
-                            image::build(&salt, &i.repository, &i.tag, i.layers),
+                            image::build_hub(&salt, &i.repository, &i.tag, i.layers, &image::Platform::default()),
                         )],
                     }
                 } else {

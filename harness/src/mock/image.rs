@@ -49,8 +49,19 @@ pub fn blob(media_type: &'static str, bytes: Vec<u8>) -> Blob {
 /// that two scenarios never serve the same image: a daemon shared by concurrent runs would
 /// otherwise list another run's repository in `RepoDigests`.
 pub fn build(registry: &str, repository: &str, tag: &str, layers: usize) -> Image {
-    build_for(registry, repository, tag, layers, &Platform::default())
+    build_for(registry, repository, tag, layers, &Platform::default(), None)
 }
+
+/// An image as Docker Hub holds it: built by Docker, so its config names the Docker release
+/// (`docker_version`). Schema 1 conversions keep that field, and dockerd reads it: from 1.8.3 it
+/// keeps the v1 JSON as it is (moby `noFallbackMinVersion`).
+pub fn build_hub(registry: &str, repository: &str, tag: &str, layers: usize, platform: &Platform) -> Image {
+    build_for(registry, repository, tag, layers, platform, Some(HUB_DOCKER_VERSION))
+}
+
+/// The Docker release regsim's Docker Hub images say built them. regsim's choice (the images are
+/// synthetic); any release from 1.8.3 on behaves the same.
+pub const HUB_DOCKER_VERSION: &str = "19.03.12";
 
 /// An OS/architecture pair as manifest lists and image configs write it (`linux/arm64/v8`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -113,7 +124,7 @@ pub struct MultiPlatform {
 pub fn build_list(registry: &str, repository: &str, tag: &str, layers: usize, platforms: &[Platform]) -> MultiPlatform {
     let images: Vec<(Platform, Image)> = platforms
         .iter()
-        .map(|p| (p.clone(), build_for(registry, repository, tag, layers, p)))
+        .map(|p| (p.clone(), build_hub(registry, repository, tag, layers, p)))
         .collect();
     let entries: Vec<serde_json::Value> = images
         .iter()
@@ -139,7 +150,14 @@ pub fn build_list(registry: &str, repository: &str, tag: &str, layers: usize, pl
 
 /// The image for one platform. linux/amd64 keeps the bytes single-platform images always had
 /// (snapshots hold their digests); other platforms differ in content and config.
-pub fn build_for(registry: &str, repository: &str, tag: &str, layers: usize, platform: &Platform) -> Image {
+fn build_for(
+    registry: &str,
+    repository: &str,
+    tag: &str,
+    layers: usize,
+    platform: &Platform,
+    docker_version: Option<&str>,
+) -> Image {
     let label = if *platform == Platform::default() {
         tag.to_string()
     } else {
@@ -180,6 +198,9 @@ pub fn build_for(registry: &str, repository: &str, tag: &str, layers: usize, pla
     });
     if let Some(v) = &platform.variant {
         config["variant"] = serde_json::json!(v);
+    }
+    if let Some(v) = docker_version {
+        config["docker_version"] = serde_json::json!(v);
     }
     let config = blob(CONFIG_V1, serde_json::to_vec(&config).expect("json"));
     let manifest = serde_json::json!({
@@ -256,7 +277,9 @@ mod tests {
         );
         assert_eq!(
             l.images[0].1.manifest.digest,
-            super::build("r", "library/docker", "20.10.3", 1).manifest.digest
+            super::build_hub("r", "library/docker", "20.10.3", 1, &super::Platform::default())
+                .manifest
+                .digest
         );
         assert_ne!(l.images[1].1.manifest.digest, l.images[0].1.manifest.digest);
         let v: serde_json::Value = serde_json::from_slice(&l.list.bytes).unwrap();

@@ -8,6 +8,7 @@ pub mod gitlab;
 pub mod image;
 pub mod journal;
 pub mod registry;
+pub mod schema1;
 pub mod wire;
 
 use crate::world::World;
