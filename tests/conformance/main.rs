@@ -4,7 +4,9 @@
 //! - the real dockerd through distribution 2.8.2 (Debian's `docker-registry`, in a container
 //!   started by testcontainers) vs through the mock registry, tokens from the mock token service;
 //! - skopeo and the `oci-client` crate against the mocks vs the real dockerd's pull outcome;
-//! - forged and broken tokens against the mock registry and distribution 2.8.2.
+//! - forged and broken tokens against the mock registry and distribution 2.8.2;
+//! - schema 1 manifests: regsim's conversion against distribution 2.8.2's, and the image the real
+//!   dockerd stores from one against the simulated engines'.
 //!
 //! Prints a table and ends with `conformance: N checks, N agree, 0 differ`; exits non-zero on any
 //! difference. A missing engine or tool is reported as SKIPPED, which fails under `CI=true`.
@@ -15,6 +17,7 @@ mod daemon;
 mod forged;
 mod forward;
 mod reference;
+mod schema1;
 mod seed;
 mod table;
 
@@ -26,7 +29,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Instant;
-use table::{Check, DOCKERD_VIA_MOCK, DOCKERD_VIA_REFERENCE, FORGED, OCI_CLIENT, SKOPEO};
+use table::{Check, DOCKERD_VIA_MOCK, DOCKERD_VIA_REFERENCE, FORGED, OCI_CLIENT, SCHEMA1, SKOPEO};
 use tokio::sync::Semaphore;
 
 /// The engine the real daemon here is, and the simulated one is compared at.
@@ -215,6 +218,23 @@ async fn forged_checks(avail: Arc<Availability>, registries: Arc<Semaphore>) -> 
     result.unwrap_or_else(|e: String| vec![Check::broken("forged tokens", FORGED, e)])
 }
 
+/// The schema 1 checks (see `schema1`).
+async fn schema1_checks(avail: Arc<Availability>, registries: Arc<Semaphore>) -> Vec<Check> {
+    let mut out = Vec::new();
+    match &avail.reference {
+        Ok(()) => {
+            let _permit = registries.acquire().await.expect("semaphore");
+            out.push(schema1::distribution_converts_the_same("regsim-conformance-schema1").await);
+        }
+        Err(why) => out.push(why.check("schema 1 conversion", SCHEMA1)),
+    }
+    match &avail.daemon {
+        Ok(d) => out.extend(schema1::dockerd_stores_the_same(d.clone()).await),
+        Err(why) => out.push(Check::skipped("schema 1 pull", SCHEMA1, why.clone())),
+    }
+    out
+}
+
 async fn run() -> bool {
     let started = Instant::now();
     let ci = in_ci();
@@ -284,6 +304,8 @@ async fn run() -> bool {
     {
         let (a, r) = (avail.clone(), registries.clone());
         set.spawn(async move { (usize::MAX, forged_checks(a, r).await) });
+        let (a, r) = (avail.clone(), registries.clone());
+        set.spawn(async move { (usize::MAX - 2, schema1_checks(a, r).await) });
     }
     while let Some(r) = set.join_next().await {
         match r {

@@ -8,6 +8,7 @@ pub const DOCKERD_VIA_REFERENCE: &str = "dockerd via reference";
 pub const SKOPEO: &str = "skopeo";
 pub const OCI_CLIENT: &str = "oci-client";
 pub const FORGED: &str = "forged token";
+pub const SCHEMA1: &str = "schema 1";
 
 #[derive(Debug)]
 pub enum Verdict {

@@ -90,6 +90,8 @@ pub struct DockerHubResponder {
     limit: u32,
     state: RateState,
     images: Vec<HubImage>,
+    /// When schema 1 conversions are signed (the scenario clock).
+    clock: time::OffsetDateTime,
 }
 
 impl DockerHubResponder {
@@ -131,6 +133,7 @@ impl DockerHubResponder {
             limit: hub.rate_limit,
             state,
             images,
+            clock: world.clock,
         }
     }
 
@@ -192,25 +195,26 @@ impl DockerHubResponder {
                 &[image::MANIFEST_LIST_V2, "application/vnd.oci.image.index.v1+json"],
             );
             let accepts_schema2 = accepts(req, &[image::MANIFEST_V2]);
-            if !accepts_schema2 {
-                return (
-                    Wire::new(500),
-                    500,
-                    format!(
-                        "{} a client that does not accept schema 2 gets a schema 1 manifest converted from it \
-                         (distribution registry/handlers/manifests.go convertSchema2Manifest), which regsim does not produce",
-                        super::NOT_MODELLED
-                    ),
-                );
-            }
             let found = self
                 .images
                 .iter()
                 .filter(|i| i.repository == name)
-                .find_map(|i| i.manifest(reference, accepts_list));
-            let m = match found {
-                Some(Ok(m)) => m,
-                Some(Err(not_modelled)) => return (Wire::new(404), 404, not_modelled),
+                .find_map(|i| i.manifest(reference, accepts_list).map(|m| (i, m)));
+            let (hub_image, m) = match found {
+                Some((i, Ok(m))) => (i, m),
+                Some((_, Err(not_modelled))) => return (Wire::new(404), 404, not_modelled),
+                None if reference.starts_with("sha256:") => {
+                    // distribution: MANIFEST_UNKNOWN with ErrManifestUnknownRevision as detail.
+                    // Docker Hub's own body for this was not fetched (docker-errors.md §9); a
+                    // Docker log shows only the code and that a detail came.
+                    let body = serde_json::json!({"errors": [{"code": "MANIFEST_UNKNOWN", "message": "manifest unknown",
+                        "detail": {"Name": name, "Revision": reference}}]});
+                    return (
+                        Wire::new(404).set_body_raw(body.to_string().into_bytes(), "application/json; charset=utf-8"),
+                        404,
+                        format!("no manifest {reference} in {name}: MANIFEST_UNKNOWN"),
+                    );
+                }
                 // The loader only lets scenarios ask for images the Hub holds.
                 None => {
                     return (
@@ -219,6 +223,33 @@ impl DockerHubResponder {
                         format!("{name}:{reference} is not on this Docker Hub"),
                     );
                 }
+            };
+            // A client that does not accept schema 2 asking for a tag gets the image converted to
+            // schema 1 (distribution GetManifest: "Only rewrite schema2 manifests when they are
+            // being fetched by tag"); a list is first narrowed to its linux/amd64 image (above).
+            let converted;
+            let m = if !accepts_schema2 && !reference.starts_with("sha256:") && m.media_type == image::MANIFEST_V2 {
+                let img = hub_image
+                    .images
+                    .iter()
+                    .map(|(_, i)| i)
+                    .find(|i| i.manifest.digest == m.digest)
+                    .expect("a served image manifest belongs to one of the tag's images");
+                let signed_at = self
+                    .clock
+                    .format(&time::format_description::well_known::Rfc3339)
+                    .unwrap_or_default();
+                converted = match super::schema1::convert(img, name, reference, &signed_at) {
+                    Ok(s) => image::Blob {
+                        digest: s.digest,
+                        media_type: super::schema1::MEDIA_TYPE,
+                        bytes: s.bytes,
+                    },
+                    Err(e) => return (Wire::new(500), 500, format!("schema 1 conversion failed: {e}")),
+                };
+                &converted
+            } else {
+                m
             };
             let mut st = self.state.lock().expect("rate lock");
             if method == "HEAD" {
