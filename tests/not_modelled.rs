@@ -4,15 +4,40 @@
 use regsim::run::{Overrides, load, run_world};
 use std::path::PathBuf;
 
-#[tokio::test]
-async fn a_dependency_proxy_pull_before_13_10_stops_with_the_reason() {
-    let f = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/not_modelled/dependency-proxy-13-9-pull.yaml");
-    let world = load(&f, &Overrides::default()).expect("the file is valid");
-    let err = run_world(&world, &f)
+async fn stops_with(file: &str, overrides: &Overrides) -> String {
+    let f = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../").join(file);
+    let world = load(&f, overrides).expect("the file is valid");
+    run_world(&world, &f)
         .await
-        .expect_err("a pre-13.10 proxy pull is not modelled");
+        .expect_err("the run must stop as not modelled")
+}
+
+#[tokio::test]
+async fn a_private_group_behind_the_13_6_proxy_stops_at_the_sign_in_redirect() {
+    let err = stops_with(
+        "tests/not_modelled/dependency-proxy-13-6-private-group.yaml",
+        &Overrides::default(),
+    )
+    .await;
     assert!(
-        err.contains("without an Accept header") && err.contains("schema 1"),
+        err.contains(regsim::mock::NOT_MODELLED) && err.contains("302") && err.contains("/users/sign_in"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn docker_20_asking_a_13_9_proxy_for_a_digest_stops_with_the_reason() {
+    let overrides = Overrides {
+        docker: Some("20.10.24".into()),
+        ..Default::default()
+    };
+    let err = stops_with(
+        "scenarios/dependency-proxy-13-9-runner-auto-auth-pulls.yaml",
+        &overrides,
+    )
+    .await;
+    assert!(
+        err.contains(regsim::mock::NOT_MODELLED) && err.contains("13.7–13.9") && err.contains("by digest"),
         "{err}"
     );
 }

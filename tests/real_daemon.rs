@@ -96,13 +96,23 @@ async fn real_dockerd_prints_what_simulated_docker_20_10_prints() {
     let mut checked = 0;
     let mut differ = Vec::new();
     let mut other_platform = Vec::new();
+    let mut not_modelled = Vec::new();
     while let Some(r) = set.join_next().await {
         let (f, res) = r.expect("comparison task");
         let Some(res) = res else {
             other_platform.push(f.display().to_string());
             continue;
         };
-        let (sim, real) = res.unwrap_or_else(|e| panic!("{}: {e}", f.display()));
+        // A scenario whose Docker 20.10 pull regsim cannot model (a GitLab 13.7–13.9 proxy asked
+        // for a digest) has nothing to compare; it is listed, not hidden.
+        let (sim, real) = match res {
+            Ok(r) => r,
+            Err(e) if e.contains(regsim::mock::NOT_MODELLED) => {
+                not_modelled.push(format!("{} ({e})", f.display()));
+                continue;
+            }
+            Err(e) => panic!("{}: {e}", f.display()),
+        };
         checked += 1;
         // The job log, and the `docker` lines of the script (the daemon's streams) when there are some.
         let script = |r: &regsim::run::Report| r.job_log.script.as_ref().map(|s| s.text.clone()).unwrap_or_default();
@@ -118,7 +128,7 @@ async fn real_dockerd_prints_what_simulated_docker_20_10_prints() {
         }
     }
     say(&format!(
-        "real-daemon agreement: {checked} scenarios, {} agree, {} differ{}",
+        "real-daemon agreement: {checked} scenarios, {} agree, {} differ{}{}",
         checked - differ.len(),
         differ.len(),
         if other_platform.is_empty() {
@@ -127,6 +137,14 @@ async fn real_dockerd_prints_what_simulated_docker_20_10_prints() {
             format!(
                 " (not compared, runner host not linux/amd64 like this daemon: {})",
                 other_platform.join(", ")
+            )
+        },
+        if not_modelled.is_empty() {
+            String::new()
+        } else {
+            format!(
+                " (not compared, regsim does not model their Docker {DOCKER} pull: {})",
+                not_modelled.join("; ")
             )
         }
     ));

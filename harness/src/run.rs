@@ -91,10 +91,10 @@ fn check_proxied(world: &World, path: &Path, text: &str, field: &str, image: &st
              (GROUP/dependency_proxy/containers/IMAGE)"
         ));
     };
-    if gl.version < crate::versions::gitlab::DEPENDENCY_PROXY_AUTHENTICATED {
+    if crate::versions::lookup(&crate::versions::gitlab::dependency_proxy_eras(), &gl.version).is_none() {
         return fail(format!(
-            "the Dependency Proxy before GitLab {} (public groups, no authentication) is not modelled",
-            crate::versions::gitlab::DEPENDENCY_PROXY_AUTHENTICATED
+            "GitLab {} has no Dependency Proxy (it arrived in GitLab Premium 11.11)",
+            gl.version
         ));
     }
     let Some(hub) = &world.docker_hub else {

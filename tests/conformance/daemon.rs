@@ -62,6 +62,15 @@ pub async fn via_mock(world: &World, file: &Path, name: &str, daemon: Arc<RealDa
                 );
                 return (c, Some(real));
             }
+            Err(e) if e.contains(regsim::mock::NOT_MODELLED) => {
+                let c = Check {
+                    scenario: name.to_string(),
+                    client: DOCKERD_VIA_MOCK,
+                    what: "job log".into(),
+                    verdict: crate::table::Verdict::NotModelled(e),
+                };
+                return (c, None);
+            }
             Err(e) => return (Check::broken(name, DOCKERD_VIA_MOCK, e), None),
         }
     }

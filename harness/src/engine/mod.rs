@@ -91,6 +91,8 @@ pub enum Reading {
     /// A HEAD that failed has no error body, or one that succeeded gave no digest: the engine GETs
     /// the manifest by tag.
     HeadThenGet { url: String, status: u16 },
+    /// The manifest by digest was not found; 20.10 – 28.1 pull it by tag instead.
+    TagFallback { digest: String, error: String },
     /// A Basic challenge and no credentials in `X-Registry-Auth`: no request is sent.
     NoBasicCredentials,
     /// A manifest list without the host's platform: the pull's progress stream ends in an error.
@@ -125,6 +127,11 @@ impl std::fmt::Display for Reading {
                 f,
                 "HEAD {url} → {status}: a HEAD has no error body, so the engine GETs the manifest and reads the \
                  error from that answer (docker-errors.md §5.1)"
+            ),
+            Reading::TagFallback { digest, error } => write!(
+                f,
+                "GET of the manifest by its resolved digest {digest} → \"{error}\", a not-found error: the engine \
+                 falls back to the tag and warns only in the pull's progress stream (moby 495d623, 20.10.0 – 28.1)"
             ),
             Reading::NoBasicCredentials => f.write_str(
                 "the registry asks for Basic auth and X-Registry-Auth carries no credentials: the engine fails \

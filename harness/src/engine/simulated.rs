@@ -324,8 +324,28 @@ impl SimulatedEngine {
                     }
                 }
             };
-            self.get_ok(&format!("{base}/v2/{}/manifests/{digest}", r.path), &headers)
-                .await?
+            match self
+                .get_ok(&format!("{base}/v2/{}/manifests/{digest}", r.path), &headers)
+                .await
+            {
+                Err(Failure::Registry(e)) if self.profile.tag_fallback && is_not_found(&e) => {
+                    self.record(Reading::TagFallback {
+                        digest: digest.clone(),
+                        error: e.first().render(self.profile.quoted_urls),
+                    });
+                    match self.get_ok(&manifest_url, &headers).await {
+                        Ok(m) => m,
+                        Err(_) => {
+                            return Err(Failure::NotModelled(
+                                "the pull by tag after the fallback failed too; the daemon's wrapped error \
+                                 (\"error after falling back to get manifest by tag\") is not modelled"
+                                    .into(),
+                            ));
+                        }
+                    }
+                }
+                other => other?,
+            }
         } else {
             // ≤ 19.03 by tag, and every engine by digest: one GET.
             self.get_ok(&manifest_url, &headers).await?
@@ -494,6 +514,14 @@ impl SimulatedEngine {
             .send("GET", url, headers)
             .await
             .map_err(|e| Failure::Registry(url_error("Get", url, e)))?;
+        if (300..400).contains(&got.status) {
+            // Go's client follows redirects; what dockerd then reads (a sign-in page, …) is not traced.
+            return Err(Failure::NotModelled(format!(
+                "GET {url} answered {} to {}: dockerd follows the redirect, and what it makes of that page is not modelled",
+                got.status,
+                got.header("location").unwrap_or("?")
+            )));
+        }
         if got.status != 200 {
             return Err(Failure::Registry(self.read_error("GET", url, &got)));
         }
@@ -700,6 +728,17 @@ impl SimulatedEngine {
             status,
             message: first.render(quoted),
         }
+    }
+}
+
+/// moby `isNotFound`: DENIED, MANIFEST_UNKNOWN or NAME_UNKNOWN among the errors.
+fn is_not_found(e: &ClientError) -> bool {
+    match e {
+        ClientError::Errors(v) => v.iter().any(is_not_found),
+        ClientError::Coded { code, .. } | ClientError::Bare { code } => {
+            ["DENIED", "MANIFEST_UNKNOWN", "NAME_UNKNOWN"].contains(&code.as_str())
+        }
+        _ => false,
     }
 }
 

@@ -135,6 +135,47 @@ pub fn proxy_token(world: &World, auth: &Authenticated) -> Result<ProxySubject, 
     }
 }
 
+/// Before the proxy authenticated (≤ 13.6, or 13.7 – 14.x with `dependency_proxy_for_private_groups`
+/// off), every request is anonymous: `find_routable!` finds only groups an anonymous visitor can
+/// read, which are public ones (`read_group`; 13.6 docs: "Your group must be public"). A refusal
+/// is answered by `route_not_found`: a redirect to the sign-in page.
+pub fn may_pull_anonymously(world: &World, group_path: &str) -> Decision {
+    match world.group(group_path) {
+        Some(g) if g.visibility == crate::scenario::Visibility::Public => Decision {
+            allowed: true,
+            because: format!("{} is public: anonymous visitors may read it", g.path),
+        },
+        Some(g) => Decision {
+            allowed: false,
+            because: format!(
+                "{} is {:?}: without authentication (no proxy token before GitLab {}) only public groups can be read",
+                g.path,
+                g.visibility,
+                gv::DEPENDENCY_PROXY_AUTHENTICATED
+            ),
+        },
+        None => Decision {
+            allowed: false,
+            because: format!("no group `{group_path}`"),
+        },
+    }
+}
+
+/// Whether someone with `role` in a group may enable or disable its Dependency Proxy
+/// (`admin_dependency_proxy`) in this release.
+pub fn may_change_proxy_setting(world: &World, role: Role) -> Decision {
+    let needed = crate::versions::lookup(&gv::dependency_proxy_admin_role(), &world.gitlab.version)
+        .map(|e| (e.value, e.source))
+        .unwrap_or((Role::Developer, "before the table"));
+    Decision {
+        allowed: role >= needed.0,
+        because: format!(
+            "GitLab {} lets {:?} and above change the group's Dependency Proxy settings ({})",
+            world.gitlab.version, needed.0, needed.1
+        ),
+    }
+}
+
 /// Whether `subject` may read `group`'s proxy (`read_dependency_proxy`). Refusals are answered
 /// 404 with an empty body, as a missing group is (§5.3 items 2–3).
 pub fn may_pull_through(world: &World, subject: &ProxySubject, group_path: &str) -> Decision {

@@ -288,4 +288,33 @@ mod dependency_proxy_table {
             Err(ProxyTokenRefusal::Forbidden { .. })
         ));
     }
+
+    #[test]
+    fn before_the_proxy_authenticated_only_public_groups_are_read() {
+        use crate::policy::dependency_proxy::may_pull_anonymously;
+        let mut w = world("13.6.0", "13.0.0", "", "[]");
+        assert!(
+            !may_pull_anonymously(&w, "your").allowed,
+            "groups are private by default"
+        );
+        w.groups[0].visibility = crate::scenario::Visibility::Public;
+        assert!(may_pull_anonymously(&w, "your").allowed);
+        assert!(!may_pull_anonymously(&w, "nobody").allowed);
+    }
+
+    #[rstest::rstest]
+    #[case("14.10.0", crate::scenario::Role::Developer, true)]
+    #[case("15.0.0", crate::scenario::Role::Developer, false)]
+    #[case("15.0.0", crate::scenario::Role::Maintainer, true)]
+    #[case("17.0.0", crate::scenario::Role::Maintainer, false)]
+    #[case("17.0.0", crate::scenario::Role::Owner, true)]
+    fn who_may_switch_the_proxy_on_or_off(
+        #[case] gitlab: &str,
+        #[case] role: crate::scenario::Role,
+        #[case] allowed: bool,
+    ) {
+        use crate::policy::dependency_proxy::may_change_proxy_setting;
+        let w = world(gitlab, "13.0.0", "", "[]");
+        assert_eq!(may_change_proxy_setting(&w, role).allowed, allowed);
+    }
 }

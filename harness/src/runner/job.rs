@@ -187,7 +187,12 @@ pub async fn run_job(stage: &Stage, engine: &Engine) -> Result<JobLog, String> {
         unmodelled: Some(m), ..
     }) = &outcome
     {
-        return Err(m.clone());
+        // The engine met something regsim does not model: the run stops, marked as such.
+        return Err(if m.starts_with(crate::mock::NOT_MODELLED) {
+            m.clone()
+        } else {
+            format!("{} {m}", crate::mock::NOT_MODELLED)
+        });
     }
     let image_ready = outcome.is_ok();
     if let Err(e) = &outcome {

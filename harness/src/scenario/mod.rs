@@ -78,6 +78,22 @@ pub struct Gitlab {
     /// `dependency_proxy.enabled` of gitlab.yml (default true).
     #[serde(default)]
     pub dependency_proxy: Option<bool>,
+    /// The subscription: `free` (the default; also an EE instance without a license), `premium`
+    /// or `ultimate`. Only the Dependency Proxy before 13.6, a Premium feature then, depends on it.
+    #[serde(default)]
+    pub license: Option<License>,
+    /// Feature flags set away from their default (`Feature.enable`/`disable`), e.g.
+    /// `dependency_proxy_for_private_groups: false` (13.7 – 14.x).
+    #[serde(default)]
+    pub feature_flags: BTreeMap<String, bool>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum License {
+    Free,
+    Premium,
+    Ultimate,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]

@@ -75,6 +75,12 @@ pub struct EngineProfile {
     /// v2 was confirmed (`allowV1Fallback`, moby@v1.13.1:distribution/pull_v2.go:767-795). What
     /// the v1 attempt then prints is not traced (docker-errors.md §9), so regsim refuses there.
     pub v1_fallback: bool,
+    /// 20.10.0 – 28.1: after resolving a tag, a manifest GET by digest that answers not found
+    /// (DENIED, MANIFEST_UNKNOWN, NAME_UNKNOWN) is retried by tag, with a deprecation warning in
+    /// the pull's progress stream only (moby 495d623 "Add fallback for pull by tag", in v20.10.0
+    /// but not in v20.10.0-rc1; removed by f98b700 in v28.2.0; `isNotFound` in
+    /// distribution/errors.go). Confirmed against the real dockerd 20.10.24.
+    pub tag_fallback: bool,
     /// The User-Agent's version part, for the record only (never printed in a job log).
     pub go_version: &'static str,
     pub source: &'static str,
@@ -98,7 +104,8 @@ pub fn engine_table() -> Vec<Era<EngineProfile>> {
     use PullDeniedWording::*;
     let row = |since: Version, line, manifest_probe, quoted_urls, pull_denied, error_body, inspect_not_found, go_version, source| {
         let v1_fallback = since < V1_REMOVED;
-        era(since, EngineProfile { line, manifest_probe, quoted_urls, pull_denied, error_body, inspect_not_found, v1_fallback, go_version, source }, source)
+        let tag_fallback = since >= v(20, 10, 0) && since < TAG_FALLBACK_REMOVED;
+        era(since, EngineProfile { line, manifest_probe, quoted_urls, pull_denied, error_body, inspect_not_found, v1_fallback, tag_fallback, go_version, source }, source)
     };
     vec![
         //   since         line                       probe        quoted  pull denied             body parsing     inspect 404  Go build         source
@@ -108,7 +115,8 @@ pub fn engine_table() -> Vec<Era<EngineProfile>> {
         row(v(20, 10, 0), "20.10.0–20.10.7",         HeadThenGet, false,  WithCause,              Distribution281, Wrapped, "1.13.15",       "docker-errors.md §2, §3 E4 [SRC pull_v2.go v20.10.0]; inspect text as observed on 20.10.24"),
         row(v(20, 10, 8), "20.10.8+",                HeadThenGet, true,   WithCause,              Distribution281, Wrapped, "1.16–1.19",     "docker-errors.md §3 E5, §7 [OBS dockerd 20.10.24+dfsg1 go1.19.8; inspect text OBS by tests/real_daemon.rs]"),
         row(v(23, 0, 0),  "23.0–24.0",               HeadThenGet, true,   WithCause,              Distribution282, Plain,   "1.19–1.20",     "docker-errors.md §1.2.3, §3 E5 [SRC moby@v23.0.18]; inspect text gitlab-runner.md §4.4"),
-        row(v(25, 0, 0),  "25.0–28.x (graphdriver)", HeadThenGet, true,   WithCause,              Distribution283, Plain,   "1.21–1.24",     "docker-errors.md §1.2.4, §3 E6 [SRC moby@v25.0.17]; inspect text gitlab-runner.md §4.4"),
+        row(v(25, 0, 0),  "25.0–28.1 (graphdriver)", HeadThenGet, true,   WithCause,              Distribution283, Plain,   "1.21–1.24",     "docker-errors.md §1.2.4, §3 E6 [SRC moby@v25.0.17]; inspect text gitlab-runner.md §4.4"),
+        row(v(28, 2, 0),  "28.2–28.x (graphdriver)", HeadThenGet, true,   WithCause,              Distribution283, Plain,   "1.24",          "as 25.0–28.1; the pull-by-tag fallback is gone [SRC moby@v28.2.0 distribution/pull_v2.go]"),
         row(v(29, 0, 0),  "29.x (graphdriver)",      HeadThenGet, true,   WithCause,              Distribution283, Plain,   "1.25",          "docker-errors.md §1.3, §3 E7 [SRC docker-v29.7.2]; inspect text gitlab-runner.md §4.4"),
     ]
 }
@@ -144,6 +152,9 @@ pub fn stream_wording(version: &Version) -> StreamWording {
 /// on the v2 protocol (the mocks confirm v2 with `Docker-Distribution-Api-Version` on every
 /// answer); where they would fall back to v1 the run stops with a "not modelled" error.
 pub const OLDEST_MODELLED: Version = v(1, 13, 1);
+
+/// 28.2 removed the pull-by-tag fallback (`EngineProfile::tag_fallback`).
+pub const TAG_FALLBACK_REMOVED: Version = v(28, 2, 0);
 
 /// 17.12 removed the v1-registry fallback (docker-errors.md §3 E1).
 pub const V1_REMOVED: Version = v(17, 12, 0);

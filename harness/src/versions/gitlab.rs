@@ -113,9 +113,9 @@ pub const SCOPE_WHITESPACE_SPLIT: Version = v(17, 0, 0);
 /// auto-auth to 13.9).
 pub const DEPENDENCY_PROXY_CREDENTIALS: Version = v(13, 9, 0);
 
-/// The Dependency Proxy for container images (gitlab-rails.md §5.5, seed 002's version history).
-/// Before 13.7 it served public groups anonymously; regsim models it from 13.7, when it began to
-/// authenticate (private groups; anonymous access removed) and the CI variables arrived.
+/// The Dependency Proxy's CI variables and runner-side authentication begin with 13.7, the
+/// release that made it authenticate (private groups; anonymous access removed); how the proxy
+/// itself answered before is `dependency_proxy_eras`.
 pub const DEPENDENCY_PROXY_AUTHENTICATED: Version = v(13, 7, 0);
 /// Pull by digest and Docker 20.x clients; the group image prefix down-cased (MR !54559).
 pub const DEPENDENCY_PROXY_DIGESTS_AND_DOWNCASE: Version = v(13, 10, 0);
@@ -143,6 +143,89 @@ pub fn dependency_proxy_accept() -> Vec<super::Era<&'static [&'static str]>> {
         // The OCI index joined in a release between 13.10 and 16.2 that was not found; regsim
         // leaves it out there, which changes nothing for the Docker Hub mock (it serves no OCI indexes).
         era(v(16, 3, 0), &[V2, OCI, OCI_INDEX, LIST], "DependencyProxy::Manifest::ACCEPTED_TYPES after MR !127545 (docs: resolved in 16.3) (docs/research/dependency-proxy.md Q1)"),
+    ]
+}
+
+/// How the Dependency Proxy for container images serves manifests, by release. Facts:
+/// docs/research/dependency-proxy-13x.md (GitLab source read at dated commits; no release tag could
+/// be read, so each row says how it was placed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProxyEra {
+    /// A GitLab Premium feature: on a Free instance `verify_dependency_proxy_enabled!` answers
+    /// `render_404` (empty body for Docker's requests).
+    pub premium_only: bool,
+    /// `/v2` and the proxy's routes want a proxy JWT (`DependencyProxy::Auth`, 401 with a
+    /// challenge without one). Before, `/v2` was a bare 200 and every request anonymous: only
+    /// groups an anonymous visitor can read (public ones) could be pulled through.
+    pub authenticates: bool,
+    pub cache: ManifestCache,
+    pub reply: ManifestReply,
+}
+
+/// Whether and how the proxy keeps manifests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ManifestCache {
+    /// Every manifest request is a GET to Docker Hub (`PullManifestService`).
+    None,
+    /// Cached under `image:tag.json`, revalidated by an upstream HEAD's digest (MR !48845).
+    ByTag,
+    /// Also found by digest, and revalidated by digest and content type (pull by digest, 13.10).
+    ByTagOrDigest,
+}
+
+/// What a manifest response carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ManifestReply {
+    /// `render json: <upstream body>`: `application/json; charset=utf-8`, no digest header.
+    RenderJson,
+    /// `send_upload(manifest.file)` of the cached `image:tag.json`: no digest header; the type
+    /// Rails guesses from the `.json` name, `application/json` [inferred, the 13.7–13.9 controller
+    /// text was not found].
+    SendFileJson,
+    /// `Docker-Content-Digest`, `Docker-Distribution-Api-Version`, `Etag` and the upstream
+    /// Content-Type (13.10 →, later through Workhorse).
+    WithDigest,
+}
+
+#[rustfmt::skip]
+pub fn dependency_proxy_eras() -> Vec<Era<ProxyEra>> {
+    use ManifestCache as C;
+    use ManifestReply as R;
+    let row = |premium_only, authenticates, cache, reply| ProxyEra { premium_only, authenticates, cache, reply };
+    vec![
+        era(v(11, 11, 0), row(true,  false, C::None,          R::RenderJson),   "ee controller and DependencyProxyAccess (nickbrandt/GitLab 85f16046, c9298215; 13.5-era EE) — dependency-proxy-13x.md Q2, Q4"),
+        era(v(13, 6, 0),  row(false, false, C::None,          R::RenderJson),   "moved to Free (gitlab#273655; CE code at gitlabhq c19dce02, read at 7e9c479f, a master commit a week before 13.6.0) — dependency-proxy-13x.md Q2, Q4"),
+        era(v(13, 7, 0),  row(false, true,  C::ByTag,         R::SendFileJson), "DependencyProxy::Auth (MR !46042, gitlabhq 8b573c94) and manifest caching (MR !48845); the manifest reply is reconstructed, UNCONFIRMED — dependency-proxy-13x.md Q2, Q3, Q5"),
+        era(v(13, 10, 0), row(false, true,  C::ByTagOrDigest, R::WithDigest),   "content-type and pull-by-digest controller (MR !53667; 13.10 per the docs, 13.9 UNCONFIRMED) — dependency-proxy-13x.md Q2, Q5"),
+    ]
+}
+
+/// The feature flag that switched the proxy's authentication on: default on from 13.7, removed
+/// in 15.0. Off, the proxy behaves as 13.6 did (no authentication; public groups only).
+pub const PRIVATE_GROUPS_FLAG: &str = "dependency_proxy_for_private_groups";
+pub const PRIVATE_GROUPS_FLAG_REMOVED: Version = v(15, 0, 0);
+
+/// Who may change a group's Dependency Proxy settings (`admin_dependency_proxy`): Developer, then
+/// Maintainer from 15.0 (gitlab#350682), then Owner from 17.0 (gitlab#370471). Seed 002: "GitLab
+/// 15.0 changed the required role from Developer to Maintainer". dependency-proxy-13x.md Q7.
+pub fn dependency_proxy_admin_role() -> Vec<Era<crate::scenario::Role>> {
+    use crate::scenario::Role;
+    vec![
+        era(
+            v(11, 11, 0),
+            Role::Developer,
+            "group_policy.rb `rule { developer & dependency_proxy_available }.enable :admin_dependency_proxy` (13.6–13.9 code) — dependency-proxy-13x.md Q7",
+        ),
+        era(
+            v(15, 0, 0),
+            Role::Maintainer,
+            "group_policy.rb `rule { maintainer & dependency_proxy_available }` (15.x code; gitlab#350682; docs) — dependency-proxy-13x.md Q7",
+        ),
+        era(
+            v(17, 0, 0),
+            Role::Owner,
+            "`owner & dependency_proxy_available` (gitlab#370471) — dependency-proxy-13x.md Q7",
+        ),
     ]
 }
 

@@ -81,6 +81,7 @@ pub fn build(path: &Path, text: &str, s: &Scenario) -> Result<World, ScenarioErr
         ),
         None => Derived::explicit(false),
     };
+    let (proxy_era, proxy_licensed) = proxy_era(&s.gitlab, &gl_version).map_err(|(f, m)| err(f, m))?;
     let gitlab = Instance {
         release: gv::release(&gl_version),
         version: gl_version.clone(),
@@ -96,6 +97,8 @@ pub fn build(path: &Path, text: &str, s: &Scenario) -> Result<World, ScenarioErr
             .unwrap_or_else(|| "omnibus-gitlab-issuer".into()),
         enforce_allowlist: enforce,
         dependency_proxy: s.gitlab.dependency_proxy.unwrap_or(true),
+        proxy_era,
+        proxy_licensed,
     };
 
     // Users: everyone named anywhere exists; `users:` adds passwords, 2FA and admin.
@@ -762,4 +765,50 @@ fn parse_external_url(u: &str) -> Result<(String, Authority), String> {
 fn short_hash(s: &str) -> String {
     let d = Sha256::digest(s.as_bytes());
     d[..4].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The Dependency Proxy's era for this release (`gv::dependency_proxy_eras`), with the feature
+/// flag that switched its authentication on (13.7 – 14.x) applied, and whether the license covers
+/// it (Premium before 13.6). Errors name the field.
+fn proxy_era(
+    gl: &crate::scenario::Gitlab,
+    version: &semver::Version,
+) -> Result<(Derived<gv::ProxyEra>, bool), (&'static str, String)> {
+    let era = crate::versions::lookup(&gv::dependency_proxy_eras(), version)
+        .cloned()
+        .unwrap_or_else(|| gv::dependency_proxy_eras()[0].clone());
+    for name in gl.feature_flags.keys() {
+        if name != gv::PRIVATE_GROUPS_FLAG {
+            return Err((
+                "gitlab.feature_flags",
+                format!(
+                    "regsim knows one feature flag, `{}`; `{name}` is not modelled",
+                    gv::PRIVATE_GROUPS_FLAG
+                ),
+            ));
+        }
+    }
+    let mut derived = Derived::by_rule(era.value, format!("GitLab {version}: {}", era.source));
+    if let Some(&on) = gl.feature_flags.get(gv::PRIVATE_GROUPS_FLAG) {
+        if *version < gv::DEPENDENCY_PROXY_AUTHENTICATED || *version >= gv::PRIVATE_GROUPS_FLAG_REMOVED {
+            return Err((
+                "gitlab.feature_flags",
+                format!(
+                    "`{}` exists from GitLab {} until its removal in {} (seed 002), not in {version}",
+                    gv::PRIVATE_GROUPS_FLAG,
+                    gv::DEPENDENCY_PROXY_AUTHENTICATED,
+                    gv::PRIVATE_GROUPS_FLAG_REMOVED
+                ),
+            ));
+        }
+        let mut e = era.value;
+        e.authenticates = on;
+        derived = Derived::explicit(e);
+    }
+    let licensed = !era.value.premium_only
+        || matches!(
+            gl.license,
+            Some(crate::scenario::License::Premium | crate::scenario::License::Ultimate)
+        );
+    Ok((derived, licensed))
 }

@@ -101,6 +101,10 @@ pub struct Instance {
     pub issuer: String,
     pub enforce_allowlist: Derived<bool>,
     pub dependency_proxy: bool,
+    /// How this release's Dependency Proxy answers, the feature flag and license applied.
+    pub proxy_era: Derived<crate::versions::gitlab::ProxyEra>,
+    /// Before 13.6 the proxy needs GitLab Premium; false when it is missing here.
+    pub proxy_licensed: bool,
 }
 
 impl Instance {
@@ -390,6 +394,45 @@ impl World {
                     )));
                 }
             }
+        }
+        // The proxy's era is news only where it differs from 13.10 on (or a flag changed it).
+        let era = &self.gitlab.proxy_era;
+        if self.docker_hub.is_some() && (self.gitlab.version < crate::versions::v(13, 10, 0) || era.rule.is_none()) {
+            let e = era.value;
+            let what = format!(
+                "{}; manifests {}; {}{}",
+                if e.authenticates {
+                    "a proxy token is needed"
+                } else {
+                    "no authentication (anonymous; public groups only)"
+                },
+                match e.cache {
+                    crate::versions::gitlab::ManifestCache::None => "not cached",
+                    crate::versions::gitlab::ManifestCache::ByTag => "cached by tag",
+                    crate::versions::gitlab::ManifestCache::ByTagOrDigest => "cached by tag or digest",
+                },
+                match e.reply {
+                    crate::versions::gitlab::ManifestReply::RenderJson => "sent as `render json:`, no digest header",
+                    crate::versions::gitlab::ManifestReply::SendFileJson =>
+                        "sent as the cached .json file, no digest header",
+                    crate::versions::gitlab::ManifestReply::WithDigest => "sent with their digest and content type",
+                },
+                if self.gitlab.proxy_licensed {
+                    ""
+                } else {
+                    "; a GitLab Premium feature, and this instance is on Free"
+                }
+            );
+            let rule = era.rule.clone().unwrap_or_else(|| {
+                format!(
+                    "feature flag {} set by the scenario",
+                    crate::versions::gitlab::PRIVATE_GROUPS_FLAG
+                )
+            });
+            out.push(Note(format!(
+                "Dependency Proxy of GitLab {}: {what} — {rule}",
+                self.gitlab.version
+            )));
         }
         for p in &self.projects {
             if let Some(rule) = &p.inbound_allowlist.rule {

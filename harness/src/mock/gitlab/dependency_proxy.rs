@@ -8,7 +8,9 @@ use super::{Answer, json};
 use crate::mock::journal::{Rule, Verdict};
 use crate::mock::wire::Wire;
 use crate::policy::Authenticated;
-use crate::policy::dependency_proxy::{ProxySubject, ProxyTokenRefusal, may_pull_through, proxy_token};
+use crate::policy::dependency_proxy::{
+    ProxySubject, ProxyTokenRefusal, may_pull_anonymously, may_pull_through, proxy_token,
+};
 use crate::token::{ProxyClaims, issue_proxy_token, verify_proxy_token};
 use crate::versions::gitlab as gv;
 use crate::world::World;
@@ -149,9 +151,15 @@ fn bearer(req: &Request) -> Option<&str> {
     (h.len() > 7 && h[..7].eq_ignore_ascii_case("bearer ")).then(|| h[7..].trim())
 }
 
-/// `GET /v2`: 200 with an empty body once the proxy token checks out, else the challenge.
-/// (Older releases answered 200 to everyone; when that changed is UNCONFIRMED, §5.1.)
+/// `GET /v2`: 200 with an empty body once the proxy token checks out, else the challenge. Before
+/// the proxy authenticated, a bare `proc { [200, {}, ['']] }` answered everyone.
 pub(super) fn ping(world: &World, req: &Request) -> Answer {
+    if !world.gitlab.proxy_era.value.authenticates {
+        return empty(
+            200,
+            "the Dependency Proxy does not authenticate in this release: 200 to everyone",
+        );
+    }
     match bearer(req).map(|t| verify_proxy_token(t, world.clock.unix_timestamp())) {
         Some(Ok(_)) => empty(200, "proxy token accepted"),
         Some(Err(e)) => challenge(world, &format!("bearer token refused ({e})")),
@@ -338,6 +346,9 @@ pub(super) fn serve(
     upstream: Option<&Upstream>,
     cache: &SharedCache,
 ) -> Answer {
+    if !world.gitlab.proxy_era.value.authenticates {
+        return serve_anonymously(world, pr, upstream, cache);
+    }
     let now = world.clock.unix_timestamp();
     let claims = match bearer(req).map(|t| verify_proxy_token(t, now)) {
         Some(Ok(c)) => c,
@@ -363,6 +374,44 @@ pub(super) fn serve(
     );
     if !decision.allowed {
         return empty(404, format!("access_denied! (404, empty body): {}", decision.because)).with_rules(vec![rule]);
+    }
+    fetch(world, pr, upstream, cache).with_rules(vec![rule])
+}
+
+/// A request before the proxy authenticated: `Groups::ApplicationController#group` finds the group
+/// only if an anonymous visitor may read it (else `route_not_found`, a redirect to sign in), then
+/// `verify_dependency_proxy_enabled!` (the instance and, before 13.6, the license) and the rest.
+fn serve_anonymously(world: &World, pr: &ProxyRequest<'_>, upstream: Option<&Upstream>, cache: &SharedCache) -> Answer {
+    let decision = may_pull_anonymously(world, pr.group);
+    let rule = Rule::new(
+        if decision.allowed {
+            Verdict::Granted
+        } else {
+            Verdict::Refused
+        },
+        format!("read {} anonymously", pr.group),
+        decision.because.as_str(),
+    );
+    if !decision.allowed {
+        let sign_in = format!("{}/users/sign_in", world.gitlab.external_url());
+        return Answer::new(
+            Wire::new(302).insert_header("Location", sign_in.as_str()),
+            format!("route_not_found: redirect to sign in ({})", decision.because),
+        )
+        .with_rules(vec![rule]);
+    }
+    if !world.gitlab.dependency_proxy {
+        return empty(404, "render_404: the instance's Dependency Proxy is off").with_rules(vec![rule]);
+    }
+    if !world.gitlab.proxy_licensed {
+        return empty(
+            404,
+            format!(
+                "render_404: before GitLab 13.6 the Dependency Proxy is a GitLab Premium feature and this instance is on Free \
+                 (group.feature_available?(:dependency_proxy))"
+            ),
+        )
+        .with_rules(vec![rule]);
     }
     fetch(world, pr, upstream, cache).with_rules(vec![rule])
 }
@@ -401,39 +450,174 @@ fn fetch(world: &World, pr: &ProxyRequest<'_>, upstream: Option<&Upstream>, cach
     let key = group.path.to_lowercase();
     match pr.kind {
         ProxyResource::Manifest(reference) => {
-            // The release's upstream Accept types, joined as Rails joins them.
+            // The release's upstream Accept types, joined as Rails joins them; none before 13.10.
             let accept = crate::versions::lookup(&gv::dependency_proxy_accept(), &world.gitlab.version)
                 .map(|e| e.value.join(","))
                 .unwrap_or_default();
-            if accept.is_empty() {
-                return Answer::new(
-                    Wire::new(500),
-                    format!(
-                        "{} GitLab {} asked Docker Hub for manifests without an Accept header (MR !52805), so Docker Hub \
-                         answered with schema 1 manifests converted from schema 2, which regsim does not produce; \
-                         Docker 20.10 also failed then (`manifest unknown`, no pull by digest before 13.10, moby#41687)",
-                        crate::mock::NOT_MODELLED,
-                        world.gitlab.version
-                    ),
-                );
+            let accept = (!accept.is_empty()).then_some(accept);
+            let era = world.gitlab.proxy_era.value;
+            let asked = Asked {
+                group: &key,
+                image: &image,
+                image_as_asked: pr.image,
+                reference,
+                hub_token: &hub_token,
+                accept: accept.as_deref(),
+            };
+            match era.cache {
+                gv::ManifestCache::None => manifest_uncached(upstream, &asked, era.reply),
+                gv::ManifestCache::ByTag => manifest_cached_by_tag(upstream, cache, &asked, era.reply),
+                gv::ManifestCache::ByTagOrDigest => manifest(upstream, cache, &asked),
             }
-            manifest(upstream, cache, &key, &image, pr.image, reference, &hub_token, &accept)
         }
         ProxyResource::Blob(digest) => blob(upstream, cache, &key, &image, digest, &hub_token),
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-fn manifest(
+/// A manifest request as the proxy passes it upstream.
+struct Asked<'a> {
+    /// The group's cache key (its path, lower case).
+    group: &'a str,
+    /// The image on Docker Hub (`library/…` for official images).
+    image: &'a str,
+    image_as_asked: &'a str,
+    reference: &'a str,
+    hub_token: &'a str,
+    accept: Option<&'a str>,
+}
+
+/// `render json: <upstream body>` / `send_upload(<file>.json)`: the Rails-era replies, which carry
+/// no digest (what Docker 20.10 needed, MR !52805).
+fn rails_reply(reply: gv::ManifestReply, bytes: Vec<u8>) -> Wire {
+    let content_type = match reply {
+        gv::ManifestReply::RenderJson => "application/json; charset=utf-8",
+        _ => "application/json",
+    };
+    Wire::new(200).set_body_raw(bytes, content_type)
+}
+
+/// `render status: <upstream status>, json: <upstream body>`: Docker Hub's error as it came, with
+/// the header Rails adds to JSON errors so that Workhorse leaves them alone.
+fn rails_upstream_error(got: &UpstreamReply) -> Answer {
+    Answer::new(
+        Wire::new(got.status)
+            .insert_header("X-GitLab-Custom-Error", "1")
+            .set_body_raw(got.body.clone(), "application/json; charset=utf-8"),
+        format!(
+            "PullManifestService: Docker Hub answered {}; `render status:, json:` passes its body on",
+            got.status
+        ),
+    )
+}
+
+/// ≤ 13.6: no cache; every manifest request (HEADs too: Rails runs the GET action) is a GET to
+/// Docker Hub, without Accept, answered with `render json:` (`PullManifestService`).
+fn manifest_uncached(upstream: &Upstream, asked: &Asked<'_>, reply: gv::ManifestReply) -> Answer {
+    let path = format!("/v2/{}/manifests/{}", asked.image, asked.reference);
+    let got = match upstream.call("GET", &path, Some(asked.hub_token), asked.accept) {
+        Ok(r) => r,
+        Err(e) => {
+            return Answer::new(
+                Wire::new(500),
+                format!("{} Docker Hub could not be reached ({e})", crate::mock::NOT_MODELLED),
+            );
+        }
+    };
+    if got.status != 200 {
+        return rails_upstream_error(&got);
+    }
+    let note = format!(
+        "PullManifestService: Docker Hub's {} ({} bytes), sent on as `render json:` (no digest header)",
+        got.header("content-type").unwrap_or("manifest"),
+        got.body.len()
+    );
+    Answer::new(rails_reply(reply, got.body), note)
+}
+
+/// 13.7 – 13.9: `FindOrCreateManifestService` with the cache keyed by `image:tag.json`: an
+/// upstream HEAD (no Accept) whose digest matches the cached one serves the cache, else a GET
+/// replaces it. Parts of this release's code were not found (dependency-proxy-13x.md Q2, Q5):
+/// references by digest and upstream errors stop the run as not modelled.
+fn manifest_cached_by_tag(
     upstream: &Upstream,
     cache: &SharedCache,
-    group: &str,
-    image: &str,
-    image_as_asked: &str,
-    reference: &str,
-    hub_token: &str,
-    accept: &str,
+    asked: &Asked<'_>,
+    reply: gv::ManifestReply,
 ) -> Answer {
+    if asked.reference.starts_with("sha256:") {
+        return Answer::new(
+            Wire::new(500),
+            format!(
+                "{} a manifest by digest at GitLab 13.7–13.9: the cache lookup by `{}:{}.json` finds nothing, the \
+                 upstream HEAD fails, and `cached_manifest_matches?` then compares two nil digests; what the controller \
+                 of those releases answered was not found (docs/research/dependency-proxy-13x.md Q5). Docker 20.10 \
+                 pulls by digest, so it cannot be replayed against these releases",
+                crate::mock::NOT_MODELLED,
+                asked.image_as_asked,
+                asked.reference
+            ),
+        );
+    }
+    let key = (
+        asked.group.to_string(),
+        format!("{}:{}.json", asked.image_as_asked, asked.reference),
+    );
+    let cached = cache.lock().expect("cache lock").manifests.get(&key).cloned();
+    let path = format!("/v2/{}/manifests/{}", asked.image, asked.reference);
+    let head = upstream.call("HEAD", &path, Some(asked.hub_token), asked.accept);
+    if let (Some(c), Ok(h)) = (&cached, &head)
+        && h.status == 200
+        && h.header("docker-content-digest") == Some(c.digest.as_str())
+    {
+        return Answer::new(
+            rails_reply(reply, c.bytes.clone()),
+            format!(
+                "{} from the group's cache (upstream HEAD has the same digest)",
+                c.digest
+            ),
+        );
+    }
+    let got = match upstream.call("GET", &path, Some(asked.hub_token), asked.accept) {
+        Ok(r) if r.status == 200 => r,
+        other => {
+            let what = match other {
+                Ok(r) => format!("answered {}", r.status),
+                Err(e) => format!("could not be reached ({e})"),
+            };
+            return Answer::new(
+                Wire::new(500),
+                format!(
+                    "{} Docker Hub {what}; how GitLab 13.7–13.9 stored and answered a failed pull was not found \
+                     (docs/research/dependency-proxy-13x.md Q5)",
+                    crate::mock::NOT_MODELLED
+                ),
+            );
+        }
+    };
+    let digest = got.header("docker-content-digest").unwrap_or_default().to_string();
+    let entry = CachedManifest {
+        digest: digest.clone(),
+        content_type: String::new(),
+        bytes: got.body.clone(),
+    };
+    cache.lock().expect("cache lock").manifests.insert(key, entry);
+    Answer::new(
+        rails_reply(reply, got.body),
+        format!("{digest} fetched from Docker Hub and cached; sent as the cached `.json` file (no digest header)"),
+    )
+}
+
+/// 13.10 →: the cache by tag or digest, revalidated by digest and content type; the reply carries
+/// the digest and the upstream content type.
+fn manifest(upstream: &Upstream, cache: &SharedCache, asked: &Asked<'_>) -> Answer {
+    let Asked {
+        group,
+        image,
+        image_as_asked,
+        reference,
+        hub_token,
+        accept,
+    } = *asked;
     // Cached under `image:tag.json`, or by digest for a pull by digest.
     let cache_key = if reference.starts_with("sha256:") {
         (group.to_string(), reference.to_string())
@@ -442,7 +626,7 @@ fn manifest(
     };
     let cached = cache.lock().expect("cache lock").manifests.get(&cache_key).cloned();
     let path = format!("/v2/{image}/manifests/{reference}");
-    let head = upstream.call("HEAD", &path, Some(hub_token), Some(accept));
+    let head = upstream.call("HEAD", &path, Some(hub_token), accept);
     let served_cached = |c: &CachedManifest, why: &str| {
         Answer::new(
             Wire::new(200)
@@ -472,7 +656,7 @@ fn manifest(
     }
     // send_dependency: Workhorse GETs the manifest, streams it and caches it; an upstream error
     // goes to the client as it came (status and body, current Workhorse).
-    let got = match upstream.call("GET", &path, Some(hub_token), Some(accept)) {
+    let got = match upstream.call("GET", &path, Some(hub_token), accept) {
         Ok(r) => r,
         Err(e) => return empty(502, format!("Workhorse could not reach Docker Hub: {e}")),
     };
