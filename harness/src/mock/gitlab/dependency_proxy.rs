@@ -406,10 +406,8 @@ fn serve_anonymously(world: &World, pr: &ProxyRequest<'_>, upstream: Option<&Ups
     if !world.gitlab.proxy_licensed {
         return empty(
             404,
-            format!(
-                "render_404: before GitLab 13.6 the Dependency Proxy is a GitLab Premium feature and this instance is on Free \
-                 (group.feature_available?(:dependency_proxy))"
-            ),
+            "render_404: before GitLab 13.6 the Dependency Proxy is a GitLab Premium feature and this instance is on Free \
+             (group.feature_available?(:dependency_proxy))",
         )
         .with_rules(vec![rule]);
     }
