@@ -67,7 +67,7 @@ pub async fn via_mock(world: &World, file: &Path, name: &str, daemon: Arc<RealDa
                     scenario: name.to_string(),
                     client: DOCKERD_VIA_MOCK,
                     what: "job log".into(),
-                    verdict: crate::table::Verdict::NotModelled(e),
+                    verdict: crate::table::Verdict::NotCompared(format!("regsim does not model this pull: {e}")),
                 };
                 return (c, None);
             }

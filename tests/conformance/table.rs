@@ -22,9 +22,9 @@ pub enum Verdict {
     Skipped(String),
     /// The check cannot be run (a bug in the suite or the harness; always a failure).
     Broken(String),
-    /// regsim does not model this scenario at the compared engine (the reason); listed, not a
-    /// failure.
-    NotModelled(String),
+    /// Not comparable here (the reason: regsim does not model this scenario at the compared
+    /// engine, or the client cannot read what the server sends); listed, not a failure.
+    NotCompared(String),
 }
 
 #[derive(Debug)]
@@ -130,7 +130,7 @@ pub fn render(checks: &[Check], not_compared: &[String], ci: bool, took: std::ti
                 differ += 1;
                 ("BROKEN", Some(format!("      {why}\n")))
             }
-            Verdict::NotModelled(why) => ("not modelled", Some(format!("      {why}\n"))),
+            Verdict::NotCompared(why) => ("not compared", Some(format!("      {why}\n"))),
         };
         let _ = writeln!(
             out,
@@ -144,7 +144,7 @@ pub fn render(checks: &[Check], not_compared: &[String], ci: bool, took: std::ti
     let mut per_client: Vec<(&str, usize)> = Vec::new();
     for c in checks
         .iter()
-        .filter(|c| !matches!(c.verdict, Verdict::Skipped(_) | Verdict::NotModelled(_)))
+        .filter(|c| !matches!(c.verdict, Verdict::Skipped(_) | Verdict::NotCompared(_)))
     {
         match per_client.iter_mut().find(|(n, _)| *n == c.client) {
             Some((_, k)) => *k += 1,

@@ -25,7 +25,7 @@ use std::sync::OnceLock;
 pub const MEDIA_TYPE: &str = "application/vnd.docker.distribution.manifest.v1+prettyjws";
 
 /// The gzipped empty tar distribution writes for layers a history entry marks `empty_layer`.
-pub const EMPTY_GZIP_TAR: &str = "sha256:a3ed95caeb02ffe68cdd9fd84406680ae93d633cb16422d00e8c7c22955b46d4";
+pub const EMPTY_GZIP_TAR: &str = "sha256:a3ed95caeb02ffe68cdd9fd84406680ae93d633cb16422d00e8a7c22955b46d4";
 
 /// A signed schema 1 manifest.
 #[derive(Debug, Clone)]
