@@ -397,7 +397,10 @@ impl World {
         }
         // The proxy's era is news only where it differs from 13.10 on (or a flag changed it).
         let era = &self.gitlab.proxy_era;
-        if self.docker_hub.is_some() && (self.gitlab.version < crate::versions::v(13, 10, 0) || era.rule.is_none()) {
+        if self.docker_hub.is_some()
+            && (self.gitlab.version < crate::versions::gitlab::DEPENDENCY_PROXY_DIGESTS_AND_DOWNCASE
+                || era.rule.is_none())
+        {
             let e = era.value;
             let what = format!(
                 "{}; manifests {}; {}{}",
