@@ -5,7 +5,7 @@ use regsim::run::{Overrides, load};
 use std::path::PathBuf;
 
 fn broken_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/broken")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/broken")
 }
 
 #[test]

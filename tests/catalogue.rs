@@ -9,7 +9,7 @@ use std::path::PathBuf;
 
 #[rstest]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn scenario(#[files("../scenarios/**/*.yaml")] path: PathBuf) {
+async fn scenario(#[files("../../scenarios/**/*.yaml")] path: PathBuf) {
     let world = load(&path, &Overrides::default()).unwrap_or_else(|e| panic!("{e}"));
     // Shown as `scenarios/…`, whatever the checkout's absolute path.
     let parts: Vec<_> = path.components().collect();

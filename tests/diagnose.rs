@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::sync::OnceLock;
 
 fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
 fn rt() -> tokio::runtime::Runtime {
@@ -92,7 +92,7 @@ fn every_failing_scenario_has_a_fix() {
     for e in &knowledge().entries {
         assert_eq!(
             e.fix.is_some(),
-            e.outcome == regsim::scenario::Outcome::Fails,
+            e.outcome == regsim_model::scenario::Outcome::Fails,
             "{}",
             e.file.display()
         );

@@ -18,7 +18,7 @@ fn in_ci() -> bool {
 }
 
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
 /// `scenarios/NAME.yaml` as the catalogue shows it, whatever the checkout's absolute path.
@@ -95,7 +95,7 @@ async fn seed_000_text_shows_token_rule_and_translation() {
 /// Every scenario explains: numbered steps, tokens that decode, and a chain for every failure.
 #[rstest]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn every_scenario_explains(#[files("../scenarios/**/*.yaml")] path: PathBuf) {
+async fn every_scenario_explains(#[files("../../scenarios/**/*.yaml")] path: PathBuf) {
     let x = explained(&path).await;
     let t = text::render(&x, false);
     assert!(!x.steps.is_empty(), "{t}");

@@ -3,14 +3,15 @@
 //! as GitLab's fork answers).
 
 use base64::Engine as _;
-use regsim::mock::{Placement, Stage};
 use regsim::run::{Overrides, load};
-use regsim::token::{self, Claims, SigningKey};
+use regsim_servers::token::SigningKey;
+use regsim_servers::{Placement, Stage};
+use regsim_wire::claims::Claims;
 use std::path::PathBuf;
 
-fn scenario(name: &str) -> regsim::world::World {
+fn scenario(name: &str) -> regsim_model::world::World {
     let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../scenarios")
+        .join("../../scenarios")
         .join(name);
     load(&p, &Overrides::default()).unwrap_or_else(|e| panic!("{e}"))
 }
@@ -57,7 +58,7 @@ const SCOPE: &str =
 #[tokio::test]
 async fn token_service_answers_like_rails() {
     let w = scenario("seed-000-allowlist-blocks-cross-project-pull.yaml");
-    let stage = Stage::start(&w, Placement::Named).await;
+    let stage = Stage::start(&w, Placement::Named).await.unwrap();
     let job = basic("gitlab-ci-token", &w.job.token);
 
     // No or unknown service: `head :not_found`, empty body.
@@ -167,7 +168,7 @@ fn signed(c: &Claims) -> String {
 #[tokio::test]
 async fn registry_challenges_and_verifies_like_distribution() {
     let w = scenario("own-project-pulls.yaml");
-    let stage = Stage::start(&w, Placement::Named).await;
+    let stage = Stage::start(&w, Placement::Named).await.unwrap();
     let realm = "Bearer realm=\"https://gitlab.example.net/jwt/auth\",service=\"container_registry\"";
 
     // Base without a token: challenge without scope, detail null, API version header.
@@ -232,7 +233,7 @@ async fn registry_challenges_and_verifies_like_distribution() {
     future.nbf = base.iat + 3600;
     cases.push(("not yet valid", signed(&future), scoped("invalid_token")));
     let mut aud = base.clone();
-    aud.aud = token::Audience::One("dependency_proxy".into());
+    aud.aud = regsim_wire::claims::Audience::One("dependency_proxy".into());
     cases.push(("wrong aud", signed(&aud), scoped("invalid_token")));
     let mut iss = base.clone();
     iss.iss = "someone-else".into();

@@ -4,12 +4,15 @@
 use regsim::run::{Overrides, load, run_world};
 use std::path::PathBuf;
 
+/// The run's refusal: it must be typed as not modelled, and its text says why.
 async fn stops_with(file: &str, overrides: &Overrides) -> String {
-    let f = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../").join(file);
+    let f = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../").join(file);
     let world = load(&f, overrides).expect("the file is valid");
-    run_world(&world, &f)
+    let err = run_world(&world, &f)
         .await
-        .expect_err("the run must stop as not modelled")
+        .expect_err("the run must stop as not modelled");
+    assert!(err.not_modelled().is_some(), "not typed as not modelled: {err}");
+    err.to_string()
 }
 
 #[tokio::test]
@@ -20,7 +23,7 @@ async fn a_private_group_behind_the_13_6_proxy_stops_at_the_sign_in_redirect() {
     )
     .await;
     assert!(
-        err.contains(regsim::mock::NOT_MODELLED) && err.contains("302") && err.contains("/users/sign_in"),
+        err.contains(regsim_wire::NotModelled::PREFIX) && err.contains("302") && err.contains("/users/sign_in"),
         "{err}"
     );
 }
@@ -28,7 +31,7 @@ async fn a_private_group_behind_the_13_6_proxy_stops_at_the_sign_in_redirect() {
 #[tokio::test]
 async fn docker_20_asking_a_13_9_proxy_for_a_digest_stops_with_the_reason() {
     let overrides = Overrides {
-        docker: Some("20.10.24".into()),
+        docker: Some(semver::Version::new(20, 10, 24)),
         ..Default::default()
     };
     let err = stops_with(
@@ -37,7 +40,7 @@ async fn docker_20_asking_a_13_9_proxy_for_a_digest_stops_with_the_reason() {
     )
     .await;
     assert!(
-        err.contains(regsim::mock::NOT_MODELLED) && err.contains("13.7–13.9") && err.contains("by digest"),
+        err.contains(regsim_wire::NotModelled::PREFIX) && err.contains("13.7–13.9") && err.contains("by digest"),
         "{err}"
     );
 }

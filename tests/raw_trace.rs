@@ -1,5 +1,5 @@
 //! The raw job trace, byte for byte, against the sequences the research spells out
-//! (/tmp-free copies in shared/research/gitlab-runner.md §2.4–2.5 and §5.1): colour prefixes,
+//! (docs/research/gitlab-runner.md §2.4–2.5 and §5.1): colour prefixes,
 //! where the reset goes, section markers, the retry pair and the final line.
 
 use regsim::run::{Overrides, load, run_world};
@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 async fn raw(file: &str) -> (String, i64) {
     let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../scenarios")
+        .join("../../scenarios")
         .join(file);
     let w = load(&p, &Overrides::default()).unwrap();
     let ts = w.clock.unix_timestamp();

@@ -4,8 +4,8 @@
 //!
 //! Without a daemon the test says so on stderr and passes; under CI (`CI` set) it fails instead.
 
-use regsim::engine::real::RealDaemon;
 use regsim::run::{Overrides, collect, load, run_against_real_daemon};
+use regsim_clients::engine::real::RealDaemon;
 use std::io::Write;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -51,7 +51,7 @@ async fn real_dockerd_prints_what_simulated_docker_20_10_prints() {
         return;
     }
     let daemon = Arc::new(daemon);
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../scenarios");
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../scenarios");
     let mut files = collect(&[root]).expect("catalogue is readable");
     // While working on a few scenarios: REGSIM_ONLY=seed-003 compares only the files whose name
     // contains that text (CI leaves it unset and compares the whole catalogue).
@@ -63,7 +63,7 @@ async fn real_dockerd_prints_what_simulated_docker_20_10_prints() {
         files.retain(|f| f.display().to_string().contains(&only));
     }
     let overrides = Overrides {
-        docker: Some(DOCKER.into()),
+        docker: Some(regsim_model::versions::parse_version(DOCKER).unwrap()),
         ..Default::default()
     };
 
@@ -81,7 +81,7 @@ async fn real_dockerd_prints_what_simulated_docker_20_10_prints() {
             let world = load(&f, &o).unwrap_or_else(|e| panic!("{e}"));
             // This daemon pulls for linux/amd64; a scenario on another host platform has nothing
             // to compare with it.
-            if world.docker.platform != regsim::mock::image::Platform::default() {
+            if world.docker.platform != regsim_wire::platform::Platform::default() {
                 return (f, None);
             }
             let _turn = if world.job.script.is_empty() {
@@ -107,7 +107,7 @@ async fn real_dockerd_prints_what_simulated_docker_20_10_prints() {
         // for a digest) has nothing to compare; it is listed, not hidden.
         let (sim, real) = match res {
             Ok(r) => r,
-            Err(e) if e.contains(regsim::mock::NOT_MODELLED) => {
+            Err(e) if e.not_modelled().is_some() => {
                 not_modelled.push(format!("{} ({e})", f.display()));
                 continue;
             }
@@ -159,9 +159,11 @@ async fn real_dockerd_logs_in_to_the_mock_registry() {
     let Some(daemon) = daemon_or_skip("login test").await else {
         return;
     };
-    let f = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../scenarios/seed-001-fix-project-access-token.yaml");
+    let f = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../scenarios/seed-001-fix-project-access-token.yaml");
     let world = load(&f, &Overrides::default()).unwrap();
-    let stage = regsim::mock::Stage::start(&world, regsim::mock::Placement::Loopback).await;
+    let stage = regsim_servers::Stage::start(&world, regsim_servers::Placement::Loopback)
+        .await
+        .unwrap();
     let reg = stage.world.gitlab.registry.to_string();
     assert_eq!(
         daemon
@@ -178,7 +180,7 @@ async fn real_dockerd_logs_in_to_the_mock_registry() {
         "Login Succeeded"
     );
     match daemon.login("ci_pull_containers", "wrong", &reg).await {
-        Err(regsim::engine::DaemonError::Http { message, .. }) => {
+        Err(regsim_clients::engine::DaemonError::Http { message, .. }) => {
             assert_eq!(
                 message,
                 format!("Get \"http://{reg}/v2/\": unauthorized: HTTP Basic: Access denied")

@@ -13,7 +13,7 @@ fn in_ci() -> bool {
 }
 
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
 /// Three files: one as expected, one whose expectation is wrong (seed 000 told to succeed), one
@@ -143,6 +143,7 @@ async fn json_field_names_are_pinned() {
             "name",
             "description",
             "seed",
+            "seed_post",
             "versions",
             "derived",
             "exchange",

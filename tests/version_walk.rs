@@ -1,22 +1,17 @@
 //! Walks the version tables over failing scenarios and checks the job logs against the research
 //! notes themselves (not against regsim's own tables):
 //! - every gitlab-runner release tag regsim knows, on seed 000: the `(file.go:LINE:Ns)` suffix
-//!   must be the one `shared/research/gitlab-runner.md` §1.2 lists for that tag;
+//!   must be the one `docs/research/gitlab-runner.md` §1.2 lists for that tag;
 //! - one engine per Docker era, on a refused pull and on a token-endpoint 401: the daemon's
-//!   sentence must be the one `shared/research/docker-errors.md` §4(a)/(b) gives.
+//!   sentence must be the one `docs/research/docker-errors.md` §4(a)/(b) gives.
 
 use regsim::run::{Overrides, load, run_world};
-use regsim::versions::{parse_version, runner};
+use regsim_model::versions::{parse_version, runner};
 use semver::Version;
-use std::io::Write;
 use std::path::PathBuf;
 
 fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-fn in_ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
 /// A row of §1.2: first tag, last tag, and the call site (`None`: no suffix).
@@ -52,16 +47,8 @@ fn research_call_sites(text: &str) -> Vec<CallSiteRow> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_runner_tag_prints_the_researched_call_site() {
-    let notes = root().join("../shared/research/gitlab-runner.md");
-    let Ok(text) = std::fs::read_to_string(&notes) else {
-        assert!(!in_ci(), "CI needs ../shared/research beside the project");
-        let _ = writeln!(
-            std::io::stderr(),
-            "SKIPPED runner walk: {} is not beside this checkout",
-            notes.display()
-        );
-        return;
-    };
+    let notes = root().join("docs/research/gitlab-runner.md");
+    let text = std::fs::read_to_string(&notes).unwrap_or_else(|e| panic!("{}: {e}", notes.display()));
     let table = research_call_sites(&text);
     let scenario = root().join("scenarios/seed-000-allowlist-blocks-cross-project-pull.yaml");
     let mut set = tokio::task::JoinSet::new();
@@ -79,7 +66,7 @@ async fn every_runner_tag_prints_the_researched_call_site() {
         let scenario = scenario.clone();
         set.spawn(async move {
             let o = Overrides {
-                runner: Some(tag.to_string()),
+                runner: Some(tag.clone()),
                 ..Default::default()
             };
             let w = load(&scenario, &o).unwrap_or_else(|e| panic!("{tag}: {e}"));

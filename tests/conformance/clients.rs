@@ -3,12 +3,12 @@
 //! Docker, and must be allowed or refused as the real dockerd was.
 
 use crate::table::{Check, OCI_CLIENT, SKOPEO};
-use regsim::engine::AuthConfig;
-use regsim::mock::gitlab::job_payload;
-use regsim::mock::{Placement, Stage};
-use regsim::runner::credentials::{Inputs, resolve};
-use regsim::runner::services::split_name_and_version;
-use regsim::world::World;
+use regsim_clients::engine::AuthConfig;
+use regsim_model::world::World;
+use regsim_runner::credentials::{Inputs, resolve};
+use regsim_runner::services::split_name_and_version;
+use regsim_servers::gitlab::job_payload;
+use regsim_servers::{Placement, Stage};
 
 /// The first image the runner asks Docker for (services come before the job's image), and the
 /// credentials it resolves for it; `None` when the runner never asks a registry (pull policy
@@ -21,15 +21,15 @@ pub struct Pull {
 pub fn first_pull(stage: &Stage) -> Option<Pull> {
     let world = &stage.world;
     let payload = job_payload(world);
-    let policies = regsim::runner::job::pull_policies(world, &payload);
-    if policies.iter().all(|p| p == "never") {
+    let policies = regsim_runner::pull_policies(world, &payload);
+    if policies.iter().all(|p| *p == regsim_wire::job_api::PullPolicy::Never) {
         return None;
     }
     let image = payload
         .services
         .first()
-        .map(|s| split_name_and_version(&regsim::runner::expand::expand(&s.name, |k| payload.variable(k))).image_name)
-        .unwrap_or_else(|| payload.expanded_image());
+        .map(|s| split_name_and_version(&regsim_runner::expand::expand(&s.name, |k| payload.variable(k))).image_name)
+        .unwrap_or_else(|| regsim_runner::expand::expanded_image(&payload));
     let auth_config = payload.variable("DOCKER_AUTH_CONFIG");
     let host_path = format!("{}/.docker/config.json", world.runner.home.trim_end_matches('/'));
     let inputs = Inputs {
@@ -51,7 +51,7 @@ fn outcome(allowed: bool) -> String {
 /// skopeo copies the image into a scratch directory (a real pull: manifest, config, layers).
 /// `None` when the runner never asks a registry, so there is nothing to compare.
 pub async fn skopeo(name: &str, world: &World, daemon_allowed: bool) -> Option<Check> {
-    let stage = Stage::start(world, Placement::Loopback).await;
+    let stage = Stage::start(world, Placement::Loopback).await.unwrap();
     let pull = first_pull(&stage)?;
     let dir = std::env::temp_dir().join(format!("regsim-conformance-skopeo-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
@@ -96,7 +96,7 @@ pub async fn skopeo(name: &str, world: &World, daemon_allowed: bool) -> Option<C
 pub async fn oci_client(name: &str, world: &World, daemon_allowed: bool) -> Option<Check> {
     use oci_client::client::{ClientConfig, ClientProtocol};
     use oci_client::secrets::RegistryAuth;
-    let stage = Stage::start(world, Placement::Loopback).await;
+    let stage = Stage::start(world, Placement::Loopback).await.unwrap();
     let pull = first_pull(&stage)?;
     // A name the client cannot parse is refused before any request, as Docker's client refuses
     // it (`invalid reference format`).
@@ -127,7 +127,7 @@ pub async fn oci_client(name: &str, world: &World, daemon_allowed: bool) -> Opti
             &reference,
             &auth,
             vec![
-                regsim::mock::image::LAYER_GZIP,
+                regsim_wire::media::LAYER_GZIP,
                 oci_client::manifest::IMAGE_LAYER_GZIP_MEDIA_TYPE,
             ],
         )

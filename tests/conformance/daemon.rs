@@ -6,13 +6,13 @@ use crate::forward::Forwarder;
 use crate::reference::Reference;
 use crate::seed;
 use crate::table::{Check, DOCKERD_VIA_MOCK, DOCKERD_VIA_REFERENCE};
-use regsim::engine::real::RealDaemon;
-use regsim::mock::gitlab::job_payload;
-use regsim::mock::image;
-use regsim::mock::{Placement, Stage};
 use regsim::run::{Report, run_against_real_daemon, run_job_on_real_daemon};
-use regsim::runner::JobLog;
-use regsim::world::World;
+use regsim_clients::engine::real::RealDaemon;
+use regsim_model::world::World;
+use regsim_runner::JobLog;
+use regsim_servers::gitlab::job_payload;
+use regsim_servers::image;
+use regsim_servers::{Placement, Stage};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -62,7 +62,7 @@ pub async fn via_mock(world: &World, file: &Path, name: &str, daemon: Arc<RealDa
                 );
                 return (c, Some(real));
             }
-            Err(e) if e.contains(regsim::mock::NOT_MODELLED) => {
+            Err(e) if e.not_modelled().is_some() => {
                 let c = Check {
                     scenario: name.to_string(),
                     client: DOCKERD_VIA_MOCK,
@@ -71,7 +71,7 @@ pub async fn via_mock(world: &World, file: &Path, name: &str, daemon: Arc<RealDa
                 };
                 return (c, None);
             }
-            Err(e) => return (Check::broken(name, DOCKERD_VIA_MOCK, e), None),
+            Err(e) => return (Check::broken(name, DOCKERD_VIA_MOCK, e.to_string()), None),
         }
     }
 }
@@ -88,8 +88,8 @@ fn attempts(what: &str, runs: usize) -> String {
 pub fn uses_gitlab_registry(world: &World) -> bool {
     let payload = job_payload(world);
     let host = world.gitlab.registry.to_string().to_lowercase();
-    let on = |image: &str| regsim::runner::credentials::image_host(image).to_lowercase() == host;
-    on(&payload.expanded_image())
+    let on = |image: &str| regsim_runner::credentials::image_host(image).to_lowercase() == host;
+    on(&regsim_runner::expand::expanded_image(&payload))
         || payload.services.iter().any(|s| on(&s.name))
         || world
             .job
@@ -99,7 +99,7 @@ pub fn uses_gitlab_registry(world: &World) -> bool {
 }
 
 async fn run_real(stage: &Stage, daemon: &RealDaemon) -> Result<JobLog, String> {
-    run_job_on_real_daemon(stage, daemon).await
+    run_job_on_real_daemon(stage, daemon).await.map_err(|e| e.to_string())
 }
 
 /// The same job on the same stage through the real daemon twice: GitLab's registry played by the
@@ -141,7 +141,9 @@ async fn reference_run(world: &World, name: &str, daemon: &RealDaemon) -> Result
     let now = world.token_clock.unix_timestamp();
 
     let forwarder = Forwarder::start().await?;
-    let stage = Stage::start(&world, Placement::LoopbackWithRegistryAt(forwarder.addr)).await;
+    let stage = Stage::start(&world, Placement::LoopbackWithRegistryAt(forwarder.addr))
+        .await
+        .map_err(|e| e.to_string())?;
     let registry_name = stage.world.gitlab.registry.to_string();
     // The reference registry starts and takes the images while the mock registry serves the
     // first run.

@@ -8,12 +8,12 @@ use crate::table::{Check, FORGED};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{Algorithm, EncodingKey, Header, encode};
-use regsim::token::{SigningKey, libtrust_kid};
+use regsim_servers::token::{SigningKey, libtrust_kid};
 use rsa::traits::PublicKeyParts;
 use serde_json::{Value, json};
 use std::net::SocketAddr;
 
-const PRIVATE_KEY: &str = include_str!("../../harness/keys/registry.key");
+const PRIVATE_KEY: &str = include_str!("../../harness/servers/keys/registry.key");
 
 pub struct Target<'a> {
     pub issuer: &'a str,
@@ -235,7 +235,7 @@ pub fn tokens(t: &Target<'_>) -> Vec<(&'static str, Option<String>)> {
 
 /// What a registry answered: status, then the challenge's `error` and `scope`.
 async fn answer(http: &reqwest::Client, url: &str, token: Option<&str>) -> String {
-    let mut req = http.get(url).header("Accept", regsim::mock::image::MANIFEST_V2);
+    let mut req = http.get(url).header("Accept", regsim_wire::media::MANIFEST_V2);
     if let Some(t) = token {
         req = req.header("Authorization", format!("Bearer {t}"));
     }
@@ -247,7 +247,7 @@ async fn answer(http: &reqwest::Client, url: &str, token: Option<&str>) -> Strin
                 .headers()
                 .get("WWW-Authenticate")
                 .and_then(|h| h.to_str().ok())
-                .map(|h| match regsim::token::parse_challenge(h) {
+                .map(|h| match regsim_wire::challenge::parse_challenge(h) {
                     Ok(c) => format!(
                         " error={} scope={}",
                         c.params.get("error").map_or("-", |s| s.as_str()),

@@ -21,10 +21,10 @@ mod schema1;
 mod seed;
 mod table;
 
-use regsim::engine::real::RealDaemon;
-use regsim::mock::{Placement, Stage};
 use regsim::run::{Overrides, collect, load};
-use regsim::world::World;
+use regsim_clients::engine::real::RealDaemon;
+use regsim_model::world::World;
+use regsim_servers::{Placement, Stage};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -169,7 +169,7 @@ async fn scenario_checks(
 
 /// The forged-token table, on seed 001's fix (an image a project access token may pull).
 async fn forged_checks(avail: Arc<Availability>, registries: Arc<Semaphore>) -> Vec<Check> {
-    let file = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../scenarios/seed-001-fix-project-access-token.yaml");
+    let file = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../scenarios/seed-001-fix-project-access-token.yaml");
     if let Err(why) = &avail.reference {
         return vec![why.check("forged tokens", FORGED)];
     }
@@ -180,14 +180,14 @@ async fn forged_checks(avail: Arc<Availability>, registries: Arc<Semaphore>) -> 
     world.token_clock = time::OffsetDateTime::now_utc();
     let now = world.token_clock.unix_timestamp();
     let _permit = registries.acquire().await.expect("semaphore");
-    let stage = Stage::start(&world, Placement::Loopback).await;
+    let stage = Stage::start(&world, Placement::Loopback).await.unwrap();
     let Some(stored) = stage.world.projects.iter().flat_map(|p| &p.images).next().cloned() else {
         return vec![Check::broken("forged tokens", FORGED, "seed 001's fix holds no image")];
     };
     let result = async {
         let registry = reference::Reference::start("forged", &stage.gitlab.uri(), &world.gitlab.issuer).await?;
         let addr = registry.addr;
-        let img = regsim::mock::image::build(
+        let img = regsim_servers::image::build(
             &stage.world.gitlab.registry.to_string(),
             &stored.repository,
             &stored.tag,
@@ -238,7 +238,7 @@ async fn schema1_checks(avail: Arc<Availability>, registries: Arc<Semaphore>) ->
 async fn run() -> bool {
     let started = Instant::now();
     let ci = in_ci();
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../scenarios");
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../scenarios");
     let mut files = match collect(&[root]) {
         Ok(f) => f,
         Err(e) => {
@@ -256,7 +256,7 @@ async fn run() -> bool {
         files.retain(|f| f.display().to_string().contains(&only));
     }
     let overrides = Overrides {
-        docker: Some(DOCKER.into()),
+        docker: Some(regsim_model::versions::parse_version(DOCKER).unwrap()),
         ..Default::default()
     };
     let avail = Arc::new(availability().await);
@@ -294,7 +294,7 @@ async fn run() -> bool {
         };
         // This dockerd pulls for linux/amd64, and every check here is held to what it did: a
         // scenario whose runner host is another platform has nothing to be compared with.
-        if world.docker.platform != regsim::mock::image::Platform::default() {
+        if world.docker.platform != regsim_wire::platform::Platform::default() {
             other_platform.push(format!("{name} ({})", world.docker.platform));
             continue;
         }

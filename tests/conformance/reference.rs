@@ -5,7 +5,7 @@
 //! own files: the binary and the libraries `ldd` says it links. Host networking lets the
 //! registry reach the mock on 127.0.0.1 and the real dockerd reach the registry there.
 
-use regsim::token::SigningKey;
+use regsim_servers::token::SigningKey;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};

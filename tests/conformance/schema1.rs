@@ -9,10 +9,12 @@
 use crate::reference::Reference;
 use crate::seed;
 use crate::table::{Check, SCHEMA1};
-use regsim::engine::real::RealDaemon;
-use regsim::engine::simulated::SimulatedEngine;
-use regsim::mock::image::{self, Image, Platform};
-use regsim::mock::{Network, schema1};
+use regsim_clients::engine::real::RealDaemon;
+use regsim_clients::engine::simulated::SimulatedEngine;
+use regsim_servers::image::{self, Image};
+use regsim_servers::schema1;
+use regsim_wire::net::Network;
+use regsim_wire::platform::Platform;
 use std::sync::Arc;
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate, matchers::any};
 
@@ -59,7 +61,7 @@ pub async fn distribution_converts_the_same(issuer: &str) -> Check {
                 .unwrap_or("")
                 .to_string();
             let body = r.bytes().await.map_err(|e| e.to_string())?;
-            let theirs = regsim::engine::schema1::parse(&body)?;
+            let theirs = regsim_clients::engine::schema1::parse(&body)?;
             Ok::<_, String>((
                 content_type,
                 digest,
@@ -154,9 +156,10 @@ pub async fn dockerd_stores_the_same(daemon: Arc<RealDaemon>) -> Vec<Check> {
     };
     let mut out = Vec::new();
     for version in ["19.03.15", "20.10.24"] {
-        let v = regsim::versions::parse_version(version).expect("a version");
-        let profile = regsim::versions::docker::profile(&v, regsim::versions::docker::ImageStore::Graphdriver)
-            .expect("an engine row");
+        let v = regsim_model::versions::parse_version(version).expect("a version");
+        let profile =
+            regsim_model::versions::docker::profile(&v, regsim_model::versions::docker::ImageStore::Graphdriver)
+                .expect("an engine row");
         let engine = SimulatedEngine::new(profile, v, Platform::default(), Network::default());
         let simulated = async {
             engine

@@ -3,9 +3,9 @@
 //! blob, then the manifest) with a push token the mock's key signed — the registry cannot tell it
 //! from one GitLab's token service issued.
 
-use regsim::mock::image::{self, Blob, Image};
-use regsim::policy::Access;
-use regsim::token::{IssueRequest, issue};
+use regsim_model::policy::Access;
+use regsim_servers::image::{Blob, Image};
+use regsim_servers::token::{IssueRequest, issue};
 use std::net::SocketAddr;
 
 /// A token for `access` (`(repository, actions)`), stamped at `now`, from `issuer`.
@@ -51,7 +51,7 @@ pub async fn push(
     let r = http
         .put(format!("{base}/manifests/{tag}"))
         .header("Authorization", &bearer)
-        .header("Content-Type", image::MANIFEST_V2)
+        .header("Content-Type", regsim_wire::media::MANIFEST_V2)
         .body(image.manifest.bytes.clone())
         .send()
         .await

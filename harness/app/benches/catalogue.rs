@@ -1,0 +1,143 @@
+//! `make bench`: how fast regsim is, measured rather than asserted.
+//!
+//! 1. The whole catalogue (every scenario, each a real HTTP exchange), run concurrently as
+//!    `regsim run scenarios/` does: wall time over several rounds. Goal: well under a second.
+//! 2. Each scenario's job on loopback mocks, once with the simulated Docker 20.10.24 and once
+//!    with the real dockerd (when one answers): the speed-up. Goal: ≥ 50×.
+//! 3. One RS256 signature with the committed key: what each `/jwt/auth` answer costs (GitLab's
+//!    job-token answers carry two, the token and its nested `user` token).
+
+use regsim::run::{Overrides, collect, job_env, load, run_all, simulated_engine};
+use regsim_clients::engine::Engine;
+use regsim_clients::engine::real::RealDaemon;
+use regsim_runner::expand::expanded_image;
+use regsim_runner::run_job;
+use regsim_servers::{Placement, Stage};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+const ROUNDS: usize = 15;
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+fn main() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../scenarios");
+    let files = collect(&[root]).expect("catalogue");
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+
+    // 1. The catalogue.
+    let mut times = Vec::new();
+    for _ in 0..ROUNDS {
+        let t = Instant::now();
+        let results = rt.block_on(run_all(&files, &Overrides::default()));
+        times.push(t.elapsed());
+        assert!(
+            results.iter().all(|r| r.as_ref().is_ok_and(|r| r.ok())),
+            "catalogue is not green"
+        );
+    }
+    times.sort();
+    let median = times[times.len() / 2];
+    println!("catalogue: {} scenarios on {cores} cores, {ROUNDS} rounds", files.len());
+    println!(
+        "  wall time  min {:.1} ms · median {:.1} ms · max {:.1} ms  ({:.2} ms per scenario at the median)",
+        ms(times[0]),
+        ms(median),
+        ms(times[times.len() - 1]),
+        ms(median) / files.len() as f64
+    );
+    println!(
+        "  goal: well under 1000 ms → {}",
+        if median < Duration::from_millis(500) {
+            "met"
+        } else {
+            "NOT met"
+        }
+    );
+
+    // 3. (printed before 2, which needs a daemon) The cost of one registry JWT.
+    let n = 200u32;
+    let t = Instant::now();
+    for i in 0..n {
+        let token = regsim_servers::token::issue(regsim_servers::token::IssueRequest {
+            jti: format!("bench-{i}"),
+            service: "container_registry",
+            issuer: "gitlab-issuer",
+            now: 1_700_000_000,
+            expire_minutes: 5,
+            sub: None,
+            access: &[],
+            meta: None,
+            auth_type: "none",
+            user_info: None,
+        });
+        std::hint::black_box(token);
+    }
+    println!(
+        "one RS256 registry token: {:.0} µs to sign (RustCrypto `rsa`, jsonwebtoken's rust_crypto backend)",
+        t.elapsed().as_secs_f64() * 1e6 / f64::from(n)
+    );
+
+    // 2. Simulated vs real daemon, the same job on the same mocks.
+    let daemon = match rt.block_on(RealDaemon::connect()) {
+        Ok(d) => d,
+        Err(e) => {
+            println!("simulated vs real dockerd: skipped, no daemon answers ({e}); run `make dockerd` first");
+            return;
+        }
+    };
+    let overrides = Overrides {
+        docker: Some(semver::Version::new(20, 10, 24)),
+        ..Default::default()
+    };
+    let (mut sim_total, mut real_total) = (Duration::ZERO, Duration::ZERO);
+    println!("simulated Docker 20.10.24 vs real dockerd, per job (median of 5, stage start excluded):");
+    for f in &files {
+        let world = load(f, &overrides).expect("scenario loads");
+        let (sim, real) = rt.block_on(async {
+            let stage = Stage::start(&world, Placement::Loopback).await.expect("mocks start");
+            let image = expanded_image(&regsim_servers::gitlab::job_payload(&stage.world));
+            let mut s = Vec::new();
+            let mut r = Vec::new();
+            for _ in 0..5 {
+                let engine = simulated_engine(&stage);
+                stage.requeue_job();
+                let t = Instant::now();
+                run_job(&job_env(&stage), &engine).await.expect("simulated job");
+                s.push(t.elapsed());
+                stage.requeue_job();
+                daemon.remove_image(&image).await;
+                let engine = Engine::Real(daemon.clone());
+                let t = Instant::now();
+                run_job(&job_env(&stage), &engine).await.expect("real job");
+                r.push(t.elapsed());
+                daemon.remove_image(&image).await;
+            }
+            s.sort();
+            r.sort();
+            (s[2], r[2])
+        });
+        sim_total += sim;
+        real_total += real;
+        println!(
+            "  {:<55} sim {:>7.2} ms   real {:>7.2} ms   ×{:.0}",
+            world.name,
+            ms(sim),
+            ms(real),
+            real.as_secs_f64() / sim.as_secs_f64()
+        );
+    }
+    let ratio = real_total.as_secs_f64() / sim_total.as_secs_f64();
+    println!(
+        "  total: sim {:.1} ms, real {:.1} ms → simulated is {ratio:.0}× faster (goal ≥ 50×: {})",
+        ms(sim_total),
+        ms(real_total),
+        if ratio >= 50.0 { "met" } else { "NOT met" }
+    );
+}

@@ -1,0 +1,510 @@
+//! `regsim diagnose`: a pasted job log → the catalogue scenarios whose simulated logs say the
+//! same sentences, the versions the log can come from, the fixes, and a scenario reproducing it.
+//!
+//! The catalogue is the knowledge. Every scenario is run (concurrently, as `regsim run` does);
+//! each line of its simulated log becomes a pattern (`pattern.rs`: hosts, images, URLs, ids,
+//! call sites and the runner's name become placeholders). A pasted line matches a scenario when
+//! their patterns are equal. Lines that many scenarios print (the header, `Pulling docker image`)
+//! weigh little, lines few print weigh much (inverse document frequency over the catalogue); a
+//! scenario's failure lines (`ERROR:`, `WARNING: Failed to pull`, `[error]`, a failed script's last
+//! line) count double. Failing scenarios are the failure modes: their description says what
+//! happened, their `fix:` how to fix it. Nothing about a particular failure is written here.
+
+pub mod bands;
+pub mod clean;
+pub mod emit;
+pub mod pattern;
+
+use crate::run::{Overrides, collect, load, run_world};
+use bands::{EngineBand, RunnerBand};
+use clean::{Line, Shape};
+use regsim_model::scenario::{self, FixSpec, Outcome};
+use semver::Version;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+/// `./scenarios` when it is a directory, else the scenarios of the repository regsim was built
+/// from.
+pub fn default_catalogue() -> PathBuf {
+    let here = PathBuf::from("scenarios");
+    if here.is_dir() {
+        here
+    } else {
+        PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../scenarios"))
+    }
+}
+
+/// One line of a scenario's simulated log.
+#[derive(Debug, Clone)]
+pub struct ScenarioLine {
+    pub text: String,
+    pub pattern: pattern::Pattern,
+    pub failure: bool,
+}
+
+/// A catalogue scenario as diagnose knows it.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub file: PathBuf,
+    pub name: String,
+    pub description: String,
+    pub seed: Option<&'static regsim_model::seeds::Seed>,
+    pub fix: Option<FixSpec>,
+    pub outcome: Outcome,
+    pub runner: Version,
+    pub docker: Version,
+    /// Distinct lines of the simulated log (job log, then script), in order.
+    pub lines: Vec<ScenarioLine>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Knowledge {
+    pub entries: Vec<Entry>,
+    /// Scenario files that could not be run, with the reason (reported, never fatal).
+    pub skipped: Vec<String>,
+    /// `fix.scenario` entries that name no succeeding scenario (reported, never fatal).
+    pub fix_problems: Vec<String>,
+    /// Pattern → how many scenarios print it.
+    df: HashMap<String, usize>,
+}
+
+/// Failure lines by their shape in the runner's and the CLI's output.
+fn is_failure_line(t: &str) -> bool {
+    let t = t.trim_start();
+    t.starts_with("ERROR: ") || t.starts_with("WARNING: Failed to pull") || t.starts_with("[error] ")
+}
+
+impl Knowledge {
+    /// Runs every scenario under `dir` concurrently and keeps their logs as patterns.
+    pub async fn build(dir: &Path) -> Result<Knowledge, String> {
+        let files = collect(&[dir.to_path_buf()])?;
+        let mut set = tokio::task::JoinSet::new();
+        for (i, f) in files.into_iter().enumerate() {
+            set.spawn(async move {
+                let r = async {
+                    let (s, _) = scenario::load_file(&f).map_err(|e| e.to_string())?;
+                    let world = load(&f, &Overrides::default()).map_err(|e| e.to_string())?;
+                    let rep = run_world(&world, &f).await.map_err(|e| e.to_string())?;
+                    Ok::<_, String>((s, world, rep))
+                }
+                .await;
+                (i, f, r)
+            });
+        }
+        let mut done = Vec::new();
+        while let Some(j) = set.join_next().await {
+            match j {
+                Ok(x) => done.push(x),
+                Err(e) => return Err(format!("internal error while running the catalogue: {e}")),
+            }
+        }
+        done.sort_by_key(|(i, _, _)| *i);
+        let mut k = Knowledge::default();
+        for (_, f, r) in done {
+            match r {
+                Ok((s, world, rep)) => {
+                    let mut texts: Vec<(String, bool)> = Vec::new();
+                    for l in rep.job_log.plain.lines() {
+                        texts.push((l.to_string(), is_failure_line(l)));
+                    }
+                    if let Some(script) = &rep.job_log.script {
+                        let n = script.text.lines().count();
+                        for (i, l) in script.text.lines().enumerate() {
+                            let last = i + 1 == n && script.failed_with.is_some();
+                            texts.push((l.to_string(), is_failure_line(l) || last));
+                        }
+                    }
+                    let mut seen = HashSet::new();
+                    let mut lines = Vec::new();
+                    for (t, failure) in texts {
+                        if t.trim().is_empty() {
+                            continue;
+                        }
+                        // The line as printed and, when the scenario reproduces a post that
+                        // edited its lines, as the post shows it.
+                        for variant in [t.clone(), world.expect.as_in_post(&t)] {
+                            let p = pattern::pattern(&variant);
+                            if seen.insert(p.text.clone()) {
+                                lines.push(ScenarioLine {
+                                    text: variant,
+                                    pattern: p,
+                                    failure,
+                                });
+                            }
+                        }
+                    }
+                    for p in &seen {
+                        *k.df.entry(p.clone()).or_default() += 1;
+                    }
+                    if let Some(name) = s.fix.as_ref().and_then(|x| x.scenario.as_ref())
+                        && let Err(e) = scenario::check_fix_scenario(&f, name)
+                    {
+                        k.fix_problems.push(format!("{}: {e}", f.display()));
+                    }
+                    k.entries.push(Entry {
+                        file: f.clone(),
+                        name: world.name.clone(),
+                        description: s.description.trim().to_string(),
+                        seed: world.seed,
+                        fix: s.fix.clone(),
+                        outcome: rep.outcome,
+                        runner: world.runner.version.clone(),
+                        docker: world.docker.version.clone(),
+                        lines,
+                    });
+                }
+                Err(e) => k.skipped.push(format!("{}: {e}", f.display())),
+            }
+        }
+        Ok(k)
+    }
+
+    /// Weight of a pattern, in thousandths: ln(1 + N / df).
+    fn weight(&self, p: &str) -> u64 {
+        let n = self.entries.len().max(1) as f64;
+        let df = self.df.get(p).copied().unwrap_or(1).max(1) as f64;
+        ((1.0 + n / df).ln() * 1000.0).round() as u64
+    }
+}
+
+/// A pasted line (or two wrapped lines joined) that matched.
+#[derive(Debug, Clone)]
+pub struct Evidence {
+    /// Input line numbers (two when a wrapped line was joined).
+    pub lines: Vec<usize>,
+    pub text: String,
+    pub pattern: String,
+    pub failure: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct Candidate {
+    pub entry: usize,
+    pub score: u64,
+    pub evidence: Vec<Evidence>,
+    /// The scenario's failure patterns the log does not show.
+    pub unmatched_failures: usize,
+    pub runner_in_band: bool,
+    pub engine_in_band: bool,
+    /// The scenario's lines the log contains word for word (same hosts, paths, durations).
+    pub verbatim: usize,
+}
+
+#[derive(Debug, Clone)]
+pub struct Diagnosis {
+    pub lines: Vec<Line>,
+    pub shape: Shape,
+    pub runner: RunnerBand,
+    pub engine: EngineBand,
+    /// Failing scenarios that share at least one failure line with the log, best first.
+    pub candidates: Vec<Candidate>,
+    /// The log's lines that look like failures (whether or not anything matched them).
+    pub failure_lines: Vec<Line>,
+}
+
+/// The pasted lines, plus each pair of neighbours joined by a space: documentation and
+/// e-mail wrap long runner lines in two (seed 002 does).
+fn with_joins(lines: &[Line]) -> Vec<(Vec<usize>, String)> {
+    let mut out: Vec<(Vec<usize>, String)> = lines
+        .iter()
+        .map(|l| (vec![l.number], l.text.trim().to_string()))
+        .collect();
+    for w in lines.windows(2) {
+        out.push((
+            vec![w[0].number, w[1].number],
+            format!("{} {}", w[0].text.trim(), w[1].text.trim()),
+        ));
+    }
+    out
+}
+
+pub fn diagnose(k: &Knowledge, input: &[u8]) -> Diagnosis {
+    let (lines, shape) = clean::clean(input);
+    let runner = bands::runner_band(&lines);
+    let engine = bands::engine_band(&lines);
+    let pasted: Vec<(Vec<usize>, String, String)> = with_joins(&lines)
+        .into_iter()
+        .map(|(n, t)| {
+            let p = pattern::pattern(&t).text;
+            (n, t, p)
+        })
+        .collect();
+    let mut by_pattern: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (i, (_, _, p)) in pasted.iter().enumerate() {
+        by_pattern.entry(p.as_str()).or_default().push(i);
+    }
+    let mut candidates = Vec::new();
+    for (ei, e) in k.entries.iter().enumerate() {
+        if e.outcome != Outcome::Fails {
+            continue;
+        }
+        let mut score = 0;
+        let mut evidence = Vec::new();
+        let mut failures_matched = 0;
+        let mut unmatched_failures = 0;
+        let mut used: HashSet<usize> = HashSet::new();
+        for sl in &e.lines {
+            match by_pattern.get(sl.pattern.text.as_str()) {
+                Some(hits) => {
+                    let w = k.weight(&sl.pattern.text);
+                    score += if sl.failure { 2 * w } else { w };
+                    if sl.failure {
+                        failures_matched += 1;
+                    }
+                    for &h in hits {
+                        let (n, t, p) = &pasted[h];
+                        if n.iter().all(|x| used.insert(*x)) {
+                            evidence.push(Evidence {
+                                lines: n.clone(),
+                                text: t.clone(),
+                                pattern: p.clone(),
+                                failure: sl.failure,
+                            });
+                        }
+                    }
+                }
+                None if sl.failure => unmatched_failures += 1,
+                None => {}
+            }
+        }
+        if failures_matched == 0 {
+            continue;
+        }
+        evidence.sort_by_key(|ev| ev.lines[0]);
+        let verbatim = e
+            .lines
+            .iter()
+            .filter(|sl| pasted.iter().any(|(_, t, _)| *t == sl.text))
+            .count();
+        candidates.push(Candidate {
+            verbatim,
+            entry: ei,
+            score,
+            evidence,
+            unmatched_failures,
+            runner_in_band: runner.steps.is_empty() || runner.releases.contains(&e.runner),
+            engine_in_band: engine.steps.is_empty() || engine.contains(&e.docker),
+        });
+    }
+    // Best first: the sentences matched (weighted), then agreement with the versions the log
+    // shows, then fewer failure lines the log lacks, then more lines the log has word for word
+    // (the scenario written for this very log), then scenarios that reproduce a public post
+    // (a cause seen in the wild), then the file name.
+    candidates.sort_by(|a, b| {
+        let ea = &k.entries[a.entry];
+        let eb = &k.entries[b.entry];
+        b.score
+            .cmp(&a.score)
+            .then(
+                (b.runner_in_band as u8 + b.engine_in_band as u8)
+                    .cmp(&(a.runner_in_band as u8 + a.engine_in_band as u8)),
+            )
+            .then(a.unmatched_failures.cmp(&b.unmatched_failures))
+            .then(b.verbatim.cmp(&a.verbatim))
+            .then(eb.seed.is_some().cmp(&ea.seed.is_some()))
+            .then(ea.file.cmp(&eb.file))
+    });
+    let failure_lines = lines.iter().filter(|l| is_failure_line(&l.text)).cloned().collect();
+    Diagnosis {
+        lines,
+        shape,
+        runner,
+        engine,
+        candidates,
+        failure_lines,
+    }
+}
+
+impl Diagnosis {
+    /// The lines of the log the best candidate explains as failures, verbatim, in log order.
+    pub fn matched_failure_lines(&self) -> Vec<String> {
+        let Some(best) = self.candidates.first() else {
+            return Vec::new();
+        };
+        let mut out: Vec<String> = Vec::new();
+        for ev in best.evidence.iter().filter(|e| e.failure) {
+            if !out.contains(&ev.text) {
+                out.push(ev.text.clone());
+            }
+        }
+        out
+    }
+}
+
+fn show_path(p: &Path) -> String {
+    // Print catalogue files as `scenarios/NAME.yaml` when they live in a `scenarios` directory.
+    let name = p
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    match p.parent().and_then(|d| d.file_name()) {
+        Some(d) => format!("{}/{name}", d.to_string_lossy()),
+        None => name,
+    }
+}
+
+/// The text report.
+pub fn render(k: &Knowledge, d: &Diagnosis, source: &str, max: usize) -> String {
+    let mut s = String::new();
+    s.push_str(&format!(
+        "regsim diagnose: {source} — {} non-empty lines; {}\n",
+        d.lines.len(),
+        d.shape.describe()
+    ));
+    s.push_str(&format!(
+        "Catalogue: {} scenarios run ({} failing ones are the known failure modes){}\n",
+        k.entries.len(),
+        k.entries.iter().filter(|e| e.outcome == Outcome::Fails).count(),
+        if k.skipped.is_empty() {
+            String::new()
+        } else {
+            format!("; {} could not be run", k.skipped.len())
+        }
+    ));
+    for sk in &k.skipped {
+        s.push_str(&format!("  skipped: {sk}\n"));
+    }
+    for p in &k.fix_problems {
+        s.push_str(&format!("  fix link broken: {p}\n"));
+    }
+
+    s.push_str("\nRecognised\n");
+    let all = bands::all_runner_releases();
+    if let Some((v, rev)) = &d.runner.header {
+        s.push_str(&format!("  runner header: gitlab-runner {v} ({rev})\n"));
+    }
+    if let Some(o) = &d.runner.older_than_modelled {
+        s.push_str(&format!("  {o}\n"));
+    }
+    if d.runner.steps.is_empty() {
+        s.push_str("  gitlab-runner release: nothing in the log narrows it (no header, no call site)\n");
+    } else {
+        let band = if d.runner.releases.is_empty() {
+            "no modelled tag prints all of this".to_string()
+        } else {
+            bands::ranges(&all, &d.runner.releases)
+        };
+        s.push_str(&format!("  gitlab-runner release: {band}\n"));
+        push_steps(&mut s, &d.runner.steps);
+    }
+    if d.engine.steps.is_empty() {
+        s.push_str("  Docker Engine: nothing in the log narrows it (no request URL, no version-dependent wording)\n");
+    } else {
+        s.push_str(&format!(
+            "  Docker Engine (engine-table rows): {}\n",
+            d.engine.describe()
+        ));
+        push_steps(&mut s, &d.engine.steps);
+    }
+
+    if d.candidates.is_empty() {
+        s.push_str(
+            "\nNo known failure mode matches: no line of this log says what a failing catalogue scenario's log says.\n",
+        );
+        if d.failure_lines.is_empty() {
+            s.push_str("No line looks like a failure (`ERROR:`, `WARNING: Failed to pull`, `[error]`).\n");
+        } else {
+            s.push_str("Failure lines seen, unmatched:\n");
+            for l in d.failure_lines.iter().take(10) {
+                s.push_str(&format!("  L{}: {}\n", l.number, l.text));
+            }
+        }
+        return s;
+    }
+
+    let best = &d.candidates[0];
+    let be = &k.entries[best.entry];
+    s.push_str(&format!("\nFailure mode: {} ({})\n", be.name, show_path(&be.file)));
+    s.push_str("Evidence (log lines with the same sentences as the scenario's simulated log):\n");
+    for ev in &best.evidence {
+        let n: Vec<String> = ev.lines.iter().map(|x| format!("L{x}")).collect();
+        s.push_str(&format!(
+            "  {}{}: {}\n",
+            n.join("+"),
+            if ev.failure { " [failure]" } else { "" },
+            ev.text
+        ));
+    }
+
+    let explained: HashSet<usize> = best.evidence.iter().flat_map(|e| e.lines.iter().copied()).collect();
+    let unexplained: Vec<&Line> = d
+        .failure_lines
+        .iter()
+        .filter(|l| !explained.contains(&l.number))
+        .collect();
+    if !unexplained.is_empty() {
+        s.push_str("Failure lines this scenario does not explain:\n");
+        for l in unexplained.iter().take(10) {
+            s.push_str(&format!("  L{}: {}\n", l.number, l.text));
+        }
+    }
+
+    s.push_str("\nLikely root causes, best first (ranked by matched sentences, then agreement with the versions above, then causes seen in a public post):\n");
+    // Group causes by the failure sentences they share; show up to `max`.
+    let mut shown = 0;
+    let mut same: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (i, c) in d.candidates.iter().enumerate() {
+        let e = &k.entries[c.entry];
+        if shown >= max {
+            same.entry("more".into()).or_default().push(e.name.clone());
+            continue;
+        }
+        shown += 1;
+        let versions = format!(
+            "runner {} {}, Docker {} {}",
+            e.runner,
+            if d.runner.steps.is_empty() {
+                "(log gives no band)"
+            } else if c.runner_in_band {
+                "in the log's band"
+            } else {
+                "outside the log's band"
+            },
+            regsim_model::versions::docker::shown(&e.docker),
+            if d.engine.steps.is_empty() {
+                "(log gives no band)"
+            } else if c.engine_in_band {
+                "in the log's band"
+            } else {
+                "outside the log's band"
+            },
+        );
+        let matched = c.evidence.len();
+        s.push_str(&format!(
+            "{}. {} — {matched} line(s) matched, score {}.{:03}; {versions}{}\n",
+            i + 1,
+            show_path(&e.file),
+            c.score / 1000,
+            c.score % 1000,
+            e.seed
+                .map(|s| format!("; reproduces seed {}", s.id))
+                .unwrap_or_default()
+        ));
+        s.push_str(&format!("   Cause: {}\n", e.description));
+        match &e.fix {
+            Some(f) => {
+                s.push_str(&format!("   Fix: {}\n", f.text.trim()));
+                if let Some(fs) = &f.scenario {
+                    s.push_str(&format!("   Fixed in: {}\n", show_path(&e.file.with_file_name(fs))));
+                }
+            }
+            None => s.push_str("   Fix: (the scenario gives none)\n"),
+        }
+    }
+    if let Some(more) = same.get("more") {
+        s.push_str(&format!("   … and {} more: {}\n", more.len(), more.join(", ")));
+    }
+    s
+}
+
+/// One line per narrowing step: `L12: evidence → rule`.
+fn push_steps(s: &mut String, steps: &[bands::Step]) {
+    for st in steps {
+        s.push_str(&format!(
+            "    {}{} → {}\n",
+            st.line.map(|l| format!("L{l}: ")).unwrap_or_default(),
+            st.evidence,
+            st.rule
+        ));
+    }
+}

@@ -1,0 +1,19 @@
+//! regsim, the application: scenario → world model → mock servers → simulated runner and Docker
+//! engine → job log, and what people do with it. The layers below are crates of their own
+//! (`regsim-wire`, `regsim-model`, `regsim-servers`, `regsim-clients`, `regsim-runner`); this one
+//! only puts them together.
+//!
+//! - `run`: one scenario end to end (loading, the report, its text), the catalogue concurrently,
+//!   and the same job on a real Docker daemon.
+//! - `matrix`: one scenario across versions.
+//! - `serve`: a scenario's mocks kept up for real clients.
+//! - `report`: JUnit XML and JSON documents of a run, for CI.
+//! - `explain`: a scenario's auth flow told step by step (text or Mermaid).
+//! - `diagnose`: a pasted job log read against the catalogue.
+
+pub mod diagnose;
+pub mod explain;
+pub mod matrix;
+pub mod report;
+pub mod run;
+pub mod serve;

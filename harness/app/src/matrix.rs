@@ -1,0 +1,219 @@
+//! `regsim matrix`: one scenario across versions — which upgrade changed the job log?
+
+use crate::run::{Overrides, Report, load, run_world};
+use regsim_model::scenario::Outcome;
+use regsim_model::versions::{docker, parse_version, runner};
+use semver::Version;
+use std::path::Path;
+
+/// One representative release per row of the engine table (the last patch regsim knows of, or
+/// the boundary release where the row starts within a minor).
+pub fn docker_representatives() -> Vec<Version> {
+    [
+        "18.09.9", "19.03.15", "20.10.7", "20.10.24", "23.0.6", "24.0.9", "25.0.5", "28.5.2", "29.1.0",
+    ]
+    .iter()
+    .map(|v| parse_version(v).expect("static"))
+    .filter(|v| *v >= docker::OLDEST_MODELLED)
+    .collect()
+}
+
+/// The first tag of every runner minor release (x.y.0, or the first patch tagged).
+pub fn runner_minors() -> Vec<Version> {
+    let mut out: Vec<Version> = Vec::new();
+    for v in runner::known_releases() {
+        if out.last().is_none_or(|l| (l.major, l.minor) != (v.major, v.minor)) {
+            out.push(v);
+        }
+    }
+    out
+}
+
+/// `A,B,C` and `A..B` (inclusive, over `known`) → versions, in order.
+pub fn expand(spec: &str, known: &[Version]) -> Result<Vec<Version>, String> {
+    let mut out = Vec::new();
+    for part in spec.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        if let Some((a, b)) = part.split_once("..") {
+            let (a, b) = (parse_version(a)?, parse_version(b)?);
+            let hits: Vec<Version> = known.iter().filter(|v| **v >= a && **v <= b).cloned().collect();
+            if hits.is_empty() {
+                return Err(format!("no known release in {part}"));
+            }
+            out.extend(hits);
+        } else {
+            out.push(parse_version(part)?);
+        }
+    }
+    Ok(out)
+}
+
+/// What one combination gave.
+pub enum RowOutcome {
+    /// The job ran: the report's own outcome (the same value `regsim run` prints).
+    Ran(Outcome),
+    /// The loader or the run refused the combination: behaviour regsim does not model.
+    NotModelled(String),
+    /// Something else went wrong.
+    Error(String),
+}
+
+impl std::fmt::Display for RowOutcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RowOutcome::Ran(Outcome::Succeeds) => f.write_str("succeeds"),
+            RowOutcome::Ran(Outcome::Fails) => f.write_str("fails"),
+            RowOutcome::NotModelled(why) => write!(f, "not modelled: {why}"),
+            RowOutcome::Error(e) => write!(f, "error: {e}"),
+        }
+    }
+}
+
+pub struct Row {
+    pub gitlab: String,
+    pub runner: String,
+    pub docker: String,
+    pub outcome: RowOutcome,
+    /// The whole log: the runner's job log, then the script's output.
+    pub log: Option<String>,
+}
+
+/// The job log and the script's output, as one text (both can change with a version).
+pub fn whole_log(r: &Report) -> String {
+    let mut log = r.job_log.plain.clone();
+    if let Some(s) = &r.job_log.script {
+        log.push_str(&s.text);
+    }
+    log
+}
+
+/// One combination of versions; `None` keeps the scenario's.
+pub type Combination = (Option<Version>, Option<Version>, Option<Version>);
+
+/// Every combination, run concurrently.
+pub async fn run(
+    path: &Path,
+    gitlab: &[Option<Version>],
+    runners: &[Option<Version>],
+    dockers: &[Option<Version>],
+) -> Vec<Row> {
+    let mut combos: Vec<Combination> = Vec::new();
+    for g in gitlab {
+        for r in runners {
+            for d in dockers {
+                combos.push((g.clone(), r.clone(), d.clone()));
+            }
+        }
+    }
+    let mut set = tokio::task::JoinSet::new();
+    for (i, (g, r, d)) in combos.iter().cloned().enumerate() {
+        let path = path.to_path_buf();
+        set.spawn(async move {
+            let shown = |v: &Option<Version>| v.as_ref().map(Version::to_string).unwrap_or_default();
+            let o = Overrides {
+                gitlab: g.clone(),
+                runner: r.clone(),
+                docker: d.clone(),
+            };
+            let row = match load(&path, &o) {
+                Err(e) => Row {
+                    gitlab: shown(&g),
+                    runner: shown(&r),
+                    docker: d.as_ref().map(docker::shown).unwrap_or_default(),
+                    outcome: RowOutcome::NotModelled(e.message),
+                    log: None,
+                },
+                Ok(w) => {
+                    let (gitlab, runner, docker) = (
+                        w.gitlab.version.to_string(),
+                        w.runner.version.to_string(),
+                        docker::shown(&w.docker.version),
+                    );
+                    let (outcome, log) = match run_world(&w, &path).await {
+                        Ok(rep) => (RowOutcome::Ran(rep.outcome), Some(whole_log(&rep))),
+                        Err(e) => match e.not_modelled() {
+                            Some(n) => (RowOutcome::NotModelled(n.reason.clone()), None),
+                            None => (RowOutcome::Error(e.to_string()), None),
+                        },
+                    };
+                    Row {
+                        gitlab,
+                        runner,
+                        docker,
+                        outcome,
+                        log,
+                    }
+                }
+            };
+            (i, row)
+        });
+    }
+    let mut rows: Vec<Option<Row>> = (0..combos.len()).map(|_| None).collect();
+    while let Some(Ok((i, row))) = set.join_next().await {
+        rows[i] = Some(row);
+    }
+    rows.into_iter().flatten().collect()
+}
+
+/// The first line of `b` that is not the same line of `a`. The `Running with gitlab-runner V (REV)`
+/// header always names the release, so it is left out of the comparison.
+pub fn first_difference(a: &str, b: &str) -> Option<String> {
+    let keep = |l: &&str| !l.starts_with("Running with gitlab-runner ");
+    let (la, lb): (Vec<&str>, Vec<&str>) = (a.lines().filter(keep).collect(), b.lines().filter(keep).collect());
+    for i in 0..la.len().max(lb.len()) {
+        match (la.get(i), lb.get(i)) {
+            (Some(x), Some(y)) if x == y => continue,
+            (_, Some(y)) => return Some(y.to_string()),
+            (Some(_), None) => return Some("(log ends earlier)".into()),
+            (None, None) => unreachable!(),
+        }
+    }
+    None
+}
+
+pub fn render(rows: &[Row]) -> String {
+    let mut s = String::new();
+    s.push_str(&format!(
+        "{:<9} {:<9} {:<9} {:<9} first line that differs from the row above\n",
+        "gitlab", "runner", "docker", "outcome"
+    ));
+    let mut prev: Option<&str> = None;
+    for r in rows {
+        let diff = match (&r.log, prev) {
+            (Some(log), Some(p)) => first_difference(p, log)
+                .map(|d| d.to_string())
+                .unwrap_or_else(|| "(same log)".into()),
+            (Some(_), None) => "(first row)".into(),
+            (None, _) => String::new(),
+        };
+        s.push_str(&format!(
+            "{:<9} {:<9} {:<9} {:<9} {diff}\n",
+            r.gitlab,
+            r.runner,
+            r.docker,
+            r.outcome.to_string()
+        ));
+        if let Some(l) = &r.log {
+            prev = Some(l);
+        }
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges_walk_known_releases() {
+        let known = runner_minors();
+        let v = expand("16.0..16.3", &known).unwrap();
+        assert_eq!(
+            v.iter().map(|v| v.to_string()).collect::<Vec<_>>(),
+            ["16.0.0", "16.1.0", "16.2.0", "16.3.0"]
+        );
+        assert_eq!(expand("14.2.0,16.2.0", &known).unwrap().len(), 2);
+        assert!(expand("99.0..99.9", &known).is_err());
+        assert_eq!(first_difference("a\nb\n", "a\nc\n").as_deref(), Some("c"));
+        assert_eq!(first_difference("a\n", "a\n"), None);
+    }
+}

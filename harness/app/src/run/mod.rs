@@ -1,0 +1,240 @@
+//! One scenario end to end — load, build the world, start the mocks, run the job — and the
+//! catalogue, every scenario at once. Loading (`load`), the text report (`text`) and the real
+//! daemon's run (`real_daemon`) have their own files.
+
+mod load;
+mod real_daemon;
+mod text;
+
+pub use load::{collect, load};
+pub use real_daemon::{run_against_real_daemon, run_job_on_real_daemon};
+pub use regsim_model::world::Overrides;
+pub use text::render_text;
+
+use regsim_clients::engine::{Engine, Reading};
+use regsim_model::scenario::{Outcome, ScenarioError};
+use regsim_model::seeds::Seed;
+use regsim_model::world::World;
+use regsim_runner::{JobEnv, JobLog, RunError, run_job};
+use regsim_servers::journal::Exchange;
+use regsim_servers::{Placement, Stage, StageError};
+use regsim_wire::NotModelled;
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+
+/// Why a scenario produced no report.
+#[derive(Debug, thiserror::Error)]
+pub enum RunFailure {
+    /// The file does not load (located).
+    #[error(transparent)]
+    Scenario(#[from] ScenarioError),
+    #[error(transparent)]
+    Run(#[from] RunError),
+    /// A mock server met behaviour regsim does not model while answering this request.
+    #[error("{request} → {not_modelled}")]
+    NotModelledAnswer { request: String, not_modelled: NotModelled },
+    #[error(transparent)]
+    Stage(#[from] StageError),
+    /// A scenario's task panicked; the others carry on.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl RunFailure {
+    /// Behaviour regsim does not model, wherever it was met.
+    pub fn not_modelled(&self) -> Option<&NotModelled> {
+        match self {
+            RunFailure::Run(RunError::NotModelled(n)) | RunFailure::NotModelledAnswer { not_modelled: n, .. } => {
+                Some(n)
+            }
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub file: String,
+    pub name: String,
+    pub description: String,
+    pub seed: Option<&'static Seed>,
+    pub gitlab: String,
+    pub runner: String,
+    pub docker: String,
+    /// Which rules gave the values the scenario left out.
+    pub derived: Vec<String>,
+    /// The HTTP exchange, in order, as the mocks saw it.
+    pub exchange: Vec<Exchange>,
+    /// How the engine read the registry's answers and worded its errors (simulated engine only).
+    pub engine_trail: Vec<Reading>,
+    pub job_log: JobLog,
+    /// `job_log.outcome()`: decided once, read by every report format and `regsim matrix`.
+    pub outcome: Outcome,
+    pub expected: Outcome,
+    /// `expect.lines` that are not whole lines of the job log.
+    pub missing_lines: Vec<String>,
+    /// Lines of the seed post the log cannot contain, with the reason (from the scenario).
+    pub not_reproduced: Vec<(String, String)>,
+}
+
+impl Report {
+    pub fn ok(&self) -> bool {
+        self.outcome == self.expected && self.missing_lines.is_empty()
+    }
+}
+
+/// Where the stage's runner runs: its world and its GitLab.
+pub fn job_env(stage: &Stage) -> JobEnv<'_> {
+    JobEnv {
+        world: &stage.world,
+        gitlab_url: stage.gitlab.uri(),
+    }
+}
+
+/// The stage's simulated engine: the world's Docker host, dialling the stage's mocks.
+pub fn simulated_engine(stage: &Stage) -> Engine {
+    Engine::simulated(&stage.world.docker, stage.network.clone())
+}
+
+/// Runs the scenario's job against fresh mocks with the simulated engine.
+pub async fn run_world(world: &World, file: &Path) -> Result<Report, RunFailure> {
+    let stage = Stage::start(world, Placement::Named).await?;
+    let engine = simulated_engine(&stage);
+    // Earlier runs of a repeated job: same host, same daemon, same proxy cache.
+    for _ in 1..world.job.repeat.0 {
+        run_job(&job_env(&stage), &engine).await?;
+        unmodelled(&stage)?;
+        stage.rerun_job();
+    }
+    // The last run's part of the engine's trail, as the journal holds the last run's exchange.
+    let earlier = engine.trail().len();
+    let log = run_job(&job_env(&stage), &engine).await?;
+    unmodelled(&stage)?;
+    let mut r = report(world, file, &stage, log, true);
+    r.engine_trail = engine.trail().split_off(earlier);
+    Ok(r)
+}
+
+/// A mock that met behaviour regsim does not model says so in its journal.
+pub(crate) fn unmodelled(stage: &Stage) -> Result<(), RunFailure> {
+    match stage.journal.not_modelled() {
+        Some((request, not_modelled)) => Err(RunFailure::NotModelledAnswer { request, not_modelled }),
+        None => Ok(()),
+    }
+}
+
+pub(crate) fn report(world: &World, file: &Path, stage: &Stage, log: JobLog, check_lines: bool) -> Report {
+    let mut lines: Vec<&str> = log.plain.lines().collect();
+    lines.extend(log.script.iter().flat_map(|s| s.text.lines()));
+    // The post's lines are compared with the log's after the edits the post made.
+    let lines: Vec<String> = lines.iter().map(|l| world.expect.as_in_post(l)).collect();
+    let missing_lines = if check_lines {
+        world
+            .expect
+            .lines
+            .iter()
+            .filter(|l| !lines.contains(l))
+            .cloned()
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let mut derived: Vec<String> = world.notes().into_iter().map(|n| n.0).collect();
+    if let Some(hub) = &world.docker_hub {
+        let c = stage.docker_hub_rate.lock().expect("rate lock").clone();
+        let (runs, every) = world.job.repeat;
+        let over = if runs > 1 {
+            format!("{runs} runs {every} minutes apart")
+        } else {
+            "this run".to_string()
+        };
+        derived.push(format!(
+            "Docker Hub over {over}: {} manifest GETs (counted), {} manifest HEADs (not counted); \
+             RateLimit-Remaining {} of {} per 6 h (seed 002)",
+            c.gets,
+            c.heads,
+            hub.rate_limit.saturating_sub(c.used),
+            hub.rate_limit
+        ));
+    }
+    derived.extend(log.services.iter().map(|s| {
+        format!(
+            "service {} assumed up: regsim does not simulate service containers, so it takes the container to start and \
+             answer the runner's health check (a failing one adds `*** WARNING: Service … probably didn't start properly.`, \
+             gitlab-runner.md §6); the job reaches it as {}",
+            s.image_name,
+            s.links.join(", ")
+        )
+    }));
+    if let Some(script) = &log.script {
+        derived.push(script.daemon.clone());
+    }
+    derived.extend(log.engine_notes.iter().cloned());
+    derived.extend(
+        log.ignored_sources
+            .iter()
+            .map(|s| format!("credential source ignored without a word in the log — {s}")),
+    );
+    Report {
+        file: file.display().to_string(),
+        name: world.name.clone(),
+        description: world.description.clone(),
+        seed: world.seed,
+        gitlab: world.gitlab.version.to_string(),
+        runner: format!(
+            "{} ({})",
+            world.runner.version,
+            world.runner.release.revision.clone().unwrap_or_default()
+        ),
+        docker: format!(
+            "{}{} ({}; {})",
+            regsim_model::versions::docker::shown(&world.docker.version),
+            if world.docker.platform == regsim_wire::platform::Platform::default() {
+                String::new()
+            } else {
+                format!(" on {}", world.docker.platform)
+            },
+            world.docker.profile.line,
+            world.docker.profile.source
+        ),
+        derived,
+        exchange: stage.journal.entries(),
+        engine_trail: Vec::new(),
+        outcome: log.outcome(),
+        expected: world.expect.outcome,
+        missing_lines,
+        not_reproduced: world.expect.not_reproduced.clone(),
+        job_log: log,
+    }
+}
+
+/// Loads and runs every file concurrently; results come back in file order.
+pub async fn run_all(files: &[PathBuf], overrides: &Overrides) -> Vec<Result<Report, RunFailure>> {
+    let mut set = tokio::task::JoinSet::new();
+    for (i, f) in files.iter().enumerate() {
+        let f = f.clone();
+        let o = overrides.clone();
+        set.spawn(async move {
+            let r = match load(&f, &o) {
+                Ok(w) => run_world(&w, &f).await,
+                Err(e) => Err(e.into()),
+            };
+            (i, r)
+        });
+    }
+    let mut out: Vec<Option<Result<Report, RunFailure>>> = (0..files.len()).map(|_| None).collect();
+    while let Some(res) = set.join_next().await {
+        match res {
+            Ok((i, r)) => out[i] = Some(r),
+            Err(e) => {
+                // A panic in one scenario must not take the others down; say which.
+                if let Some(slot) = out.iter_mut().find(|s| s.is_none()) {
+                    *slot = Some(Err(RunFailure::Internal(e.to_string())));
+                }
+            }
+        }
+    }
+    out.into_iter()
+        .map(|r| r.unwrap_or_else(|| Err(RunFailure::Internal("scenario did not finish".into()))))
+        .collect()
+}

@@ -1,0 +1,57 @@
+//! The same job through the real Docker daemon: the agreement test and the conformance suite
+//! compare it with the simulated engine's, byte for byte.
+
+use super::{Report, RunFailure, job_env, report, simulated_engine, unmodelled};
+use regsim_clients::engine::Engine;
+use regsim_clients::engine::real::RealDaemon;
+use regsim_model::world::World;
+use regsim_runner::expand::{expand, expanded_image};
+use regsim_runner::services::split_name_and_version;
+use regsim_runner::{JobLog, RunError, run_job};
+use regsim_servers::{Placement, Stage};
+use std::path::Path;
+use std::sync::Arc;
+
+/// The same job on the same loopback mocks twice: once with the simulated engine at `docker`,
+/// once with the real daemon. Returns (simulated, real) reports.
+pub async fn run_against_real_daemon(
+    world: &World,
+    file: &Path,
+    daemon: Arc<RealDaemon>,
+) -> Result<(Report, Report), RunFailure> {
+    let stage = Stage::start(world, Placement::Loopback).await?;
+    let sim = simulated_engine(&stage);
+    let sim_log = run_job(&job_env(&stage), &sim).await?;
+    unmodelled(&stage)?;
+    let sim_report = report(&stage.world, file, &stage, sim_log, false);
+    stage.requeue_job();
+    let real_log = run_job_on_real_daemon(&stage, &daemon).await;
+    let real_report = report(&stage.world, file, &stage, real_log?, false);
+    Ok((sim_report, real_report))
+}
+
+/// The stage's job through the real daemon: every image the job names (its image, its services,
+/// the images its script builds) taken in turn from other jobs on the daemon
+/// ([`RealDaemon::take_turns`]), removed before (with leftover twins) so the pull starts from
+/// nothing, and removed after.
+pub async fn run_job_on_real_daemon(stage: &Stage, daemon: &RealDaemon) -> Result<JobLog, RunError> {
+    let payload = regsim_servers::gitlab::job_payload(&stage.world);
+    let services = payload.services.iter().map(|s| {
+        let name = expand(&s.name, |k| payload.variable(k));
+        split_name_and_version(&name).image_name
+    });
+    let names: Vec<String> = std::iter::once(expanded_image(&payload))
+        .chain(services)
+        .chain(regsim_runner::script::created_images(&payload, &stage.world.job))
+        .collect();
+    let _turns = daemon.take_turns(&names).await;
+    for name in &names {
+        daemon.remove_image(name).await;
+        daemon.remove_loopback_twins(name).await;
+    }
+    let log = run_job(&job_env(stage), &Engine::Real(daemon.clone())).await;
+    for name in &names {
+        daemon.remove_image(name).await;
+    }
+    log
+}

@@ -1,0 +1,97 @@
+//! The text report `regsim run` prints: description, versions, derived defaults, the exchange,
+//! the job log, the outcome.
+
+use super::Report;
+use regsim_model::scenario::Outcome;
+
+/// The text report: description, versions, derived defaults, the exchange, the job log, outcome.
+pub fn render_text(r: &Report, raw: bool) -> String {
+    let mut s = String::new();
+    s.push_str(&format!("━━ {}\n", r.file));
+    s.push_str(&format!("{}\n", r.description));
+    if let Some(seed) = &r.seed {
+        s.push_str(&format!("Reproduces: {}\n", seed.citation()));
+    }
+    s.push_str(&format!(
+        "GitLab {} · gitlab-runner {} · Docker {}\n",
+        r.gitlab, r.runner, r.docker
+    ));
+    if !r.derived.is_empty() {
+        s.push_str("Derived:\n");
+        for d in &r.derived {
+            s.push_str(&format!("  - {d}\n"));
+        }
+    }
+    s.push_str("Exchange:\n");
+    for (i, e) in r.exchange.iter().enumerate() {
+        let creds = if e.credentials.is_empty() {
+            String::new()
+        } else {
+            format!(" [{}]", e.credentials)
+        };
+        s.push_str(&format!(
+            "  {:>2}. {:<8} {} {}{creds} → {} {}\n",
+            i + 1,
+            e.server,
+            e.method,
+            e.target,
+            e.status,
+            e.note
+        ));
+    }
+    let log = if raw { &r.job_log.raw } else { &r.job_log.plain };
+    s.push_str(if raw {
+        "--- job log (raw bytes) ---\n"
+    } else {
+        "--- job log ---\n"
+    });
+    if raw && r.job_log.timestamps_unmodelled {
+        s.push_str("(gitlab-runner 18.7+ prefixes raw lines with timestamps by default; regsim does not write them)\n");
+    }
+    s.push_str(log);
+    if !log.ends_with('\n') {
+        s.push('\n');
+    }
+    s.push_str("--- end of job log");
+    match &r.job_log.script {
+        Some(script) => {
+            s.push_str(" (the image is ready) ---\n");
+            s.push_str("--- script: the job image's Docker CLI (stage headers, git output and the final line are not simulated) ---\n");
+            s.push_str(&script.text);
+            s.push_str("--- end of script");
+            if let Some(code) = script.failed_with {
+                s.push_str(&format!(" (exit code {code})"));
+            }
+            s.push_str(" ---\n");
+        }
+        None if r.job_log.image_ready => {
+            s.push_str(" (the image is ready; the job's script and later stages are not simulated) ---\n")
+        }
+        None => s.push_str(" ---\n"),
+    }
+    let verdict = if r.ok() { "as expected" } else { "NOT AS EXPECTED" };
+    let what = if r.job_log.script.is_some() {
+        "job"
+    } else {
+        "image pull"
+    };
+    s.push_str(&format!(
+        "Outcome: {what} {} (expected: {}) — {verdict}\n",
+        outcome_word(r.outcome),
+        outcome_word(r.expected)
+    ));
+    for m in &r.missing_lines {
+        s.push_str(&format!("  missing line: {m}\n"));
+    }
+    for (line, why) in &r.not_reproduced {
+        s.push_str(&format!("  post line not reproduced: {line}\n    why: {why}\n"));
+    }
+    s
+}
+
+fn outcome_word(o: Outcome) -> &'static str {
+    match o {
+        Outcome::Succeeds => "succeeds",
+        Outcome::Fails => "fails",
+    }
+}

@@ -1,0 +1,139 @@
+//! `regsim serve`: a scenario's mocks kept up on loopback for real clients (`docker login`,
+//! `docker pull`, skopeo …), with the credentials of every identity in the scenario and a live
+//! trace of each exchange — the workshop view.
+
+use regsim_model::scenario::TokenKind;
+use regsim_model::world::RegistryAuth;
+use regsim_runner::credentials::{self, Inputs, resolve};
+use regsim_servers::Stage;
+use regsim_servers::journal::Exchange;
+
+/// What to print when the mocks are up: addresses, identities, copy-paste commands.
+pub fn describe(stage: &Stage) -> String {
+    let w = &stage.world;
+    let reg = w.gitlab.registry.to_string();
+    let mut s = String::new();
+    s.push_str(&format!("regsim serve: {}\n{}\n\n", w.name, w.description));
+    s.push_str(&format!(
+        "GitLab {} (token service, job API)   {}\n",
+        w.gitlab.version,
+        stage.gitlab.uri()
+    ));
+    s.push_str(&format!("GitLab container registry             http://{reg}\n"));
+    for r in &w.registries {
+        s.push_str(&format!("registry (not GitLab's)               http://{}\n", r.host));
+    }
+    s.push_str("\nIdentities (docker login USER with the secret as password):\n");
+    s.push_str(&format!(
+        "  gitlab-ci-token   {}   CI_JOB_TOKEN of job {} in {} (triggered by {})\n",
+        w.job.token, w.job.id, w.job.project, w.job.user
+    ));
+    for t in &w.tokens {
+        let (user, what) = match t.kind {
+            TokenKind::DeployToken => (t.username.clone().unwrap_or_default(), "deploy token"),
+            TokenKind::PersonalAccessToken => (t.name.clone(), "personal access token (any username)"),
+            TokenKind::ProjectAccessToken => (t.name.clone(), "project access token (any username)"),
+            TokenKind::GroupAccessToken => (t.name.clone(), "group access token (any username)"),
+        };
+        s.push_str(&format!(
+            "  {user}   {}   {what} `{}`, scopes [{}]\n",
+            t.value,
+            t.name,
+            t.scopes.join(", ")
+        ));
+    }
+    for u in w.users.iter().filter(|u| u.password.is_some()) {
+        let tfa = if u.two_factor {
+            " (2FA on: GitLab refuses the password)"
+        } else {
+            ""
+        };
+        s.push_str(&format!(
+            "  {}   {}   password{tfa}\n",
+            u.username,
+            u.password.clone().unwrap_or_default()
+        ));
+    }
+    for r in &w.registries {
+        if let RegistryAuth::Basic { users, .. } = &r.auth {
+            for (u, p) in users {
+                s.push_str(&format!("  {u}   {p}   htpasswd user of {}\n", r.host));
+            }
+        }
+    }
+    // The login the runner itself would do for the job's image (credentials.rs: the variable,
+    // the host's config.json, then the job payload), so the pull below behaves as in the job.
+    let payload = regsim_servers::gitlab::job_payload(w);
+    let image = regsim_runner::expand::expanded_image(&payload);
+    let auth_config = payload.variable("DOCKER_AUTH_CONFIG");
+    let host_path = format!("{}/.docker/config.json", w.runner.home.trim_end_matches('/'));
+    let inputs = Inputs {
+        docker_auth_config: auth_config.as_deref(),
+        host_config: w.runner.docker_config.as_deref().map(|c| (host_path.as_str(), c)),
+        payload: &payload.credentials,
+    };
+    let (resolved, _) = resolve(&image, &inputs, w.runner.release.credential_matching);
+    s.push_str("\nTry (Docker treats 127.0.0.0/8 registries as insecure, so plain HTTP works):\n");
+    match resolved {
+        Some(r) if !r.config.username.is_empty() => s.push_str(&format!(
+            "  echo '{}' | docker login {} -u {} --password-stdin   # as the runner: credentials from {}\n",
+            r.config.password,
+            credentials::image_host(&image),
+            r.config.username,
+            r.source
+        )),
+        _ => s.push_str("  # the runner sends no credentials for the job's image: an anonymous pull\n"),
+    }
+    s.push_str(&format!("  docker pull {image}\n"));
+    for p in &w.projects {
+        for i in &p.images {
+            let name = format!("{reg}/{}:{}", i.repository, i.tag);
+            if name != image {
+                s.push_str(&format!("  docker pull {name}\n"));
+            }
+        }
+    }
+    s.push_str("\nEvery request is traced below. Ctrl-C stops the servers.\n");
+    s
+}
+
+/// One exchange as a trace line.
+pub fn trace_line(e: &Exchange) -> String {
+    let creds = if e.credentials.is_empty() {
+        String::new()
+    } else {
+        format!(" [{}]", e.credentials)
+    };
+    format!(
+        "{:<8} {} {}{creds} → {} {}",
+        e.server, e.method, e.target, e.status, e.note
+    )
+}
+
+/// The scenario file as last read: `regsim serve` re-reads it twice a second and, when its bytes
+/// change, reloads the stage (workshop mode: flip a setting without a restart).
+pub struct Watch {
+    path: std::path::PathBuf,
+    last: Option<Vec<u8>>,
+}
+
+impl Watch {
+    pub fn new(path: &std::path::Path) -> Watch {
+        Watch {
+            path: path.to_path_buf(),
+            last: std::fs::read(path).ok(),
+        }
+    }
+
+    /// Whether the file's bytes differ from the last read (a file that vanished mid-save counts
+    /// as unchanged until it is back).
+    pub fn changed(&mut self) -> bool {
+        match std::fs::read(&self.path) {
+            Ok(now) if self.last.as_ref() != Some(&now) => {
+                self.last = Some(now);
+                true
+            }
+            _ => false,
+        }
+    }
+}

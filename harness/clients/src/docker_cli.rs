@@ -1,0 +1,252 @@
+//! The Docker CLI installed in the job image (its release in `versions::docker_cli`), talking to
+//! the runner host's daemon through the mounted socket. It keeps what `docker login` stored (its
+//! config.json) and writes each command's output to stdout or stderr as the CLI does; the script
+//! prints both, a build tool such as sbt logs them differently.
+
+use crate::engine::{AuthConfig, DaemonError, Engine, Message, ProgressStream};
+use regsim_model::versions::docker_cli::{
+    ClientProfile, ConnectFailure, InfoOnConnectError, PushCredentials, connect_error, default_api_version,
+    info_on_connect_error,
+};
+use regsim_model::versions::lookup;
+use regsim_wire::NotModelled;
+use regsim_wire::reference::Reference;
+use std::collections::BTreeMap;
+
+/// Which of the CLI's streams a piece of output went to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fd {
+    Stdout,
+    Stderr,
+}
+
+/// What one `docker …` command wrote, in order, and its exit code.
+#[derive(Debug, Clone, Default)]
+pub struct CliRun {
+    pub output: Vec<(Fd, String)>,
+    pub code: i32,
+}
+
+impl CliRun {
+    fn out(&mut self, text: impl Into<String>) {
+        self.output.push((Fd::Stdout, text.into()));
+    }
+    fn err(&mut self, text: impl Into<String>) {
+        self.output.push((Fd::Stderr, text.into()));
+    }
+
+    /// A non-terminal CLI's rendering of a stream (`jsonmessage.DisplayJSONMessagesStream`): each
+    /// status on its own line on stdout, builder output as is; the error that ends the stream is
+    /// returned by the CLI and printed on stderr.
+    fn stream(&mut self, stream: &ProgressStream) {
+        for m in &stream.messages {
+            match m {
+                Message::Status { id: Some(id), status } => self.out(format!("{id}: {status}\n")),
+                Message::Status { id: None, status } => self.out(format!("{status}\n")),
+                Message::Stream(s) => self.out(s.clone()),
+            }
+        }
+        if let Some(e) = &stream.error {
+            self.err(format!("{e}\n"));
+            self.code = 1;
+        }
+    }
+
+    /// An error the daemon answered: `Error response from daemon: …` for an HTTP error (the
+    /// client library's prefix), the bare message for one that ended a stream.
+    fn daemon_error(&mut self, e: DaemonError) -> Result<(), NotModelled> {
+        match e {
+            DaemonError::Http { message, .. } => self.err(format!("Error response from daemon: {message}\n")),
+            DaemonError::Stream { message } | DaemonError::Client { message } => self.err(format!("{message}\n")),
+            DaemonError::Unmodelled(m) => return Err(m),
+        }
+        self.code = 1;
+        Ok(())
+    }
+
+    /// Both streams as a terminal-less job log shows them.
+    pub fn text(&self) -> String {
+        self.output.iter().map(|(_, t)| t.as_str()).collect()
+    }
+}
+
+/// `-x VALUE`, `--long VALUE` or `--long=VALUE`.
+pub fn flag(args: &[String], short: &str, long: &str) -> Option<String> {
+    args.iter().enumerate().find_map(|(i, a)| {
+        if a == short || a == long {
+            args.get(i + 1).cloned()
+        } else {
+            a.strip_prefix(&format!("{long}=")).map(str::to_string)
+        }
+    })
+}
+
+/// Arguments that are not flags or their values.
+pub fn positional(args: &[String], with_values: &[&str]) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut skip = false;
+    for a in args {
+        if skip {
+            skip = false;
+        } else if with_values.contains(&a.as_str()) {
+            skip = true;
+        } else if !a.starts_with('-') {
+            out.push(a.clone());
+        }
+    }
+    out
+}
+
+/// The job image's CLI during one job.
+pub struct DockerCli<'a> {
+    pub engine: &'a Engine,
+    pub client: &'a ClientProfile,
+    /// config.json's `auths`: server address → (user, password).
+    logins: BTreeMap<String, (String, String)>,
+    /// Set when DOCKER_HOST leads nowhere: the authority of its URL and why.
+    unreachable: Option<(String, ConnectFailure)>,
+}
+
+impl<'a> DockerCli<'a> {
+    pub fn new(engine: &'a Engine, client: &'a ClientProfile) -> Self {
+        DockerCli {
+            engine,
+            client,
+            logins: BTreeMap::new(),
+            unreachable: None,
+        }
+    }
+
+    /// A CLI whose DOCKER_HOST reaches no daemon.
+    pub fn unreachable(mut self, authority: String, failure: ConnectFailure) -> Self {
+        self.unreachable = Some((authority, failure));
+        self
+    }
+
+    /// Commands other than `docker info` that reach no daemon: their texts are not researched.
+    fn reachable(&self, command: &str) -> Result<(), NotModelled> {
+        match &self.unreachable {
+            Some((authority, _)) => Err(NotModelled::new(format!(
+                "what `docker {command}` prints when DOCKER_HOST ({authority}) reaches no daemon is not researched"
+            ))),
+            None => Ok(()),
+        }
+    }
+
+    /// `docker info`: modelled only when it cannot connect (a daemon's full report is not).
+    pub async fn info(&mut self) -> Result<CliRun, NotModelled> {
+        let Some((authority, failure)) = &self.unreachable else {
+            return Err("the output of a `docker info` that reaches a daemon is not simulated".into());
+        };
+        let v = &self.client.version;
+        let shape = lookup(&info_on_connect_error(), v).and_then(|e| e.value.map(|s| (s, e.source)));
+        let api = lookup(&default_api_version(), v).and_then(|e| e.value);
+        let (Some((InfoOnConnectError::ErrorOnly, _)), Some(api)) = (shape, api) else {
+            return Err(NotModelled::new(format!(
+                "Docker CLI {v}: what `docker info` prints when it cannot connect is not researched for this release"
+            )));
+        };
+        // The client speaks plain HTTP to tcp:// hosts without TLS settings.
+        let url = format!("http://{authority}/v{api}/info");
+        let quoted = lookup(&regsim_model::versions::docker::engine_table(), v)
+            .map(|e| e.value.quoted_urls)
+            .ok_or_else(|| format!("Docker CLI {v}: the Go it was built with is not known"))?;
+        let mut run = CliRun::default();
+        run.err(format!("{}\n", connect_error("Get", &url, quoted, failure)));
+        run.code = 1;
+        Ok(run)
+    }
+
+    /// `docker login -u USER -p PASSWORD HOST`.
+    pub async fn login(&mut self, args: &[String]) -> Result<CliRun, NotModelled> {
+        self.reachable("login")?;
+        let mut run = CliRun::default();
+        let user = flag(args, "-u", "--username").unwrap_or_default();
+        let password =
+            flag(args, "-p", "--password").ok_or("only `docker login -u USER -p PASSWORD HOST` is simulated")?;
+        let server = positional(args, &["-u", "--username", "-p", "--password"])
+            .first()
+            .cloned()
+            .ok_or("logging in to Docker Hub is not simulated")?;
+        match self.engine.login(&user, &password, &server).await {
+            Ok(status) => {
+                // The job image runs as root with the default config location; the warnings
+                // go to stderr, the daemon's status to stdout.
+                let before = self.client.login.before_status("/root/.docker/config.json");
+                if !before.is_empty() {
+                    run.err(before);
+                }
+                run.out(format!("{status}\n"));
+                self.logins.insert(server, (user, password));
+            }
+            Err(e) => run.daemon_error(e)?,
+        }
+        Ok(run)
+    }
+
+    /// `docker build [--force-rm] -t NAME .` of a context holding only `dockerfile`.
+    pub async fn build(&mut self, args: &[String], dockerfile: &str) -> Result<CliRun, NotModelled> {
+        self.reachable("build")?;
+        let mut run = CliRun::default();
+        let tag = flag(args, "-t", "--tag").ok_or("only `docker build -t NAME .` is simulated")?;
+        let context = positional(args, &["-t", "--tag"]);
+        if context.as_slice() != ["."] {
+            return Err("only a build of the current directory (`.`) is simulated".into());
+        }
+        // The CLI tars the context itself and reports its size before the daemon says anything.
+        let tar = regsim_wire::tar::one_file_tar("Dockerfile", dockerfile);
+        run.out(format!("{}\n", self.client.context_size.sending_line(tar.len() as u64)));
+        match self.engine.build(dockerfile, &tag).await {
+            Ok(stream) => run.stream(&stream),
+            Err(e) => run.daemon_error(e)?,
+        }
+        Ok(run)
+    }
+
+    /// `docker tag SOURCE TARGET`.
+    pub async fn tag(&mut self, args: &[String]) -> Result<CliRun, NotModelled> {
+        self.reachable("tag")?;
+        let mut run = CliRun::default();
+        let p = positional(args, &[]);
+        let [source, target] = p.as_slice() else {
+            return Err("expected `docker tag SOURCE TARGET`".into());
+        };
+        let t = Reference::parse(target)?;
+        if let Err(e) = self
+            .engine
+            .tag_image(source, &t.familiar_name(), &t.tag_or_latest())
+            .await
+        {
+            run.daemon_error(e)?;
+        }
+        Ok(run)
+    }
+
+    /// `docker push NAME[:TAG]`, with the credentials this CLI release sends.
+    pub async fn push(&mut self, args: &[String]) -> Result<CliRun, NotModelled> {
+        self.reachable("push")?;
+        let mut run = CliRun::default();
+        let p = positional(args, &[]);
+        let [name] = p.as_slice() else {
+            return Err("expected `docker push NAME`".into());
+        };
+        let r = Reference::parse(name)?;
+        let auth = match self.client.push_credentials {
+            PushCredentials::FromConfigFile => self.logins.get(&r.registry_host()).map(|(u, p)| AuthConfig {
+                username: u.clone(),
+                password: p.clone(),
+                serveraddress: r.registry_host(),
+                ..Default::default()
+            }),
+            PushCredentials::NoneUsable => None,
+        };
+        // The CLI's own encoding (base64 URL alphabet of the JSON; `{}` with nothing).
+        let header = AuthConfig::encode(Some(&auth.unwrap_or_default()));
+        let tag = r.tag.clone().unwrap_or_default();
+        match self.engine.push_image(&r.familiar_name(), &tag, &header).await {
+            Ok(stream) => run.stream(&stream),
+            Err(e) => run.daemon_error(e)?,
+        }
+        Ok(run)
+    }
+}

@@ -1,0 +1,353 @@
+//! A real dockerd, spoken to over its unix socket exactly as the runner's Docker client does:
+//! the same Engine API calls and the same `X-Registry-Auth` bytes. Used to check the simulated
+//! engine against reality.
+
+use super::{DaemonError, ImageInspect, ProgressStream};
+use http_body_util::{BodyExt, Full};
+use hyper::Request;
+use hyper::body::Bytes;
+use hyper_util::rt::TokioIo;
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::net::UnixStream;
+
+/// Engine API version: dockerd 20.10's (the runner's client negotiates down to the daemon's).
+const API: &str = "/v1.41";
+
+#[derive(Clone)]
+pub struct RealDaemon {
+    socket: PathBuf,
+    /// One turn per image path (the name without its registry host): see [`RealDaemon::take_turns`].
+    turns: Arc<Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>>,
+}
+
+/// Held while a job runs on the daemon with the images it names; dropped, the next job naming
+/// one of them may start.
+pub struct Turns(#[allow(dead_code)] Vec<tokio::sync::OwnedMutexGuard<()>>);
+
+struct Reply {
+    status: u16,
+    body: Vec<u8>,
+}
+
+impl RealDaemon {
+    /// `DOCKER_HOST=unix://…` or `/var/run/docker.sock`, if a daemon answers `_ping` there.
+    pub async fn connect() -> Result<RealDaemon, String> {
+        let socket = match std::env::var("DOCKER_HOST") {
+            Ok(h) if h.starts_with("unix://") => PathBuf::from(&h["unix://".len()..]),
+            Ok(h) if !h.is_empty() => return Err(format!("DOCKER_HOST={h} is not a unix socket")),
+            _ => PathBuf::from("/var/run/docker.sock"),
+        };
+        let d = RealDaemon {
+            socket,
+            turns: Arc::default(),
+        };
+        match tokio::time::timeout(Duration::from_secs(3), d.call("GET", "/_ping", None, None)).await {
+            Ok(Ok(r)) if r.status == 200 => Ok(d),
+            Ok(Ok(r)) => Err(format!("{}: _ping answered {}", d.socket.display(), r.status)),
+            Ok(Err(e)) => Err(format!("{}: {e}", d.socket.display())),
+            Err(_) => Err(format!("{}: _ping timed out", d.socket.display())),
+        }
+    }
+
+    /// The daemon's version string (`GET /version`).
+    pub async fn version(&self) -> Result<String, String> {
+        let r = self.call("GET", "/version", None, None).await?;
+        let v: serde_json::Value = serde_json::from_slice(&r.body).map_err(|e| e.to_string())?;
+        Ok(v["Version"].as_str().unwrap_or_default().to_string())
+    }
+
+    async fn call(
+        &self,
+        method: &str,
+        path: &str,
+        registry_auth: Option<&str>,
+        body: Option<Vec<u8>>,
+    ) -> Result<Reply, String> {
+        self.call_as(method, path, registry_auth, body, "application/json")
+            .await
+    }
+
+    async fn call_as(
+        &self,
+        method: &str,
+        path: &str,
+        registry_auth: Option<&str>,
+        body: Option<Vec<u8>>,
+        content_type: &str,
+    ) -> Result<Reply, String> {
+        let stream = UnixStream::connect(&self.socket).await.map_err(|e| e.to_string())?;
+        let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+            .await
+            .map_err(|e| e.to_string())?;
+        tokio::spawn(conn);
+        let mut req = Request::builder()
+            .method(method)
+            .uri(path)
+            .header("host", "docker")
+            .header("content-type", content_type);
+        if let Some(a) = registry_auth {
+            req = req.header("X-Registry-Auth", a);
+        }
+        let req = req
+            .body(Full::new(Bytes::from(body.unwrap_or_default())))
+            .map_err(|e| e.to_string())?;
+        let resp = sender.send_request(req).await.map_err(|e| e.to_string())?;
+        let status = resp.status().as_u16();
+        let body = resp
+            .into_body()
+            .collect()
+            .await
+            .map_err(|e| e.to_string())?
+            .to_bytes()
+            .to_vec();
+        Ok(Reply { status, body })
+    }
+
+    pub async fn create_image(&self, from_image: &str, tag: &str, registry_auth: &str) -> Result<(), DaemonError> {
+        let q: String = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("fromImage", from_image)
+            .append_pair("tag", tag)
+            .finish();
+        // The runner's client sends the header even when it is empty (anonymous pull).
+        let r = self
+            .call("POST", &format!("{API}/images/create?{q}"), Some(registry_auth), None)
+            .await
+            .map_err(unreachable)?;
+        if r.status != 200 {
+            return Err(http_error(&r));
+        }
+        // A 200 carries the progress stream; an error inside it ends the pull.
+        for line in r.body.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
+            if let Ok(v) = serde_json::from_slice::<serde_json::Value>(line)
+                && let Some(e) = v.get("error").and_then(|e| e.as_str())
+            {
+                return Err(DaemonError::Stream { message: e.to_string() });
+            }
+        }
+        Ok(())
+    }
+
+    pub async fn inspect_image(&self, name: &str) -> Result<ImageInspect, DaemonError> {
+        let r = self
+            .call("GET", &format!("{API}/images/{name}/json"), None, None)
+            .await
+            .map_err(unreachable)?;
+        if r.status != 200 {
+            return Err(http_error(&r));
+        }
+        let v: serde_json::Value = serde_json::from_slice(&r.body).map_err(|e| DaemonError::Http {
+            status: 0,
+            message: e.to_string(),
+        })?;
+        Ok(ImageInspect {
+            id: v["Id"].as_str().unwrap_or_default().to_string(),
+            repo_digests: v["RepoDigests"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|d| d.as_str().map(str::to_string))
+                .collect(),
+        })
+    }
+
+    /// `POST /auth` (what `docker login` asks the daemon): `Ok(status text)` or the daemon's error.
+    pub async fn login(&self, username: &str, password: &str, server: &str) -> Result<String, DaemonError> {
+        let body = serde_json::json!({"username": username, "password": password, "serveraddress": server});
+        let r = self
+            .call(
+                "POST",
+                &format!("{API}/auth"),
+                None,
+                Some(body.to_string().into_bytes()),
+            )
+            .await
+            .map_err(unreachable)?;
+        if r.status != 200 {
+            return Err(http_error(&r));
+        }
+        let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap_or_default();
+        Ok(v["Status"].as_str().unwrap_or_default().to_string())
+    }
+
+    /// `POST /build?t=TAG`: a context tar holding only the Dockerfile (the classic builder, as the
+    /// API gives it without BuildKit's session).
+    pub async fn build(&self, dockerfile: &str, tag: &str) -> Result<ProgressStream, DaemonError> {
+        let context = regsim_wire::tar::one_file_tar("Dockerfile", dockerfile);
+        let q: String = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("t", tag)
+            .finish();
+        let r = self
+            .call_as(
+                "POST",
+                &format!("{API}/build?{q}"),
+                None,
+                Some(context),
+                "application/x-tar",
+            )
+            .await
+            .map_err(unreachable)?;
+        if r.status != 200 {
+            return Err(http_error(&r));
+        }
+        Ok(progress_stream(&r.body))
+    }
+
+    /// `POST /images/{source}/tag?repo=…&tag=…`.
+    pub async fn tag_image(&self, source: &str, repo: &str, tag: &str) -> Result<(), DaemonError> {
+        let q: String = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("repo", repo)
+            .append_pair("tag", tag)
+            .finish();
+        let r = self
+            .call("POST", &format!("{API}/images/{source}/tag?{q}"), None, None)
+            .await
+            .map_err(unreachable)?;
+        if r.status != 201 {
+            return Err(http_error(&r));
+        }
+        Ok(())
+    }
+
+    /// `POST /images/{name}/push?tag=…` with `X-Registry-Auth`.
+    pub async fn push_image(&self, name: &str, tag: &str, registry_auth: &str) -> Result<ProgressStream, DaemonError> {
+        let q: String = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("tag", tag)
+            .finish();
+        let r = self
+            .call(
+                "POST",
+                &format!("{API}/images/{name}/push?{q}"),
+                Some(registry_auth),
+                None,
+            )
+            .await
+            .map_err(unreachable)?;
+        if r.status != 200 {
+            return Err(http_error(&r));
+        }
+        Ok(progress_stream(&r.body))
+    }
+
+    /// Waits until no other job through this daemon uses an image of the same path (whatever
+    /// loopback port its registry has), then holds that until the returned [`Turns`] drop. The
+    /// same path is the same bytes (mock::image), so the same image ID: a second tag of it adds a
+    /// repo digest to `RepoDigests`, whose first entry the runner prints (`with digest …`), and
+    /// removing one job's image would pull the other's from under it. Paths are taken in sorted
+    /// order, so two jobs never wait on each other in a circle.
+    pub async fn take_turns(&self, names: &[String]) -> Turns {
+        let mut paths: Vec<&str> = names.iter().map(|n| path_of(n)).collect();
+        paths.sort_unstable();
+        paths.dedup();
+        let mut held = Vec::new();
+        for p in paths {
+            let lock = self
+                .turns
+                .lock()
+                .expect("turns map")
+                .entry(p.to_string())
+                .or_default()
+                .clone();
+            held.push(lock.lock_owned().await);
+        }
+        Turns(held)
+    }
+
+    /// Removes the tags an earlier comparison of the same scenario left under another loopback
+    /// port (`127.0.0.1:PORT/path:tag` for the same `path:tag` as `name`): the same content under
+    /// another name adds its repo digest to dockerd's answer. Runs that crashed leave them; a
+    /// fresh daemon (CI) has none. Call it holding the path's turn ([`RealDaemon::take_turns`]):
+    /// a live job's tag is a twin too.
+    pub async fn remove_loopback_twins(&self, name: &str) {
+        let Some((host, rest)) = name.split_once('/') else {
+            return;
+        };
+        if !host.starts_with("127.0.0.1:") {
+            return;
+        }
+        let Ok(r) = self.call("GET", &format!("{API}/images/json"), None, None).await else {
+            return;
+        };
+        let images: Vec<serde_json::Value> = serde_json::from_slice(&r.body).unwrap_or_default();
+        let twins: Vec<String> = images
+            .iter()
+            .flat_map(|i| i["RepoTags"].as_array().cloned().unwrap_or_default())
+            .filter_map(|t| t.as_str().map(str::to_string))
+            .filter(|t| {
+                t != name
+                    && t.split_once('/')
+                        .is_some_and(|(h, r)| h.starts_with("127.0.0.1:") && r == rest)
+            })
+            .collect();
+        for t in twins {
+            self.remove_image(&t).await;
+        }
+    }
+
+    /// Removes an image the comparison pulled, so the next run starts from the same state.
+    pub async fn remove_image(&self, name: &str) {
+        let _ = self
+            .call("DELETE", &format!("{API}/images/{name}?force=1"), None, None)
+            .await;
+    }
+}
+
+/// `path:tag` of `host[:port]/path:tag`; the name itself when its first component is not a host
+/// (no `.` or `:`, not `localhost`), as the reference parser decides.
+fn path_of(name: &str) -> &str {
+    match name.split_once('/') {
+        Some((host, rest)) if host.contains(['.', ':']) || host == "localhost" => rest,
+        _ => name,
+    }
+}
+
+/// The JSON lines of a progress stream, as a non-terminal CLI sees them: progress-bar updates
+/// are dropped (`jsonmessage.Display`: "disable progressbar in non-terminal"), `aux` is not
+/// printed.
+fn progress_stream(body: &[u8]) -> ProgressStream {
+    let mut out = ProgressStream::default();
+    for line in body.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
+        let Ok(v) = serde_json::from_slice::<serde_json::Value>(line) else {
+            continue;
+        };
+        if let Some(e) = v.get("error").and_then(|e| e.as_str()) {
+            out.error = Some(e.to_string());
+            break;
+        }
+        if let Some(s) = v.get("stream").and_then(|s| s.as_str()) {
+            out.stream(s);
+            continue;
+        }
+        let Some(status) = v.get("status").and_then(|s| s.as_str()) else {
+            continue;
+        };
+        let p = &v["progressDetail"];
+        if p["current"].as_i64().unwrap_or(0) > 0 || p["total"].as_i64().unwrap_or(0) > 0 {
+            continue;
+        }
+        out.status(v.get("id").and_then(|i| i.as_str()), status);
+    }
+    out
+}
+
+/// The socket failed under us: not a daemon answer, said as regsim's own.
+fn unreachable(e: String) -> DaemonError {
+    DaemonError::Http {
+        status: 0,
+        message: format!("regsim: dockerd unreachable: {e}"),
+    }
+}
+
+/// `checkResponseErr`: the JSON `message`, trimmed.
+fn http_error(r: &Reply) -> DaemonError {
+    let message = serde_json::from_slice::<serde_json::Value>(&r.body)
+        .ok()
+        .and_then(|v| v["message"].as_str().map(str::to_string))
+        .unwrap_or_else(|| String::from_utf8_lossy(&r.body).into_owned());
+    DaemonError::Http {
+        status: r.status,
+        message: message.trim().to_string(),
+    }
+}

@@ -1,0 +1,825 @@
+//! The simulated dockerd: the pull dance of docker-errors.md §5.1 over real HTTP against the
+//! mocks, and the error text each version prints for what came back (§1, §4). The version
+//! differences live in `versions::docker`; this file only applies them.
+
+use super::distribution::{ClientError, HttpResponse, handle_error_response_why};
+use super::schema1;
+use super::{AuthConfig, DaemonError, ImageInspect, Reading};
+use regsim_wire::digest::sha256_digest;
+use regsim_wire::errcode::ErrorCode;
+use regsim_wire::media::{MANIFEST_LIST_V2, OCI_INDEX};
+use regsim_wire::net::Network;
+use regsim_wire::platform::Platform;
+use regsim_wire::reference::Reference;
+
+use base64::Engine as _;
+use regsim_model::versions::docker::{EngineProfile, ManifestProbe, PullDeniedWording};
+use regsim_wire::challenge::parse_challenge;
+use semver::Version;
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::Mutex;
+
+/// Manifest types dockerd 20.10 accepts, one `Accept` header each (it sends them in Go map order;
+/// regsim keeps one fixed order).
+const ACCEPT_20_10: &[&str] = &[
+    "application/vnd.docker.distribution.manifest.v2+json",
+    "application/vnd.docker.distribution.manifest.list.v2+json",
+    "application/vnd.oci.image.manifest.v1+json",
+    "application/vnd.oci.image.index.v1+json",
+    "application/vnd.docker.distribution.manifest.v1+prettyjws",
+    "application/json",
+];
+
+pub struct SimulatedEngine {
+    pub profile: EngineProfile,
+    pub(super) version: Version,
+    /// The host's platform, picked from manifest lists.
+    platform: Platform,
+    network: Network,
+    http: reqwest::Client,
+    /// The image store, by familiar reference with tag (`host/path:tag`).
+    pub(super) images: Mutex<BTreeMap<String, LocalImage>>,
+    /// dockerd's v2 metadata: for each blob digest, the (registry, repository) pairs it was pulled
+    /// from or pushed to. Push uses it to try cross-repository mounts.
+    pub(super) blob_sources: Mutex<BTreeMap<String, Vec<(String, String)>>>,
+    /// What the daemon noticed that a job log does not show (an image of another platform).
+    notes: Mutex<Vec<String>>,
+    /// How the engine read the registry's answers and worded its errors, step by step, with the
+    /// rule for each (`regsim explain` shows it; the job log only shows the result).
+    trail: Mutex<Vec<Reading>>,
+}
+
+/// An image in the simulated engine's store.
+#[derive(Debug, Clone)]
+pub struct LocalImage {
+    pub inspect: ImageInspect,
+    pub config: Vec<u8>,
+    /// Base layer first.
+    pub layers: Vec<LocalLayer>,
+}
+
+#[derive(Debug, Clone)]
+pub struct LocalLayer {
+    /// The uncompressed digest; its first 12 hex digits are the layer's ID in progress lines.
+    pub diff_id: String,
+    /// The compressed blob's digest and bytes, as pulled.
+    pub digest: String,
+    pub bytes: Vec<u8>,
+}
+
+pub(super) struct Response {
+    pub(super) status: u16,
+    status_line: String,
+    headers: reqwest::header::HeaderMap,
+    pub(super) body: Vec<u8>,
+}
+
+impl Response {
+    pub(super) fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+    /// The `WWW-Authenticate` challenges that parse.
+    pub(super) fn challenges(&self) -> Vec<regsim_wire::challenge::Challenge> {
+        self.as_http()
+            .www_authenticate
+            .iter()
+            .filter_map(|h| parse_challenge(h).ok())
+            .collect()
+    }
+    pub(super) fn as_http(&self) -> HttpResponse<'_> {
+        HttpResponse {
+            status: self.status,
+            status_line: self.status_line.clone(),
+            content_type: self.header("content-type"),
+            www_authenticate: self
+                .headers
+                .get_all("www-authenticate")
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .collect(),
+            body: &self.body,
+        }
+    }
+}
+
+/// Why a pull stopped.
+enum Failure {
+    /// Before any progress message: an HTTP error of the Engine API.
+    Registry(ClientError),
+    /// A manifest list without an entry for the host's platform (pullManifestList): an error in
+    /// the progress stream, after `TAG: Pulling from REPO`.
+    NoMatchingManifest(Platform),
+    /// Something regsim does not model (the reason).
+    NotModelled(String),
+}
+
+impl SimulatedEngine {
+    pub fn new(profile: EngineProfile, version: Version, platform: Platform, network: Network) -> Self {
+        let http = crate::http::pooled();
+        SimulatedEngine {
+            profile,
+            version,
+            platform,
+            network,
+            http,
+            images: Mutex::new(BTreeMap::new()),
+            blob_sources: Mutex::new(BTreeMap::new()),
+            notes: Mutex::new(Vec::new()),
+            trail: Mutex::new(Vec::new()),
+        }
+    }
+
+    pub fn notes(&self) -> Vec<String> {
+        self.notes.lock().expect("notes lock").clone()
+    }
+
+    /// Another engine on the same network with an empty image store: a dind service's daemon.
+    pub fn sibling(&self, version: &Version) -> Result<SimulatedEngine, String> {
+        let profile =
+            regsim_model::versions::docker::profile(version, regsim_model::versions::docker::ImageStore::Graphdriver)?;
+        Ok(SimulatedEngine::new(
+            profile,
+            version.clone(),
+            self.platform.clone(),
+            self.network.clone(),
+        ))
+    }
+
+    /// The steps recorded so far (see `trail`).
+    pub fn trail(&self) -> Vec<Reading> {
+        self.trail.lock().expect("trail lock").clone()
+    }
+
+    pub(super) fn record(&self, step: Reading) {
+        self.trail.lock().expect("trail lock").push(step);
+    }
+
+    /// `HandleErrorResponse` on a response to `METHOD url`, noting how it was read.
+    pub(super) fn read_error(&self, method: &str, url: &str, r: &Response) -> ClientError {
+        let (e, why) = handle_error_response_why(&r.as_http(), &self.profile);
+        self.record(Reading::ErrorResponse {
+            method: method.into(),
+            url: url.into(),
+            status: r.status,
+            why,
+        });
+        e
+    }
+
+    pub async fn create_image(&self, from_image: &str, tag: &str, registry_auth: &str) -> Result<(), DaemonError> {
+        let joined = if tag.starts_with("sha256:") {
+            format!("{from_image}@{tag}")
+        } else {
+            format!("{from_image}:{tag}")
+        };
+        let reference = Reference::parse(&joined).map_err(|m| DaemonError::Http {
+            status: 400,
+            message: m,
+        })?;
+        let auth = AuthConfig::decode(registry_auth);
+        match self.pull(&reference, &auth).await {
+            Ok(image) => {
+                let key = reference.familiar_string();
+                let mut sources = self.blob_sources.lock().expect("metadata lock");
+                for l in &image.layers {
+                    let s = sources.entry(l.digest.clone()).or_default();
+                    let here = (reference.registry_host(), reference.path.clone());
+                    if !s.contains(&here) {
+                        s.push(here);
+                    }
+                }
+                self.images.lock().expect("image store lock").insert(key, image);
+                Ok(())
+            }
+            Err(Failure::Registry(e)) if self.profile.v1_fallback && allows_v1_fallback(&e) => {
+                Err(DaemonError::unmodelled(format!(
+                    "Docker {} falls back to the v1 protocol after \"{}\" (allowV1Fallback); what it prints then is not modelled",
+                    regsim_model::versions::docker::shown(&self.version),
+                    e.render(self.profile.quoted_urls)
+                )))
+            }
+            Err(Failure::Registry(e)) => {
+                let out = self.translate_pull_error(&e, &reference);
+                if let DaemonError::Http { status, message } = &out {
+                    self.record(Reading::Translated {
+                        first: e.first().render(self.profile.quoted_urls),
+                        status: *status,
+                        message: message.clone(),
+                        rule: format!(
+                            "Docker {}: {}; {}",
+                            regsim_model::versions::docker::shown(&self.version),
+                            self.profile.line,
+                            self.profile.source
+                        ),
+                    });
+                }
+                Err(out)
+            }
+            // Observed on dockerd 20.10.24 (docker-errors.md §5(l)); moby distribution/pull_v2.go
+            // pullManifestList, which formats the platform with platforms.Format. Read for 18.09
+            // and later graphdriver engines; older ones are not.
+            Err(Failure::NoMatchingManifest(p)) if self.version >= regsim_model::versions::v(18, 9, 0) => {
+                let message = format!("no matching manifest for {p} in the manifest list entries");
+                self.record(Reading::NoMatchingManifest {
+                    platform: p.to_string(),
+                    message: message.clone(),
+                });
+                Err(DaemonError::Stream { message })
+            }
+            Err(Failure::NotModelled(why)) => Err(DaemonError::unmodelled(format!(
+                "Docker {}: {why}",
+                regsim_model::versions::docker::shown(&self.version)
+            ))),
+            Err(Failure::NoMatchingManifest(p)) => Err(DaemonError::unmodelled(format!(
+                "Docker {} found no {p} entry in a manifest list; its wording for that is not researched",
+                regsim_model::versions::docker::shown(&self.version)
+            ))),
+        }
+    }
+
+    pub async fn inspect_image(&self, name: &str) -> Result<ImageInspect, DaemonError> {
+        let not_found = |n: &str| DaemonError::Http {
+            status: 404,
+            message: self.profile.inspect_not_found.message(n),
+        };
+        let r = Reference::parse(name).map_err(|_| not_found(name))?;
+        let key = if r.tag.is_none() && r.digest.is_none() {
+            format!("{}:latest", r.familiar_name())
+        } else {
+            r.familiar_string()
+        };
+        self.images
+            .lock()
+            .expect("image store lock")
+            .get(&key)
+            .map(|i| i.inspect.clone())
+            .ok_or_else(|| not_found(&key))
+    }
+
+    /// Where dockerd sends registry requests: `https://host`, or `http://host` for registries on
+    /// 127.0.0.0/8, which are insecure by default. dockerd tries https first there; the mocks
+    /// speak plain HTTP, so that attempt fails and dockerd falls back silently (§5.1).
+    pub(super) fn endpoint(&self, r: &Reference) -> String {
+        let host = r.registry_host();
+        let loopback = regsim_model::world::Authority::parse(&host)
+            .map(|a| a.is_loopback())
+            .unwrap_or(false);
+        format!("{}://{host}", if loopback { "http" } else { "https" })
+    }
+
+    async fn pull(&self, r: &Reference, auth: &AuthConfig) -> Result<LocalImage, Failure> {
+        let base = self.endpoint(r);
+        let ping_url = format!("{base}/v2/");
+        let ping = self
+            .send("GET", &ping_url, &[])
+            .await
+            .map_err(|e| Failure::Registry(url_error("Get", &ping_url, e)))?;
+        let challenges = ping.challenges();
+
+        let reference = r.digest.clone().unwrap_or_else(|| r.tag_or_latest());
+        let manifest_url = format!("{base}/v2/{}/manifests/{reference}", r.path);
+        let by_digest = r.digest.is_some();
+        let op = match (self.profile.manifest_probe, by_digest) {
+            (ManifestProbe::HeadThenGet, false) => "Head",
+            _ => "Get",
+        };
+        // The auth modifier runs inside the first request that needs it, so its failure is a
+        // *url.Error of that request (§1.4).
+        let scope = format!("repository:{}:pull", r.path);
+        let authorization = self
+            .authorize(&challenges, auth, &scope)
+            .await
+            .map_err(|e| Failure::Registry(url_error(op, &manifest_url, e)))?;
+        let mut headers: Vec<(&str, String)> = ACCEPT_20_10.iter().map(|a| ("accept", a.to_string())).collect();
+        if let Some(a) = &authorization {
+            headers.push(("authorization", a.clone()));
+        }
+
+        let mut digest: Option<String> = None;
+        if op == "Head" {
+            let head = self
+                .send("HEAD", &manifest_url, &headers)
+                .await
+                .map_err(|e| Failure::Registry(url_error(op, &manifest_url, e)))?;
+            if (200..300).contains(&head.status) {
+                digest = head.header("docker-content-digest").map(str::to_string);
+            }
+            if digest.is_none() {
+                self.record(Reading::HeadThenGet {
+                    url: manifest_url.clone(),
+                    status: head.status,
+                });
+            }
+        }
+        let manifest = if op == "Head" {
+            // 20.10 →: the tag resolves to a descriptor (`tags.Get`: the HEAD's digest, or else a
+            // GET whose digest header or body gives it), and the manifest is then fetched by that
+            // digest (`manifestStore.Get`).
+            let digest = match digest {
+                Some(d) => d,
+                None => {
+                    let get = self.get_ok(&manifest_url, &headers).await?;
+                    match get.header("docker-content-digest") {
+                        Some(d) => d.to_string(),
+                        None => manifest_digest(&get)?,
+                    }
+                }
+            };
+            match self
+                .get_ok(&format!("{base}/v2/{}/manifests/{digest}", r.path), &headers)
+                .await
+            {
+                Err(Failure::Registry(e)) if self.profile.tag_fallback && is_not_found(&e) => {
+                    self.record(Reading::TagFallback {
+                        digest: digest.clone(),
+                        error: e.first().render(self.profile.quoted_urls),
+                    });
+                    match self.get_ok(&manifest_url, &headers).await {
+                        Ok(m) => m,
+                        Err(_) => {
+                            return Err(Failure::NotModelled(
+                                "the pull by tag after the fallback failed too; the daemon's wrapped error \
+                                 (\"error after falling back to get manifest by tag\") is not modelled"
+                                    .into(),
+                            ));
+                        }
+                    }
+                }
+                other => other?,
+            }
+        } else {
+            // ≤ 19.03 by tag, and every engine by digest: one GET.
+            self.get_ok(&manifest_url, &headers).await?
+        };
+        // The digest the image is stored under: the manifest's own (its canonical payload for
+        // schema 1), not a header.
+        let digest = manifest_digest(&manifest)?;
+        let blob_headers: Vec<(&str, String)> = authorization.iter().map(|a| ("authorization", a.clone())).collect();
+        if is_schema1(&manifest) {
+            return self.pull_schema1(r, &base, &manifest, &blob_headers).await;
+        }
+        let parse = |body: &[u8]| {
+            serde_json::from_slice::<serde_json::Value>(body)
+                .map_err(|e| Failure::Registry(ClientError::Plain(format!("regsim: manifest is not JSON: {e}"))))
+        };
+        let mut m = parse(&manifest.body)?;
+        if m["mediaType"] == MANIFEST_LIST_V2 || m["mediaType"] == OCI_INDEX {
+            // pullManifestList: the entry for the host's platform, fetched by digest.
+            let wanted = &self.platform;
+            let entry = m["manifests"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .find(|e| {
+                    let p = &e["platform"];
+                    let variant = p["variant"].as_str().or((p["architecture"] == "arm64").then_some("v8"));
+                    p["os"] == wanted.os.as_str()
+                        && p["architecture"] == wanted.architecture.as_str()
+                        && (wanted.variant.is_none() || variant == wanted.variant.as_deref())
+                })
+                .and_then(|e| e["digest"].as_str().map(str::to_string));
+            let Some(entry) = entry else {
+                return Err(Failure::NoMatchingManifest(wanted.clone()));
+            };
+            let got = self
+                .get_ok(&format!("{base}/v2/{}/manifests/{entry}", r.path), &headers)
+                .await?;
+            m = parse(&got.body)?;
+        }
+        // Config and layers.
+        let config = m["config"]["digest"].as_str().unwrap_or_default().to_string();
+        let mut blobs = vec![config.clone()];
+        blobs.extend(
+            m["layers"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|l| l["digest"].as_str().map(str::to_string)),
+        );
+        let mut fetched = Vec::new();
+        for b in &blobs {
+            fetched.push(self.fetch_blob(&base, r, b, &blob_headers).await?);
+        }
+        let config_bytes = fetched.remove(0);
+        let c: serde_json::Value = serde_json::from_slice(&config_bytes).unwrap_or_default();
+        self.note_other_platform(r, &c);
+        let diff_ids: Vec<String> = c["rootfs"]["diff_ids"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|d| d.as_str().map(str::to_string))
+            .collect();
+        let layers = blobs[1..]
+            .iter()
+            .zip(fetched)
+            .zip(diff_ids)
+            .map(|((digest, bytes), diff_id)| LocalLayer {
+                diff_id,
+                digest: digest.clone(),
+                bytes,
+            })
+            .collect();
+        Ok(LocalImage {
+            inspect: ImageInspect {
+                id: config,
+                repo_digests: vec![format!("{}@{digest}", r.familiar_name())],
+            },
+            config: config_bytes,
+            layers,
+        })
+    }
+
+    /// `pullSchema1`: the layers the manifest names (base first, `throwaway` ones skipped), then
+    /// the image config moby derives from the v1 JSON; its sha256 is the image ID.
+    async fn pull_schema1(
+        &self,
+        r: &Reference,
+        base: &str,
+        manifest: &Response,
+        blob_headers: &[(&str, String)],
+    ) -> Result<LocalImage, Failure> {
+        let plain = |e: String| Failure::Registry(ClientError::Plain(e));
+        let refused = |e: schema1::Refusal| match e {
+            schema1::Refusal::Daemon(m) => plain(m),
+            schema1::Refusal::NotModelled(m) => Failure::NotModelled(m),
+        };
+        let m = schema1::parse(&manifest.body).map_err(plain)?;
+        schema1::verify(&m).map_err(plain)?;
+        let mut layers = Vec::new();
+        for (blob_sum, throwaway) in schema1::layers(&m).map_err(refused)? {
+            if throwaway {
+                continue;
+            }
+            let bytes = self.fetch_blob(base, r, &blob_sum, blob_headers).await?;
+            let mut tar = Vec::new();
+            std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&bytes[..]), &mut tar)
+                .map_err(|e| plain(format!("regsim: layer {blob_sum} is not gzip: {e}")))?;
+            layers.push(LocalLayer {
+                diff_id: sha256_digest(&tar),
+                digest: blob_sum,
+                bytes,
+            });
+        }
+        let diff_ids: Vec<String> = layers.iter().map(|l| l.diff_id.clone()).collect();
+        let config = schema1::image_config(&m, &diff_ids).map_err(refused)?;
+        let c: serde_json::Value = serde_json::from_slice(&config).unwrap_or_default();
+        self.note_other_platform(r, &c);
+        Ok(LocalImage {
+            inspect: ImageInspect {
+                id: sha256_digest(&config),
+                repo_digests: vec![format!("{}@{}", r.familiar_name(), sha256_digest(&m.canonical))],
+            },
+            config,
+            layers,
+        })
+    }
+
+    /// One blob, checked against its digest.
+    async fn fetch_blob(
+        &self,
+        base: &str,
+        r: &Reference,
+        digest: &str,
+        headers: &[(&str, String)],
+    ) -> Result<Vec<u8>, Failure> {
+        let url = format!("{base}/v2/{}/blobs/{digest}", r.path);
+        let got = self
+            .send("GET", &url, headers)
+            .await
+            .map_err(|e| Failure::Registry(url_error("Get", &url, e)))?;
+        if got.status != 200 || sha256_digest(&got.body) != digest {
+            return Err(Failure::Registry(self.read_error("GET", &url, &got)));
+        }
+        Ok(got.body)
+    }
+
+    /// A single-platform image is stored whatever its platform (docker-errors.md §5(l)); its
+    /// binaries fail only when a container starts.
+    fn note_other_platform(&self, r: &Reference, c: &serde_json::Value) {
+        if c["os"] != self.platform.os.as_str() || c["architecture"] != self.platform.architecture.as_str() {
+            self.notes.lock().expect("notes lock").push(format!(
+                "{} is a {}/{} image on this {} host: the pull succeeds, and the job's container then fails to start \
+                 with `exec format error` (the kernel refuses its binaries; the container runtime's words, \
+                 docker-errors.md §5(l)); the runner's lines for that are not simulated",
+                r.familiar_string(),
+                c["os"].as_str().unwrap_or("?"),
+                c["architecture"].as_str().unwrap_or("?"),
+                self.platform
+            ));
+        }
+    }
+
+    /// A GET that must answer 200; anything else is a registry error parsed from the response.
+    async fn get_ok(&self, url: &str, headers: &[(&str, String)]) -> Result<Response, Failure> {
+        let got = self
+            .send("GET", url, headers)
+            .await
+            .map_err(|e| Failure::Registry(url_error("Get", url, e)))?;
+        if (300..400).contains(&got.status) {
+            // Go's client follows redirects; what dockerd then reads (a sign-in page, …) is not traced.
+            return Err(Failure::NotModelled(format!(
+                "GET {url} answered {} to {}: dockerd follows the redirect, and what it makes of that page is not modelled",
+                got.status,
+                got.header("location").unwrap_or("?")
+            )));
+        }
+        if got.status != 200 {
+            return Err(Failure::Registry(self.read_error("GET", url, &got)));
+        }
+        Ok(got)
+    }
+
+    /// Docker's token and basic handlers (docker/distribution `registry/client/auth`).
+    pub(super) async fn authorize(
+        &self,
+        challenges: &[regsim_wire::challenge::Challenge],
+        auth: &AuthConfig,
+        scope: &str,
+    ) -> Result<Option<String>, ClientError> {
+        self.token(challenges, auth, &[scope], false).await
+    }
+
+    /// The token request: `scopes` (none for a login, which asks for an offline token instead).
+    pub(super) async fn token(
+        &self,
+        challenges: &[regsim_wire::challenge::Challenge],
+        auth: &AuthConfig,
+        scopes: &[&str],
+        login: bool,
+    ) -> Result<Option<String>, ClientError> {
+        let has_creds = !auth.username.is_empty() && !auth.password.is_empty();
+        let basic = || {
+            let raw = format!("{}:{}", auth.username, auth.password);
+            format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(raw))
+        };
+        if let Some(c) = challenges.iter().find(|c| c.scheme == "bearer") {
+            let realm = c.params.get("realm").cloned().unwrap_or_default();
+            // url.Values.Encode: keys sorted, repeated keys in order; `account` only with
+            // credentials; a login adds `client_id` and `offline_token` (§5.2).
+            let mut q: Vec<(&str, &str)> = Vec::new();
+            if has_creds {
+                q.push(("account", &auth.username));
+            }
+            if login {
+                q.push(("client_id", "docker"));
+                q.push(("offline_token", "true"));
+            }
+            q.extend(scopes.iter().map(|s| ("scope", *s)));
+            if let Some(s) = c.params.get("service") {
+                q.push(("service", s));
+            }
+            q.sort_by_key(|(k, _)| *k);
+            let query: Vec<String> = q.iter().map(|(k, v)| format!("{k}={}", go_query_escape(v))).collect();
+            let url = format!("{realm}?{}", query.join("&"));
+            let headers: Vec<(&str, String)> = if has_creds {
+                vec![("authorization", basic())]
+            } else {
+                vec![]
+            };
+            let resp = self.send("GET", &url, &headers).await?;
+            if !(200..300).contains(&resp.status) {
+                return Err(self.read_error("GET", &url, &resp));
+            }
+            let tr: serde_json::Value = serde_json::from_slice(&resp.body)
+                .map_err(|e| ClientError::Plain(format!("unable to decode token response: {e}")))?;
+            let token = tr
+                .get("access_token")
+                .or_else(|| tr.get("token"))
+                .and_then(|t| t.as_str())
+                .unwrap_or("");
+            if token.is_empty() {
+                return Err(ClientError::Plain(
+                    "authorization server did not include a token in the response".into(),
+                ));
+            }
+            return Ok(Some(format!("Bearer {token}")));
+        }
+        if challenges.iter().any(|c| c.scheme == "basic") {
+            if !has_creds {
+                self.record(Reading::NoBasicCredentials);
+                return Err(ClientError::Plain("no basic auth credentials".into()));
+            }
+            return Ok(Some(basic()));
+        }
+        Ok(None)
+    }
+
+    /// One HTTP request to a mock, dialled through the scenario's name table.
+    pub(super) async fn send(
+        &self,
+        method: &str,
+        url: &str,
+        headers: &[(&str, String)],
+    ) -> Result<Response, ClientError> {
+        self.send_body(method, url, headers, Vec::new()).await
+    }
+
+    /// One HTTP request with a body (blob uploads, manifests).
+    pub(super) async fn send_body(
+        &self,
+        method: &str,
+        url: &str,
+        headers: &[(&str, String)],
+        body: Vec<u8>,
+    ) -> Result<Response, ClientError> {
+        let parsed = url::Url::parse(url).map_err(|e| ClientError::Plain(format!("parse {url:?}: {e}")))?;
+        let host = parsed.host_str().unwrap_or_default().to_string();
+        let port = parsed.port_or_known_default().unwrap_or(443);
+        let addr: SocketAddr = match self.network.resolve(&host, port, parsed.path()) {
+            Some(a) => a,
+            None => match host.parse::<std::net::IpAddr>() {
+                Ok(ip) => SocketAddr::new(ip, port),
+                Err(_) => {
+                    return Err(ClientError::Plain(format!(
+                        "regsim: no mock server answers for {host}:{port}"
+                    )));
+                }
+            },
+        };
+        let path = match parsed.query() {
+            Some(q) => format!("{}?{q}", parsed.path()),
+            None => parsed.path().to_string(),
+        };
+        let host_header = match parsed.port() {
+            Some(p) => format!("{host}:{p}"),
+            None => host.clone(),
+        };
+        let m = reqwest::Method::from_bytes(method.as_bytes()).expect("static method");
+        let mut req = self
+            .http
+            .request(m, format!("http://{addr}{path}"))
+            .header("host", host_header)
+            .header(
+                "user-agent",
+                format!(
+                    "docker/{} go/go{} os/linux arch/amd64",
+                    self.version, self.profile.go_version
+                ),
+            );
+        for (k, v) in headers {
+            req = req.header(*k, v.as_str());
+        }
+        if !body.is_empty() {
+            req = req.body(body);
+        }
+        let resp = req
+            .send()
+            .await
+            .map_err(|e| ClientError::Plain(format!("regsim: request to the mock failed: {e}")))?;
+        let status = resp.status();
+        let status_line = format!("{} {}", status.as_u16(), status.canonical_reason().unwrap_or(""));
+        let headers = resp.headers().clone();
+        let body = resp.bytes().await.map(|b| b.to_vec()).unwrap_or_default();
+        Ok(Response {
+            status: status.as_u16(),
+            status_line,
+            headers,
+            body,
+        })
+    }
+
+    /// `TranslatePullError` and the Engine API status it leads to (§1.3, §1.5).
+    fn translate_pull_error(&self, err: &ClientError, r: &Reference) -> DaemonError {
+        let quoted = self.profile.quoted_urls;
+        let first = err.first();
+        let not_found = |message: String| DaemonError::Http { status: 404, message };
+        if let ClientError::Coded { code, .. } = first {
+            let cause = first.render(quoted);
+            let with_cause = self.profile.pull_denied == PullDeniedWording::WithCause;
+            match code {
+                ErrorCode::Denied => {
+                    return not_found(match self.profile.pull_denied {
+                        PullDeniedWording::NotFoundOrNoPullAccess => {
+                            format!(
+                                "repository {} not found: does not exist or no pull access",
+                                r.familiar_name()
+                            )
+                        }
+                        PullDeniedWording::WithoutCause => format!(
+                            "pull access denied for {}, repository does not exist or may require 'docker login'",
+                            r.familiar_name()
+                        ),
+                        PullDeniedWording::WithCause => format!(
+                            "pull access denied for {}, repository does not exist or may require 'docker login': {cause}",
+                            r.familiar_name()
+                        ),
+                    });
+                }
+                ErrorCode::ManifestUnknown => {
+                    let head = format!("manifest for {} not found", r.familiar_string());
+                    return not_found(if with_cause { format!("{head}: {cause}") } else { head });
+                }
+                ErrorCode::NameUnknown => {
+                    let head = format!("repository {} not found", r.familiar_name());
+                    return not_found(if with_cause { format!("{head}: {cause}") } else { head });
+                }
+                _ => {}
+            }
+        }
+        // errdefs.Unknown → 500 (Docker 29 maps UNAUTHORIZED to 401; the text is the same).
+        let status = match first {
+            ClientError::Coded { code, .. } | ClientError::Bare { code }
+                if *code == ErrorCode::Unauthorized && self.version.major >= 29 =>
+            {
+                401
+            }
+            _ => 500,
+        };
+        DaemonError::Http {
+            status,
+            message: first.render(quoted),
+        }
+    }
+}
+
+/// moby `isNotFound`: DENIED, MANIFEST_UNKNOWN or NAME_UNKNOWN among the errors.
+fn is_not_found(e: &ClientError) -> bool {
+    match e {
+        ClientError::Errors(v) => v.iter().any(is_not_found),
+        ClientError::Coded { code, .. } | ClientError::Bare { code } => {
+            matches!(
+                code,
+                ErrorCode::Denied | ErrorCode::ManifestUnknown | ErrorCode::NameUnknown
+            )
+        }
+        _ => false,
+    }
+}
+
+/// The media type a manifest response declares (`mime.ParseMediaType` of Content-Type).
+fn media_type(r: &Response) -> String {
+    r.header("content-type")
+        .and_then(|ct| ct.split(';').next())
+        .map(|m| m.trim().to_ascii_lowercase())
+        .unwrap_or_default()
+}
+
+/// distribution's manifest registry maps these to schema 1 (`manifest/schema1/manifest.go` init):
+/// no Content-Type, `application/json` and the signed type.
+fn is_schema1(r: &Response) -> bool {
+    let t = media_type(r);
+    t.is_empty() || t == "application/json" || t == regsim_wire::media::MANIFEST_V1_SIGNED
+}
+
+/// `distribution.UnmarshalManifest`'s descriptor digest: a schema 1 manifest's canonical payload,
+/// any other manifest's bytes as they came.
+fn manifest_digest(r: &Response) -> Result<String, Failure> {
+    if is_schema1(r) {
+        let m = schema1::parse(&r.body).map_err(|e| Failure::Registry(ClientError::Plain(e)))?;
+        Ok(sha256_digest(&m.canonical))
+    } else {
+        Ok(sha256_digest(&r.body))
+    }
+}
+
+/// moby@v1.13.1 `allowV1Fallback`: UNAUTHORIZED, MANIFEST_UNKNOWN or NAME_UNKNOWN as the first
+/// `errcode.Error`, or a url.Error carrying `no basic auth credentials`.
+fn allows_v1_fallback(e: &ClientError) -> bool {
+    match e {
+        ClientError::Url { inner, .. } => {
+            matches!(inner.as_ref(), ClientError::Plain(m) if m == "no basic auth credentials")
+        }
+        other => {
+            matches!(
+                other.first(),
+                ClientError::Coded {
+                    code: ErrorCode::Unauthorized | ErrorCode::ManifestUnknown | ErrorCode::NameUnknown,
+                    ..
+                }
+            )
+        }
+    }
+}
+
+pub(super) fn url_error(op: &'static str, url: &str, inner: ClientError) -> ClientError {
+    ClientError::Url {
+        op,
+        url: url.to_string(),
+        inner: Box::new(inner),
+    }
+}
+
+/// Go's `url.QueryEscape`.
+pub(super) fn go_query_escape(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(b as char),
+            b' ' => out.push('+'),
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn query_escape_matches_go() {
+        assert_eq!(
+            super::go_query_escape("repository:your/project/image:pull"),
+            "repository%3Ayour%2Fproject%2Fimage%3Apull"
+        );
+    }
+}

@@ -1,0 +1,13 @@
+//! The clients: the Docker engine on the runner host, simulated per version or a real dockerd
+//! behind the same face, and the programs a job runs against it — the job image's Docker CLI and
+//! sbt-native-packager. They reach the servers only over HTTP, in the words of `regsim-wire`.
+//!
+//! - `engine`: the Engine API's daemon (`simulated` per `versions::docker`, `real` for comparison).
+//! - `docker_cli`: the job image's Docker CLI per `versions::docker_cli`.
+//! - `sbt`: sbt-native-packager's `docker:publish`.
+//! - `http`: the plain-HTTP client of the simulated side, built once per process.
+
+pub mod docker_cli;
+pub mod engine;
+pub mod http;
+pub mod sbt;

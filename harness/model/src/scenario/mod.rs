@@ -1,0 +1,536 @@
+//! Scenario files: a GitLab instance, a job and the machines that run it, written in the words of
+//! `.gitlab-ci.yml` and GitLab's settings pages. This module only reads them; `world` gives them
+//! meaning.
+
+mod load;
+mod locate;
+
+pub use load::{ScenarioError, check_fix_scenario, load_file, load_str};
+pub use locate::locate;
+
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    /// One paragraph: what this scenario teaches.
+    pub description: String,
+    /// The public post it reproduces, by number (`001`; see `seeds`), if any.
+    #[serde(default)]
+    pub seed: Option<String>,
+    /// The scenario clock (RFC 3339). Every timestamp in tokens and logs derives from it.
+    #[serde(default)]
+    pub clock: Option<String>,
+    pub gitlab: Gitlab,
+    #[serde(default)]
+    pub users: Vec<User>,
+    #[serde(default)]
+    pub groups: Vec<Group>,
+    #[serde(default)]
+    pub projects: Vec<Project>,
+    #[serde(default)]
+    pub tokens: Vec<Token>,
+    /// Registries that are not GitLab's (a company registry with htpasswd users, say).
+    #[serde(default)]
+    pub registries: Vec<Registry>,
+    /// Docker Hub, the Dependency Proxy's upstream: its images and the pull rate limit.
+    #[serde(default)]
+    pub docker_hub: Option<DockerHubSpec>,
+    pub job: Job,
+    pub runner: Runner,
+    pub docker: Docker,
+    pub expect: Expect,
+    /// How to fix what this failing scenario shows, in the words of GitLab's settings pages
+    /// (`regsim diagnose` quotes it for a log that matches this scenario).
+    #[serde(default)]
+    pub fix: Option<FixSpec>,
+}
+
+/// `fix: { text: …, scenario: FILE }`: the fix in GitLab's UI terms and, optionally, the scenario
+/// (a path relative to this file's directory) where it is applied and the job succeeds.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FixSpec {
+    pub text: String,
+    #[serde(default)]
+    pub scenario: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Gitlab {
+    pub version: String,
+    /// e.g. `https://gitlab.example.com`
+    pub external_url: String,
+    /// Container registry `host[:port]` (`registry.host_port` of gitlab.yml).
+    pub registry: String,
+    /// Admin > Settings > CI/CD > Container Registry > Authorization token duration (minutes).
+    #[serde(default)]
+    pub registry_token_expire_minutes: Option<u64>,
+    /// `registry.issuer` of gitlab.yml (Omnibus default `omnibus-gitlab-issuer`).
+    #[serde(default)]
+    pub registry_issuer: Option<String>,
+    /// Admin > Settings > CI/CD > Job token permissions > "Enable and enforce job token allowlist
+    /// for all projects". Left out: what the release does by default.
+    #[serde(default)]
+    pub enforce_job_token_allowlist: Option<bool>,
+    /// `dependency_proxy.enabled` of gitlab.yml (default true).
+    #[serde(default)]
+    pub dependency_proxy: Option<bool>,
+    /// The subscription: `free` (the default; also an EE instance without a license), `premium`
+    /// or `ultimate`. Only the Dependency Proxy before 13.6, a Premium feature then, depends on it.
+    #[serde(default)]
+    pub license: Option<License>,
+    /// Feature flags set away from their default (`Feature.enable`/`disable`), e.g.
+    /// `dependency_proxy_for_private_groups: false` (13.7 – 14.x).
+    #[serde(default)]
+    pub feature_flags: BTreeMap<String, bool>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum License {
+    Free,
+    Premium,
+    Ultimate,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Guest,
+    Reporter,
+    Developer,
+    Maintainer,
+    Owner,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Visibility {
+    Private,
+    Internal,
+    Public,
+}
+
+/// Settings > General > Visibility > Container registry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RegistryAccess {
+    /// "Everyone with access"
+    Enabled,
+    /// "Only project members"
+    Private,
+    Disabled,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct User {
+    pub username: String,
+    #[serde(default)]
+    pub password: Option<String>,
+    #[serde(default)]
+    pub two_factor: bool,
+    #[serde(default)]
+    pub admin: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Group {
+    pub path: String,
+    #[serde(default = "private")]
+    pub visibility: Visibility,
+    /// username → role
+    #[serde(default)]
+    pub members: BTreeMap<String, Role>,
+    /// Settings > Packages and registries > Dependency Proxy > "Enable Proxy" (default on).
+    #[serde(default)]
+    pub dependency_proxy: Option<bool>,
+    /// Settings > SAML SSO (top-level groups, Premium).
+    #[serde(default)]
+    pub saml_sso: Option<SamlSso>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SamlSso {
+    /// "Enforce SSO-only authentication for Git and Dependency Proxy activity for this group".
+    pub enforce_for_git_and_dependency_proxy: bool,
+    /// Users who signed in through the group's SSO recently (an active SSO session).
+    #[serde(default)]
+    pub active_sessions: Vec<String>,
+}
+
+fn private() -> Visibility {
+    Visibility::Private
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Project {
+    pub path: String,
+    #[serde(default = "private")]
+    pub visibility: Visibility,
+    /// The GitLab release the project was created on.
+    pub created_in: String,
+    #[serde(default)]
+    pub container_registry: Option<RegistryAccess>,
+    /// username → role
+    #[serde(default)]
+    pub members: BTreeMap<String, Role>,
+    /// Settings > CI/CD > Job token permissions (the inbound allowlist).
+    #[serde(default)]
+    pub job_token_allowlist: Option<Allowlist>,
+    /// Images in this project's container registry, `path:tag` under the registry host.
+    #[serde(default)]
+    pub images: Vec<StoredImageSpec>,
+    /// Settings > CI/CD > Variables.
+    #[serde(default)]
+    pub variables: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Allowlist {
+    /// "Limit access to this project". Left out: the default for the project's age.
+    #[serde(default)]
+    pub enabled: Option<bool>,
+    #[serde(default)]
+    pub projects: Vec<String>,
+    #[serde(default)]
+    pub groups: Vec<String>,
+}
+
+/// A docker/distribution registry that is not GitLab's.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Registry {
+    /// `host[:port]` as written in image names.
+    pub host: String,
+    /// `basic` (htpasswd users) or `none` (anonymous pulls).
+    pub auth: String,
+    /// The htpasswd realm (`auth.htpasswd.realm` of the registry's config).
+    #[serde(default)]
+    pub realm: Option<String>,
+    /// htpasswd users: name → password.
+    #[serde(default)]
+    pub users: BTreeMap<String, String>,
+    /// Images it holds, `path:tag`.
+    #[serde(default)]
+    pub images: Vec<StoredImageSpec>,
+}
+
+/// An image a registry holds: `path:tag`, or `{name: path:tag, layers: N}` (default one layer).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum StoredImageSpec {
+    Name(String),
+    Full(StoredImageFull),
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoredImageFull {
+    pub name: String,
+    #[serde(default = "one")]
+    pub layers: usize,
+    /// Docker Hub only: a multi-platform image (a manifest list), e.g. `[linux/amd64, linux/arm64/v8]`.
+    #[serde(default)]
+    pub platforms: Vec<String>,
+}
+
+fn one() -> usize {
+    1
+}
+
+impl StoredImageSpec {
+    pub fn name(&self) -> &str {
+        match self {
+            StoredImageSpec::Name(n) => n,
+            StoredImageSpec::Full(f) => &f.name,
+        }
+    }
+    pub fn layers(&self) -> usize {
+        match self {
+            StoredImageSpec::Name(_) => 1,
+            StoredImageSpec::Full(f) => f.layers,
+        }
+    }
+    pub fn platforms(&self) -> &[String] {
+        match self {
+            StoredImageSpec::Name(_) => &[],
+            StoredImageSpec::Full(f) => &f.platforms,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenKind {
+    PersonalAccessToken,
+    ProjectAccessToken,
+    GroupAccessToken,
+    DeployToken,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Token {
+    pub kind: TokenKind,
+    pub name: String,
+    /// The secret itself, as it would be pasted.
+    pub value: String,
+    /// Owner of a personal access token.
+    #[serde(default)]
+    pub user: Option<String>,
+    /// Project of a project access token or project deploy token.
+    #[serde(default)]
+    pub project: Option<String>,
+    /// Group of a group access token or group deploy token.
+    #[serde(default)]
+    pub group: Option<String>,
+    /// Role of a project or group access token's bot user.
+    #[serde(default)]
+    pub role: Option<Role>,
+    pub scopes: Vec<String>,
+    /// Expiry date (YYYY-MM-DD); the token stops working on that day.
+    #[serde(default)]
+    pub expires_at: Option<String>,
+    #[serde(default)]
+    pub revoked: bool,
+    /// Deploy token username (default `gitlab+deploy-token-<n>`).
+    #[serde(default)]
+    pub username: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Job {
+    pub project: String,
+    /// The user who triggered the pipeline.
+    pub user: String,
+    /// `image:` as in .gitlab-ci.yml.
+    pub image: ImageSpec,
+    /// `variables:` as in .gitlab-ci.yml.
+    #[serde(default)]
+    pub variables: BTreeMap<String, String>,
+    /// `services:` as in .gitlab-ci.yml (`- postgres:15` or `- name: …` with `alias:`).
+    #[serde(default)]
+    pub services: Vec<ServiceSpec>,
+    /// `script:` as in .gitlab-ci.yml. Only `docker login|pull|build|tag|push` lines are run, by
+    /// the job image's Docker CLI through the runner host's socket.
+    #[serde(default)]
+    pub script: Vec<String>,
+    /// The Docker CLI installed in the job image (e.g. CentOS 7's `docker` package: 1.13.1).
+    #[serde(default)]
+    pub docker_client: Option<String>,
+    /// The Dockerfile `docker build` reads (only `FROM image` is modelled).
+    #[serde(default)]
+    pub dockerfile: Option<String>,
+    /// The pipeline runs this job again and again on the same runner host, e.g. a schedule every
+    /// 5 minutes: `{ every_minutes: 5, times: 72 }`. The log shown is the last run's.
+    #[serde(default)]
+    pub repeat: Option<RepeatSpec>,
+    /// The job's sbt project publishes with sbt-native-packager's DockerPlugin (`sbt docker:publish`).
+    #[serde(default)]
+    pub sbt_native_packager: Option<SbtNativePackagerSpec>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RepeatSpec {
+    pub every_minutes: u32,
+    pub times: u32,
+}
+
+/// The DockerPlugin settings as a build.sbt would set them.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SbtNativePackagerSpec {
+    /// The plugin release (`addSbtPlugin("com.typesafe.sbt" % "sbt-native-packager" % "1.3.5")`).
+    pub version: String,
+    /// `dockerAlias` as `REPOSITORY/NAME:VERSION`; CI variables expand (build.sbt reading `sys.env`).
+    pub docker_alias: String,
+    /// `dockerBaseImage`. regsim's builder models only the generated Dockerfile's `FROM` line, of
+    /// an image the host daemon already holds.
+    pub docker_base_image: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum ServiceSpec {
+    Name(String),
+    Full(ServiceFull),
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceFull {
+    pub name: String,
+    #[serde(default)]
+    pub alias: Option<String>,
+}
+
+impl ServiceSpec {
+    pub fn name(&self) -> &str {
+        match self {
+            ServiceSpec::Name(n) => n,
+            ServiceSpec::Full(f) => &f.name,
+        }
+    }
+    pub fn alias(&self) -> Option<&str> {
+        match self {
+            ServiceSpec::Name(_) => None,
+            ServiceSpec::Full(f) => f.alias.as_deref(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum ImageSpec {
+    Name(String),
+    Full(ImageFull),
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ImageFull {
+    pub name: String,
+    #[serde(default)]
+    pub pull_policy: Option<PullPolicies>,
+}
+
+/// `path:tag` as `images:` entries write them (no registry: the registry is the list's owner):
+/// the repository and the tag after the last `:`, neither empty of a path, the tag without `/`.
+pub fn repository_and_tag(written: &str) -> Option<(&str, &str)> {
+    written
+        .rsplit_once(':')
+        .filter(|(r, t)| !r.is_empty() && !r.ends_with('/') && !t.contains('/'))
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum PullPolicies {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl PullPolicies {
+    pub fn to_vec(&self) -> Vec<String> {
+        match self {
+            PullPolicies::One(p) => vec![p.clone()],
+            PullPolicies::Many(v) => v.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Runner {
+    pub version: String,
+    #[serde(default = "docker_executor")]
+    pub executor: String,
+    /// `[[runners]] name`
+    #[serde(default)]
+    pub name: Option<String>,
+    /// The runner authentication token (`glrt-…` or legacy).
+    #[serde(default)]
+    pub token: Option<String>,
+    /// `/etc/machine-id` of the runner host, for the system ID.
+    #[serde(default)]
+    pub machine_id: Option<String>,
+    /// `[runners.docker] pull_policy`
+    #[serde(default)]
+    pub pull_policy: Option<PullPolicies>,
+    /// The runner host's `~/.docker/config.json`, verbatim.
+    #[serde(default)]
+    pub docker_config: Option<String>,
+    /// Home directory of the runner process (where `.docker/config.json` is read).
+    #[serde(default)]
+    pub home: Option<String>,
+    /// `[runners.docker] dns`: the job containers' DNS servers (they answer lookups of names that
+    /// are not service links).
+    #[serde(default)]
+    pub dns: Vec<String>,
+}
+
+fn docker_executor() -> String {
+    "docker".into()
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Docker {
+    /// dockerd version on the runner host.
+    pub version: String,
+    /// `graphdriver` or `containerd` (Docker 29's default on fresh installs).
+    #[serde(default)]
+    pub image_store: Option<String>,
+    /// How long the daemon takes to answer a pull, in whole seconds (the runner prints it in its
+    /// `(file.go:LINE:Ns)` suffix). Default 0: the mocks answer at once.
+    #[serde(default)]
+    pub pull_seconds: u64,
+    /// The runner host's platform (`linux/arm64/v8`); default `linux/amd64`.
+    #[serde(default)]
+    pub platform: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Succeeds,
+    Fails,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Expect {
+    pub outcome: Outcome,
+    /// Lines that must appear, whole, in the job log.
+    #[serde(default)]
+    pub lines: Vec<String>,
+    /// Edits a seed post made to its own lines (hidden hosts, layer ids, secrets): each log line
+    /// is compared with `lines` after the same edits. Reports and snapshots keep the unedited log.
+    #[serde(default)]
+    pub post_redactions: Vec<RedactionSpec>,
+    /// Lines of the post that the log cannot contain, each with the reason; reports list them.
+    #[serde(default)]
+    pub not_reproduced: Vec<NotReproducedSpec>,
+}
+
+/// Docker Hub as the Dependency Proxy sees it (anonymous pulls from GitLab's address).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DockerHubSpec {
+    /// `alpine:latest` (the `library/` namespace is implied, as on Docker Hub) or `{name, layers}`.
+    #[serde(default)]
+    pub images: Vec<StoredImageSpec>,
+    /// Manifest GETs allowed per 6-hour window for GitLab's address (anonymous: 100).
+    #[serde(default)]
+    pub rate_limit: Option<u32>,
+    /// Manifest GETs already counted in the current window when the scenario starts.
+    #[serde(default)]
+    pub pulls_used: Option<u32>,
+}
+
+/// `{replace: TEXT, with: TEXT}` or `{pattern: REGEX, with: TEXT}` (regex crate syntax, `$1` in `with`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RedactionSpec {
+    #[serde(default)]
+    pub replace: Option<String>,
+    #[serde(default)]
+    pub pattern: Option<String>,
+    pub with: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NotReproducedSpec {
+    pub line: String,
+    pub why: String,
+}

@@ -1,0 +1,407 @@
+//! GitLab Runner (docker executor) behaviour per release. Facts: docs/research/gitlab-runner.md
+//! (§ numbers below) and /tmp-free copies of the tag reads summarised there; revisions come from
+//! `data/runner_revisions.tsv` (tag → `git rev-parse TAG^{commit}` of the gitlab-runner mirror).
+
+use super::{Era, era, lookup, v};
+use semver::Version;
+use std::sync::OnceLock;
+
+/// Where the docker executor's pull call sits: the `(file.go:LINE:Ns)` suffix of a failed pull.
+pub fn pull_call_site() -> Vec<Era<Option<(&'static str, u32)>>> {
+    const S: &str = "gitlab-runner.md §1.2 (git grep of ImagePullBlocking at every tag)";
+    vec![
+        era(v(10, 0, 0), None, S),
+        era(v(11, 1, 0), Some(("executor_docker.go", 168)), S),
+        era(v(11, 11, 0), Some(("executor_docker.go", 172)), S),
+        era(v(11, 11, 1), Some(("executor_docker.go", 174)), S),
+        era(v(11, 11, 2), Some(("executor_docker.go", 175)), S),
+        era(v(12, 1, 0), Some(("executor_docker.go", 192)), S),
+        era(v(12, 3, 0), Some(("executor_docker.go", 188)), S),
+        era(v(12, 9, 0), Some(("docker.go", 196)), S),
+        era(v(12, 9, 1), Some(("docker.go", 198)), S),
+        era(v(12, 10, 3), Some(("docker.go", 200)), S),
+        era(v(13, 0, 0), Some(("docker.go", 198)), S),
+        era(v(13, 0, 1), Some(("docker.go", 200)), S),
+        era(v(13, 1, 0), Some(("docker.go", 119)), S),
+        era(v(13, 2, 0), Some(("docker.go", 131)), S),
+        era(v(13, 3, 0), Some(("docker.go", 142)), S),
+        era(v(13, 7, 0), Some(("docker.go", 143)), S),
+        era(v(13, 8, 0), Some(("docker.go", 147)), S),
+        era(v(13, 9, 0), Some(("manager.go", 205)), S),
+        era(v(14, 3, 0), Some(("manager.go", 214)), S),
+        era(v(14, 4, 0), Some(("manager.go", 203)), S),
+        era(v(15, 1, 0), Some(("manager.go", 235)), S),
+        era(v(15, 2, 0), Some(("manager.go", 240)), S),
+        era(v(15, 3, 0), Some(("manager.go", 235)), S),
+        era(v(15, 5, 0), Some(("manager.go", 237)), S),
+        era(v(16, 6, 0), Some(("manager.go", 250)), S),
+        era(v(17, 3, 0), Some(("manager.go", 251)), S),
+        era(v(17, 8, 0), Some(("manager.go", 254)), S),
+        era(v(17, 11, 0), Some(("manager.go", 253)), S),
+        era(v(18, 0, 0), Some(("manager.go", 238)), S),
+        era(v(18, 6, 0), Some(("manager.go", 237)), S),
+        era(v(18, 9, 0), Some(("manager.go", 238)), S),
+        era(v(19, 2, 0), Some(("manager.go", 343)), S),
+        era(v(19, 3, 0), Some(("manager.go", 419)), S),
+    ]
+}
+
+/// The first image inspect in `getImageUsingPullPolicy` (what pull policy `never` reports).
+pub fn inspect_call_site() -> Vec<Era<Option<(&'static str, u32)>>> {
+    const S: &str = "gitlab-runner.md §1.3";
+    vec![
+        era(v(10, 0, 0), None, "gitlab-runner.md §1.3: before 13.9 not tabulated"),
+        era(v(13, 9, 0), Some(("manager.go", 129)), S),
+        era(v(14, 3, 0), Some(("manager.go", 139)), S),
+        era(v(14, 4, 0), Some(("manager.go", 128)), S),
+        era(v(15, 1, 0), Some(("manager.go", 160)), S),
+        era(v(15, 2, 0), Some(("manager.go", 165)), S),
+        era(v(15, 3, 0), Some(("manager.go", 160)), S),
+        era(v(15, 5, 0), Some(("manager.go", 162)), S),
+        era(v(16, 6, 0), Some(("manager.go", 163)), S),
+        era(v(17, 8, 0), Some(("manager.go", 166)), S),
+        era(v(17, 11, 0), Some(("manager.go", 165)), S),
+        era(v(18, 0, 0), Some(("manager.go", 150)), S),
+        era(v(18, 6, 0), Some(("manager.go", 149)), S),
+        era(v(18, 9, 0), Some(("manager.go", 150)), S),
+        era(v(19, 2, 0), Some(("manager.go", 196)), S),
+        era(v(19, 3, 0), Some(("manager.go", 272)), S),
+    ]
+}
+
+/// Where the colour reset of a log line goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResetPlacement {
+    /// `prefix + Sprintln(args)` then a separate `\e[0;m`: the reset opens the next raw line.
+    AfterNewline,
+    /// `prefix + text + "\e[0;m\n"`.
+    BeforeNewline,
+}
+
+pub fn reset_placement() -> Vec<Era<ResetPlacement>> {
+    vec![
+        era(
+            v(10, 0, 0),
+            ResetPlacement::AfterNewline,
+            "gitlab-runner.md §2.1 (common/build_logger.go v11.7.0, v14.1.0)",
+        ),
+        era(
+            v(14, 2, 0),
+            ResetPlacement::BeforeNewline,
+            "gitlab-runner.md §2.1 (common/build_logger.go v14.2.0 sendLog)",
+        ),
+    ]
+}
+
+/// How `setTraceStatus` writes `Job failed` for a BuildError.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobFailedLine {
+    /// `SoftErrorln("Job failed:", err)`.
+    Plain,
+    /// `SoftErrorln(fmt.Sprintln("Job failed:", err))`: an extra `\n` before the reset, seen as an
+    /// empty line after the ERROR line.
+    ExtraEmptyLine,
+}
+
+pub fn job_failed_line() -> Vec<Era<JobFailedLine>> {
+    vec![
+        era(v(10, 0, 0), JobFailedLine::Plain, "gitlab-runner.md §2.5"),
+        era(
+            v(14, 3, 0),
+            JobFailedLine::ExtraEmptyLine,
+            "gitlab-runner.md §2.5 (v14.3.0 – v18.5.x msg := fmt.Sprintln)",
+        ),
+        era(
+            v(18, 6, 0),
+            JobFailedLine::Plain,
+            "gitlab-runner.md §2.5 (v18.6.0 fmt.Sprint)",
+        ),
+    ]
+}
+
+/// How a failed pull is classified (§2.6): whether it is a BuildError (no retries) and whether
+/// `setTraceStatus` recognises a wrapped BuildError.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PullFailureClass {
+    /// ≤ v13.7.x: `(repository does not exist|not found)` → BuildError, returned unwrapped, so
+    /// `setTraceStatus` recognises it (`ERROR: Job failed: …`); anything else is retried.
+    RegexBuildErrorUnwrapped,
+    /// `(repository does not exist|not found)` → BuildError; but `setTraceStatus` uses a type
+    /// assertion, so the wrapped BuildError still prints `(system failure)` (v13.8.0 – v14.0.1).
+    RegexBuildErrorShownAsSystemFailure,
+    /// Same regex; `errors.As` everywhere (v14.1.0 – v14.2.x).
+    RegexBuildError,
+    /// Regex widened; daemon 500 (errdefs System) without a match → runner system failure.
+    WidenedRegex,
+    /// Every pull error is a BuildError (v14.4.0 →).
+    AlwaysBuildError,
+}
+
+pub fn pull_failure_class() -> Vec<Era<PullFailureClass>> {
+    use PullFailureClass::*;
+    const S: &str = "gitlab-runner.md §2.6, §2.5 (setTraceStatus type assertion ≤ v14.0.1)";
+    vec![
+        era(v(10, 0, 0), RegexBuildErrorUnwrapped, S),
+        era(v(13, 8, 0), RegexBuildErrorShownAsSystemFailure, S),
+        era(v(14, 1, 0), RegexBuildError, S),
+        era(v(14, 3, 0), WidenedRegex, S),
+        era(v(14, 4, 0), AlwaysBuildError, S),
+    ]
+}
+
+/// How `helpers.ShortenToken` shows the runner token in `  on NAME TOKEN`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ShortTokenRule {
+    First8,
+    /// `GR` + 7 hex and length ≥ 17 → first 17.
+    Rotation,
+    /// adds `glrt-` → [5:14].
+    Glrt,
+    /// adds `glcbt-` → [6:15].
+    Glcbt,
+    /// adds `glrtr-` → [6:15].
+    Glrtr,
+    /// prefixes stripped by regex, then the first 9.
+    StripThen9,
+}
+
+pub fn short_token_rule() -> Vec<Era<ShortTokenRule>> {
+    use ShortTokenRule::*;
+    const S: &str = "gitlab-runner.md §2.2 (helpers/shorten_token.go)";
+    vec![
+        era(v(10, 0, 0), First8, S),
+        era(v(14, 10, 0), Rotation, S),
+        era(v(15, 9, 0), Glrt, S),
+        era(v(17, 9, 0), Glcbt, S),
+        era(v(18, 1, 0), Glrtr, S),
+        era(v(18, 2, 0), StripThen9, S),
+    ]
+}
+
+pub fn shorten_token(rule: ShortTokenRule, token: &str) -> String {
+    use ShortTokenRule::*;
+    let take = |s: &str, a: usize, b: usize| s.chars().skip(a).take(b - a).collect::<String>();
+    let is_rotation = |t: &str| t.len() >= 17 && t.starts_with("GR") && t[2..9].chars().all(|c| c.is_ascii_hexdigit());
+    if rule == StripThen9 {
+        let mut t = token;
+        for p in [
+            "glrt-t1_", "glrt-t2_", "glrt-t3_", "glrt-", "t1_", "t2_", "t3_", "glrtr-", "glcbt-",
+        ] {
+            if let Some(rest) = t.strip_prefix(p) {
+                t = rest;
+                break;
+            }
+        }
+        if t.len() >= 9 && t.starts_with("GR") && t[2..9].chars().all(|c| c.is_ascii_hexdigit()) {
+            t = &t[9..];
+        }
+        return take(t, 0, 9.min(t.chars().count()));
+    }
+    if token.len() < 8 {
+        return token.to_string();
+    }
+    if matches!(rule, Glrtr) && token.starts_with("glrtr-") {
+        return take(token, 6, 15);
+    }
+    if matches!(rule, Glcbt | Glrtr) && token.starts_with("glcbt-") {
+        return take(token, 6, 15);
+    }
+    if matches!(rule, Glrt | Glcbt | Glrtr) && token.starts_with("glrt-") {
+        return take(token, 5, 14);
+    }
+    if matches!(rule, Rotation | Glrt | Glcbt | Glrtr) && is_rotation(token) {
+        return take(token, 0, 17);
+    }
+    take(token, 0, 8)
+}
+
+/// Everything the simulated runner needs to know about one release.
+#[derive(Debug, Clone)]
+pub struct RunnerRelease {
+    pub version: Version,
+    /// `git rev-parse --short=8` of the tag; `None` when the tag is not in the table.
+    pub revision: Option<String>,
+    pub pull_call_site: (&'static str, u32),
+    pub inspect_call_site: Option<(&'static str, u32)>,
+    pub reset: ResetPlacement,
+    pub job_failed_line: JobFailedLine,
+    pub pull_failure_class: PullFailureClass,
+    pub short_token: ShortTokenRule,
+    /// Several pull policies tried in turn, with `WARNING: Failed to pull image with policy …` and
+    /// the `failed to pull image … with specified policies …` wrapper (v13.8.0 →, §4.2–4.3).
+    pub pull_policy_loop: bool,
+    /// The `prepare_executor` section and `Preparing the "docker" executor` (v12.9.0 →, §2.3).
+    pub sections: bool,
+    pub auth_line: AuthLine,
+    /// `Starting service NAME:VERSION ...` (≤ v17.0) or `…VERSION...` without the space
+    /// (v17.1.0 →; docker.go createService, read at v17.0.0 and v17.1.0).
+    pub service_line_spaced: bool,
+    /// `Waiting for services to be up and running (timeout 30 seconds)...` (v15.0.0 →) or without
+    /// the timeout (before): `waitForServices`, read at v11.7.0 executor_docker.go:752, v14.10.0,
+    /// v15.0.0 docker.go:473, v16.2.0 services.go:80 (default `DefaultWaitForServicesTimeout` 30).
+    pub wait_for_services_timeout_shown: bool,
+    /// A service's `alias:` split on commas and blanks (v15.8.0 →, `Image.Aliases`); one name before.
+    pub service_aliases_split: bool,
+    /// `, system ID: s_…` on the `  on` line (v15.8.0 →).
+    pub system_id: bool,
+    /// `Using effective pull policy of [..] for container IMAGE` (v18.0.0 →).
+    pub effective_pull_policy_line: bool,
+    /// Host-only (`H`, ≤ v17.4) or longest-path-prefix (`P`, v17.5 →) credential matching.
+    pub credential_matching: CredentialMatching,
+    /// `Using docker image … with digest … ...` (v13.4.0 →); before, without digest.
+    pub digest_in_using_line: bool,
+    pub sources: Vec<&'static str>,
+}
+
+/// Where `Authenticating with credentials from …` is printed (gitlab-runner.md §3.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthLine {
+    /// ≤ v12.0: never (Debug only).
+    Never,
+    /// v12.1 – v13.0: when credentials match, before the local image lookup.
+    BeforeLookup,
+    /// v13.1 →: right before `Pulling docker image …`.
+    BeforePull,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CredentialMatching {
+    /// v13.4 – v17.4: entry keys lower-cased, exact host[:port] equality.
+    HostLowercased,
+    /// v17.5 →: path-prefix lookup, most specific entry wins.
+    PathPrefix,
+}
+
+/// The oldest release the simulated runner speaks for: the first with the `(file.go:LINE:Ns)`
+/// suffix (§1.1).
+pub const OLDEST_MODELLED: Version = v(11, 1, 0);
+
+/// The first release that talks to dockerd through Docker's own Go client (`Error response from
+/// daemon: …`); before it, fsouza/go-dockerclient printed `API error (NNN): …`. Every modelled
+/// release is past it, so the `API error` forms never appear in a simulated log.
+/// [SRC gitlab-runner@v9.0.0 helpers/docker/official_docker_client.go, commit 38dff79d9]
+pub const FIRST_OFFICIAL_DOCKER_CLIENT: Version = v(9, 0, 0);
+
+/// `FF_TIMESTAMPS` defaults to true from 18.7.0: raw trace lines get timestamp prefixes
+/// (gitlab-runner.md §2.1; runner v18.6.0 vs v18.7.0 `common/feature_flags.go`).
+pub const FF_TIMESTAMPS_ON: Version = v(18, 7, 0);
+
+pub fn release(version: &Version) -> Result<RunnerRelease, String> {
+    if *version < OLDEST_MODELLED {
+        return Err(format!(
+            "gitlab-runner {version}: releases before {OLDEST_MODELLED} (no error suffix) are not modelled{}",
+            if *version < FIRST_OFFICIAL_DOCKER_CLIENT {
+                "; this release talks to dockerd through fsouza/go-dockerclient, whose errors read `API error (NNN): …` \
+                 (gitlab-runner@v1.11.0 helpers/docker/client.go; the official client from v9.0.0, commit 38dff79d9; \
+                 anchors.md §2.1)"
+            } else {
+                ""
+            }
+        ));
+    }
+    let site = lookup(&pull_call_site(), version).and_then(|e| e.value);
+    let pull_call_site = site.ok_or_else(|| format!("gitlab-runner {version}: no pull call site known"))?;
+    let classes = pull_failure_class();
+    let cls = lookup(&classes, version)
+        .expect("table starts at OLDEST_MODELLED")
+        .clone();
+    let matching = if *version >= v(17, 5, 0) {
+        CredentialMatching::PathPrefix
+    } else {
+        CredentialMatching::HostLowercased
+    };
+    Ok(RunnerRelease {
+        version: version.clone(),
+        revision: revision(version),
+        pull_call_site,
+        inspect_call_site: lookup(&inspect_call_site(), version).and_then(|e| e.value),
+        reset: lookup(&reset_placement(), version).unwrap().value,
+        job_failed_line: lookup(&job_failed_line(), version).unwrap().value,
+        pull_failure_class: cls.value,
+        short_token: lookup(&short_token_rule(), version).unwrap().value,
+        pull_policy_loop: *version >= v(13, 8, 0),
+        sections: *version >= v(12, 9, 0),
+        auth_line: if *version >= v(13, 1, 0) {
+            AuthLine::BeforePull
+        } else if *version >= v(12, 1, 0) {
+            AuthLine::BeforeLookup
+        } else {
+            AuthLine::Never
+        },
+        service_line_spaced: *version < v(17, 1, 0),
+        wait_for_services_timeout_shown: *version >= v(15, 0, 0),
+        service_aliases_split: *version >= v(15, 8, 0),
+        system_id: *version >= v(15, 8, 0),
+        effective_pull_policy_line: *version >= v(18, 0, 0),
+        credential_matching: matching,
+        digest_in_using_line: *version >= v(13, 4, 0),
+        sources: vec![
+            "gitlab-runner.md §1.2 call sites",
+            "gitlab-runner.md §2 formats",
+            "gitlab-runner.md §3.3 matching eras",
+            cls.source,
+        ],
+    })
+}
+
+/// Tag → revision, read once from the table shipped with regsim.
+pub fn revision(version: &Version) -> Option<String> {
+    static TABLE: OnceLock<Vec<(Version, String)>> = OnceLock::new();
+    let table = TABLE.get_or_init(|| {
+        include_str!("../../data/runner_revisions.tsv")
+            .lines()
+            .skip(1)
+            .filter_map(|l| {
+                let mut f = l.split('\t');
+                let ver = Version::parse(f.next()?).ok()?;
+                Some((ver, f.next()?.to_string()))
+            })
+            .collect()
+    });
+    table.iter().find(|(v, _)| v == version).map(|(_, r)| r.clone())
+}
+
+/// Every release tag in the revision table (for `matrix` walks and the version-table test).
+pub fn known_releases() -> Vec<Version> {
+    include_str!("../../data/runner_revisions.tsv")
+        .lines()
+        .skip(1)
+        .filter_map(|l| Version::parse(l.split('\t').next()?).ok())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seed_eras_have_the_seed_call_sites() {
+        // seeds 000 (manager.go:237) and 001 (manager.go:205).
+        assert_eq!(release(&v(16, 2, 0)).unwrap().pull_call_site, ("manager.go", 237));
+        assert_eq!(release(&v(14, 2, 0)).unwrap().pull_call_site, ("manager.go", 205));
+        assert_eq!(release(&v(13, 9, 0)).unwrap().pull_call_site, ("manager.go", 205));
+        assert_eq!(release(&v(16, 5, 3)).unwrap().pull_call_site, ("manager.go", 237));
+        assert_eq!(release(&v(16, 6, 0)).unwrap().pull_call_site, ("manager.go", 250));
+        assert!(release(&v(17, 0, 0)).unwrap().service_line_spaced);
+        assert!(!release(&v(17, 1, 0)).unwrap().service_line_spaced);
+    }
+
+    #[test]
+    fn revisions_come_from_the_tag_table() {
+        assert_eq!(revision(&v(11, 7, 0)).as_deref(), Some("8bb608ff"));
+        assert_eq!(revision(&v(16, 2, 0)).as_deref(), Some("782e15da"));
+        assert_eq!(revision(&v(14, 2, 0)).as_deref(), Some("58ba2b95"));
+        assert_eq!(revision(&v(99, 0, 0)), None);
+    }
+
+    #[test]
+    fn short_tokens_follow_each_era() {
+        use ShortTokenRule::*;
+        assert_eq!(shorten_token(First8, "ckf36eMzXYZ"), "ckf36eMz");
+        assert_eq!(shorten_token(Glrt, "glrt-abcdEFGH1234567"), "abcdEFGH1");
+        assert_eq!(shorten_token(Glrt, "short"), "short");
+        assert_eq!(shorten_token(Rotation, "GR1348941abcdefghij"), "GR1348941abcdefgh");
+        assert_eq!(shorten_token(StripThen9, "veryverylongtoken"), "veryveryl");
+        assert_eq!(shorten_token(StripThen9, "glrt-t1_abcdefghijk"), "abcdefghi");
+    }
+}

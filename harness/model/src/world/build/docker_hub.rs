@@ -1,0 +1,56 @@
+//! `docker_hub:`: the Dependency Proxy's upstream, its images (the only ones that may be
+//! multi-platform) and its pull rate limit.
+
+use super::Ctx;
+use crate::scenario::{self, Scenario, ScenarioError, StoredImageSpec};
+use crate::world::{DockerHub, StoredImage};
+use regsim_wire::platform::Platform;
+use regsim_wire::reference::hub_repository;
+
+pub(super) fn build(ctx: &Ctx<'_>, s: &Scenario) -> Result<Option<DockerHub>, ScenarioError> {
+    let Some(h) = &s.docker_hub else {
+        return Ok(None);
+    };
+    let mut images = Vec::new();
+    for (j, spec) in h.images.iter().enumerate() {
+        let field = format!("docker_hub.images[{j}]");
+        let img = spec.name();
+        let (repo, tag) = scenario::repository_and_tag(img)
+            .ok_or_else(|| ctx.err(&field, format!("`{img}` needs a tag (name:tag)")))?;
+        images.push(StoredImage {
+            // Official images live under `library/` (DependencyProxy::Registry.image_path).
+            repository: hub_repository(repo),
+            tag: tag.to_string(),
+            layers: ctx.layers(spec, &field)?,
+            platforms: platforms(ctx, spec, &field)?,
+        });
+    }
+    let rate_limit = h.rate_limit.unwrap_or(100);
+    let pulls_used = h.pulls_used.unwrap_or(0);
+    if pulls_used > rate_limit {
+        return Err(ctx.err(
+            "docker_hub.pulls_used",
+            format!("{pulls_used} pulls used is more than the limit of {rate_limit}"),
+        ));
+    }
+    Ok(Some(DockerHub {
+        images,
+        rate_limit,
+        pulls_used,
+    }))
+}
+
+/// `platforms:` of a Docker Hub image: each `os/arch[/variant]` once.
+fn platforms(ctx: &Ctx<'_>, spec: &StoredImageSpec, field: &str) -> Result<Vec<Platform>, ScenarioError> {
+    let mut out = Vec::new();
+    for (k, p) in spec.platforms().iter().enumerate() {
+        let at = format!("{field}.platforms[{k}]");
+        let parsed =
+            Platform::parse(p).ok_or_else(|| ctx.err(&at, format!("`{p}`: expected os/arch or os/arch/variant")))?;
+        if out.contains(&parsed) {
+            return Err(ctx.err(&at, format!("`{p}` is listed twice")));
+        }
+        out.push(parsed);
+    }
+    Ok(out)
+}

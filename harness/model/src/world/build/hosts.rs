@@ -1,0 +1,114 @@
+//! `runner:` and `docker:`: the runner host (release, executor, name and token, pull policies,
+//! its config.json) and the Docker engine on it (release, image store, platform).
+
+use super::Ctx;
+use super::job::pull_policies;
+use crate::scenario::{Scenario, ScenarioError};
+use crate::versions::{self, docker as dv, runner as rv};
+use crate::world::{Derived, DockerHost, Executor, Job, Overrides, RunnerHost};
+use regsim_wire::job_api::PullPolicy;
+use regsim_wire::platform::Platform;
+
+pub(super) fn runner(
+    ctx: &Ctx<'_>,
+    s: &Scenario,
+    overrides: &Overrides,
+    job: &Job,
+) -> Result<RunnerHost, ScenarioError> {
+    let version = ctx.version_or(&overrides.runner, "runner.version", &s.runner.version)?;
+    let executor = Executor::parse(&s.runner.executor).ok_or_else(|| {
+        ctx.err(
+            "runner.executor",
+            format!("executor `{}` is not modelled (docker only)", s.runner.executor),
+        )
+    })?;
+    let release = rv::release(&version).map_err(|m| ctx.err("runner.version", m))?;
+    if release.revision.is_none() {
+        return Err(ctx.err(
+            "runner.version",
+            format!("gitlab-runner {version} is not a release tag in data/runner_revisions.tsv"),
+        ));
+    }
+    // What the release can do with the pull policies the scenario asks for (gitlab-runner.md §4).
+    if job.image_pull_policy.is_some() && version < versions::v(15, 1, 0) {
+        return Err(ctx.err(
+            "job.image.pull_policy",
+            format!("`pull_policy:` in .gitlab-ci.yml needs gitlab-runner 15.1 (this is {version})"),
+        ));
+    }
+    let pull_policy = pull_policies(ctx, "runner.pull_policy", s.runner.pull_policy.as_ref())?;
+    let runner_policies = pull_policy.clone().unwrap_or_default();
+    if runner_policies.len() > 1 && !release.pull_policy_loop {
+        return Err(ctx.err(
+            "runner.pull_policy",
+            format!("several pull policies need gitlab-runner 13.8 (this is {version})"),
+        ));
+    }
+    let mut all_policies = job.image_pull_policy.iter().flatten().chain(runner_policies.iter());
+    if all_policies.any(|p| *p == PullPolicy::Never) && release.inspect_call_site.is_none() {
+        return Err(ctx.err(
+            "runner.version",
+            format!(
+                "pull policy `never` on gitlab-runner {version}: its inspect call site is not tabulated (gitlab-runner.md §1.3 starts at 13.9)"
+            ),
+        ));
+    }
+    Ok(RunnerHost {
+        version,
+        release,
+        executor,
+        name: s.runner.name.clone().unwrap_or_else(|| "docker-runner".into()),
+        token: s
+            .runner
+            .token
+            .clone()
+            .unwrap_or_else(|| "glrt-t1_regsimRunnerTok3n".into()),
+        machine_id: s
+            .runner
+            .machine_id
+            .clone()
+            .or_else(|| Some("6a0f3d1bd3c14e7c9c6a1b2f4e8d9a01".into())),
+        pull_policy,
+        docker_config: s.runner.docker_config.clone(),
+        home: s.runner.home.clone().unwrap_or_else(|| "/root".into()),
+        dns: s.runner.dns.clone(),
+    })
+}
+
+pub(super) fn docker(ctx: &Ctx<'_>, s: &Scenario, overrides: &Overrides) -> Result<DockerHost, ScenarioError> {
+    let version = ctx.version_or(&overrides.docker, "docker.version", &s.docker.version)?;
+    let store = match s.docker.image_store.as_deref() {
+        Some("graphdriver") => Derived::explicit(dv::ImageStore::Graphdriver),
+        Some("containerd") => Derived::explicit(dv::ImageStore::Containerd),
+        Some(other) => {
+            return Err(ctx.err(
+                "docker.image_store",
+                format!("`{other}`: expected graphdriver or containerd"),
+            ));
+        }
+        None => Derived::by_rule(
+            dv::default_image_store(&version),
+            "Docker 29 uses containerd on fresh installs, graphdriver before (docker-errors.md §3)",
+        ),
+    };
+    let profile = dv::profile(&version, store.value).map_err(|m| ctx.err("docker.version", m))?;
+    let platform = match &s.docker.platform {
+        None => Platform::default(),
+        Some(p) => Platform::parse(p)
+            .ok_or_else(|| ctx.err("docker.platform", format!("`{p}`: expected os/arch or os/arch/variant")))
+            .map(|mut p| {
+                // An arm64 host reports variant v8 (containerd platforms.DefaultSpec, cpuVariant).
+                if p.architecture == "arm64" && p.variant.is_none() {
+                    p.variant = Some("v8".into());
+                }
+                p
+            })?,
+    };
+    Ok(DockerHost {
+        version,
+        pull_seconds: s.docker.pull_seconds,
+        platform,
+        store,
+        profile,
+    })
+}

@@ -1,0 +1,110 @@
+//! `gitlab:`: the instance, its registry, allowlist enforcement and its Dependency Proxy era.
+
+use super::Ctx;
+use crate::scenario::{self, Scenario, ScenarioError};
+use crate::versions::{self, gitlab as gv};
+use crate::world::{Authority, Derived, Instance, Overrides};
+use semver::Version;
+
+pub(super) fn build(ctx: &Ctx<'_>, s: &Scenario, overrides: &Overrides) -> Result<Instance, ScenarioError> {
+    let version = ctx.version_or(&overrides.gitlab, "gitlab.version", &s.gitlab.version)?;
+    let (scheme, host) = parse_external_url(&s.gitlab.external_url).map_err(|m| ctx.err("gitlab.external_url", m))?;
+    let registry = Authority::parse(&s.gitlab.registry).map_err(|m| ctx.err("gitlab.registry", m))?;
+    let enforce = match s.gitlab.enforce_job_token_allowlist {
+        Some(b) => {
+            if b && version < gv::INSTANCE_ENFORCEMENT_SETTING {
+                return Err(ctx.err(
+                    "gitlab.enforce_job_token_allowlist",
+                    format!(
+                        "GitLab {version} has no instance-wide allowlist enforcement (from {})",
+                        gv::INSTANCE_ENFORCEMENT_SETTING
+                    ),
+                ));
+            }
+            Derived::explicit(b)
+        }
+        None if version >= gv::INSTANCE_ENFORCEMENT_ON => Derived::by_rule(
+            true,
+            format!(
+                "GitLab {version} ≥ {} enforces it on every instance by default ({})",
+                gv::INSTANCE_ENFORCEMENT_ON,
+                gv::INSTANCE_ENFORCEMENT_SOURCE
+            ),
+        ),
+        None => Derived::explicit(false),
+    };
+    let (proxy_era, proxy_licensed) = proxy_era(&s.gitlab, &version).map_err(|(f, m)| ctx.err(f, m))?;
+    Ok(Instance {
+        release: gv::release(&version),
+        version,
+        scheme,
+        host,
+        registry,
+        registry_enabled: true,
+        token_expire_minutes: s.gitlab.registry_token_expire_minutes.unwrap_or(5),
+        issuer: s
+            .gitlab
+            .registry_issuer
+            .clone()
+            .unwrap_or_else(|| "omnibus-gitlab-issuer".into()),
+        enforce_allowlist: enforce,
+        dependency_proxy: s.gitlab.dependency_proxy.unwrap_or(true),
+        proxy_era,
+        proxy_licensed,
+    })
+}
+
+fn parse_external_url(u: &str) -> Result<(String, Authority), String> {
+    let url = url::Url::parse(u).map_err(|e| format!("`{u}` is not a URL: {e}"))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(format!("`{u}`: external_url must be http or https"));
+    }
+    let host = url.host_str().ok_or_else(|| format!("`{u}` has no host"))?.to_string();
+    Ok((url.scheme().to_string(), Authority { host, port: url.port() }))
+}
+
+/// The Dependency Proxy's era for this release (`gv::dependency_proxy_eras`), with the feature
+/// flag that switched its authentication on (13.7 – 14.x) applied, and whether the license covers
+/// it (Premium before 13.6). Errors name the field.
+fn proxy_era(
+    gl: &scenario::Gitlab,
+    version: &Version,
+) -> Result<(Derived<gv::ProxyEra>, bool), (&'static str, String)> {
+    let era = versions::lookup(&gv::dependency_proxy_eras(), version)
+        .cloned()
+        .unwrap_or_else(|| gv::dependency_proxy_eras()[0].clone());
+    for name in gl.feature_flags.keys() {
+        if name != gv::PRIVATE_GROUPS_FLAG {
+            return Err((
+                "gitlab.feature_flags",
+                format!(
+                    "regsim knows one feature flag, `{}`; `{name}` is not modelled",
+                    gv::PRIVATE_GROUPS_FLAG
+                ),
+            ));
+        }
+    }
+    let mut derived = Derived::by_rule(era.value, format!("GitLab {version}: {}", era.source));
+    if let Some(&on) = gl.feature_flags.get(gv::PRIVATE_GROUPS_FLAG) {
+        if *version < gv::DEPENDENCY_PROXY_AUTHENTICATED || *version >= gv::PRIVATE_GROUPS_FLAG_REMOVED {
+            return Err((
+                "gitlab.feature_flags",
+                format!(
+                    "`{}` exists from GitLab {} until its removal in {} (seed 002), not in {version}",
+                    gv::PRIVATE_GROUPS_FLAG,
+                    gv::DEPENDENCY_PROXY_AUTHENTICATED,
+                    gv::PRIVATE_GROUPS_FLAG_REMOVED
+                ),
+            ));
+        }
+        let mut e = era.value;
+        e.authenticates = on;
+        derived = Derived::explicit(e);
+    }
+    let licensed = !era.value.premium_only
+        || matches!(
+            gl.license,
+            Some(scenario::License::Premium | scenario::License::Ultimate)
+        );
+    Ok((derived, licensed))
+}

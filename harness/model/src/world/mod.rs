@@ -1,0 +1,519 @@
+//! The world model: a scenario checked and given meaning. Defaults the scenario leaves out are
+//! derived here from the release tables, and every derived value remembers the rule that gave it
+//! so the output can say why.
+
+mod build;
+mod loopback;
+
+pub use build::{DEFAULT_CLOCK, build};
+
+/// Versions given on the command line, in place of the scenario's (`--gitlab`, `--runner`,
+/// `--docker`, and `regsim matrix`'s rows).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Overrides {
+    pub gitlab: Option<Version>,
+    pub runner: Option<Version>,
+    pub docker: Option<Version>,
+}
+
+use crate::scenario::{Outcome, RegistryAccess, Role, TokenKind, Visibility};
+use crate::versions::docker::{EngineProfile, ImageStore};
+use crate::versions::gitlab::GitlabRelease;
+use crate::versions::runner::RunnerRelease;
+use semver::Version;
+use std::collections::BTreeMap;
+use std::fmt;
+use time::{Date, OffsetDateTime};
+
+/// A value the scenario did not set, with the rule that decided it.
+#[derive(Debug, Clone)]
+pub struct Derived<T> {
+    pub value: T,
+    /// The rule in GitLab's words, or `None` when the scenario set the value itself.
+    pub rule: Option<String>,
+}
+
+impl<T> Derived<T> {
+    pub fn explicit(value: T) -> Self {
+        Derived { value, rule: None }
+    }
+    pub fn by_rule(value: T, rule: impl Into<String>) -> Self {
+        Derived {
+            value,
+            rule: Some(rule.into()),
+        }
+    }
+}
+
+/// `host[:port]` as it appears in image names and `auths` keys.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Authority {
+    pub host: String,
+    pub port: Option<u16>,
+}
+
+impl Authority {
+    pub fn parse(s: &str) -> Result<Self, String> {
+        if s.is_empty() || s.contains('/') || s.contains("://") {
+            return Err(format!("`{s}` is not host[:port]"));
+        }
+        match s.rsplit_once(':') {
+            Some((h, p)) => {
+                let port = p
+                    .parse::<u16>()
+                    .map_err(|_| format!("`{s}`: port `{p}` is not a number"))?;
+                Ok(Authority {
+                    host: h.to_string(),
+                    port: Some(port),
+                })
+            }
+            None => Ok(Authority {
+                host: s.to_string(),
+                port: None,
+            }),
+        }
+    }
+    /// The port a client dials when none is written.
+    pub fn port_or(&self, default: u16) -> u16 {
+        self.port.unwrap_or(default)
+    }
+    /// Registries on 127.0.0.0/8 are insecure by default: dockerd tries https, then http.
+    pub fn is_loopback(&self) -> bool {
+        self.host
+            .parse::<std::net::Ipv4Addr>()
+            .map(|ip| ip.is_loopback())
+            .unwrap_or(false)
+            || self.host == "localhost"
+    }
+}
+
+impl fmt::Display for Authority {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.port {
+            Some(p) => write!(f, "{}:{}", self.host, p),
+            None => write!(f, "{}", self.host),
+        }
+    }
+}
+
+/// The GitLab instance.
+#[derive(Debug, Clone)]
+pub struct Instance {
+    pub version: Version,
+    pub release: GitlabRelease,
+    /// Scheme, host and port of `external_url`.
+    pub scheme: String,
+    pub host: Authority,
+    pub registry: Authority,
+    pub registry_enabled: bool,
+    pub token_expire_minutes: u64,
+    pub issuer: String,
+    pub enforce_allowlist: Derived<bool>,
+    pub dependency_proxy: bool,
+    /// How this release's Dependency Proxy answers, the feature flag and license applied.
+    pub proxy_era: Derived<crate::versions::gitlab::ProxyEra>,
+    /// Before 13.6 the proxy needs GitLab Premium; false when it is missing here.
+    pub proxy_licensed: bool,
+}
+
+impl Instance {
+    pub fn external_url(&self) -> String {
+        format!("{}://{}", self.scheme, self.host)
+    }
+    /// `Gitlab.host_with_port`: always with the port (gitlab-rails.md §6.2).
+    pub fn host_with_port(&self) -> String {
+        let default = if self.scheme == "https" { 443 } else { 80 };
+        format!("{}:{}", self.host.host, self.host.port_or(default))
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct User {
+    pub username: String,
+    pub password: Option<String>,
+    pub two_factor: bool,
+    pub admin: bool,
+    /// Project and group access tokens act as bot users (gitlab-rails.md §3.3).
+    pub bot: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct Group {
+    pub path: String,
+    pub visibility: Visibility,
+    pub members: BTreeMap<String, Role>,
+    /// The group's Dependency Proxy setting ("Enable Proxy").
+    pub dependency_proxy: Derived<bool>,
+    /// SAML SSO enforced for Git and Dependency Proxy activity: who has an active SSO session.
+    pub sso_enforced_for_dependency_proxy: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Project {
+    pub id: u64,
+    pub path: String,
+    pub visibility: Visibility,
+    pub created_in: Version,
+    pub registry_access: Derived<RegistryAccess>,
+    pub members: BTreeMap<String, Role>,
+    /// The project's own "Limit access to this project" column (before instance enforcement).
+    pub inbound_allowlist: Derived<bool>,
+    pub allowlist_projects: Vec<String>,
+    pub allowlist_groups: Vec<String>,
+    pub images: Vec<StoredImage>,
+    pub variables: BTreeMap<String, String>,
+}
+
+impl Project {
+    /// Groups this project sits in, innermost last (`a`, `a/b` for `a/b/proj`).
+    pub fn ancestor_groups(&self) -> Vec<String> {
+        let parts: Vec<&str> = self.path.split('/').collect();
+        (1..parts.len()).map(|n| parts[..n].join("/")).collect()
+    }
+}
+
+/// An image a project's registry holds: repository path (lower case) and tag.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredImage {
+    pub repository: String,
+    pub tag: String,
+    pub layers: usize,
+    /// More than one: a manifest list (Docker Hub only). Empty: one linux/amd64 image.
+    pub platforms: Vec<regsim_wire::platform::Platform>,
+}
+
+/// How a registry that is not GitLab's lets clients in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RegistryAuth {
+    /// docker/distribution's htpasswd access controller.
+    Basic {
+        realm: String,
+        users: BTreeMap<String, String>,
+    },
+    None,
+}
+
+/// Docker Hub, upstream of the Dependency Proxy.
+#[derive(Debug, Clone)]
+pub struct DockerHub {
+    /// Repositories as Docker Hub names them (`library/alpine`).
+    pub images: Vec<StoredImage>,
+    /// Manifest GETs per 6-hour window for one address.
+    pub rate_limit: u32,
+    pub pulls_used: u32,
+}
+
+/// A docker/distribution registry that is not GitLab's.
+#[derive(Debug, Clone)]
+pub struct OtherRegistry {
+    pub host: Authority,
+    pub auth: RegistryAuth,
+    pub images: Vec<StoredImage>,
+}
+
+#[derive(Debug, Clone)]
+pub enum TokenOwner {
+    User(String),
+    Project(String),
+    Group(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct Token {
+    pub id: u64,
+    pub kind: TokenKind,
+    pub name: String,
+    pub value: String,
+    pub owner: TokenOwner,
+    /// For project and group access tokens: the bot user's name and role.
+    pub bot_user: Option<String>,
+    pub role: Option<Role>,
+    pub scopes: Vec<String>,
+    pub expires_at: Option<Date>,
+    pub revoked: bool,
+    /// Deploy tokens log in with this username.
+    pub username: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Job {
+    pub id: u64,
+    pub project: String,
+    pub user: String,
+    /// CI_JOB_TOKEN. Its format never reaches the job log (it is masked), so regsim uses a plain
+    /// deterministic value rather than guessing each release's prefix.
+    pub token: String,
+    /// `image:` name as written (before variable expansion, which the runner does).
+    pub image: String,
+    pub image_pull_policy: Option<Vec<regsim_wire::job_api::PullPolicy>>,
+    /// How many times the job runs, and how many minutes apart (1 and 0 for a single run).
+    pub repeat: (u32, u32),
+    /// `variables:` from .gitlab-ci.yml.
+    pub variables: BTreeMap<String, String>,
+    /// `services:` from .gitlab-ci.yml: name (as written) and alias.
+    pub services: Vec<(String, Option<String>)>,
+    /// `script:` lines, as written.
+    pub script: Vec<String>,
+    /// The job image's Docker CLI, when the script uses one.
+    pub docker_client: Option<crate::versions::docker_cli::ClientProfile>,
+    pub dockerfile: Option<String>,
+    /// sbt-native-packager's DockerPlugin, when the script runs `sbt docker:publish`.
+    pub sbt_native_packager: Option<SbtNativePackager>,
+}
+
+/// The DockerPlugin settings of the job's sbt project (values as written, expanded at run time).
+#[derive(Debug, Clone)]
+pub struct SbtNativePackager {
+    pub profile: crate::versions::sbt_native_packager::PluginProfile,
+    /// `dockerAlias` (`REPOSITORY/NAME:VERSION`).
+    pub alias: String,
+    /// `dockerBaseImage`.
+    pub base_image: String,
+}
+
+/// The runner's executor (`[[runners]] executor`). Only `docker` is modelled; the loader refuses
+/// the others by name until their modules exist (regsim-runner's `executors`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Executor {
+    Docker,
+}
+
+impl Executor {
+    /// config.toml's names of the executors regsim models.
+    pub fn parse(name: &str) -> Option<Executor> {
+        match name {
+            "docker" => Some(Executor::Docker),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Executor::Docker => "docker",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct RunnerHost {
+    pub version: Version,
+    pub release: RunnerRelease,
+    pub executor: Executor,
+    pub name: String,
+    pub token: String,
+    pub machine_id: Option<String>,
+    pub pull_policy: Option<Vec<regsim_wire::job_api::PullPolicy>>,
+    pub docker_config: Option<String>,
+    pub home: String,
+    /// `[runners.docker] dns`.
+    pub dns: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct DockerHost {
+    pub version: Version,
+    /// Whole seconds a pull takes (`docker.pull_seconds`).
+    pub pull_seconds: u64,
+    /// The runner host's platform, which the engine picks from manifest lists.
+    pub platform: regsim_wire::platform::Platform,
+    pub store: Derived<ImageStore>,
+    pub profile: EngineProfile,
+}
+
+#[derive(Debug, Clone)]
+pub struct Expect {
+    pub outcome: Outcome,
+    pub lines: Vec<String>,
+    pub post_redactions: Vec<Redaction>,
+    /// (line of the post, why the log cannot contain it).
+    pub not_reproduced: Vec<(String, String)>,
+}
+
+/// One edit the seed post made to its lines.
+#[derive(Debug, Clone)]
+pub enum Redaction {
+    Text { replace: String, with: String },
+    Pattern { pattern: regex::Regex, with: String },
+}
+
+impl Expect {
+    /// A log line as the post would show it.
+    pub fn as_in_post(&self, line: &str) -> String {
+        self.post_redactions.iter().fold(line.to_string(), |l, r| match r {
+            Redaction::Text { replace, with } => l.replace(replace.as_str(), with),
+            Redaction::Pattern { pattern, with } => pattern.replace_all(&l, with.as_str()).into_owned(),
+        })
+    }
+}
+
+/// A fact the output should state: which rule produced a value the scenario left out.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Note(pub String);
+
+#[derive(Debug, Clone)]
+pub struct World {
+    pub name: String,
+    pub description: String,
+    pub seed: Option<&'static crate::seeds::Seed>,
+    pub clock: OffsetDateTime,
+    /// The time registry JWTs are stamped with and checked against: the scenario clock, except
+    /// where a real registry takes part (its Go `time.Now()` cannot be set back to a scenario's
+    /// date, so tokens then carry the wall clock while GitLab's decisions keep `clock`).
+    pub token_clock: OffsetDateTime,
+    pub gitlab: Instance,
+    pub users: Vec<User>,
+    pub groups: Vec<Group>,
+    pub projects: Vec<Project>,
+    pub tokens: Vec<Token>,
+    pub registries: Vec<OtherRegistry>,
+    pub docker_hub: Option<DockerHub>,
+    pub job: Job,
+    pub runner: RunnerHost,
+    pub docker: DockerHost,
+    pub expect: Expect,
+}
+
+impl World {
+    pub fn project(&self, path: &str) -> Option<&Project> {
+        self.projects.iter().find(|p| p.path.eq_ignore_ascii_case(path))
+    }
+    pub fn group(&self, path: &str) -> Option<&Group> {
+        self.groups.iter().find(|g| g.path.eq_ignore_ascii_case(path))
+    }
+    pub fn user(&self, name: &str) -> Option<&User> {
+        self.users.iter().find(|u| u.username == name)
+    }
+
+    /// The highest role `username` holds on `project`, directly or through its groups.
+    pub fn role(&self, username: &str, project: &Project) -> Option<Role> {
+        let mut best = project.members.get(username).copied();
+        for g in project.ancestor_groups() {
+            if let Some(r) = self.group(&g).and_then(|g| g.members.get(username)) {
+                best = Some(best.map_or(*r, |b| b.max(*r)));
+            }
+        }
+        best
+    }
+
+    /// Whether the instance-wide enforcement or the project's own setting turns the inbound
+    /// allowlist on (gitlab-rails.md §4.2: `enforce || column`).
+    pub fn inbound_allowlist_effective(&self, project: &Project) -> Derived<bool> {
+        if self.gitlab.enforce_allowlist.value {
+            let why = self.gitlab.enforce_allowlist.rule.clone().unwrap_or_else(|| {
+                "the instance enforces the job token allowlist for all projects (scenario setting)".into()
+            });
+            return Derived::by_rule(true, why);
+        }
+        project.inbound_allowlist.clone()
+    }
+
+    /// What the output should say about defaults this scenario relied on.
+    pub fn notes(&self) -> Vec<Note> {
+        let mut out = Vec::new();
+        if let Some(rule) = &self.gitlab.enforce_allowlist.rule {
+            out.push(Note(format!(
+                "instance job token allowlist enforcement: {} — {rule}",
+                on_off(self.gitlab.enforce_allowlist.value)
+            )));
+        }
+        // The group setting matters only where something goes through the proxy.
+        if self.docker_hub.is_some() {
+            for g in &self.groups {
+                if let Some(rule) = &g.dependency_proxy.rule {
+                    out.push(Note(format!(
+                        "{}: Dependency Proxy {} — {rule}",
+                        g.path,
+                        on_off(g.dependency_proxy.value)
+                    )));
+                }
+            }
+        }
+        // The proxy's era is news only where it differs from 13.10 on (or a flag changed it).
+        let era = &self.gitlab.proxy_era;
+        if self.docker_hub.is_some()
+            && (self.gitlab.version < crate::versions::gitlab::DEPENDENCY_PROXY_DIGESTS_AND_DOWNCASE
+                || era.rule.is_none())
+        {
+            let e = era.value;
+            let what = format!(
+                "{}; manifests {}; {}{}",
+                if e.authenticates {
+                    "a proxy token is needed"
+                } else {
+                    "no authentication (anonymous; public groups only)"
+                },
+                match e.cache {
+                    crate::versions::gitlab::ManifestCache::None => "not cached",
+                    crate::versions::gitlab::ManifestCache::ByTag => "cached by tag",
+                    crate::versions::gitlab::ManifestCache::ByTagOrDigest => "cached by tag or digest",
+                },
+                match e.reply {
+                    crate::versions::gitlab::ManifestReply::RenderJson => "sent as `render json:`, no digest header",
+                    crate::versions::gitlab::ManifestReply::SendFileJson =>
+                        "sent as the cached .json file, no digest header",
+                    crate::versions::gitlab::ManifestReply::WithDigest => "sent with their digest and content type",
+                },
+                if self.gitlab.proxy_licensed {
+                    ""
+                } else {
+                    "; a GitLab Premium feature, and this instance is on Free"
+                }
+            );
+            let rule = era.rule.clone().unwrap_or_else(|| {
+                format!(
+                    "feature flag {} set by the scenario",
+                    crate::versions::gitlab::PRIVATE_GROUPS_FLAG
+                )
+            });
+            out.push(Note(format!(
+                "Dependency Proxy of GitLab {}: {what} — {rule}",
+                self.gitlab.version
+            )));
+        }
+        for p in &self.projects {
+            if let Some(rule) = &p.inbound_allowlist.rule {
+                out.push(Note(format!(
+                    "{}: CI_JOB_TOKEN inbound allowlist (\"Limit access to this project\") {} — {rule}",
+                    p.path,
+                    on_off(p.inbound_allowlist.value)
+                )));
+            }
+            if let (Some(rule), false) = (&p.registry_access.rule, p.images.is_empty()) {
+                out.push(Note(format!(
+                    "{}: container registry visibility {:?} — {rule}",
+                    p.path, p.registry_access.value
+                )));
+            }
+        }
+        // The image store only became a choice with Docker 24's containerd option.
+        if let (Some(rule), true) = (&self.docker.store.rule, self.docker.version.major >= 24) {
+            out.push(Note(format!(
+                "Docker {}: image store {:?} — {rule}",
+                self.docker.version, self.docker.store.value
+            )));
+        }
+        out
+    }
+}
+
+fn on_off(b: bool) -> &'static str {
+    if b { "on" } else { "off" }
+}
+
+impl Role {
+    pub fn at_least(self, other: Role) -> bool {
+        self >= other
+    }
+}
+
+impl PartialOrd for Role {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Role {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        (*self as u8).cmp(&(*other as u8))
+    }
+}

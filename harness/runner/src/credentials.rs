@@ -1,0 +1,406 @@
+//! Which registry credentials the runner hands to Docker for an image (gitlab-runner.md §3):
+//! `$DOCKER_AUTH_CONFIG`, then the runner host's `~/.docker/config.json`, then the job payload;
+//! first source with a matching entry wins; matching by host (≤ 17.4) or by path prefix (17.5 →).
+
+use base64::Engine as _;
+use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+use regsim_model::versions::runner::CredentialMatching;
+use regsim_wire::engine_api::AuthConfig;
+use regsim_wire::job_api::{CredentialKind, PayloadCredential};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+pub const SOURCE_VARIABLE: &str = "$DOCKER_AUTH_CONFIG";
+pub const SOURCE_JOB_PAYLOAD: &str = "job payload (GitLab Registry)";
+
+/// A matched entry: where it came from (the label printed in `Authenticating with credentials
+/// from …`) and what is sent to Docker.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Resolved {
+    pub source: String,
+    pub config: AuthConfig,
+}
+
+/// Why a source gave nothing (for the report; the runner itself is silent before 18.11).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ignored {
+    pub source: String,
+    pub why: String,
+}
+
+/// One source's entries, keyed as written.
+struct Source {
+    label: String,
+    entries: Vec<(String, AuthConfig)>,
+}
+
+#[derive(Deserialize)]
+struct ConfigFile {
+    #[serde(default)]
+    auths: BTreeMap<String, Entry>,
+    #[serde(default, rename = "credsStore")]
+    creds_store: Option<String>,
+    #[serde(default, rename = "credHelpers")]
+    cred_helpers: Option<BTreeMap<String, String>>,
+}
+
+#[derive(Deserialize, Default)]
+struct Entry {
+    #[serde(default)]
+    auth: String,
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    identitytoken: String,
+    #[serde(default)]
+    registrytoken: String,
+}
+
+/// Go's `base64.StdEncoding`: padding required, trailing bits tolerated, `\r` and `\n` skipped.
+const GO_STD: GeneralPurpose = GeneralPurpose::new(
+    &base64::alphabet::STANDARD,
+    GeneralPurposeConfig::new()
+        .with_decode_allow_trailing_bits(true)
+        .with_decode_padding_mode(DecodePaddingMode::RequireCanonical),
+);
+
+/// docker/cli `decodeAuth`.
+fn decode_auth(auth: &str) -> Result<(String, String), String> {
+    let cleaned: String = auth.chars().filter(|c| *c != '\r' && *c != '\n').collect();
+    let raw = GO_STD
+        .decode(cleaned.as_bytes())
+        .map_err(|e| format!("illegal base64 data: {e}"))?;
+    let s = String::from_utf8_lossy(&raw).into_owned();
+    match s.split_once(':') {
+        Some((u, p)) if !u.is_empty() => Ok((u.to_string(), p.trim_matches('\0').to_string())),
+        _ => Err("Invalid auth configuration file".into()),
+    }
+}
+
+/// docker/cli `LoadFromReader`: a config that does not parse yields an error and no entries.
+fn parse_config(label: &str, text: &str) -> Result<Source, String> {
+    let cfg: ConfigFile = serde_json::from_str(text).map_err(|e| format!("not valid JSON: {e}"))?;
+    if cfg.creds_store.is_some() || cfg.cred_helpers.as_ref().is_some_and(|h| !h.is_empty()) {
+        // regsim runs no credential helpers; on a runner host without the helper binary the whole
+        // source fails the same way.
+        return Err(
+            "credsStore/credHelpers need a docker-credential-* helper, which the runner host does not have".into(),
+        );
+    }
+    let mut entries = Vec::new();
+    for (key, e) in cfg.auths {
+        let (username, password) = if e.auth.is_empty() {
+            (e.username, e.password)
+        } else {
+            decode_auth(&e.auth)?
+        };
+        entries.push((
+            key.clone(),
+            AuthConfig {
+                username,
+                password,
+                email: e.email,
+                identitytoken: e.identitytoken,
+                registrytoken: e.registrytoken,
+                serveraddress: key,
+                ..Default::default()
+            },
+        ));
+    }
+    Ok(Source {
+        label: label.to_string(),
+        entries,
+    })
+}
+
+/// Everything the runner consults, in order.
+pub struct Inputs<'a> {
+    pub docker_auth_config: Option<&'a str>,
+    /// `(path, text)` of the runner host's config.json.
+    pub host_config: Option<(&'a str, &'a str)>,
+    pub payload: &'a [PayloadCredential],
+}
+
+pub fn resolve(image: &str, inputs: &Inputs<'_>, matching: CredentialMatching) -> (Option<Resolved>, Vec<Ignored>) {
+    let mut sources = Vec::new();
+    let mut ignored = Vec::new();
+    if let Some(text) = inputs.docker_auth_config {
+        match parse_config(SOURCE_VARIABLE, text) {
+            Ok(s) => sources.push(s),
+            Err(why) => ignored.push(Ignored {
+                source: SOURCE_VARIABLE.into(),
+                why,
+            }),
+        }
+    }
+    if let Some((path, text)) = inputs.host_config {
+        match parse_config(path, text) {
+            Ok(s) => sources.push(s),
+            Err(why) => ignored.push(Ignored {
+                source: path.into(),
+                why,
+            }),
+        }
+    }
+    let payload: Vec<(String, AuthConfig)> = inputs
+        .payload
+        .iter()
+        .filter(|c| c.kind == CredentialKind::Registry)
+        .map(|c| {
+            (
+                c.url.clone(),
+                AuthConfig {
+                    username: c.username.clone(),
+                    password: c.password.clone(),
+                    serveraddress: c.url.clone(),
+                    ..Default::default()
+                },
+            )
+        })
+        .collect();
+    sources.push(Source {
+        label: SOURCE_JOB_PAYLOAD.into(),
+        entries: payload,
+    });
+
+    let found = match matching {
+        CredentialMatching::HostLowercased => {
+            let host = image_host(image);
+            sources.iter().find_map(|s| {
+                s.entries
+                    .iter()
+                    .find(|(k, _)| entry_host(k) == host)
+                    .map(|(_, c)| Resolved {
+                        source: s.label.clone(),
+                        config: c.clone(),
+                    })
+            })
+        }
+        CredentialMatching::PathPrefix => {
+            let path = image_path(image);
+            // Merged map, first entry per key (earlier sources win); then the longest prefix.
+            let mut merged: Vec<(String, &str, &AuthConfig)> = Vec::new();
+            for s in &sources {
+                for (k, c) in &s.entries {
+                    let key = entry_path(k);
+                    if !merged.iter().any(|(m, _, _)| *m == key) {
+                        merged.push((key, &s.label, c));
+                    }
+                }
+            }
+            let mut candidate = path.as_str();
+            loop {
+                if let Some((_, label, c)) = merged.iter().find(|(k, _, _)| k == candidate) {
+                    break Some(Resolved {
+                        source: label.to_string(),
+                        config: (*c).clone(),
+                    });
+                }
+                match candidate.rfind('/') {
+                    Some(i) => candidate = &candidate[..i],
+                    None => break None,
+                }
+            }
+        }
+    };
+    (found, ignored)
+}
+
+/// `splitDockerImageName`: the registry part of an image as written (not lower-cased).
+pub fn image_host(image: &str) -> String {
+    match image.split_once('/') {
+        Some((first, _)) if first.contains('.') || first.contains(':') || first == "localhost" => {
+            if first == "index.docker.io" {
+                "docker.io".into()
+            } else {
+                first.to_string()
+            }
+        }
+        _ => "docker.io".into(),
+    }
+}
+
+/// `convertToHostname` (lower-cased from 13.4).
+fn entry_host(key: &str) -> String {
+    let k = key
+        .strip_prefix("http://")
+        .or_else(|| key.strip_prefix("https://"))
+        .unwrap_or(key);
+    let host = k.split('/').next().unwrap_or("").to_lowercase();
+    if host == "index.docker.io" {
+        "docker.io".into()
+    } else {
+        host
+    }
+}
+
+/// `normalizeImageRef`: host lower-cased, path kept, tag and digest dropped; Hub as `docker.io/…`.
+fn image_path(image: &str) -> String {
+    let no_digest = image.split('@').next().unwrap_or(image);
+    let last_slash = no_digest.rfind('/').map(|i| i + 1).unwrap_or(0);
+    let name = match no_digest[last_slash..].rfind(':') {
+        Some(i) => &no_digest[..last_slash + i],
+        None => no_digest,
+    };
+    let host = image_host(name);
+    if host == "docker.io" && !name.starts_with("docker.io/") && !name.starts_with("index.docker.io/") {
+        return format!("docker.io/{name}");
+    }
+    match name.split_once('/') {
+        Some((_, rest)) => format!("{}/{rest}", host.to_lowercase()),
+        None => host.to_lowercase(),
+    }
+}
+
+/// `convertToRegistryPath`.
+fn entry_path(key: &str) -> String {
+    if let Some(rest) = key.strip_prefix("https://").or_else(|| key.strip_prefix("http://")) {
+        let host = rest.split('/').next().unwrap_or("").to_lowercase();
+        return if host == "index.docker.io" {
+            "docker.io".into()
+        } else {
+            host
+        };
+    }
+    let k = key.trim_end_matches('/');
+    let (host, path) = match k.split_once('/') {
+        Some((h, p)) => (h.to_lowercase(), Some(p)),
+        None => (k.to_lowercase(), None),
+    };
+    match path {
+        None => host,
+        Some(p) => {
+            let last_slash = p.rfind('/').map(|i| i + 1).unwrap_or(0);
+            let p = match p[last_slash..].rfind(':') {
+                Some(i) => &p[..last_slash + i],
+                None => p,
+            };
+            format!("{host}/{p}")
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use CredentialMatching::*;
+
+    fn payload(url: &str) -> Vec<PayloadCredential> {
+        vec![PayloadCredential {
+            kind: CredentialKind::Registry,
+            url: url.into(),
+            username: "gitlab-ci-token".into(),
+            password: "jt".into(),
+        }]
+    }
+
+    #[test]
+    fn variable_beats_payload_and_needs_the_port() {
+        let cfg =
+            r#"{"auths":{"r.example.com:5000":{"auth":"Y2lfcHVsbF9jb250YWluZXJzOm15X3Byb2plY3RfYWNjZXNzX3Rva2Vu"}}}"#;
+        let p = payload("r.example.com:5000");
+        let inputs = Inputs {
+            docker_auth_config: Some(cfg),
+            host_config: None,
+            payload: &p,
+        };
+        let (r, _) = resolve("r.example.com:5000/a/b:1", &inputs, HostLowercased);
+        let r = r.unwrap();
+        assert_eq!(r.source, "$DOCKER_AUTH_CONFIG");
+        assert_eq!(
+            (r.config.username.as_str(), r.config.password.as_str()),
+            ("ci_pull_containers", "my_project_access_token")
+        );
+        // An auths key without the port does not match an image with one: the payload wins.
+        let noport =
+            r#"{"auths":{"r.example.com":{"auth":"Y2lfcHVsbF9jb250YWluZXJzOm15X3Byb2plY3RfYWNjZXNzX3Rva2Vu"}}}"#;
+        let inputs = Inputs {
+            docker_auth_config: Some(noport),
+            host_config: None,
+            payload: &p,
+        };
+        for m in [HostLowercased, PathPrefix] {
+            assert_eq!(
+                resolve("r.example.com:5000/a/b:1", &inputs, m).0.unwrap().source,
+                SOURCE_JOB_PAYLOAD
+            );
+        }
+    }
+
+    #[test]
+    fn unparsable_config_is_ignored_silently() {
+        let p = payload("r.example.com");
+        let inputs = Inputs {
+            docker_auth_config: Some("{\"auths\": {"),
+            host_config: None,
+            payload: &p,
+        };
+        let (r, ignored) = resolve("r.example.com/a/b", &inputs, HostLowercased);
+        assert_eq!(r.unwrap().source, SOURCE_JOB_PAYLOAD);
+        assert_eq!(ignored[0].source, "$DOCKER_AUTH_CONFIG");
+        let bad64 = r#"{"auths":{"r.example.com":{"auth":"not base64!"}}}"#;
+        let inputs = Inputs {
+            docker_auth_config: Some(bad64),
+            host_config: None,
+            payload: &p,
+        };
+        assert_eq!(
+            resolve("r.example.com/a/b", &inputs, HostLowercased).0.unwrap().source,
+            SOURCE_JOB_PAYLOAD
+        );
+    }
+
+    #[test]
+    fn echo_newline_stays_in_the_password() {
+        // `echo name:token | base64` encodes the newline; docker/cli keeps it.
+        assert_eq!(
+            decode_auth("bmFtZTp0b2tlbgo=").unwrap(),
+            ("name".into(), "token\n".into())
+        );
+        // A line break inside the base64 text itself is skipped by Go's decoder.
+        assert_eq!(
+            decode_auth("bmFtZTp0\nb2tlbg==").unwrap(),
+            ("name".into(), "token".into())
+        );
+    }
+
+    #[test]
+    fn path_prefix_prefers_the_most_specific_entry() {
+        let cfg = r#"{"auths":{"r.example.com":{"auth":"YTpi"},"r.example.com/grp":{"auth":"Yzpk"}}}"#;
+        let inputs = Inputs {
+            docker_auth_config: Some(cfg),
+            host_config: None,
+            payload: &[],
+        };
+        assert_eq!(
+            resolve("r.example.com/grp/img:1", &inputs, PathPrefix)
+                .0
+                .unwrap()
+                .config
+                .username,
+            "c"
+        );
+        assert_eq!(
+            resolve("r.example.com/other/img", &inputs, PathPrefix)
+                .0
+                .unwrap()
+                .config
+                .username,
+            "a"
+        );
+        assert_eq!(
+            resolve("r.example.com/grp/img:1", &inputs, HostLowercased)
+                .0
+                .unwrap()
+                .config
+                .username,
+            "a"
+        );
+        assert_eq!(image_path("alpine"), "docker.io/alpine");
+        assert_eq!(entry_path("https://index.docker.io/v1/"), "docker.io");
+    }
+}

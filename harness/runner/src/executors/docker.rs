@@ -1,0 +1,121 @@
+//! The docker executor (`executors/docker`): the `prepare_executor` section, the services it
+//! starts before the build image (createDependencies), the pull-policy loop for each image
+//! (`crate::pull`), and the preparation retries around it all (gitlab-runner.md §2.4–2.5).
+
+use super::Prepared;
+use crate::credentials::Inputs;
+use crate::expand::expand;
+use crate::job::pull_policies;
+use crate::pull::{PullError, Puller};
+use crate::services::{Service, StartedService, link_names, split_name_and_version};
+use crate::trace::{BOLD_CYAN, RESET, Trace};
+use regsim_clients::engine::Engine;
+use regsim_model::world::World;
+use regsim_wire::engine_api::ImageInspect;
+use regsim_wire::job_api::JobPayload;
+
+/// `PreparationRetries`.
+const PREPARATION_RETRIES: usize = 3;
+/// `PreparationRetryInterval`, printed as `3s`.
+const RETRY_INTERVAL_SECS: i64 = 3;
+
+/// The job's services as the runner names them: what it pulls and the names the build container
+/// reaches each by.
+fn services(world: &World, payload: &JobPayload) -> Vec<(Service, Vec<String>)> {
+    let release = &world.runner.release;
+    payload
+        .services
+        .iter()
+        .map(|s| {
+            let service = split_name_and_version(&expand(&s.name, |k| payload.variable(k)));
+            let links = link_names(&service, s.alias.as_deref(), release.service_aliases_split);
+            (service, links)
+        })
+        .collect()
+}
+
+pub(super) async fn prepare(world: &World, payload: &JobPayload, engine: &Engine, t: &mut Trace) -> Prepared {
+    let release = &world.runner.release;
+    let mut clock = world.clock.unix_timestamp();
+    // Variables: runner environment first, then the job's; the last one wins.
+    let image = crate::expand::expanded_image(payload);
+    let docker_auth_config = payload.variable("DOCKER_AUTH_CONFIG");
+    let host_config_path = format!("{}/.docker/config.json", world.runner.home.trim_end_matches('/'));
+    let policies = pull_policies(world, payload);
+    if release.sections {
+        t.section_start("prepare_executor", clock);
+        t.println(&format!("{BOLD_CYAN}Preparing the \"docker\" executor{RESET}"));
+    }
+    let mut puller = Puller {
+        release,
+        pull_seconds: world.docker.pull_seconds,
+        engine,
+        credentials: Inputs {
+            docker_auth_config: docker_auth_config.as_deref(),
+            host_config: world
+                .runner
+                .docker_config
+                .as_deref()
+                .map(|c| (host_config_path.as_str(), c)),
+            payload: &payload.credentials,
+        },
+        ignored: Vec::new(),
+    };
+    let services = services(world, payload);
+    let mut outcome: Result<ImageInspect, PullError> = Err(PullError::default());
+    for _ in 0..PREPARATION_RETRIES {
+        t.println(&format!("Using Docker executor with image {image} ..."));
+        outcome = attempt(world, &mut puller, t, &services, &image, &policies).await;
+        match &outcome {
+            Ok(_) => break,
+            Err(e) if e.build_error => break,
+            Err(e) => {
+                t.errorln(&format!("Preparation failed: {}", e.message));
+                t.infoln(&format!("Will be retried in {RETRY_INTERVAL_SECS}s ..."));
+                clock += RETRY_INTERVAL_SECS;
+            }
+        }
+    }
+    if release.sections {
+        t.section_end("prepare_executor", clock);
+    }
+    Prepared {
+        outcome,
+        services: services
+            .into_iter()
+            .map(|(s, links)| StartedService {
+                image_name: s.image_name,
+                version: s.version,
+                links,
+            })
+            .collect(),
+        ignored: puller.ignored,
+    }
+}
+
+/// One attempt: services are created before the build image is resolved (createDependencies),
+/// then the runner waits for them and pulls the build image.
+async fn attempt(
+    world: &World,
+    puller: &mut Puller<'_>,
+    t: &mut Trace,
+    services: &[(Service, Vec<String>)],
+    image: &str,
+    policies: &[regsim_wire::job_api::PullPolicy],
+) -> Result<ImageInspect, PullError> {
+    let release = &world.runner.release;
+    for (s, _) in services {
+        let sep = if release.service_line_spaced { " " } else { "" };
+        t.println(&format!("Starting service {}:{}{sep}...", s.service, s.version));
+        puller.get_docker_image(t, &s.image_name, policies).await?;
+    }
+    if !services.is_empty() {
+        // waitForServices; a healthy service adds nothing more to the log.
+        t.println(if release.wait_for_services_timeout_shown {
+            "Waiting for services to be up and running (timeout 30 seconds)..."
+        } else {
+            "Waiting for services to be up and running..."
+        });
+    }
+    puller.get_docker_image(t, image, policies).await
+}

@@ -1,0 +1,207 @@
+//! One job, from the runner's request for it to `ERROR: Job failed: …` (gitlab-runner.md §2,
+//! §5; the order of lines and sections as read at v14.2.0 and v16.2.0): the job request, the
+//! header every executor prints, the executor's preparation (`executors`), the failure line, and
+//! the script's Docker lines.
+
+use crate::credentials::Ignored;
+use crate::executors::{self, Prepared};
+use crate::pull::PullError;
+use crate::script::{ScriptLog, run_script};
+use crate::services::StartedService;
+use crate::trace::{self, Trace};
+use hmac::{Hmac, Mac};
+use regsim_clients::engine::Engine;
+use regsim_model::scenario::Outcome;
+use regsim_model::versions::runner::{JobFailedLine, PullFailureClass, shorten_token};
+use regsim_model::world::World;
+use regsim_wire::NotModelled;
+use regsim_wire::job_api::{JobPayload, PullPolicy};
+use serde::Serialize;
+use sha2::Sha256;
+
+/// Where the runner runs: the world it belongs to and the GitLab it asks for jobs.
+pub struct JobEnv<'a> {
+    pub world: &'a World,
+    /// GitLab's base URL as the runner dials it (`http://127.0.0.1:PORT`).
+    pub gitlab_url: String,
+}
+
+/// Why a job could not be told.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// Something on the way needs behaviour regsim does not model.
+    #[error(transparent)]
+    NotModelled(#[from] NotModelled),
+    /// The job request itself failed (the mock GitLab did not hand out the job).
+    #[error("{0}")]
+    JobRequest(String),
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct JobLog {
+    /// The bytes the runner sends to GitLab.
+    pub raw: String,
+    /// What the job page shows (and what a user copies).
+    pub plain: String,
+    /// The image was prepared and the job would go on to its script.
+    pub image_ready: bool,
+    /// The `docker` lines of the script and what the job image's CLI printed for them (the
+    /// runner's stage headers around them are not simulated).
+    pub script: Option<ScriptLog>,
+    /// Credential sources the runner skipped without a word in the log.
+    pub ignored_sources: Vec<String>,
+    /// The services whose images were pulled: what they are and the names the job reaches them by.
+    pub services: Vec<StartedService>,
+    /// What the daemon noticed that the log does not show.
+    pub engine_notes: Vec<String>,
+    /// 18.7+ turns FF_TIMESTAMPS on by default: raw lines get timestamp prefixes, which regsim
+    /// does not write (their interplay with section markers is UNCONFIRMED, gitlab-runner.md §2.1).
+    /// The job page hides them, so the plain text is unaffected.
+    pub timestamps_unmodelled: bool,
+}
+
+impl JobLog {
+    /// The job's outcome, decided here once for every report: the image was prepared and the
+    /// script, if any, got to its end.
+    pub fn outcome(&self) -> Outcome {
+        if self.image_ready && self.script.as_ref().is_none_or(|s| s.failed_with.is_none()) {
+            Outcome::Succeeds
+        } else {
+            Outcome::Fails
+        }
+    }
+}
+
+/// `POST /api/v4/jobs/request` against the mock GitLab, as the runner's network client does.
+async fn request_job(env: &JobEnv<'_>) -> Result<JobPayload, RunError> {
+    let runner = &env.world.runner;
+    let url = format!("{}/api/v4/jobs/request", env.gitlab_url);
+    let body = serde_json::json!({
+        "token": runner.token,
+        "info": {"name": "gitlab-runner", "version": runner.version.to_string(), "executor": runner.executor.as_str()},
+    });
+    let resp = regsim_clients::http::pooled()
+        .post(url)
+        .json(&body)
+        .send()
+        .await
+        .map_err(|e| RunError::JobRequest(format!("job request failed: {e}")))?;
+    if resp.status().as_u16() != 201 {
+        return Err(RunError::JobRequest(format!("job request answered {}", resp.status())));
+    }
+    resp.json::<JobPayload>()
+        .await
+        .map_err(|e| RunError::JobRequest(format!("job payload does not parse: {e}")))
+}
+
+/// `s_` + the first 12 hex digits of HMAC-SHA256(key = machine-id, message = "gitlab-runner").
+fn system_id(machine_id: &str) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(machine_id.as_bytes()).expect("any key length");
+    mac.update(b"gitlab-runner");
+    let hex: String = mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect();
+    format!("s_{}", &hex[..12])
+}
+
+/// The header every executor prints first (common/build.go printRunningWithHeader).
+fn header(world: &World, t: &mut Trace) {
+    let release = &world.runner.release;
+    let revision = release.revision.clone().expect("world checks the release tag");
+    t.println(&format!(
+        "Running with gitlab-runner {} ({revision})",
+        world.runner.version
+    ));
+    let short = shorten_token(release.short_token, &world.runner.token);
+    if release.system_id {
+        let id = system_id(world.runner.machine_id.as_deref().unwrap_or_default());
+        t.println(&format!("  on {} {short}, system ID: {id}", world.runner.name));
+    } else {
+        t.println(&format!("  on {} {short}", world.runner.name));
+    }
+}
+
+/// `setTraceStatus`: the last line of a job whose preparation failed. BuildErrors are recognised
+/// through wrapping from 14.1.
+fn job_failed(world: &World, t: &mut Trace, e: &PullError) {
+    let release = &world.runner.release;
+    let seen_as_build_error =
+        e.build_error && release.pull_failure_class != PullFailureClass::RegexBuildErrorShownAsSystemFailure;
+    if seen_as_build_error {
+        let head = if e.system_failure_reason {
+            "Job failed (system failure):"
+        } else {
+            "Job failed:"
+        };
+        match release.job_failed_line {
+            JobFailedLine::Plain => t.errorln(&format!("{head} {}", e.message)),
+            JobFailedLine::ExtraEmptyLine => t.errorln(&format!("{head} {}\n", e.message)),
+        }
+    } else {
+        t.errorln(&format!("Job failed (system failure): {}", e.message));
+    }
+}
+
+pub async fn run_job(env: &JobEnv<'_>, engine: &Engine) -> Result<JobLog, RunError> {
+    let world = env.world;
+    let release = &world.runner.release;
+    let payload = request_job(env).await?;
+    let mut t = Trace::new(release.reset);
+    header(world, &mut t);
+    let Prepared {
+        outcome,
+        services,
+        ignored,
+    } = executors::prepare(world, &payload, engine, &mut t).await;
+    if let Err(PullError {
+        unmodelled: Some(m), ..
+    }) = &outcome
+    {
+        // The engine met something regsim does not model: the run stops, marked as such.
+        return Err(RunError::NotModelled(m.clone()));
+    }
+    let image_ready = outcome.is_ok();
+    if let Err(e) = &outcome {
+        job_failed(world, &mut t, e);
+    }
+    let started = if image_ready { services } else { Vec::new() };
+    let script = match (&world.job.docker_client, image_ready && !world.job.script.is_empty()) {
+        (Some(_), true) => Some(run_script(engine, &payload, &world.job, &started, &world.runner.dns).await?),
+        _ => None,
+    };
+    let raw = t.raw().to_string();
+    Ok(JobLog {
+        plain: trace::plain(&raw),
+        raw,
+        image_ready,
+        script,
+        ignored_sources: ignored
+            .iter()
+            .map(|Ignored { source, why }| format!("{source}: {why}"))
+            .collect(),
+        services: started,
+        engine_notes: engine.notes(),
+        timestamps_unmodelled: release.version >= regsim_model::versions::runner::FF_TIMESTAMPS_ON,
+    })
+}
+
+/// The pull policies the runner tries, in order: the job's `image:pull_policy`, else the runner's
+/// `pull_policy` from config.toml, else `always` (gitlab-runner.md §4.1).
+pub fn pull_policies(world: &World, payload: &JobPayload) -> Vec<PullPolicy> {
+    if !payload.image.pull_policy.is_empty() {
+        payload.image.pull_policy.clone()
+    } else {
+        world
+            .runner
+            .pull_policy
+            .clone()
+            .unwrap_or_else(|| vec![PullPolicy::Always])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn system_id_is_hmac_of_machine_id() {
+        let id = super::system_id("6a0f3d1bd3c14e7c9c6a1b2f4e8d9a01");
+        assert!(id.starts_with("s_") && id.len() == 14, "{id}");
+    }
+}

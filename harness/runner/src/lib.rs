@@ -1,0 +1,23 @@
+//! The simulated GitLab Runner: it asks mock GitLab for the job, resolves registry credentials,
+//! has its executor prepare the images (the pull-policy loop against the engine) and writes the
+//! job log byte for byte, per release (`regsim_model::versions::runner`).
+//!
+//! - `job`: one job end to end, its outcome, and the header and final lines every executor shares.
+//! - `executors`: the executor seam (docker today).
+//! - `credentials`: which registry credentials the runner hands to Docker for an image.
+//! - `pull`: the pull manager and its error text.
+//! - `services`, `docker_host`, `script`: the job's services, the daemon its Docker CLI reaches,
+//!   and the script's Docker lines.
+//! - `trace`, `expand`: the trace bytes and `$VAR` expansion.
+
+pub mod credentials;
+pub mod docker_host;
+pub mod executors;
+pub mod expand;
+mod job;
+pub mod pull;
+pub mod script;
+pub mod services;
+pub mod trace;
+
+pub use job::{JobEnv, JobLog, RunError, pull_policies, run_job};

@@ -1,0 +1,242 @@
+//! The pull manager (`executors/docker/internal/pull/manager.go`, v13.8 →): the pull-policy loop,
+//! the Docker client's error text and the `(file.go:LINE:Ns)` suffix (gitlab-runner.md §1, §4).
+
+use super::credentials::{self, Inputs, Resolved};
+use super::trace::Trace;
+use regsim_clients::engine::Engine;
+use regsim_model::versions::runner::{AuthLine, PullFailureClass, RunnerRelease};
+use regsim_model::versions::v;
+use regsim_wire::engine_api::{AuthConfig, DaemonError, ImageInspect};
+use regsim_wire::job_api::PullPolicy;
+
+/// A failed image preparation as the runner carries it.
+#[derive(Debug, Clone, Default)]
+pub struct PullError {
+    pub message: String,
+    /// A `*BuildError`: stops the preparation retries.
+    pub build_error: bool,
+    /// `FailureReason == runner_system_failure` (prints `(system failure)` even as a BuildError).
+    pub system_failure_reason: bool,
+    /// The engine hit behaviour regsim does not model: the job cannot be told.
+    pub unmodelled: Option<regsim_wire::NotModelled>,
+}
+
+pub struct Puller<'a> {
+    pub release: &'a RunnerRelease,
+    /// Whole seconds the daemon takes to answer a pull.
+    pub pull_seconds: u64,
+    pub engine: &'a Engine,
+    pub credentials: Inputs<'a>,
+    /// What the report should know about sources the runner skipped.
+    pub ignored: Vec<credentials::Ignored>,
+}
+
+/// The Docker Go client's text for an Engine API error (`Error response from daemon: …`).
+fn client_text(e: &DaemonError) -> String {
+    match e {
+        DaemonError::Http { message, .. } => format!("Error response from daemon: {message}"),
+        DaemonError::Stream { message } | DaemonError::Client { message } => message.clone(),
+        DaemonError::Unmodelled(m) => m.reason.clone(),
+    }
+}
+
+/// `wrapError`: `%w (%s:%d:%ds)` with the whole seconds since the call began; an inspect takes
+/// none, a pull what the scenario says (`docker.pull_seconds`).
+fn wrap(text: &str, site: (&str, u32)) -> String {
+    wrap_after(text, site, 0)
+}
+
+fn wrap_after(text: &str, site: (&str, u32), seconds: u64) -> String {
+    format!("{text} ({}:{}:{seconds}s)", site.0, site.1)
+}
+
+impl Puller<'_> {
+    /// `GetDockerImage`: every policy in turn, then the wrapped last error (v13.8 →); before
+    /// 13.8 the one configured policy and its error as it is.
+    pub async fn get_docker_image(
+        &mut self,
+        trace: &mut Trace,
+        image: &str,
+        policies: &[PullPolicy],
+    ) -> Result<ImageInspect, PullError> {
+        if !self.release.pull_policy_loop {
+            let img = self.get_image_using_pull_policy(trace, image, policies[0]).await?;
+            self.mark_used(trace, image, &img);
+            return Ok(img);
+        }
+        let names: Vec<&str> = policies.iter().map(|p| p.as_str()).collect();
+        let list = format!("[{}]", names.join(" "));
+        if self.release.effective_pull_policy_line {
+            trace.println(&format!("Using effective pull policy of {list} for container {image}"));
+        }
+        let mut last: Option<PullError> = None;
+        for (idx, policy) in policies.iter().enumerate() {
+            if idx > 0 {
+                trace.infoln(&format!("Attempt #{}: Trying \"{policy}\" pull policy", idx + 1));
+            }
+            match self.get_image_using_pull_policy(trace, image, *policy).await {
+                Ok(img) => {
+                    self.mark_used(trace, image, &img);
+                    return Ok(img);
+                }
+                Err(e) => {
+                    trace.warningln(&format!("Failed to pull image with policy \"{policy}\": {}", e.message));
+                    last = Some(e);
+                }
+            }
+        }
+        let last = last.expect("at least one policy");
+        Err(PullError {
+            message: format!(
+                "failed to pull image \"{image}\" with specified policies {list}: {}",
+                last.message
+            ),
+            ..last
+        })
+    }
+
+    fn mark_used(&self, trace: &mut Trace, image: &str, img: &ImageInspect) {
+        if img.id == image {
+            return;
+        }
+        match img.repo_digests.first() {
+            Some(d) if self.release.digest_in_using_line => trace.println(&format!(
+                "Using docker image {} for {image} with digest {d} ...",
+                img.id
+            )),
+            _ => trace.println(&format!("Using docker image {} for {image} ...", img.id)),
+        }
+    }
+
+    async fn get_image_using_pull_policy(
+        &mut self,
+        trace: &mut Trace,
+        image: &str,
+        policy: PullPolicy,
+    ) -> Result<ImageInspect, PullError> {
+        let (resolved, ignored) = credentials::resolve(image, &self.credentials, self.release.credential_matching);
+        self.ignored.extend(ignored);
+        let announce = |trace: &mut Trace| {
+            if let Some(Resolved { source, .. }) = &resolved {
+                trace.println(&format!("Authenticating with credentials from {source}"));
+            }
+        };
+        if self.release.auth_line == AuthLine::BeforeLookup {
+            announce(trace);
+        }
+        let local = self.engine.inspect_image(image).await;
+        if policy == PullPolicy::Never {
+            // Not a BuildError in any release: retried, then a system failure (§4.4).
+            let site = self
+                .release
+                .inspect_call_site
+                .expect("world checks `never` against the release");
+            return local.map_err(|e| PullError {
+                message: wrap(&self.inspect_text(image, &e), site),
+                build_error: false,
+                system_failure_reason: false,
+                unmodelled: None,
+            });
+        }
+        if let (Ok(img), PullPolicy::IfNotPresent) = (&local, policy) {
+            let words = if self.release.pull_policy_loop {
+                "Using locally found image version due to \"if-not-present\" pull policy"
+            } else {
+                "Using locally found image version due to if-not-present pull policy"
+            };
+            trace.println(words);
+            return Ok(img.clone());
+        }
+        if self.release.auth_line == AuthLine::BeforePull {
+            announce(trace);
+        }
+        self.pull(trace, image, resolved.map(|r| r.config)).await
+    }
+
+    async fn pull(&self, trace: &mut Trace, image: &str, auth: Option<AuthConfig>) -> Result<ImageInspect, PullError> {
+        trace.println(&format!("Pulling docker image {image} ..."));
+        let reference = if image.contains(':') || image.contains('@') {
+            image.to_string()
+        } else {
+            format!("{image}:latest")
+        };
+        // The Docker client splits the reference into fromImage and tag (`TagNameOnly`).
+        let (from_image, tag) = split_reference(&reference);
+        let registry_auth = AuthConfig::encode(auth.as_ref());
+        // The runner's Docker client parses the reference before it asks the daemon anything.
+        let parsed =
+            regsim_wire::reference::Reference::parse(&reference).map_err(|message| DaemonError::Client { message });
+        let pulled = match parsed {
+            Ok(_) => self.engine.create_image(&from_image, &tag, &registry_auth).await,
+            Err(e) => Err(e),
+        };
+        if let Err(e) = pulled {
+            let text = wrap_after(&client_text(&e), self.release.pull_call_site, self.pull_seconds);
+            let mut err = self.classify(text, &e);
+            if let DaemonError::Unmodelled(m) = e {
+                err.unmodelled = Some(m);
+                err.build_error = true; // stop at once: nothing after this can be told
+            }
+            return Err(err);
+        }
+        self.engine.inspect_image(image).await.map_err(|e| PullError {
+            message: wrap(&self.inspect_text(image, &e), self.release.pull_call_site),
+            build_error: false,
+            system_failure_reason: false,
+            unmodelled: None,
+        })
+    }
+
+    /// Inspect errors: runners ≤ 15.9 vendor a Docker client that maps 404 itself
+    /// (`Error: No such image: NAME`); later clients pass the daemon's text (§4.4).
+    fn inspect_text(&self, image: &str, e: &DaemonError) -> String {
+        match e {
+            DaemonError::Http { status: 404, .. } if self.release.version < v(15, 10, 0) => {
+                format!("Error: No such image: {image}")
+            }
+            other => client_text(other),
+        }
+    }
+
+    /// Build error or not, per release (gitlab-runner.md §2.6).
+    fn classify(&self, message: String, e: &DaemonError) -> PullError {
+        let matches = |re: &[&str]| re.iter().any(|p| message.contains(p));
+        let (build_error, system_failure_reason) = match self.release.pull_failure_class {
+            PullFailureClass::RegexBuildErrorUnwrapped
+            | PullFailureClass::RegexBuildErrorShownAsSystemFailure
+            | PullFailureClass::RegexBuildError => (matches(&["repository does not exist", "not found"]), false),
+            PullFailureClass::WidenedRegex => {
+                let hit = matches(&[
+                    "request canceled while waiting for connection",
+                    "no such host",
+                    "repository does not exist",
+                    "not found",
+                ]);
+                let system = matches!(e, DaemonError::Http { status: 500, .. });
+                (true, system && !hit)
+            }
+            PullFailureClass::AlwaysBuildError => (true, false),
+        };
+        PullError {
+            message,
+            build_error,
+            system_failure_reason,
+            unmodelled: None,
+        }
+    }
+}
+
+/// `reference.FamiliarName` / `getAPITagFromNamedRef`: the query of `POST /images/create`.
+pub fn split_reference(reference: &str) -> (String, String) {
+    if let Some((name, digest)) = reference.split_once('@') {
+        return (name.to_string(), digest.to_string());
+    }
+    let last_slash = reference.rfind('/').map(|i| i + 1).unwrap_or(0);
+    match reference[last_slash..].rfind(':') {
+        Some(i) => (
+            reference[..last_slash + i].to_string(),
+            reference[last_slash + i + 1..].to_string(),
+        ),
+        None => (reference.to_string(), "latest".to_string()),
+    }
+}

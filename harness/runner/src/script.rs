@@ -1,0 +1,217 @@
+//! The job's `script:` lines that drive Docker: the job image's Docker CLI (its version in
+//! `versions::docker_cli`) talking to the runner host's daemon through the mounted socket. The
+//! runner echoes each line as `$ line`; what follows is the CLI's output, stdout and stderr in the
+//! order written (`docker_cli`). `sbt docker:publish` runs sbt-native-packager's build and push
+//! (`sbt`). Other lines are refused as not simulated.
+
+use crate::docker_host::{DaemonAt, resolve};
+use crate::expand::expand;
+use crate::services::StartedService;
+use regsim_clients::docker_cli::{DockerCli, flag, positional};
+use regsim_clients::engine::Engine;
+use regsim_clients::sbt::{self, DockerPublish};
+use regsim_wire::NotModelled;
+use regsim_wire::job_api::JobPayload;
+
+/// What the script printed, and whether it got to the end.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ScriptLog {
+    /// Which daemon the job's Docker CLI talked to, and why.
+    pub daemon: String,
+    pub text: String,
+    /// The exit code of the first failing command, if one failed.
+    pub failed_with: Option<i32>,
+}
+
+/// Splits a shell line into words: blanks separate, '…' and "…" group, variables expand outside
+/// single quotes (enough for the `docker` lines of .gitlab-ci.yml files).
+fn words(line: &str, lookup: &impl Fn(&str) -> Option<String>) -> Result<Vec<String>, String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut any = false;
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            ' ' | '\t' => {
+                if any {
+                    out.push(std::mem::take(&mut cur));
+                    any = false;
+                }
+            }
+            '\'' => {
+                any = true;
+                loop {
+                    match chars.next() {
+                        Some('\'') => break,
+                        Some(c) => cur.push(c),
+                        None => return Err("unterminated '".into()),
+                    }
+                }
+            }
+            '"' => {
+                any = true;
+                let mut quoted = String::new();
+                loop {
+                    match chars.next() {
+                        Some('"') => break,
+                        Some(c) => quoted.push(c),
+                        None => return Err("unterminated \"".into()),
+                    }
+                }
+                cur.push_str(&expand(&quoted, lookup));
+            }
+            _ => {
+                any = true;
+                let mut bare = String::from(c);
+                while let Some(&n) = chars.peek() {
+                    if matches!(n, ' ' | '\t' | '\'' | '"') {
+                        break;
+                    }
+                    bare.push(n);
+                    chars.next();
+                }
+                cur.push_str(&expand(&bare, lookup));
+            }
+        }
+    }
+    if any {
+        out.push(cur);
+    }
+    Ok(out)
+}
+
+/// The images the script's `docker tag` / `docker build -t` lines and sbt's `dockerAlias`
+/// create (a comparison removes them afterwards).
+pub fn created_images(payload: &JobPayload, job: &regsim_model::world::Job) -> Vec<String> {
+    let lookup = |k: &str| payload.variable(k);
+    let mut names: Vec<String> = job
+        .script
+        .iter()
+        .filter_map(|l| words(l, &lookup).ok())
+        .filter_map(|w| match w.as_slice() {
+            [d, t, args @ ..] if d == "docker" && t == "tag" => positional(args, &[]).get(1).cloned(),
+            [d, b, args @ ..] if d == "docker" && b == "build" => flag(args, "-t", "--tag"),
+            _ => None,
+        })
+        .collect();
+    if let Some(sbt) = &job.sbt_native_packager {
+        names.push(expand(&sbt.alias, lookup));
+    }
+    names
+}
+
+/// Runs the script's lines; `Err` when a line needs behaviour regsim does not model.
+pub async fn run_script(
+    engine: &Engine,
+    payload: &JobPayload,
+    job: &regsim_model::world::Job,
+    services: &[StartedService],
+    dns: &[String],
+) -> Result<ScriptLog, NotModelled> {
+    let lookup = |k: &str| payload.variable(k);
+    let Some(client) = &job.docker_client else {
+        return Err("the script runs without a Docker CLI in the job image".into());
+    };
+    let daemon = resolve(
+        payload.variable("DOCKER_HOST").as_deref(),
+        payload.variable("DOCKER_TLS_CERTDIR").as_deref(),
+        services,
+        dns,
+    )
+    .map_err(NotModelled::from)?;
+    let dind;
+    let (mut cli, daemon) = match daemon {
+        DaemonAt::HostSocket => (
+            DockerCli::new(engine, client),
+            "the job's Docker CLI talks to the runner host's daemon (DOCKER_HOST unset: the mounted socket)"
+                .to_string(),
+        ),
+        DaemonAt::Dind { version, service } => {
+            dind = engine.dind(&version).map_err(NotModelled::from)?;
+            (
+                DockerCli::new(&dind, client),
+                format!("the job's Docker CLI talks to the Docker {version} daemon of service {service} (DOCKER_HOST)"),
+            )
+        }
+        DaemonAt::Unreachable { authority, failure } => (
+            DockerCli::new(engine, client).unreachable(authority.clone(), failure),
+            format!("the job's Docker CLI reaches no daemon at {authority} (DOCKER_HOST): not a service link"),
+        ),
+    };
+    let mut text = String::new();
+    for line in &job.script {
+        text.push_str(&format!("$ {line}\n"));
+        let located = |m: NotModelled| NotModelled::new(format!("script line `{line}`: {}", m.reason));
+        let w = words(line, &lookup).map_err(|m| located(m.into()))?;
+        let code = match w.as_slice() {
+            [docker, cmd, args @ ..] if docker == "docker" => {
+                let run = match cmd.as_str() {
+                    "info" if args.is_empty() => cli.info().await,
+                    "login" => cli.login(args).await,
+                    "build" => match &job.dockerfile {
+                        Some(dockerfile) => cli.build(args, dockerfile).await,
+                        None => Err("the scenario gives no `job.dockerfile`".into()),
+                    },
+                    "tag" => cli.tag(args).await,
+                    "push" => cli.push(args).await,
+                    other => Err(format!("`docker {other}` is not simulated").into()),
+                }
+                .map_err(located)?;
+                text.push_str(&run.text());
+                run.code
+            }
+            [sbt, tasks @ ..] if sbt == "sbt" => {
+                let Some(plugin) = &job.sbt_native_packager else {
+                    return Err(located("the scenario gives no `job.sbt_native_packager`".into()));
+                };
+                if tasks.len() != 1 || !sbt::is_publish_task(&tasks[0]) {
+                    return Err(located("only `sbt docker:publish` is simulated".into()));
+                }
+                let task = DockerPublish {
+                    plugin: &plugin.profile,
+                    alias: expand(&plugin.alias, lookup),
+                    dockerfile: format!("FROM {}\n", expand(&plugin.base_image, lookup)),
+                };
+                sbt::docker_publish(&mut cli, &task, &mut text).await.map_err(located)?
+            }
+            _ => {
+                return Err(located(
+                    "only `docker …` and `sbt docker:publish` lines are simulated".into(),
+                ));
+            }
+        };
+        if code != 0 {
+            return Ok(ScriptLog {
+                daemon,
+                text,
+                failed_with: Some(code),
+            });
+        }
+    }
+    Ok(ScriptLog {
+        daemon,
+        text,
+        failed_with: None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn words_split_and_expand_like_a_shell() {
+        let l = |k: &str| (k == "CI_REGISTRY").then(|| "r.example.com:5050".to_string());
+        assert_eq!(
+            super::words(r#"docker login -u 'a b' -p "$CI_REGISTRY" $CI_REGISTRY/x"#, &l).unwrap(),
+            [
+                "docker",
+                "login",
+                "-u",
+                "a b",
+                "-p",
+                "r.example.com:5050",
+                "r.example.com:5050/x"
+            ]
+        );
+        assert!(super::words("docker 'x", &l).is_err());
+    }
+}

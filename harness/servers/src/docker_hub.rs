@@ -1,0 +1,335 @@
+//! Docker Hub as the Dependency Proxy's upstream: `auth.docker.io/token` (anonymous tokens) and
+//! `registry-1.docker.io/v2/…` (manifests and blobs) on one mock, with the pull rate limit.
+//!
+//! Facts (seed 002; gitlab-rails.md §5.1): GitLab asks `https://auth.docker.io/token?service=
+//! registry.docker.io&scope=repository:<image>:pull` without credentials, then the registry with
+//! that bearer token. The limit counts manifest GETs per 6-hour window (`RateLimit-Limit:
+//! 100;w=21600`, `RateLimit-Remaining: 98;w=21600` as the seed quotes them); HEADs are not counted.
+//! Docker Hub's own 401/404 bodies for unknown repositories were not fetched (docker-errors.md §9),
+//! so scenarios may only ask for images the Hub holds. Blob redirects to Docker's CDN are left out.
+//! Every manifest GET counts, the list's and the platform manifest's alike; whether Docker Hub
+//! counts a multi-platform pull once or per GET is UNCONFIRMED (seed 002 only says HEADs are free).
+
+use crate::image;
+use crate::journal::{Answer, Handler};
+use crate::registry::{RegistryKind, error_as};
+use crate::wire::Wire;
+use regsim_model::world::World;
+use regsim_wire::challenge::render;
+use regsim_wire::errcode::{self, ErrorCode};
+use regsim_wire::media::{MANIFEST_LIST_V2, MANIFEST_V1_SIGNED, MANIFEST_V2, OCI_INDEX};
+use regsim_wire::platform::Platform;
+use std::sync::{Arc, Mutex};
+use wiremock::Request;
+
+/// The Hub's token service and registry as the journal names them. Only GitLab (the Dependency
+/// Proxy) calls this mock, so an exchange with either host is one GitLab made.
+pub const AUTH_HOST: &str = "auth.docker.io";
+pub const REGISTRY_HOST: &str = "registry-1.docker.io";
+
+/// The rate limit's message (seed 002, as Docker documents it).
+pub const RATE_LIMIT_MESSAGE: &str = "You have reached your pull rate limit. You may increase the limit by authenticating and upgrading: https://www.docker.com/increase-rate-limit";
+
+/// The window the rate limit counts in, seconds.
+pub const WINDOW_SECONDS: u32 = 21_600;
+
+/// The Hub's counter for GitLab's address.
+#[derive(Debug, Clone, Default)]
+pub struct RateCounter {
+    pub used: u32,
+    /// Manifest GETs and HEADs seen, for the report.
+    pub gets: u32,
+    pub heads: u32,
+}
+
+pub type RateState = Arc<Mutex<RateCounter>>;
+
+/// One repository:tag on the Hub: a plain image, or a manifest list over one image per platform.
+struct HubImage {
+    repository: String,
+    tag: String,
+    list: Option<image::Blob>,
+    images: Vec<(Platform, image::Image)>,
+}
+
+impl HubImage {
+    /// The manifest a request for `reference` gets. A tag of a multi-platform image answers the
+    /// list only to clients that accept one; others get the linux/amd64 image's manifest, as
+    /// distribution's registry does for clients without manifest-list support (Docker Hub runs
+    /// distribution; registry/handlers/manifests.go GetManifest, `defaultArch`/`defaultOS`).
+    fn manifest(&self, reference: &str, accepts_list: bool) -> Option<Result<&image::Blob, regsim_wire::NotModelled>> {
+        if reference.starts_with("sha256:") {
+            if let Some(l) = self.list.as_ref().filter(|l| l.digest == reference) {
+                return Some(Ok(l));
+            }
+            return self
+                .images
+                .iter()
+                .find(|(_, i)| i.manifest.digest == reference)
+                .map(|(_, i)| Ok(&i.manifest));
+        }
+        if reference != self.tag {
+            return None;
+        }
+        match &self.list {
+            None => Some(Ok(&self.images[0].1.manifest)),
+            Some(l) if accepts_list => Some(Ok(l)),
+            Some(_) => Some(
+                self.images
+                    .iter()
+                    .find(|(p, _)| *p == Platform::default())
+                    .map(|(_, i)| &i.manifest)
+                    .ok_or_else(|| {
+                        regsim_wire::NotModelled::new(format!(
+                            "a client without manifest-list support asked for {}:{}, which has no linux/amd64 image",
+                            self.repository, self.tag
+                        ))
+                    }),
+            ),
+        }
+    }
+}
+
+pub struct DockerHubServer {
+    limit: u32,
+    state: RateState,
+    images: Vec<HubImage>,
+    /// When schema 1 conversions are signed (the scenario clock).
+    clock: time::OffsetDateTime,
+}
+
+impl DockerHubServer {
+    pub fn new(world: &World, state: RateState) -> Self {
+        let hub = world
+            .docker_hub
+            .clone()
+            .expect("a Docker Hub mock only for worlds with one");
+        state.lock().expect("rate lock").used = hub.pulls_used;
+        // The scenario's name keeps one scenario's images apart from another's in a shared daemon.
+        let salt = format!("docker.io ({})", world.name);
+        let images = hub
+            .images
+            .iter()
+            .map(|i| {
+                if i.platforms.is_empty() {
+                    HubImage {
+                        repository: i.repository.clone(),
+                        tag: i.tag.clone(),
+                        list: None,
+                        images: vec![(
+                            Platform::default(),
+                            image::build_hub(&salt, &i.repository, &i.tag, i.layers, &Platform::default()),
+                        )],
+                    }
+                } else {
+                    let m = image::build_list(&salt, &i.repository, &i.tag, i.layers, &i.platforms);
+                    HubImage {
+                        repository: i.repository.clone(),
+                        tag: i.tag.clone(),
+                        list: Some(m.list),
+                        images: m.images,
+                    }
+                }
+            })
+            .collect();
+        DockerHubServer {
+            limit: hub.rate_limit,
+            state,
+            images,
+            clock: world.clock,
+        }
+    }
+
+    fn rate_headers(&self, t: Wire, used: u32) -> Wire {
+        t.insert_header("RateLimit-Limit", format!("{};w={WINDOW_SECONDS}", self.limit).as_str())
+            .insert_header(
+                "RateLimit-Remaining",
+                format!("{};w={WINDOW_SECONDS}", self.limit.saturating_sub(used)).as_str(),
+            )
+    }
+
+    fn answer_request(&self, req: &Request) -> Answer {
+        let path = req.url.path();
+        let method = req.method.as_str();
+        if path == "/token" {
+            let scope = req
+                .url
+                .query_pairs()
+                .find(|(k, _)| k == "scope")
+                .map(|(_, v)| v.into_owned())
+                .unwrap_or_default();
+            // An opaque bearer token naming the scope: GitLab only passes it back.
+            let token = format!("dockerhub-anonymous:{scope}");
+            let body = serde_json::json!({"token": token, "access_token": token, "expires_in": 300});
+            return Answer::new(
+                Wire::new(200).set_body_raw(body.to_string().into_bytes(), "application/json"),
+                format!("anonymous token for {scope}"),
+            );
+        }
+        let Some(rest) = path.strip_prefix("/v2/") else {
+            return Answer::new(Wire::new(404), "no such route");
+        };
+        let bearer = req
+            .headers
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|h| h.strip_prefix("Bearer "))
+            .unwrap_or("");
+        if let Some((name, reference)) = rest.rsplit_once("/manifests/") {
+            if bearer != format!("dockerhub-anonymous:repository:{name}:pull") {
+                let scope = format!("repository:{name}:pull");
+                let challenge = render(
+                    "Bearer",
+                    &[
+                        ("realm", "https://auth.docker.io/token"),
+                        ("service", "registry.docker.io"),
+                        ("scope", &scope),
+                    ],
+                );
+                let r = error_as(RegistryKind::Distribution, ErrorCode::Unauthorized, None, "no token");
+                return Answer::new(
+                    r.response.insert_header("WWW-Authenticate", challenge.as_str()),
+                    "no token for this repository: challenge",
+                );
+            }
+            let accepts_list = accepts(req, &[MANIFEST_LIST_V2, OCI_INDEX]);
+            let accepts_schema2 = accepts(req, &[MANIFEST_V2]);
+            let found = self
+                .images
+                .iter()
+                .filter(|i| i.repository == name)
+                .find_map(|i| i.manifest(reference, accepts_list).map(|m| (i, m)));
+            let (hub_image, m) = match found {
+                Some((i, Ok(m))) => (i, m),
+                Some((_, Err(not_modelled))) => {
+                    return Answer {
+                        not_modelled: Some(not_modelled.clone()),
+                        ..Answer::new(Wire::new(404), not_modelled.to_string())
+                    };
+                }
+                None if reference.starts_with("sha256:") => {
+                    // distribution: MANIFEST_UNKNOWN with ErrManifestUnknownRevision as detail.
+                    // Docker Hub's own body for this was not fetched (docker-errors.md §9); a
+                    // Docker log shows only the code and that a detail came.
+                    let detail = serde_json::json!({"Name": name, "Revision": reference});
+                    let body = errcode::body(ErrorCode::ManifestUnknown, Some(detail));
+                    let body = body.trim_end();
+                    return Answer::new(
+                        Wire::new(404).set_body_raw(body.to_string().into_bytes(), "application/json; charset=utf-8"),
+                        format!("no manifest {reference} in {name}: MANIFEST_UNKNOWN"),
+                    );
+                }
+                // The loader only lets scenarios ask for images the Hub holds.
+                None => {
+                    return Answer::new(Wire::new(404), format!("{name}:{reference} is not on this Docker Hub"));
+                }
+            };
+            // A client that does not accept schema 2 asking for a tag gets the image converted to
+            // schema 1 (distribution GetManifest: "Only rewrite schema2 manifests when they are
+            // being fetched by tag"); a list is first narrowed to its linux/amd64 image (above).
+            let converted;
+            let m = if !accepts_schema2 && !reference.starts_with("sha256:") && m.media_type == MANIFEST_V2 {
+                let img = hub_image
+                    .images
+                    .iter()
+                    .map(|(_, i)| i)
+                    .find(|i| i.manifest.digest == m.digest)
+                    .expect("a served image manifest belongs to one of the tag's images");
+                let signed_at = self
+                    .clock
+                    .format(&time::format_description::well_known::Rfc3339)
+                    .unwrap_or_default();
+                converted = match crate::schema1::convert(img, name, reference, &signed_at) {
+                    Ok(s) => image::Blob {
+                        digest: s.digest,
+                        media_type: MANIFEST_V1_SIGNED,
+                        bytes: s.bytes,
+                    },
+                    Err(e) => return Answer::new(Wire::new(500), format!("schema 1 conversion failed: {e}")),
+                };
+                &converted
+            } else {
+                m
+            };
+            let mut st = self.state.lock().expect("rate lock");
+            if method == "HEAD" {
+                st.heads += 1;
+                let t = Wire::new(200)
+                    .insert_header("Docker-Content-Digest", m.digest.as_str())
+                    .insert_header("Content-Type", m.media_type)
+                    .insert_header("Content-Length", m.bytes.len().to_string().as_str());
+                return Answer::new(
+                    self.rate_headers(t, st.used),
+                    format!(
+                        "{} (HEADs are not counted; {} of {} used)",
+                        m.digest, st.used, self.limit
+                    ),
+                );
+            }
+            st.gets += 1;
+            if st.used >= self.limit {
+                let body = errcode::body_with_message(ErrorCode::TooManyRequests, RATE_LIMIT_MESSAGE, None);
+                let body = body.trim_end();
+                let t = Wire::new(429).set_body_raw(body.to_string().into_bytes(), "application/json");
+                return Answer::new(
+                    self.rate_headers(t, st.used),
+                    format!(
+                        "rate limit reached: {} of {} manifest GETs in this window",
+                        st.used, self.limit
+                    ),
+                );
+            }
+            st.used += 1;
+            let t = Wire::new(200)
+                .insert_header("Docker-Content-Digest", m.digest.as_str())
+                .set_body_raw(m.bytes.clone(), m.media_type);
+            return Answer::new(
+                self.rate_headers(t, st.used),
+                format!("{} (counted: {} of {} used)", m.digest, st.used, self.limit),
+            );
+        }
+        if let Some((name, digest)) = rest.rsplit_once("/blobs/") {
+            let blob = self
+                .images
+                .iter()
+                .filter(|i| i.repository == name)
+                .flat_map(|i| i.images.iter().flat_map(|(_, img)| img.blobs()))
+                .find(|b| b.digest == digest);
+            return match blob {
+                Some(b) => Answer::new(
+                    Wire::new(200).set_body_raw(b.bytes.clone(), "application/octet-stream"),
+                    format!("{} bytes", b.bytes.len()),
+                ),
+                None => Answer::new(Wire::new(404), format!("no blob {digest}")),
+            };
+        }
+        Answer::new(Wire::new(404), "no such route")
+    }
+}
+
+/// Whether the request's `Accept` headers (one or several, comma-separated) name one of `types`.
+fn accepts(req: &Request, types: &[&str]) -> bool {
+    req.headers
+        .get_all("accept")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|t| types.contains(&t.trim()))
+}
+
+impl Handler for DockerHubServer {
+    /// Only GitLab (the Dependency Proxy) calls this mock, so an exchange with either host is one
+    /// GitLab made.
+    fn server(&self, req: &Request) -> String {
+        if req.url.path() == "/token" {
+            AUTH_HOST
+        } else {
+            REGISTRY_HOST
+        }
+        .into()
+    }
+
+    fn answer(&self, req: &Request) -> Answer {
+        self.answer_request(req)
+    }
+}

@@ -1,0 +1,57 @@
+//! The access controllers a registry can sit behind (distribution's `registry/auth`): each checks
+//! a request's `Authorization` against the access records the request needs and, when it says
+//! no, returns a [`Challenge`] that renders its own answer (distribution's `auth.Challenge`).
+//! One module per controller: `token` (GitLab's token auth against `/jwt/auth`), `htpasswd`
+//! (upstream distribution's Basic auth), `open` (no auth at all). A new controller (Harbor's token
+//! service, say) is a new module here and a [`super::RegistryConfig`] that names it.
+
+mod htpasswd;
+mod open;
+mod token;
+
+pub use htpasswd::Htpasswd;
+pub use open::Open;
+pub use token::TokenAuth;
+
+use regsim_wire::scope::Action;
+
+/// One access record a request needs: `repository:<name>:<actions>` (distribution's
+/// `auth.Access`, one per action).
+#[derive(Debug, Clone, Copy)]
+pub struct AccessRecord<'a> {
+    pub name: &'a str,
+    pub actions: &'a [Action],
+}
+
+/// What GET and HEAD need.
+pub const PULL: &[Action] = &[Action::Pull];
+/// What writes need: distribution asks for pull and push.
+pub const PUSH: &[Action] = &[Action::Pull, Action::Push];
+
+/// An unauthorized answer's challenge: the header the controller sets, and why (for the journal).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Challenge {
+    pub www_authenticate: String,
+    pub note: String,
+}
+
+/// distribution's `auth.AccessController`: may this request have these records?
+pub trait AccessController: Send + Sync {
+    /// `Ok` lets the request through; `Err` is the challenge to answer with (401 UNAUTHORIZED).
+    fn authorized(&self, authorization: Option<&str>, records: &[AccessRecord<'_>]) -> Result<(), Challenge>;
+}
+
+/// The records as a challenge's `scope` writes them: `repository:NAME:a,b`, space-separated
+/// (distribution joins them in its map order; regsim keeps the request's order).
+pub fn scope_of(records: &[AccessRecord<'_>]) -> Option<String> {
+    (!records.is_empty()).then(|| {
+        records
+            .iter()
+            .map(|r| {
+                let actions: Vec<&str> = r.actions.iter().map(|a| a.as_str()).collect();
+                format!("repository:{}:{}", r.name, actions.join(","))
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    })
+}

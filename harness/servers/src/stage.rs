@@ -1,0 +1,258 @@
+//! One scenario's running mocks: each server started on its own loopback port, the name table
+//! clients dial through, the journal they all write, and the state a job run leaves behind.
+
+use crate::{docker_hub, gitlab, journal, registry};
+use journal::Journal;
+use regsim_model::world::World;
+use regsim_wire::net::Network;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use wiremock::{Mock, MockServer, matchers::any};
+
+/// Where the mocks answer for the names a scenario uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Placement {
+    /// The scenario's own host names (`gitlab.example.com`, `registry.example.com:5050`); the
+    /// simulated engine dials the mocks through a name table, as if DNS pointed there.
+    Named,
+    /// Everything on `127.0.0.1:PORT`, so a real Docker daemon can pull too.
+    Loopback,
+    /// Like `Loopback`, but GitLab's registry is named by this address, where something else
+    /// listens: the job's image names and the runner's credentials point there, and the mock
+    /// registry answers only what is forwarded to it. The conformance suite puts a forwarder
+    /// there and switches it from the mock registry to distribution 2.8.2 between two runs.
+    LoopbackWithRegistryAt(SocketAddr),
+}
+
+/// One scenario's running mocks.
+pub struct Stage {
+    /// The world as the mocks see it (moved to loopback for `Placement::Loopback`).
+    pub world: Arc<World>,
+    pub gitlab: MockServer,
+    pub registry: MockServer,
+    /// One per `world.registries`, in order.
+    pub others: Vec<MockServer>,
+    pub journal: Journal,
+    pub network: Network,
+    job_taken: Arc<AtomicBool>,
+    /// What clients pushed, per registry (GitLab's first, then `others`).
+    pushed: Vec<registry::PushStore>,
+    /// Docker Hub (the Dependency Proxy's upstream), when the scenario has one.
+    pub docker_hub: Option<MockServer>,
+    pub docker_hub_rate: docker_hub::RateState,
+    proxy_cache: gitlab::dependency_proxy::SharedCache,
+}
+
+/// Where each of the world's names is dialled: GitLab's host, the registry's, the others'.
+fn network_for(world: &World, gitlab: &MockServer, registry: SocketAddr, others: &[MockServer]) -> Network {
+    let mut network = Network::default();
+    let gl = &world.gitlab;
+    let gl_default = if gl.scheme == "https" { 443 } else { 80 };
+    network.add(&gl.host.host, gl.host.port_or(gl_default), "/", *gitlab.address());
+    // A registry written without a port is dialled on 443 (https) or, for insecure loopback
+    // registries, 80.
+    let reg = &gl.registry;
+    network.add(&reg.host, reg.port_or(443), "/v2/", registry);
+    network.add(&reg.host, reg.port_or(80), "/v2/", registry);
+    for (r, server) in world.registries.iter().zip(others) {
+        network.add(&r.host.host, r.host.port_or(443), "/", *server.address());
+        network.add(&r.host.host, r.host.port_or(80), "/", *server.address());
+    }
+    network
+}
+
+impl Stage {
+    /// The mocks on free loopback ports.
+    pub async fn start(world: &World, placement: Placement) -> Result<Stage, StageError> {
+        Self::start_at(world, placement, None).await
+    }
+
+    /// Like `start`, but with `at = Some((ip, port))` the registry listens on `ip:port`, GitLab on
+    /// `port + 1` and the other registries on the ports after; port 0 means free ports of `ip`
+    /// (for `regsim serve --listen`).
+    pub async fn start_at(
+        world: &World,
+        placement: Placement,
+        at: Option<(std::net::IpAddr, u16)>,
+    ) -> Result<Stage, StageError> {
+        // The i-th server listens on `ip:port+i`, or on a free port of `ip` when the port is 0.
+        let mut index = 0u16;
+        let mut server = || {
+            let builder = MockServer::builder().disable_request_recording();
+            let bind = at.map(|(ip, base)| {
+                let port = if base == 0 { 0 } else { base.saturating_add(index) };
+                std::net::TcpListener::bind((ip, port)).map_err(|source| StageError::Listen { ip, port, source })
+            });
+            index += 1;
+            async move {
+                match bind {
+                    Some(Ok(l)) => Ok(builder.listener(l).start().await),
+                    Some(Err(e)) => Err(e),
+                    None => Ok(builder.start().await),
+                }
+            }
+        };
+        let registry = server().await?;
+        let gitlab = server().await?;
+        let mut others = Vec::new();
+        for _ in &world.registries {
+            others.push(server().await?);
+        }
+        let registry_addr = match placement {
+            Placement::LoopbackWithRegistryAt(a) => a,
+            _ => *registry.address(),
+        };
+        let world = Arc::new(match placement {
+            Placement::Named => world.clone(),
+            Placement::Loopback | Placement::LoopbackWithRegistryAt(_) => {
+                let addrs: Vec<SocketAddr> = others.iter().map(|o| *o.address()).collect();
+                world.on_loopback(*gitlab.address(), registry_addr, &addrs)
+            }
+        });
+        let network = network_for(&world, &gitlab, registry_addr, &others);
+        let docker_hub = match &world.docker_hub {
+            // Docker Hub is never moved by `--listen`: only GitLab dials it.
+            Some(_) => Some(MockServer::builder().disable_request_recording().start().await),
+            None => None,
+        };
+        let stage = Stage {
+            pushed: (0..=others.len()).map(|_| Default::default()).collect(),
+            world,
+            gitlab,
+            registry,
+            others,
+            journal: Journal::default(),
+            network,
+            job_taken: Arc::new(AtomicBool::new(false)),
+            docker_hub,
+            docker_hub_rate: docker_hub::RateState::default(),
+            proxy_cache: gitlab::dependency_proxy::SharedCache::default(),
+        };
+        stage.mount().await?;
+        Ok(stage)
+    }
+
+    /// Mounts each server for `self.world`, each wrapped in the journal.
+    async fn mount(&self) -> Result<(), StageError> {
+        let world = &self.world;
+        if let Some(hub) = &self.docker_hub {
+            let server = docker_hub::DockerHubServer::new(world, self.docker_hub_rate.clone());
+            self.serve(hub, server).await;
+        }
+        let upstream = match &self.docker_hub {
+            Some(hub) => Some(gitlab::dependency_proxy::Upstream::start(*hub.address()).map_err(StageError::Upstream)?),
+            None => None,
+        };
+        let server = gitlab::GitlabServer::new(
+            world.clone(),
+            self.job_taken.clone(),
+            upstream,
+            self.proxy_cache.clone(),
+        );
+        self.serve(&self.gitlab, server).await;
+        let config = registry::RegistryConfig::gitlab(world);
+        self.serve(
+            &self.registry,
+            registry::RegistryServer::new(config, self.pushed[0].clone()),
+        )
+        .await;
+        for (i, (server, other)) in self.others.iter().zip(&world.registries).enumerate() {
+            let config = registry::RegistryConfig::other(other);
+            self.serve(
+                server,
+                registry::RegistryServer::new(config, self.pushed[i + 1].clone()),
+            )
+            .await;
+        }
+        Ok(())
+    }
+
+    /// `handler` answers everything `server` receives, through the journal.
+    async fn serve(&self, server: &MockServer, handler: impl journal::Handler) {
+        let journal = self.journal.clone();
+        Mock::given(any())
+            .respond_with(journal::Journaled { handler, journal })
+            .mount(server)
+            .await;
+    }
+
+    /// Workshop mode: the same servers, on the same addresses and with the same journal, answer
+    /// for an edited scenario from now on. Tokens issued before stay valid (the signing keys are
+    /// the process's). Edits that would need other servers — registries or Docker Hub added or
+    /// removed — are refused and the stage keeps answering for the old world.
+    pub async fn reload(&mut self, world: &World, placement: Placement) -> Result<(), StageError> {
+        if world.registries.len() != self.others.len() {
+            return Err(StageError::NeedsRestart("the edit adds or removes a registry"));
+        }
+        if world.docker_hub.is_some() != self.docker_hub.is_some() {
+            return Err(StageError::NeedsRestart("the edit adds or removes `docker_hub:`"));
+        }
+        let registry_addr = match placement {
+            Placement::LoopbackWithRegistryAt(a) => a,
+            _ => *self.registry.address(),
+        };
+        let world = Arc::new(match placement {
+            Placement::Named => world.clone(),
+            Placement::Loopback | Placement::LoopbackWithRegistryAt(_) => {
+                let addrs: Vec<SocketAddr> = self.others.iter().map(|o| *o.address()).collect();
+                world.on_loopback(*self.gitlab.address(), registry_addr, &addrs)
+            }
+        });
+        self.network = network_for(&world, &self.gitlab, registry_addr, &self.others);
+        self.gitlab.reset().await;
+        self.registry.reset().await;
+        for o in &self.others {
+            o.reset().await;
+        }
+        if let Some(hub) = &self.docker_hub {
+            hub.reset().await;
+        }
+        self.world = world;
+        // A fresh job, registries and proxy cache for the new world (requeue_job's resets).
+        self.requeue_job();
+        self.mount().await
+    }
+
+    /// The same job again on the same runner host, later the same day: the queue gets it back and
+    /// the journal starts over, but registries, the proxy's cache and Docker Hub's counter keep
+    /// what earlier runs left (`job.repeat`).
+    pub fn rerun_job(&self) {
+        self.job_taken.store(false, Ordering::SeqCst);
+        self.journal.clear();
+    }
+
+    /// Puts the job back in the queue, so that a second runner (the real daemon's run, in the
+    /// agreement check) picks up the very same job on the very same addresses.
+    /// Makes the job available again and forgets what was pushed, so a second engine starts
+    /// from the same registry state.
+    pub fn requeue_job(&self) {
+        self.job_taken.store(false, Ordering::SeqCst);
+        self.journal.clear();
+        for p in &self.pushed {
+            *p.lock().expect("push store lock") = Default::default();
+        }
+        // The proxy's cache and Docker Hub's counter start over too.
+        *self.proxy_cache.lock().expect("cache lock") = Default::default();
+        let used = self.world.docker_hub.as_ref().map_or(0, |h| h.pulls_used);
+        *self.docker_hub_rate.lock().expect("rate lock") = docker_hub::RateCounter {
+            used,
+            ..Default::default()
+        };
+    }
+}
+
+/// Why the mocks could not start or change.
+#[derive(Debug, thiserror::Error)]
+pub enum StageError {
+    #[error("cannot listen on {ip}:{port}: {source}")]
+    Listen {
+        ip: std::net::IpAddr,
+        port: u16,
+        source: std::io::Error,
+    },
+    #[error("{0}")]
+    Upstream(String),
+    #[error("{0}: restart `regsim serve` for that")]
+    NeedsRestart(&'static str),
+}

@@ -1,0 +1,130 @@
+//! The Engine API between the runner (or a job's Docker CLI) and a Docker daemon: what the calls
+//! carry (`X-Registry-Auth`), how they fail, what an inspect returns and what a progress stream
+//! holds. Every engine, simulated or real, answers in these terms.
+
+use crate::NotModelled;
+use base64::Engine as _;
+use serde::{Deserialize, Serialize};
+
+/// `types.AuthConfig` as the runner encodes it into `X-Registry-Auth`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct AuthConfig {
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub username: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub password: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub auth: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub email: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub serveraddress: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub identitytoken: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub registrytoken: String,
+}
+
+impl AuthConfig {
+    /// The runner's `auth.EncodeConfig`: JSON with a trailing newline (Go's `json.Encoder`),
+    /// base64 URL alphabet with padding; `""` for no credentials.
+    pub fn encode(config: Option<&AuthConfig>) -> String {
+        match config {
+            None => String::new(),
+            Some(c) => {
+                let mut json = serde_json::to_string(c).expect("auth config serialises");
+                json.push('\n');
+                base64::engine::general_purpose::URL_SAFE.encode(json)
+            }
+        }
+    }
+
+    /// What dockerd does with the header: a value that does not decode means "no credentials".
+    pub fn decode(header: &str) -> AuthConfig {
+        if header.is_empty() {
+            return AuthConfig::default();
+        }
+        base64::engine::general_purpose::URL_SAFE
+            .decode(header.trim())
+            .ok()
+            .and_then(|raw| serde_json::from_slice(&raw).ok())
+            .unwrap_or_default()
+    }
+}
+
+/// How an Engine API call failed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub enum DaemonError {
+    /// An HTTP error status with `{"message": …}`: the client prints `Error response from daemon: …`.
+    Http { status: u16, message: String },
+    /// An error inside the 200 progress stream: printed bare.
+    Stream { message: String },
+    /// The Go client refused before sending anything (e.g. `reference.ParseNormalizedNamed` in
+    /// moby client/image_pull.go, v19.03 and v20.10): printed bare.
+    Client { message: String },
+    /// The simulated engine reached behaviour regsim does not model; the run stops instead of
+    /// printing an invented sentence.
+    Unmodelled(NotModelled),
+}
+
+impl DaemonError {
+    /// [`DaemonError::Unmodelled`] with its reason.
+    pub fn unmodelled(reason: impl Into<String>) -> Self {
+        DaemonError::Unmodelled(NotModelled::new(reason))
+    }
+}
+
+/// `ImageInspect`: what the runner reads after a pull.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ImageInspect {
+    pub id: String,
+    pub repo_digests: Vec<String>,
+}
+
+/// One JSON message of a progress stream (`jsonmessage.JSONMessage`), as far as a non-terminal
+/// CLI prints it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub enum Message {
+    /// `{"status": …, "id": …}`: printed `ID: STATUS` (or `STATUS` without an ID).
+    Status { id: Option<String>, status: String },
+    /// `{"stream": …}`: printed as is (the builder's output carries its own newlines).
+    Stream(String),
+}
+
+/// A 200 progress stream: its messages, then possibly the error that ended it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ProgressStream {
+    pub messages: Vec<Message>,
+    pub error: Option<String>,
+}
+
+impl ProgressStream {
+    pub fn status(&mut self, id: Option<&str>, status: impl Into<String>) {
+        self.messages.push(Message::Status {
+            id: id.map(str::to_string),
+            status: status.into(),
+        });
+    }
+    pub fn stream(&mut self, text: impl Into<String>) {
+        self.messages.push(Message::Stream(text.into()));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn x_registry_auth_round_trips_and_tolerates_garbage() {
+        let c = AuthConfig {
+            username: "gitlab-ci-token".into(),
+            password: "t".into(),
+            serveraddress: "r:5050".into(),
+            ..Default::default()
+        };
+        let enc = AuthConfig::encode(Some(&c));
+        assert_eq!(AuthConfig::decode(&enc), c);
+        assert_eq!(AuthConfig::decode("%%%"), AuthConfig::default());
+        assert_eq!(AuthConfig::encode(None), "");
+    }
+}

@@ -1,0 +1,97 @@
+//! The job API between GitLab and a runner (`POST /api/v4/jobs/request`): the job payload as
+//! GitLab writes it and the runner reads it (gitlab-rails.md §6: variables and `credentials`).
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct JobPayload {
+    pub id: u64,
+    pub token: String,
+    pub image: PayloadImage,
+    #[serde(default)]
+    pub services: Vec<PayloadService>,
+    pub variables: Vec<PayloadVariable>,
+    pub credentials: Vec<PayloadCredential>,
+    pub features: serde_json::Value,
+}
+
+impl JobPayload {
+    /// A job variable as the runner reads it: the last definition wins (later sources override).
+    pub fn variable(&self, key: &str) -> Option<String> {
+        self.variables
+            .iter()
+            .rev()
+            .find(|v| v.key == key)
+            .map(|v| v.value.clone())
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PayloadImage {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pull_policy: Vec<PullPolicy>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PayloadService {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alias: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PayloadVariable {
+    pub key: String,
+    pub value: String,
+    pub public: bool,
+    pub masked: bool,
+}
+
+/// `image:pull_policy` and the runner's `pull_policy` (gitlab-runner.md §4.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PullPolicy {
+    Always,
+    IfNotPresent,
+    Never,
+}
+
+impl PullPolicy {
+    /// As .gitlab-ci.yml and config.toml spell it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PullPolicy::Always => "always",
+            PullPolicy::IfNotPresent => "if-not-present",
+            PullPolicy::Never => "never",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<PullPolicy> {
+        [PullPolicy::Always, PullPolicy::IfNotPresent, PullPolicy::Never]
+            .into_iter()
+            .find(|p| p.as_str() == s)
+    }
+}
+
+impl std::fmt::Display for PullPolicy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The kind of a payload credential; GitLab sends `registry` only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CredentialKind {
+    Registry,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PayloadCredential {
+    #[serde(rename = "type")]
+    pub kind: CredentialKind,
+    pub url: String,
+    pub username: String,
+    pub password: String,
+}

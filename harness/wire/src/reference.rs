@@ -1,0 +1,141 @@
+//! Docker image references (docker/distribution `reference`): normalisation and the "familiar"
+//! forms the daemon prints.
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reference {
+    /// `docker.io`, `registry.example.com:5050`, …
+    pub domain: String,
+    /// Repository path, with `library/` for official Hub images.
+    pub path: String,
+    pub tag: Option<String>,
+    pub digest: Option<String>,
+}
+
+const HUB: &str = "docker.io";
+
+/// A repository as Docker Hub names it: official images live under `library/` (docker's
+/// normalisation, and GitLab's `DependencyProxy::Registry.image_path` alike).
+pub fn hub_repository(path: &str) -> String {
+    if path.contains('/') {
+        path.to_string()
+    } else {
+        format!("library/{path}")
+    }
+}
+
+impl Reference {
+    /// `ParseNormalizedNamed`: anything before the first `/` that has a `.` or `:` or is
+    /// `localhost` is a registry; otherwise Docker Hub.
+    pub fn parse(s: &str) -> Result<Reference, String> {
+        let invalid = || "invalid reference format".to_string();
+        if s.is_empty() || s.chars().any(|c| c.is_whitespace()) {
+            return Err(invalid());
+        }
+        let (rest, digest) = match s.split_once('@') {
+            Some((r, d)) => (r, Some(d.to_string())),
+            None => (s, None),
+        };
+        // The tag is after the last `:` that follows the last `/`.
+        let last_slash = rest.rfind('/').map(|i| i + 1).unwrap_or(0);
+        let (name, tag) = match rest[last_slash..].rfind(':') {
+            Some(i) => (&rest[..last_slash + i], Some(rest[last_slash + i + 1..].to_string())),
+            None => (rest, None),
+        };
+        let (domain, path) = match name.split_once('/') {
+            // `index.docker.io` is Docker Hub's legacy name (`legacyDefaultDomain`).
+            Some(("index.docker.io", remainder)) => (HUB.to_string(), remainder.to_string()),
+            Some((first, remainder)) if first.contains('.') || first.contains(':') || first == "localhost" => {
+                (first.to_string(), remainder.to_string())
+            }
+            _ => (HUB.to_string(), name.to_string()),
+        };
+        let path = if domain == HUB { hub_repository(&path) } else { path };
+        let path_ok = !path.is_empty()
+            && path.split('/').all(|c| {
+                !c.is_empty()
+                    && c.chars()
+                        .all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || "._-".contains(ch))
+                    && c.chars().next().is_some_and(|ch| ch.is_ascii_alphanumeric())
+            });
+        if !path_ok {
+            return Err(if path.chars().any(|c| c.is_ascii_uppercase()) {
+                "invalid reference format: repository name must be lowercase".into()
+            } else {
+                invalid()
+            });
+        }
+        if let Some(t) = &tag
+            && (t.is_empty() || t.len() > 128 || !t.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c)))
+        {
+            return Err(invalid());
+        }
+        Ok(Reference {
+            domain,
+            path,
+            tag,
+            digest,
+        })
+    }
+
+    /// `FamiliarName`: Hub images without `docker.io/` and `library/`.
+    pub fn familiar_name(&self) -> String {
+        if self.domain == HUB {
+            self.path.strip_prefix("library/").unwrap_or(&self.path).to_string()
+        } else {
+            format!("{}/{}", self.domain, self.path)
+        }
+    }
+
+    /// `FamiliarString`: familiar name plus `:tag` and/or `@digest`.
+    pub fn familiar_string(&self) -> String {
+        let mut s = self.familiar_name();
+        if let Some(t) = &self.tag {
+            s.push(':');
+            s.push_str(t);
+        }
+        if let Some(d) = &self.digest {
+            s.push('@');
+            s.push_str(d);
+        }
+        s
+    }
+
+    /// `TagNameOnly`: `latest` when neither tag nor digest is given.
+    pub fn tag_or_latest(&self) -> String {
+        self.tag.clone().unwrap_or_else(|| "latest".into())
+    }
+
+    /// The registry host dockerd contacts (`registry-1.docker.io` for Hub).
+    pub fn registry_host(&self) -> String {
+        if self.domain == HUB {
+            "registry-1.docker.io".into()
+        } else {
+            self.domain.clone()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalises_like_docker() {
+        let r = Reference::parse("your.gitlab.address.com:5000/project_a/group/container:1.2.3").unwrap();
+        assert_eq!(r.domain, "your.gitlab.address.com:5000");
+        assert_eq!(r.path, "project_a/group/container");
+        assert_eq!(
+            r.familiar_string(),
+            "your.gitlab.address.com:5000/project_a/group/container:1.2.3"
+        );
+        let h = Reference::parse("node:10-alpine").unwrap();
+        assert_eq!(
+            (h.domain.as_str(), h.path.as_str(), h.familiar_name().as_str()),
+            ("docker.io", "library/node", "node")
+        );
+        let p = Reference::parse("registry.example.com:5050/grp/img").unwrap();
+        assert_eq!(p.tag, None);
+        assert_eq!(p.tag_or_latest(), "latest");
+        assert!(Reference::parse("Registry.example.com/Grp/img").is_err());
+    }
+}

@@ -1,0 +1,17 @@
+//! regsim's integration tests, one binary (each file is a module; the conformance suite has its
+//! own binary, `tests/conformance/`). Real daemons and tools that are missing are skipped with a
+//! message, and required under `CI=true`.
+
+mod architecture;
+mod broken_scenarios;
+mod catalogue;
+mod diagnose;
+mod explain;
+mod mock_http;
+mod not_modelled;
+mod raw_trace;
+mod real_daemon;
+mod reports;
+mod schema1_roundtrip;
+mod version_walk;
+mod workshop;
