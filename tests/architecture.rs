@@ -110,7 +110,26 @@ fn imports(module: &str, text: &str, all: &BTreeMap<String, PathBuf>) -> BTreeSe
     // `super` is the module's parent, whether the module is `a/b.rs` or `a/b/mod.rs`.
     let super_base = parent(module);
     let ident = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == ':';
+    let children: Vec<(String, &str)> = all
+        .keys()
+        .filter_map(|k| {
+            let child =
+                k.strip_prefix(module)?
+                    .strip_prefix("::")
+                    .or(if module.is_empty() { Some(k) } else { None })?;
+            (!child.contains("::")).then(|| (k.clone(), child))
+        })
+        .collect();
     for line in code.lines().map(str::trim).filter(|l| !l.starts_with("//")) {
+        // A parent reaches its own children by name (`docker::prepare(…)`, `pub use jobs::…`).
+        for (path, child) in &children {
+            let named = line.match_indices(&format!("{child}::")).any(|(i, _)| {
+                i == 0 || !line[..i].ends_with(|c: char| c.is_ascii_alphanumeric() || c == '_' || c == ':')
+            });
+            if named {
+                out.insert(path.clone());
+            }
+        }
         for (prefix, base) in [("crate::", String::new()), ("super::", super_base.clone())] {
             for (i, _) in line.match_indices(prefix) {
                 // Not the tail of a longer path (`regsim_wire::…crate::` never occurs, but be safe).

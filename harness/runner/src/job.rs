@@ -15,7 +15,7 @@ use regsim_model::scenario::Outcome;
 use regsim_model::versions::runner::{JobFailedLine, PullFailureClass, shorten_token};
 use regsim_model::world::World;
 use regsim_wire::NotModelled;
-use regsim_wire::job_api::{JobPayload, PullPolicy};
+use regsim_wire::job_api::JobPayload;
 use serde::Serialize;
 use sha2::Sha256;
 
@@ -181,20 +181,6 @@ pub async fn run_job(env: &JobEnv<'_>, engine: &Engine) -> Result<JobLog, RunErr
         engine_notes: engine.notes(),
         timestamps_unmodelled: release.version >= regsim_model::versions::runner::FF_TIMESTAMPS_ON,
     })
-}
-
-/// The pull policies the runner tries, in order: the job's `image:pull_policy`, else the runner's
-/// `pull_policy` from config.toml, else `always` (gitlab-runner.md §4.1).
-pub fn pull_policies(world: &World, payload: &JobPayload) -> Vec<PullPolicy> {
-    if !payload.image.pull_policy.is_empty() {
-        payload.image.pull_policy.clone()
-    } else {
-        world
-            .runner
-            .pull_policy
-            .clone()
-            .unwrap_or_else(|| vec![PullPolicy::Always])
-    }
 }
 
 #[cfg(test)]

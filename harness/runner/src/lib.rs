@@ -20,4 +20,5 @@ pub mod script;
 pub mod services;
 pub mod trace;
 
-pub use job::{JobEnv, JobLog, RunError, pull_policies, run_job};
+pub use job::{JobEnv, JobLog, RunError, run_job};
+pub use pull::pull_policies;

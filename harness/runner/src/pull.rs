@@ -6,7 +6,9 @@ use super::trace::Trace;
 use regsim_clients::engine::Engine;
 use regsim_model::versions::runner::{AuthLine, PullFailureClass, RunnerRelease};
 use regsim_model::versions::v;
+use regsim_model::world::World;
 use regsim_wire::engine_api::{AuthConfig, DaemonError, ImageInspect};
+use regsim_wire::job_api::JobPayload;
 use regsim_wire::job_api::PullPolicy;
 
 /// A failed image preparation as the runner carries it.
@@ -223,6 +225,20 @@ impl Puller<'_> {
             system_failure_reason,
             unmodelled: None,
         }
+    }
+}
+
+/// The pull policies the runner tries, in order: the job's `image:pull_policy`, else the runner's
+/// `pull_policy` from config.toml, else `always` (gitlab-runner.md §4.1).
+pub fn pull_policies(world: &World, payload: &JobPayload) -> Vec<PullPolicy> {
+    if !payload.image.pull_policy.is_empty() {
+        payload.image.pull_policy.clone()
+    } else {
+        world
+            .runner
+            .pull_policy
+            .clone()
+            .unwrap_or_else(|| vec![PullPolicy::Always])
     }
 }
 

@@ -2,10 +2,10 @@
 //! derived here from the release tables, and every derived value remembers the rule that gave it
 //! so the output can say why.
 
-mod build;
 mod loopback;
+mod sections;
 
-pub use build::{DEFAULT_CLOCK, build};
+pub use sections::{DEFAULT_CLOCK, build};
 
 /// Versions given on the command line, in place of the scenario's (`--gitlab`, `--runner`,
 /// `--docker`, and `regsim matrix`'s rows).

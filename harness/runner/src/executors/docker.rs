@@ -5,8 +5,7 @@
 use super::Prepared;
 use crate::credentials::Inputs;
 use crate::expand::expand;
-use crate::job::pull_policies;
-use crate::pull::{PullError, Puller};
+use crate::pull::{PullError, Puller, pull_policies};
 use crate::services::{Service, StartedService, link_names, split_name_and_version};
 use crate::trace::{BOLD_CYAN, RESET, Trace};
 use regsim_clients::engine::Engine;
