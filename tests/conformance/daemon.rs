@@ -88,7 +88,7 @@ fn attempts(what: &str, runs: usize) -> String {
 pub fn uses_gitlab_registry(world: &World) -> bool {
     let payload = job_payload(world);
     let host = world.gitlab.registry.to_string().to_lowercase();
-    let on = |image: &str| regsim_runner::credentials::image_host(image).to_lowercase() == host;
+    let on = |image: &str| regsim_wire::reference::gitlab_runner::split_docker_image_name(image).to_lowercase() == host;
     on(&regsim_runner::expand::expanded_image(&payload))
         || payload.services.iter().any(|s| on(&s.name))
         || world

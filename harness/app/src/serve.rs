@@ -4,9 +4,10 @@
 
 use regsim_model::scenario::TokenKind;
 use regsim_model::world::RegistryAuth;
-use regsim_runner::credentials::{self, Inputs, resolve};
+use regsim_runner::credentials::{Inputs, resolve};
 use regsim_servers::Stage;
 use regsim_servers::journal::Exchange;
+use regsim_wire::reference::gitlab_runner::split_docker_image_name;
 
 /// What to print when the mocks are up: addresses, identities, copy-paste commands.
 pub fn describe(stage: &Stage) -> String {
@@ -78,7 +79,7 @@ pub fn describe(stage: &Stage) -> String {
         Some(r) if !r.config.username.is_empty() => s.push_str(&format!(
             "  echo '{}' | docker login {} -u {} --password-stdin   # as the runner: credentials from {}\n",
             r.config.password,
-            credentials::image_host(&image),
+            split_docker_image_name(&image),
             r.config.username,
             r.source
         )),

@@ -7,6 +7,9 @@ use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use regsim_model::versions::runner::CredentialMatching;
 use regsim_wire::engine_api::AuthConfig;
 use regsim_wire::job_api::{CredentialKind, PayloadCredential};
+use regsim_wire::reference::gitlab_runner::{
+    convert_to_hostname, convert_to_registry_path, normalize_image_ref, split_docker_image_name,
+};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
@@ -169,11 +172,11 @@ pub fn resolve(image: &str, inputs: &Inputs<'_>, matching: CredentialMatching) -
 
     let found = match matching {
         CredentialMatching::HostLowercased => {
-            let host = image_host(image);
+            let host = split_docker_image_name(image);
             sources.iter().find_map(|s| {
                 s.entries
                     .iter()
-                    .find(|(k, _)| entry_host(k) == host)
+                    .find(|(k, _)| convert_to_hostname(k) == host)
                     .map(|(_, c)| Resolved {
                         source: s.label.clone(),
                         config: c.clone(),
@@ -181,12 +184,12 @@ pub fn resolve(image: &str, inputs: &Inputs<'_>, matching: CredentialMatching) -
             })
         }
         CredentialMatching::PathPrefix => {
-            let path = image_path(image);
+            let path = normalize_image_ref(image);
             // Merged map, first entry per key (earlier sources win); then the longest prefix.
             let mut merged: Vec<(String, &str, &AuthConfig)> = Vec::new();
             for s in &sources {
                 for (k, c) in &s.entries {
-                    let key = entry_path(k);
+                    let key = convert_to_registry_path(k);
                     if !merged.iter().any(|(m, _, _)| *m == key) {
                         merged.push((key, &s.label, c));
                     }
@@ -208,80 +211,6 @@ pub fn resolve(image: &str, inputs: &Inputs<'_>, matching: CredentialMatching) -
         }
     };
     (found, ignored)
-}
-
-/// `splitDockerImageName`: the registry part of an image as written (not lower-cased).
-pub fn image_host(image: &str) -> String {
-    match image.split_once('/') {
-        Some((first, _)) if first.contains('.') || first.contains(':') || first == "localhost" => {
-            if first == "index.docker.io" {
-                "docker.io".into()
-            } else {
-                first.to_string()
-            }
-        }
-        _ => "docker.io".into(),
-    }
-}
-
-/// `convertToHostname` (lower-cased from 13.4).
-fn entry_host(key: &str) -> String {
-    let k = key
-        .strip_prefix("http://")
-        .or_else(|| key.strip_prefix("https://"))
-        .unwrap_or(key);
-    let host = k.split('/').next().unwrap_or("").to_lowercase();
-    if host == "index.docker.io" {
-        "docker.io".into()
-    } else {
-        host
-    }
-}
-
-/// `normalizeImageRef`: host lower-cased, path kept, tag and digest dropped; Hub as `docker.io/…`.
-fn image_path(image: &str) -> String {
-    let no_digest = image.split('@').next().unwrap_or(image);
-    let last_slash = no_digest.rfind('/').map(|i| i + 1).unwrap_or(0);
-    let name = match no_digest[last_slash..].rfind(':') {
-        Some(i) => &no_digest[..last_slash + i],
-        None => no_digest,
-    };
-    let host = image_host(name);
-    if host == "docker.io" && !name.starts_with("docker.io/") && !name.starts_with("index.docker.io/") {
-        return format!("docker.io/{name}");
-    }
-    match name.split_once('/') {
-        Some((_, rest)) => format!("{}/{rest}", host.to_lowercase()),
-        None => host.to_lowercase(),
-    }
-}
-
-/// `convertToRegistryPath`.
-fn entry_path(key: &str) -> String {
-    if let Some(rest) = key.strip_prefix("https://").or_else(|| key.strip_prefix("http://")) {
-        let host = rest.split('/').next().unwrap_or("").to_lowercase();
-        return if host == "index.docker.io" {
-            "docker.io".into()
-        } else {
-            host
-        };
-    }
-    let k = key.trim_end_matches('/');
-    let (host, path) = match k.split_once('/') {
-        Some((h, p)) => (h.to_lowercase(), Some(p)),
-        None => (k.to_lowercase(), None),
-    };
-    match path {
-        None => host,
-        Some(p) => {
-            let last_slash = p.rfind('/').map(|i| i + 1).unwrap_or(0);
-            let p = match p[last_slash..].rfind(':') {
-                Some(i) => &p[..last_slash + i],
-                None => p,
-            };
-            format!("{host}/{p}")
-        }
-    }
 }
 
 #[cfg(test)]
@@ -400,7 +329,5 @@ mod tests {
                 .username,
             "a"
         );
-        assert_eq!(image_path("alpine"), "docker.io/alpine");
-        assert_eq!(entry_path("https://index.docker.io/v1/"), "docker.io");
     }
 }

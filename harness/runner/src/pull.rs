@@ -10,6 +10,7 @@ use regsim_model::world::World;
 use regsim_wire::engine_api::{AuthConfig, DaemonError, ImageInspect};
 use regsim_wire::job_api::JobPayload;
 use regsim_wire::job_api::PullPolicy;
+use regsim_wire::reference::Reference;
 
 /// A failed image preparation as the runner carries it.
 #[derive(Debug, Clone, Default)]
@@ -162,15 +163,16 @@ impl Puller<'_> {
         } else {
             format!("{image}:latest")
         };
-        // The Docker client splits the reference into fromImage and tag (`TagNameOnly`).
-        let (from_image, tag) = split_reference(&reference);
         let registry_auth = AuthConfig::encode(auth.as_ref());
-        // The runner's Docker client parses the reference before it asks the daemon anything.
-        let parsed =
-            regsim_wire::reference::Reference::parse(&reference).map_err(|message| DaemonError::Client { message });
-        let pulled = match parsed {
-            Ok(_) => self.engine.create_image(&from_image, &tag, &registry_auth).await,
-            Err(e) => Err(e),
+        // The runner's Docker client parses the reference before it asks the daemon anything
+        // (`ImagePull`), then sends `fromImage` (`FamiliarName`) and `tag` (`getAPITagFromNamedRef`).
+        let pulled = match Reference::parse(&reference) {
+            Ok(r) => {
+                self.engine
+                    .create_image(&r.familiar_name(), &r.api_tag(), &registry_auth)
+                    .await
+            }
+            Err(message) => Err(DaemonError::Client { message }),
         };
         if let Err(e) = pulled {
             let text = wrap_after(&client_text(&e), self.release.pull_call_site, self.pull_seconds);
@@ -239,20 +241,5 @@ pub fn pull_policies(world: &World, payload: &JobPayload) -> Vec<PullPolicy> {
             .pull_policy
             .clone()
             .unwrap_or_else(|| vec![PullPolicy::Always])
-    }
-}
-
-/// `reference.FamiliarName` / `getAPITagFromNamedRef`: the query of `POST /images/create`.
-pub fn split_reference(reference: &str) -> (String, String) {
-    if let Some((name, digest)) = reference.split_once('@') {
-        return (name.to_string(), digest.to_string());
-    }
-    let last_slash = reference.rfind('/').map(|i| i + 1).unwrap_or(0);
-    match reference[last_slash..].rfind(':') {
-        Some(i) => (
-            reference[..last_slash + i].to_string(),
-            reference[last_slash + i + 1..].to_string(),
-        ),
-        None => (reference.to_string(), "latest".to_string()),
     }
 }

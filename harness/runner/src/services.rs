@@ -12,47 +12,9 @@ pub struct StartedService {
     pub links: Vec<String>,
 }
 
-/// What the runner derives from a service's name.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Service {
-    /// Registry host **without its port**, plus the path: what `Starting service` prints.
-    pub service: String,
-    /// The tag, or `latest`.
-    pub version: String,
-    /// What is pulled: the name as written, or with `:latest` appended when it has no tag.
-    pub image_name: String,
-}
-
-/// `SplitNameAndVersion` for names the docker reference grammar accepts.
-pub fn split_name_and_version(name: &str) -> Service {
-    // A tag is what follows the last `:` after the last `/`.
-    let last_slash = name.rfind('/').map(|i| i + 1).unwrap_or(0);
-    let (without_version, version) = match name[last_slash..].rfind(':') {
-        Some(i) => (&name[..last_slash + i], Some(&name[last_slash + i + 1..])),
-        None => (name, None),
-    };
-    // `^(.*?)(|:[0-9]+)(|/.*)$`: the registry part loses a `:port`.
-    let (first, rest) = match without_version.find('/') {
-        Some(i) => (&without_version[..i], &without_version[i..]),
-        None => (without_version, ""),
-    };
-    let registry = match first.rsplit_once(':') {
-        Some((h, p)) if !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()) => h,
-        _ => first,
-    };
-    match version {
-        Some(v) if !v.is_empty() => Service {
-            service: format!("{registry}{rest}"),
-            version: v.into(),
-            image_name: name.into(),
-        },
-        _ => Service {
-            service: format!("{registry}{rest}"),
-            version: "latest".into(),
-            image_name: format!("{without_version}:latest"),
-        },
-    }
-}
+/// What the runner derives from a service's name (the port of `SplitNameAndVersion` is with the
+/// other splits of names, in `regsim_wire::reference::gitlab_runner`).
+pub use regsim_wire::reference::gitlab_runner::{ServiceName as Service, split_name_and_version};
 
 /// The names the build container reaches a service by: its links (legacy links, or network
 /// aliases with FF_NETWORK_PER_BUILD). `splitServiceAndVersion` derives two from the service
@@ -94,27 +56,5 @@ mod tests {
         assert_eq!(link_names(&d, None, true), ["docker"]);
         assert_eq!(link_names(&d, Some("a, b"), true), ["docker", "a", "b"]);
         assert_eq!(link_names(&d, Some("a, b"), false), ["docker", "a, b"]);
-    }
-
-    #[test]
-    fn names_as_the_runner_splits_them() {
-        let s = split_name_and_version("docker:dind");
-        assert_eq!(
-            (s.service.as_str(), s.version.as_str(), s.image_name.as_str()),
-            ("docker", "dind", "docker:dind")
-        );
-        let s = split_name_and_version("postgres");
-        assert_eq!(
-            (s.service.as_str(), s.version.as_str(), s.image_name.as_str()),
-            ("postgres", "latest", "postgres:latest")
-        );
-        let s = split_name_and_version("registry.example.com:5050/grp/db");
-        assert_eq!(s.service, "registry.example.com/grp/db");
-        assert_eq!(s.image_name, "registry.example.com:5050/grp/db:latest");
-        let s = split_name_and_version("registry.example.com:5050/grp/db:15");
-        assert_eq!(
-            (s.service.as_str(), s.version.as_str()),
-            ("registry.example.com/grp/db", "15")
-        );
     }
 }

@@ -8,6 +8,7 @@ use super::pattern::{Value, pattern};
 use super::{Diagnosis, Knowledge, bands};
 use crate::run::{Overrides, load, run_world};
 use regsim_model::versions::{docker, runner};
+use regsim_wire::reference::Written;
 use semver::Version;
 use serde_yaml_ng::{Mapping, Value as Y};
 use std::collections::BTreeMap;
@@ -25,8 +26,8 @@ pub struct Emitted {
     pub notes: Vec<String>,
 }
 
-/// A reference split Docker's way: the first component is a host when it has a `.` or `:` or is
-/// `localhost`.
+/// A reference as a log wrote it, split Docker's way (`Written`: no validation, since pasted
+/// names may be redacted), with its path in components.
 #[derive(Debug, Clone, PartialEq)]
 struct Ref {
     host: Option<String>,
@@ -35,17 +36,12 @@ struct Ref {
 }
 
 fn split_ref(s: &str) -> Ref {
-    let (name, tag) = match s.rsplit_once(':') {
-        Some((n, t)) if !t.contains('/') => (n, Some(t.to_string())),
-        _ => (s, None),
-    };
-    let mut parts: Vec<String> = name.split('/').map(str::to_string).collect();
-    let host = if parts.len() > 1 && (parts[0].contains('.') || parts[0].contains(':') || parts[0] == "localhost") {
-        Some(parts.remove(0))
-    } else {
-        None
-    };
-    Ref { host, path: parts, tag }
+    let w = Written::split(s);
+    Ref {
+        host: w.domain.map(str::to_string),
+        path: w.path.split('/').map(str::to_string).collect(),
+        tag: w.tag.map(str::to_string),
+    }
 }
 
 /// `https://HOST/v2/REPO/manifests/REF` → (host, repo, ref).

@@ -249,10 +249,16 @@ impl SimulatedEngine {
         } else {
             r.familiar_string()
         };
+        // A reference with both a tag and a digest is looked up by its digest alone (moby
+        // reference/store.go `Get`: "only lookup by digest as it takes precedence over tag").
+        let stored = match &r.digest {
+            Some(d) => format!("{}@{d}", r.familiar_name()),
+            None => key.clone(),
+        };
         self.images
             .lock()
             .expect("image store lock")
-            .get(&key)
+            .get(&stored)
             .map(|i| i.inspect.clone())
             .ok_or_else(|| not_found(&key))
     }

@@ -1,5 +1,53 @@
-//! Docker image references (docker/distribution `reference`): normalisation and the "familiar"
-//! forms the daemon prints.
+//! Image references: the one type regsim reads names into ([`Reference`]), and the one place the
+//! Go code that splits names is ported. Everything that splits an image name uses this module:
+//!
+//! - [`Written`]: a name as written, split the way Docker's `reference` package splits one
+//!   (docker/distribution `splitDockerDomain` and its `[:tag][@digest]` grammar), not yet
+//!   validated: what a pasted log, or a runner that splits before Docker validates, works with.
+//! - [`Reference`]: `ParseNormalizedNamed` — the written name normalised (Docker Hub's
+//!   `docker.io/library/…`) and validated, with the "familiar" forms the daemon prints.
+//! - [`gitlab_runner`]: gitlab-runner's own string splits of image names and `auths` keys,
+//!   byte for byte; they accept names Docker's grammar refuses, because the runner runs them
+//!   before the Docker client validates anything.
+
+pub mod gitlab_runner;
+
+/// A name as written, split without validation: `[domain/]path[:tag][@digest]`. The domain is a
+/// first component that has a `.` or `:` or is `localhost`; the tag follows the last `:` after
+/// the last `/`; the digest follows the first `@`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Written<'a> {
+    pub domain: Option<&'a str>,
+    pub path: &'a str,
+    pub tag: Option<&'a str>,
+    pub digest: Option<&'a str>,
+}
+
+impl<'a> Written<'a> {
+    pub fn split(s: &'a str) -> Written<'a> {
+        let (rest, digest) = match s.split_once('@') {
+            Some((r, d)) => (r, Some(d)),
+            None => (s, None),
+        };
+        let last_slash = rest.rfind('/').map(|i| i + 1).unwrap_or(0);
+        let (name, tag) = match rest[last_slash..].rfind(':') {
+            Some(i) => (&rest[..last_slash + i], Some(&rest[last_slash + i + 1..])),
+            None => (rest, None),
+        };
+        let (domain, path) = match name.split_once('/') {
+            Some((first, remainder)) if first.contains('.') || first.contains(':') || first == "localhost" => {
+                (Some(first), remainder)
+            }
+            _ => (None, name),
+        };
+        Written {
+            domain,
+            path,
+            tag,
+            digest,
+        }
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Reference {
@@ -24,32 +72,26 @@ pub fn hub_repository(path: &str) -> String {
 }
 
 impl Reference {
-    /// `ParseNormalizedNamed`: anything before the first `/` that has a `.` or `:` or is
-    /// `localhost` is a registry; otherwise Docker Hub.
+    /// `ParseNormalizedNamed`: the [`Written`] split, Docker Hub when there is no domain, then the
+    /// grammar's checks (lower-case path components, the tag's characters).
     pub fn parse(s: &str) -> Result<Reference, String> {
         let invalid = || "invalid reference format".to_string();
         if s.is_empty() || s.chars().any(|c| c.is_whitespace()) {
             return Err(invalid());
         }
-        let (rest, digest) = match s.split_once('@') {
-            Some((r, d)) => (r, Some(d.to_string())),
-            None => (s, None),
-        };
-        // The tag is after the last `:` that follows the last `/`.
-        let last_slash = rest.rfind('/').map(|i| i + 1).unwrap_or(0);
-        let (name, tag) = match rest[last_slash..].rfind(':') {
-            Some(i) => (&rest[..last_slash + i], Some(rest[last_slash + i + 1..].to_string())),
-            None => (rest, None),
-        };
-        let (domain, path) = match name.split_once('/') {
+        let w = Written::split(s);
+        let digest = w.digest.map(str::to_string);
+        let tag = w.tag.map(str::to_string);
+        let domain = match w.domain {
             // `index.docker.io` is Docker Hub's legacy name (`legacyDefaultDomain`).
-            Some(("index.docker.io", remainder)) => (HUB.to_string(), remainder.to_string()),
-            Some((first, remainder)) if first.contains('.') || first.contains(':') || first == "localhost" => {
-                (first.to_string(), remainder.to_string())
-            }
-            _ => (HUB.to_string(), name.to_string()),
+            Some("index.docker.io") | None => HUB.to_string(),
+            Some(d) => d.to_string(),
         };
-        let path = if domain == HUB { hub_repository(&path) } else { path };
+        let path = if domain == HUB {
+            hub_repository(w.path)
+        } else {
+            w.path.to_string()
+        };
         let path_ok = !path.is_empty()
             && path.split('/').all(|c| {
                 !c.is_empty()
@@ -105,6 +147,12 @@ impl Reference {
         self.tag.clone().unwrap_or_else(|| "latest".into())
     }
 
+    /// `getAPITagFromNamedRef`: what the Docker client sends as `tag` with `fromImage`
+    /// (`POST /images/create`): the digest, else the tag, else `latest`.
+    pub fn api_tag(&self) -> String {
+        self.digest.clone().unwrap_or_else(|| self.tag_or_latest())
+    }
+
     /// The registry host dockerd contacts (`registry-1.docker.io` for Hub).
     pub fn registry_host(&self) -> String {
         if self.domain == HUB {
@@ -137,5 +185,10 @@ mod tests {
         assert_eq!(p.tag, None);
         assert_eq!(p.tag_or_latest(), "latest");
         assert!(Reference::parse("Registry.example.com/Grp/img").is_err());
+        let d = Reference::parse("index.docker.io/alpine:3@sha256:abc").unwrap();
+        assert_eq!((d.domain.as_str(), d.path.as_str()), ("docker.io", "library/alpine"));
+        assert_eq!(d.api_tag(), "sha256:abc");
+        let w = Written::split("localhost:5000");
+        assert_eq!((w.domain, w.path, w.tag), (None, "localhost", Some("5000")));
     }
 }
