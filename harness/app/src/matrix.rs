@@ -34,14 +34,17 @@ pub fn expand(spec: &str, known: &[Version]) -> Result<Vec<Version>, String> {
     let mut out = Vec::new();
     for part in spec.split(',').map(str::trim).filter(|p| !p.is_empty()) {
         if let Some((a, b)) = part.split_once("..") {
-            let (a, b) = (parse_version(a)?, parse_version(b)?);
+            let (a, b) = (
+                parse_version(a).map_err(|e| e.to_string())?,
+                parse_version(b).map_err(|e| e.to_string())?,
+            );
             let hits: Vec<Version> = known.iter().filter(|v| **v >= a && **v <= b).cloned().collect();
             if hits.is_empty() {
                 return Err(format!("no known release in {part}"));
             }
             out.extend(hits);
         } else {
-            out.push(parse_version(part)?);
+            out.push(parse_version(part).map_err(|e| e.to_string())?);
         }
     }
     Ok(out)

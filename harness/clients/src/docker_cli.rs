@@ -211,7 +211,7 @@ impl<'a> DockerCli<'a> {
         let [source, target] = p.as_slice() else {
             return Err("expected `docker tag SOURCE TARGET`".into());
         };
-        let t = Reference::parse(target)?;
+        let t = Reference::parse(target).map_err(|e| NotModelled::new(e.to_string()))?;
         if let Err(e) = self
             .engine
             .tag_image(source, &t.familiar_name(), &t.tag_or_latest())
@@ -230,7 +230,7 @@ impl<'a> DockerCli<'a> {
         let [name] = p.as_slice() else {
             return Err("expected `docker push NAME`".into());
         };
-        let r = Reference::parse(name)?;
+        let r = Reference::parse(name).map_err(|e| NotModelled::new(e.to_string()))?;
         let auth = match self.client.push_credentials {
             PushCredentials::FromConfigFile => self.logins.get(&r.registry_host()).map(|(u, p)| AuthConfig {
                 username: u.clone(),

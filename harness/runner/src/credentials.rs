@@ -71,28 +71,41 @@ const GO_STD: GeneralPurpose = GeneralPurpose::new(
         .with_decode_padding_mode(DecodePaddingMode::RequireCanonical),
 );
 
+/// Why a credential source gives nothing (the report says so; the runner is silent before 18.11).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    #[error("not valid JSON: {0}")]
+    NotJson(String),
+    /// docker/cli `decodeAuth` on an `auth` that is not base64.
+    #[error("illegal base64 data: {0}")]
+    IllegalBase64(String),
+    /// docker/cli `decodeAuth` on a decoded `auth` without `user:`.
+    #[error("Invalid auth configuration file")]
+    InvalidAuth,
+    /// regsim runs no credential helpers; on a runner host without the helper binary the whole
+    /// source fails the same way.
+    #[error("credsStore/credHelpers need a docker-credential-* helper, which the runner host does not have")]
+    NeedsHelper,
+}
+
 /// docker/cli `decodeAuth`.
-fn decode_auth(auth: &str) -> Result<(String, String), String> {
+fn decode_auth(auth: &str) -> Result<(String, String), ConfigError> {
     let cleaned: String = auth.chars().filter(|c| *c != '\r' && *c != '\n').collect();
     let raw = GO_STD
         .decode(cleaned.as_bytes())
-        .map_err(|e| format!("illegal base64 data: {e}"))?;
+        .map_err(|e| ConfigError::IllegalBase64(e.to_string()))?;
     let s = String::from_utf8_lossy(&raw).into_owned();
     match s.split_once(':') {
         Some((u, p)) if !u.is_empty() => Ok((u.to_string(), p.trim_matches('\0').to_string())),
-        _ => Err("Invalid auth configuration file".into()),
+        _ => Err(ConfigError::InvalidAuth),
     }
 }
 
 /// docker/cli `LoadFromReader`: a config that does not parse yields an error and no entries.
-fn parse_config(label: &str, text: &str) -> Result<Source, String> {
-    let cfg: ConfigFile = serde_json::from_str(text).map_err(|e| format!("not valid JSON: {e}"))?;
+fn parse_config(label: &str, text: &str) -> Result<Source, ConfigError> {
+    let cfg: ConfigFile = serde_json::from_str(text).map_err(|e| ConfigError::NotJson(e.to_string()))?;
     if cfg.creds_store.is_some() || cfg.cred_helpers.as_ref().is_some_and(|h| !h.is_empty()) {
-        // regsim runs no credential helpers; on a runner host without the helper binary the whole
-        // source fails the same way.
-        return Err(
-            "credsStore/credHelpers need a docker-credential-* helper, which the runner host does not have".into(),
-        );
+        return Err(ConfigError::NeedsHelper);
     }
     let mut entries = Vec::new();
     for (key, e) in cfg.auths {
@@ -136,7 +149,7 @@ pub fn resolve(image: &str, inputs: &Inputs<'_>, matching: CredentialMatching) -
             Ok(s) => sources.push(s),
             Err(why) => ignored.push(Ignored {
                 source: SOURCE_VARIABLE.into(),
-                why,
+                why: why.to_string(),
             }),
         }
     }
@@ -145,7 +158,7 @@ pub fn resolve(image: &str, inputs: &Inputs<'_>, matching: CredentialMatching) -
             Ok(s) => sources.push(s),
             Err(why) => ignored.push(Ignored {
                 source: path.into(),
-                why,
+                why: why.to_string(),
             }),
         }
     }

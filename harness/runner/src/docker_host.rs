@@ -7,6 +7,7 @@
 
 use crate::services::StartedService;
 use regsim_model::versions::docker_cli::ConnectFailure;
+use regsim_wire::NotModelled;
 use semver::Version;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,25 +33,25 @@ pub fn resolve(
     tls_certdir: Option<&str>,
     services: &[StartedService],
     dns: &[String],
-) -> Result<DaemonAt, String> {
+) -> Result<DaemonAt, NotModelled> {
     let Some(dh) = docker_host.filter(|d| !d.is_empty()) else {
         return Ok(DaemonAt::HostSocket);
     };
     let authority = dh
         .strip_prefix("tcp://")
-        .ok_or_else(|| format!("DOCKER_HOST `{dh}`: only tcp://NAME:PORT is simulated"))?
+        .ok_or_else(|| NotModelled::new(format!("DOCKER_HOST `{dh}`: only tcp://NAME:PORT is simulated")))?
         .trim_end_matches('/');
     let (name, port) = authority
         .rsplit_once(':')
         .filter(|(n, p)| !n.is_empty() && p.parse::<u16>().is_ok())
-        .ok_or_else(|| format!("DOCKER_HOST `{dh}`: expected tcp://NAME:PORT"))?;
+        .ok_or_else(|| NotModelled::new(format!("DOCKER_HOST `{dh}`: expected tcp://NAME:PORT")))?;
     let Some(service) = services.iter().find(|s| s.links.iter().any(|l| l == name)) else {
         // Go's resolver reports the server it asked: the first nameserver, port 53.
         let Some(server) = dns.first() else {
-            return Err(format!(
+            return Err(NotModelled::new(format!(
                 "`{name}` is not a service link, so the job container asks its DNS server, which regsim only knows \
                  from the runner's `dns` setting (scenario `runner.dns`)"
-            ));
+            )));
         };
         return Ok(DaemonAt::Unreachable {
             authority: authority.to_string(),
@@ -61,13 +62,13 @@ pub fn resolve(
         });
     };
     let Some(tag) = service.version.strip_suffix("-dind") else {
-        return Err(format!(
+        return Err(NotModelled::new(format!(
             "`{name}` links to {}, which regsim does not know as a Docker daemon (only docker:…-dind services are)",
             service.image_name
-        ));
+        )));
     };
-    let version =
-        regsim_model::versions::parse_version(tag).map_err(|e| format!("dind service {}: {e}", service.image_name))?;
+    let version = regsim_model::versions::parse_version(tag)
+        .map_err(|e| NotModelled::new(format!("dind service {}: {e}", service.image_name)))?;
     // Without TLS (DOCKER_TLS_CERTDIR empty) the dind daemon listens on plain 2375: GitLab's
     // docs (seed 002's example sets DOCKER_HOST tcp://docker:2375 with DOCKER_TLS_CERTDIR "").
     // Its TLS port and the defaults of each image release are not modelled.
@@ -77,11 +78,11 @@ pub fn resolve(
             service: service.image_name.clone(),
         });
     }
-    Err(format!(
+    Err(NotModelled::new(format!(
         "DOCKER_HOST {dh} with DOCKER_TLS_CERTDIR {}: which ports {} listens on is not modelled (only 2375 without TLS)",
         tls_certdir.map(|t| format!("`{t}`")).unwrap_or_else(|| "unset".into()),
         service.image_name
-    ))
+    )))
 }
 
 #[cfg(test)]

@@ -172,7 +172,7 @@ impl Puller<'_> {
                     .create_image(&r.familiar_name(), &r.api_tag(), &registry_auth)
                     .await
             }
-            Err(message) => Err(DaemonError::Client { message }),
+            Err(e) => Err(DaemonError::Client { message: e.to_string() }),
         };
         if let Err(e) = pulled {
             let text = wrap_after(&client_text(&e), self.release.pull_call_site, self.pull_seconds);

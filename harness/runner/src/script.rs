@@ -117,8 +117,7 @@ pub async fn run_script(
         payload.variable("DOCKER_TLS_CERTDIR").as_deref(),
         services,
         dns,
-    )
-    .map_err(NotModelled::from)?;
+    )?;
     let dind;
     let (mut cli, daemon) = match daemon {
         DaemonAt::HostSocket => (
@@ -127,7 +126,7 @@ pub async fn run_script(
                 .to_string(),
         ),
         DaemonAt::Dind { version, service } => {
-            dind = engine.dind(&version).map_err(NotModelled::from)?;
+            dind = engine.dind(&version)?;
             (
                 DockerCli::new(&dind, client),
                 format!("the job's Docker CLI talks to the Docker {version} daemon of service {service} (DOCKER_HOST)"),

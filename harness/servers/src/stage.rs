@@ -251,8 +251,8 @@ pub enum StageError {
         port: u16,
         source: std::io::Error,
     },
-    #[error("{0}")]
-    Upstream(String),
+    #[error("the Dependency Proxy's Docker Hub client does not start: {0}")]
+    Upstream(std::io::Error),
     #[error("{0}: restart `regsim serve` for that")]
     NeedsRestart(&'static str),
 }

@@ -134,7 +134,7 @@ pub fn runner_band(lines: &[Line]) -> RunnerBand {
                                 &|v, _| *v == base,
                             );
                         }
-                        Err(e) => narrow(&mut keep, Some(l.number), t.to_string(), e, &|_, _| true),
+                        Err(e) => narrow(&mut keep, Some(l.number), t.to_string(), e.to_string(), &|_, _| true),
                     }
                 }
                 Value::Site { file, line, .. } if seen_site.insert((file.clone(), *line)) => {

@@ -25,7 +25,7 @@ impl SimulatedEngine {
         };
         let base_ref = Reference::parse(base).map_err(|m| DaemonError::Http {
             status: 400,
-            message: m,
+            message: m.to_string(),
         })?;
         let base_key = format!("{}:{}", base_ref.familiar_name(), base_ref.tag_or_latest());
         let Some(image) = self.images.lock().expect("image store lock").get(&base_key).cloned() else {
@@ -41,7 +41,7 @@ impl SimulatedEngine {
         out.stream(format!("Successfully built {short}\n"));
         let target = Reference::parse(tag).map_err(|m| DaemonError::Http {
             status: 400,
-            message: m,
+            message: m.to_string(),
         })?;
         let key = format!("{}:{}", target.familiar_name(), target.tag_or_latest());
         if stream_wording(&self.version).successfully_tagged {
@@ -54,7 +54,7 @@ impl SimulatedEngine {
     pub async fn tag_image(&self, source: &str, repo: &str, tag: &str) -> Result<(), DaemonError> {
         let src = Reference::parse(source).map_err(|m| DaemonError::Http {
             status: 400,
-            message: m,
+            message: m.to_string(),
         })?;
         let src_key = format!("{}:{}", src.familiar_name(), src.tag_or_latest());
         let image = self
@@ -70,7 +70,7 @@ impl SimulatedEngine {
         let tag = if tag.is_empty() { "latest" } else { tag };
         let target = Reference::parse(&format!("{repo}:{tag}")).map_err(|m| DaemonError::Http {
             status: 400,
-            message: m,
+            message: m.to_string(),
         })?;
         let key = format!("{}:{}", target.familiar_name(), target.tag_or_latest());
         self.images.lock().expect("image store lock").insert(key, image);

@@ -19,7 +19,7 @@ impl SimulatedEngine {
             .unwrap_or_default();
         let r = Reference::parse(&format!("{host}/x")).map_err(|m| DaemonError::Http {
             status: 400,
-            message: m,
+            message: m.to_string(),
         })?;
         let ping_url = format!("{}/v2/", self.endpoint(&r));
         let fail = |e: ClientError| DaemonError::Http {

@@ -115,7 +115,7 @@ impl Engine {
 
     /// The daemon of a `docker:VERSION-dind` service. The real daemon stands in for it in
     /// comparisons (its image store is not empty; the comparison removes what the job creates).
-    pub fn dind(&self, version: &semver::Version) -> Result<Engine, String> {
+    pub fn dind(&self, version: &semver::Version) -> Result<Engine, regsim_wire::NotModelled> {
         match self {
             Engine::Simulated(e) => Ok(Engine::Simulated(Box::new(e.sibling(version)?))),
             Engine::Real(e) => Ok(Engine::Real(e.clone())),

@@ -62,7 +62,7 @@ impl SimulatedEngine {
         };
         let r = Reference::parse(&joined).map_err(|m| DaemonError::Http {
             status: 400,
-            message: m,
+            message: m.to_string(),
         })?;
         let wording = stream_wording(&self.version);
         let mut out = ProgressStream::default();

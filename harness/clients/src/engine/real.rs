@@ -32,12 +32,30 @@ struct Reply {
     body: Vec<u8>,
 }
 
+/// Why the real daemon could not be reached or asked.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RealDaemonError {
+    #[error("DOCKER_HOST={0} is not a unix socket")]
+    NotUnixSocket(String),
+    #[error("{socket}: _ping answered {status}")]
+    Ping { socket: String, status: u16 },
+    #[error("{socket}: _ping timed out")]
+    Timeout { socket: String },
+    /// The socket, the HTTP exchange or the answer's JSON failed.
+    #[error("{0}")]
+    Transport(String),
+}
+
+fn transport(e: impl std::fmt::Display) -> RealDaemonError {
+    RealDaemonError::Transport(e.to_string())
+}
+
 impl RealDaemon {
     /// `DOCKER_HOST=unix://…` or `/var/run/docker.sock`, if a daemon answers `_ping` there.
-    pub async fn connect() -> Result<RealDaemon, String> {
+    pub async fn connect() -> Result<RealDaemon, RealDaemonError> {
         let socket = match std::env::var("DOCKER_HOST") {
             Ok(h) if h.starts_with("unix://") => PathBuf::from(&h["unix://".len()..]),
-            Ok(h) if !h.is_empty() => return Err(format!("DOCKER_HOST={h} is not a unix socket")),
+            Ok(h) if !h.is_empty() => return Err(RealDaemonError::NotUnixSocket(h)),
             _ => PathBuf::from("/var/run/docker.sock"),
         };
         let d = RealDaemon {
@@ -46,16 +64,21 @@ impl RealDaemon {
         };
         match tokio::time::timeout(Duration::from_secs(3), d.call("GET", "/_ping", None, None)).await {
             Ok(Ok(r)) if r.status == 200 => Ok(d),
-            Ok(Ok(r)) => Err(format!("{}: _ping answered {}", d.socket.display(), r.status)),
-            Ok(Err(e)) => Err(format!("{}: {e}", d.socket.display())),
-            Err(_) => Err(format!("{}: _ping timed out", d.socket.display())),
+            Ok(Ok(r)) => Err(RealDaemonError::Ping {
+                socket: d.socket.display().to_string(),
+                status: r.status,
+            }),
+            Ok(Err(e)) => Err(transport(format!("{}: {e}", d.socket.display()))),
+            Err(_) => Err(RealDaemonError::Timeout {
+                socket: d.socket.display().to_string(),
+            }),
         }
     }
 
     /// The daemon's version string (`GET /version`).
-    pub async fn version(&self) -> Result<String, String> {
+    pub async fn version(&self) -> Result<String, RealDaemonError> {
         let r = self.call("GET", "/version", None, None).await?;
-        let v: serde_json::Value = serde_json::from_slice(&r.body).map_err(|e| e.to_string())?;
+        let v: serde_json::Value = serde_json::from_slice(&r.body).map_err(transport)?;
         Ok(v["Version"].as_str().unwrap_or_default().to_string())
     }
 
@@ -65,7 +88,7 @@ impl RealDaemon {
         path: &str,
         registry_auth: Option<&str>,
         body: Option<Vec<u8>>,
-    ) -> Result<Reply, String> {
+    ) -> Result<Reply, RealDaemonError> {
         self.call_as(method, path, registry_auth, body, "application/json")
             .await
     }
@@ -77,11 +100,11 @@ impl RealDaemon {
         registry_auth: Option<&str>,
         body: Option<Vec<u8>>,
         content_type: &str,
-    ) -> Result<Reply, String> {
-        let stream = UnixStream::connect(&self.socket).await.map_err(|e| e.to_string())?;
+    ) -> Result<Reply, RealDaemonError> {
+        let stream = UnixStream::connect(&self.socket).await.map_err(transport)?;
         let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
             .await
-            .map_err(|e| e.to_string())?;
+            .map_err(transport)?;
         tokio::spawn(conn);
         let mut req = Request::builder()
             .method(method)
@@ -93,16 +116,10 @@ impl RealDaemon {
         }
         let req = req
             .body(Full::new(Bytes::from(body.unwrap_or_default())))
-            .map_err(|e| e.to_string())?;
-        let resp = sender.send_request(req).await.map_err(|e| e.to_string())?;
+            .map_err(transport)?;
+        let resp = sender.send_request(req).await.map_err(transport)?;
         let status = resp.status().as_u16();
-        let body = resp
-            .into_body()
-            .collect()
-            .await
-            .map_err(|e| e.to_string())?
-            .to_bytes()
-            .to_vec();
+        let body = resp.into_body().collect().await.map_err(transport)?.to_bytes().to_vec();
         Ok(Reply { status, body })
     }
 
@@ -333,7 +350,7 @@ fn progress_stream(body: &[u8]) -> ProgressStream {
 }
 
 /// The socket failed under us: not a daemon answer, said as regsim's own.
-fn unreachable(e: String) -> DaemonError {
+fn unreachable(e: RealDaemonError) -> DaemonError {
     DaemonError::Http {
         status: 0,
         message: format!("regsim: dockerd unreachable: {e}"),

@@ -135,7 +135,7 @@ impl SimulatedEngine {
     }
 
     /// Another engine on the same network with an empty image store: a dind service's daemon.
-    pub fn sibling(&self, version: &Version) -> Result<SimulatedEngine, String> {
+    pub fn sibling(&self, version: &Version) -> Result<SimulatedEngine, regsim_wire::NotModelled> {
         let profile =
             regsim_model::versions::docker::profile(version, regsim_model::versions::docker::ImageStore::Graphdriver)?;
         Ok(SimulatedEngine::new(
@@ -175,7 +175,7 @@ impl SimulatedEngine {
         };
         let reference = Reference::parse(&joined).map_err(|m| DaemonError::Http {
             status: 400,
-            message: m,
+            message: m.to_string(),
         })?;
         let auth = AuthConfig::decode(registry_auth);
         match self.pull(&reference, &auth).await {

@@ -5,6 +5,7 @@
 //! "Where does Docker 19.03 differ?" — here, and only here.
 
 use super::{Era, era, lookup, v};
+use regsim_wire::NotModelled;
 use semver::Version;
 
 /// How the engine fetches a manifest by tag (§5.1 step 3).
@@ -173,31 +174,31 @@ pub enum ImageStore {
     Containerd,
 }
 
-pub fn profile(version: &Version, store: ImageStore) -> Result<EngineProfile, String> {
+pub fn profile(version: &Version, store: ImageStore) -> Result<EngineProfile, NotModelled> {
     if store == ImageStore::Containerd {
-        return Err(format!(
+        return Err(NotModelled::new(format!(
             "Docker {version} with the containerd image store: its resolver texts are only derived from source \
              (docker-errors.md §4 C-rows) and are not modelled; set `docker.image_store: graphdriver`"
-        ));
+        )));
     }
     if unresearched(version) {
-        return Err(format!(
+        return Err(NotModelled::new(format!(
             "Docker {}: releases between 1.13.1 and 17.06 are not in the research's tables (docker-errors.md §3)",
             shown(version)
-        ));
+        )));
     }
     if *version < OLDEST_MODELLED {
-        return Err(format!(
+        return Err(NotModelled::new(format!(
             "Docker {}: engines before {OLDEST_MODELLED} are not modelled",
             shown(version)
-        ));
+        )));
     }
     lookup(&engine_table(), version)
         .map(|e| EngineProfile {
             v1_fallback: *version < V1_REMOVED,
             ..e.value.clone()
         })
-        .ok_or_else(|| format!("Docker {version} is older than every row of the engine table"))
+        .ok_or_else(|| NotModelled::new(format!("Docker {version} is older than every row of the engine table")))
 }
 
 /// The image store a scenario gets when it does not say: containerd for 29 (fresh installs),

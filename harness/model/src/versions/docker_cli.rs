@@ -3,6 +3,7 @@
 //! words (push and build streams, errors) are in `docker.rs`.
 
 use super::{Era, era, lookup, v};
+use regsim_wire::NotModelled;
 use semver::Version;
 
 /// What `docker login -u U -p P HOST` prints around the daemon's `Login Succeeded`
@@ -128,10 +129,13 @@ pub fn client_table() -> Vec<Era<Option<ClientEra>>> {
     ]
 }
 
-pub fn profile(version: &Version) -> Result<ClientProfile, String> {
+pub fn profile(version: &Version) -> Result<ClientProfile, NotModelled> {
     let table = client_table();
-    let row = lookup(&table, version)
-        .ok_or_else(|| format!("Docker CLI {version}: older than every modelled client (1.13.1)"))?;
+    let row = lookup(&table, version).ok_or_else(|| {
+        NotModelled::new(format!(
+            "Docker CLI {version}: older than every modelled client (1.13.1)"
+        ))
+    })?;
     match &row.value {
         Some(e) => Ok(ClientProfile {
             version: version.clone(),
@@ -140,7 +144,7 @@ pub fn profile(version: &Version) -> Result<ClientProfile, String> {
             context_size: e.context_size,
             source: row.source,
         }),
-        None => Err(format!("Docker CLI {version}: {}", row.source)),
+        None => Err(NotModelled::new(format!("Docker CLI {version}: {}", row.source))),
     }
 }
 

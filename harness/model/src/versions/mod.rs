@@ -40,21 +40,25 @@ pub fn lookup<'a, T>(table: &'a [Era<T>], version: &Version) -> Option<&'a Era<T
 
 /// Parses versions as people write them: `16`, `16.2`, `16.2.7`, `v16.2.7`, Docker's `19.03.15`
 /// (leading zeros) and `20.10.24+dfsg1` (a packager's suffix, ignored).
-pub fn parse_version(text: &str) -> Result<Version, String> {
+pub fn parse_version(text: &str) -> Result<Version, NotAVersion> {
     let t = text.trim().trim_start_matches('v');
     let core = t.split(['+', '~']).next().unwrap_or("");
     let parts: Vec<&str> = core.split('.').collect();
+    let not_a_version = || NotAVersion(text.to_string());
     if core.is_empty() || parts.len() > 3 {
-        return Err(format!("`{text}` is not a version (expected e.g. 16.2.7)"));
+        return Err(not_a_version());
     }
     let mut nums = [0u64; 3];
     for (i, p) in parts.iter().enumerate() {
-        nums[i] = p
-            .parse()
-            .map_err(|_| format!("`{text}` is not a version (expected e.g. 16.2.7)"))?;
+        nums[i] = p.parse().map_err(|_| not_a_version())?;
     }
     Ok(Version::new(nums[0], nums[1], nums[2]))
 }
+
+/// A text that is not a version.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{0}` is not a version (expected e.g. 16.2.7)")]
+pub struct NotAVersion(pub String);
 
 /// A version as people write it (`20.10.24`, `16.2.0`).
 pub struct Shown<'a>(pub &'a Version);

@@ -3,6 +3,7 @@
 //! `data/runner_revisions.tsv` (tag → `git rev-parse TAG^{commit}` of the gitlab-runner mirror).
 
 use super::{Era, era, lookup, v};
+use regsim_wire::NotModelled;
 use semver::Version;
 use std::sync::OnceLock;
 
@@ -286,9 +287,9 @@ pub const FIRST_OFFICIAL_DOCKER_CLIENT: Version = v(9, 0, 0);
 /// (gitlab-runner.md §2.1; runner v18.6.0 vs v18.7.0 `common/feature_flags.go`).
 pub const FF_TIMESTAMPS_ON: Version = v(18, 7, 0);
 
-pub fn release(version: &Version) -> Result<RunnerRelease, String> {
+pub fn release(version: &Version) -> Result<RunnerRelease, NotModelled> {
     if *version < OLDEST_MODELLED {
-        return Err(format!(
+        return Err(NotModelled::new(format!(
             "gitlab-runner {version}: releases before {OLDEST_MODELLED} (no error suffix) are not modelled{}",
             if *version < FIRST_OFFICIAL_DOCKER_CLIENT {
                 "; this release talks to dockerd through fsouza/go-dockerclient, whose errors read `API error (NNN): …` \
@@ -297,10 +298,11 @@ pub fn release(version: &Version) -> Result<RunnerRelease, String> {
             } else {
                 ""
             }
-        ));
+        )));
     }
     let site = lookup(&pull_call_site(), version).and_then(|e| e.value);
-    let pull_call_site = site.ok_or_else(|| format!("gitlab-runner {version}: no pull call site known"))?;
+    let pull_call_site =
+        site.ok_or_else(|| NotModelled::new(format!("gitlab-runner {version}: no pull call site known")))?;
     let classes = pull_failure_class();
     let cls = lookup(&classes, version)
         .expect("table starts at OLDEST_MODELLED")

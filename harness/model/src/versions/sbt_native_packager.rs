@@ -11,6 +11,7 @@
 //! - lines are read by Java's `BufferedReader.readLine`, which also ends a line at `\r`.
 
 use super::{Era, era, lookup, v};
+use regsim_wire::NotModelled;
 use semver::Version;
 
 /// The line publishLocal logs after a successful build.
@@ -52,10 +53,12 @@ pub fn plugin_table() -> Vec<Era<Option<BuiltImageLine>>> {
     ]
 }
 
-pub fn profile(version: &Version) -> Result<PluginProfile, String> {
+pub fn profile(version: &Version) -> Result<PluginProfile, NotModelled> {
     let table = plugin_table();
     let row = lookup(&table, version).ok_or_else(|| {
-        format!("sbt-native-packager {version}: releases before 1.2.0 are not in the research (sbt-native-packager.md)")
+        NotModelled::new(format!(
+            "sbt-native-packager {version}: releases before 1.2.0 are not in the research (sbt-native-packager.md)"
+        ))
     })?;
     match row.value {
         Some(built_image) => Ok(PluginProfile {
@@ -63,7 +66,10 @@ pub fn profile(version: &Version) -> Result<PluginProfile, String> {
             built_image,
             source: row.source,
         }),
-        None => Err(format!("sbt-native-packager {version}: {}", row.source)),
+        None => Err(NotModelled::new(format!(
+            "sbt-native-packager {version}: {}",
+            row.source
+        ))),
     }
 }
 

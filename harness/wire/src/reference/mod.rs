@@ -49,6 +49,16 @@ impl<'a> Written<'a> {
     }
 }
 
+/// Why a name is not a reference: distribution's `ErrReferenceInvalidFormat` and
+/// `ErrNameNotCanonical`'s lower-case sibling, in its words (the Docker client prints them bare).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum ReferenceError {
+    #[error("invalid reference format")]
+    InvalidFormat,
+    #[error("invalid reference format: repository name must be lowercase")]
+    NotLowercase,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Reference {
     /// `docker.io`, `registry.example.com:5050`, …
@@ -74,8 +84,8 @@ pub fn hub_repository(path: &str) -> String {
 impl Reference {
     /// `ParseNormalizedNamed`: the [`Written`] split, Docker Hub when there is no domain, then the
     /// grammar's checks (lower-case path components, the tag's characters).
-    pub fn parse(s: &str) -> Result<Reference, String> {
-        let invalid = || "invalid reference format".to_string();
+    pub fn parse(s: &str) -> Result<Reference, ReferenceError> {
+        let invalid = || ReferenceError::InvalidFormat;
         if s.is_empty() || s.chars().any(|c| c.is_whitespace()) {
             return Err(invalid());
         }
@@ -101,7 +111,7 @@ impl Reference {
             });
         if !path_ok {
             return Err(if path.chars().any(|c| c.is_ascii_uppercase()) {
-                "invalid reference format: repository name must be lowercase".into()
+                ReferenceError::NotLowercase
             } else {
                 invalid()
             });

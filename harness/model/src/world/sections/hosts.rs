@@ -22,7 +22,7 @@ pub(super) fn runner(
             format!("executor `{}` is not modelled (docker only)", s.runner.executor),
         )
     })?;
-    let release = rv::release(&version).map_err(|m| ctx.err("runner.version", m))?;
+    let release = rv::release(&version).map_err(|m| ctx.err("runner.version", m.reason))?;
     if release.revision.is_none() {
         return Err(ctx.err(
             "runner.version",
@@ -91,7 +91,7 @@ pub(super) fn docker(ctx: &Ctx<'_>, s: &Scenario, overrides: &Overrides) -> Resu
             "Docker 29 uses containerd on fresh installs, graphdriver before (docker-errors.md §3)",
         ),
     };
-    let profile = dv::profile(&version, store.value).map_err(|m| ctx.err("docker.version", m))?;
+    let profile = dv::profile(&version, store.value).map_err(|m| ctx.err("docker.version", m.reason))?;
     let platform = match &s.docker.platform {
         None => Platform::default(),
         Some(p) => Platform::parse(p)

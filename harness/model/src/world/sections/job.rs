@@ -101,7 +101,7 @@ fn docker_client(ctx: &Ctx<'_>, s: &Scenario) -> Result<Option<docker_cli::Clien
         None => Ok(None),
         Some(t) => docker_cli::profile(&ctx.version("job.docker_client", t)?)
             .map(Some)
-            .map_err(|m| ctx.err("job.docker_client", m)),
+            .map_err(|m| ctx.err("job.docker_client", m.reason)),
     }
 }
 
@@ -113,7 +113,8 @@ fn sbt(
         return Ok(None);
     };
     let field = "job.sbt_native_packager.version";
-    let profile = sbt_native_packager::profile(&ctx.version(field, &spec.version)?).map_err(|m| ctx.err(field, m))?;
+    let profile =
+        sbt_native_packager::profile(&ctx.version(field, &spec.version)?).map_err(|m| ctx.err(field, m.reason))?;
     Ok(Some(SbtNativePackager {
         profile,
         alias: spec.docker_alias.clone(),

@@ -40,7 +40,7 @@ impl Ctx<'_> {
 
     /// A version written at `field`.
     pub fn version(&self, field: &str, text: &str) -> Result<Version, ScenarioError> {
-        parse_version(text).map_err(|m| self.err(field, m))
+        parse_version(text).map_err(|m| self.err(field, m.to_string()))
     }
 
     /// The version at `field`, unless the command line gave one.

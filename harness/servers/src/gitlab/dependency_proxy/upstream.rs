@@ -20,7 +20,7 @@ struct UpstreamCall {
     url: String,
     bearer: Option<String>,
     accept: Option<String>,
-    reply: std::sync::mpsc::Sender<Result<UpstreamReply, String>>,
+    reply: std::sync::mpsc::Sender<Result<UpstreamReply, UpstreamError>>,
 }
 
 pub(super) struct UpstreamReply {
@@ -40,6 +40,20 @@ impl UpstreamReply {
 
 type HttpClient = Client<HttpConnector, Empty<Bytes>>;
 
+/// Why a request to Docker Hub got no answer.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum UpstreamError {
+    /// The connection or the exchange failed (hyper's words).
+    #[error("{0}")]
+    Transport(String),
+    #[error("the Docker Hub client has stopped")]
+    Stopped,
+}
+
+fn transport(e: impl std::fmt::Display) -> UpstreamError {
+    UpstreamError::Transport(e.to_string())
+}
+
 async fn fetch_upstream(client: HttpClient, call: UpstreamCall) {
     let result = async {
         let mut r = hyper::Request::builder().method(call.method).uri(call.url);
@@ -48,21 +62,15 @@ async fn fetch_upstream(client: HttpClient, call: UpstreamCall) {
         }
         // Ruby's Net::HTTP, which GitLab's client sits on, sends `Accept: */*` unless told otherwise.
         r = r.header("Accept", call.accept.as_deref().unwrap_or("*/*"));
-        let request = r.body(Empty::new()).map_err(|e| e.to_string())?;
-        let resp = client.request(request).await.map_err(|e| e.to_string())?;
+        let request = r.body(Empty::new()).map_err(transport)?;
+        let resp = client.request(request).await.map_err(transport)?;
         let status = resp.status().as_u16();
         let headers = resp
             .headers()
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("").to_string()))
             .collect();
-        let body = resp
-            .into_body()
-            .collect()
-            .await
-            .map_err(|e| e.to_string())?
-            .to_bytes()
-            .to_vec();
+        let body = resp.into_body().collect().await.map_err(transport)?.to_bytes().to_vec();
         Ok(UpstreamReply { status, headers, body })
     }
     .await;
@@ -72,11 +80,8 @@ async fn fetch_upstream(client: HttpClient, call: UpstreamCall) {
 impl Upstream {
     /// Starts the upstream thread: a runtime of its own with one plain-HTTP client, serving calls
     /// concurrently until this value is dropped (the channel closes, the thread ends).
-    pub fn start(address: SocketAddr) -> Result<Upstream, String> {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(|e| format!("the Docker Hub client's runtime does not start: {e}"))?;
+    pub fn start(address: SocketAddr) -> Result<Upstream, std::io::Error> {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
         let (calls, mut rx) = tokio::sync::mpsc::unbounded_channel::<UpstreamCall>();
         std::thread::Builder::new()
             .name("regsim-docker-hub-client".into())
@@ -87,8 +92,7 @@ impl Upstream {
                         tokio::spawn(fetch_upstream(client.clone(), call));
                     }
                 })
-            })
-            .map_err(|e| format!("the Docker Hub client's thread does not start: {e}"))?;
+            })?;
         Ok(Upstream { address, calls })
     }
 
@@ -99,8 +103,8 @@ impl Upstream {
         path: &str,
         bearer: Option<&str>,
         accept: Option<&str>,
-    ) -> Result<UpstreamReply, String> {
-        let method = hyper::Method::from_bytes(method.as_bytes()).map_err(|e| e.to_string())?;
+    ) -> Result<UpstreamReply, UpstreamError> {
+        let method = hyper::Method::from_bytes(method.as_bytes()).map_err(transport)?;
         let (reply, answer) = std::sync::mpsc::channel();
         self.calls
             .send(UpstreamCall {
@@ -110,10 +114,8 @@ impl Upstream {
                 accept: accept.map(str::to_string),
                 reply,
             })
-            .map_err(|_| "the Docker Hub client has stopped".to_string())?;
-        answer
-            .recv()
-            .map_err(|_| "the Docker Hub client has stopped".to_string())?
+            .map_err(|_| UpstreamError::Stopped)?;
+        answer.recv().map_err(|_| UpstreamError::Stopped)?
     }
 
     /// `DependencyProxy::RequestTokenService`: an anonymous pull token for `image`.
@@ -122,7 +124,7 @@ impl Upstream {
         let reply = self.call("GET", &path, None, None).map_err(|e| UpstreamReply {
             status: 599,
             headers: vec![],
-            body: e.into_bytes(),
+            body: e.to_string().into_bytes(),
         })?;
         if reply.status != 200 {
             return Err(reply);
