@@ -150,161 +150,178 @@ impl DockerHubServer {
 
     fn answer_request(&self, req: &Request) -> Answer {
         let path = req.url.path();
-        let method = req.method.as_str();
         if path == "/token" {
-            let scope = req
-                .url
-                .query_pairs()
-                .find(|(k, _)| k == "scope")
-                .map(|(_, v)| v.into_owned())
-                .unwrap_or_default();
-            // An opaque bearer token naming the scope: GitLab only passes it back.
-            let token = format!("dockerhub-anonymous:{scope}");
-            let body = serde_json::json!({"token": token, "access_token": token, "expires_in": 300});
-            return Answer::new(
-                Wire::new(200).set_body_raw(body.to_string().into_bytes(), "application/json"),
-                format!("anonymous token for {scope}"),
-            );
+            return token(req);
         }
         let Some(rest) = path.strip_prefix("/v2/") else {
             return Answer::new(Wire::new(404), "no such route");
         };
+        if let Some((name, reference)) = rest.rsplit_once("/manifests/") {
+            return self.manifest(req, name, reference);
+        }
+        if let Some((name, digest)) = rest.rsplit_once("/blobs/") {
+            return self.blob(name, digest);
+        }
+        Answer::new(Wire::new(404), "no such route")
+    }
+
+    /// `GET|HEAD /v2/NAME/manifests/REFERENCE`: the bearer token Docker Hub's token service
+    /// issued for NAME, then the manifest (converted to schema 1 for clients without schema 2),
+    /// counted against the rate limit when it is a GET.
+    fn manifest(&self, req: &Request, name: &str, reference: &str) -> Answer {
+        let method = req.method.as_str();
         let bearer = req
             .headers
             .get("authorization")
             .and_then(|v| v.to_str().ok())
             .and_then(|h| h.strip_prefix("Bearer "))
             .unwrap_or("");
-        if let Some((name, reference)) = rest.rsplit_once("/manifests/") {
-            if bearer != format!("dockerhub-anonymous:repository:{name}:pull") {
-                let scope = format!("repository:{name}:pull");
-                let challenge = render(
-                    "Bearer",
-                    &[
-                        ("realm", "https://auth.docker.io/token"),
-                        ("service", "registry.docker.io"),
-                        ("scope", &scope),
-                    ],
-                );
-                let r = error_as(RegistryKind::Distribution, ErrorCode::Unauthorized, None, "no token");
-                return Answer::new(
-                    r.response.insert_header("WWW-Authenticate", challenge.as_str()),
-                    "no token for this repository: challenge",
-                );
-            }
-            let accepts_list = accepts(req, &[MANIFEST_LIST_V2, OCI_INDEX]);
-            let accepts_schema2 = accepts(req, &[MANIFEST_V2]);
-            let found = self
-                .images
-                .iter()
-                .filter(|i| i.repository == name)
-                .find_map(|i| i.manifest(reference, accepts_list).map(|m| (i, m)));
-            let (hub_image, m) = match found {
-                Some((i, Ok(m))) => (i, m),
-                Some((_, Err(not_modelled))) => {
-                    return Answer {
-                        not_modelled: Some(not_modelled.clone()),
-                        ..Answer::new(Wire::new(404), not_modelled.to_string())
-                    };
-                }
-                None if reference.starts_with("sha256:") => {
-                    // distribution: MANIFEST_UNKNOWN with ErrManifestUnknownRevision as detail.
-                    // Docker Hub's own body for this was not fetched (docker-errors.md §9); a
-                    // Docker log shows only the code and that a detail came.
-                    let detail = serde_json::json!({"Name": name, "Revision": reference});
-                    let body = errcode::body(ErrorCode::ManifestUnknown, Some(detail));
-                    let body = body.trim_end();
-                    return Answer::new(
-                        Wire::new(404).set_body_raw(body.to_string().into_bytes(), "application/json; charset=utf-8"),
-                        format!("no manifest {reference} in {name}: MANIFEST_UNKNOWN"),
-                    );
-                }
-                // The loader only lets scenarios ask for images the Hub holds.
-                None => {
-                    return Answer::new(Wire::new(404), format!("{name}:{reference} is not on this Docker Hub"));
-                }
-            };
-            // A client that does not accept schema 2 asking for a tag gets the image converted to
-            // schema 1 (distribution GetManifest: "Only rewrite schema2 manifests when they are
-            // being fetched by tag"); a list is first narrowed to its linux/amd64 image (above).
-            let converted;
-            let m = if !accepts_schema2 && !reference.starts_with("sha256:") && m.media_type == MANIFEST_V2 {
-                let img = hub_image
-                    .images
-                    .iter()
-                    .map(|(_, i)| i)
-                    .find(|i| i.manifest.digest == m.digest)
-                    .expect("a served image manifest belongs to one of the tag's images");
-                let signed_at = self
-                    .clock
-                    .format(&time::format_description::well_known::Rfc3339)
-                    .unwrap_or_default();
-                converted = match crate::schema1::convert(img, name, reference, &signed_at) {
-                    Ok(s) => image::Blob {
-                        digest: s.digest,
-                        media_type: MANIFEST_V1_SIGNED,
-                        bytes: s.bytes,
-                    },
-                    Err(e) => return Answer::new(Wire::new(500), format!("schema 1 conversion failed: {e}")),
-                };
-                &converted
-            } else {
-                m
-            };
-            let mut st = self.state.lock().expect("rate lock");
-            if method == "HEAD" {
-                st.heads += 1;
-                let t = Wire::new(200)
-                    .insert_header("Docker-Content-Digest", m.digest.as_str())
-                    .insert_header("Content-Type", m.media_type)
-                    .insert_header("Content-Length", m.bytes.len().to_string().as_str());
-                return Answer::new(
-                    self.rate_headers(t, st.used),
-                    format!(
-                        "{} (HEADs are not counted; {} of {} used)",
-                        m.digest, st.used, self.limit
-                    ),
-                );
-            }
-            st.gets += 1;
-            if st.used >= self.limit {
-                let body = errcode::body_with_message(ErrorCode::TooManyRequests, RATE_LIMIT_MESSAGE, None);
-                let body = body.trim_end();
-                let t = Wire::new(429).set_body_raw(body.to_string().into_bytes(), "application/json");
-                return Answer::new(
-                    self.rate_headers(t, st.used),
-                    format!(
-                        "rate limit reached: {} of {} manifest GETs in this window",
-                        st.used, self.limit
-                    ),
-                );
-            }
-            st.used += 1;
-            let t = Wire::new(200)
-                .insert_header("Docker-Content-Digest", m.digest.as_str())
-                .set_body_raw(m.bytes.clone(), m.media_type);
+        if bearer != format!("dockerhub-anonymous:repository:{name}:pull") {
+            let scope = format!("repository:{name}:pull");
+            let challenge = render(
+                "Bearer",
+                &[
+                    ("realm", "https://auth.docker.io/token"),
+                    ("service", "registry.docker.io"),
+                    ("scope", &scope),
+                ],
+            );
+            let r = error_as(RegistryKind::Distribution, ErrorCode::Unauthorized, None, "no token");
             return Answer::new(
-                self.rate_headers(t, st.used),
-                format!("{} (counted: {} of {} used)", m.digest, st.used, self.limit),
+                r.response.insert_header("WWW-Authenticate", challenge.as_str()),
+                "no token for this repository: challenge",
             );
         }
-        if let Some((name, digest)) = rest.rsplit_once("/blobs/") {
-            let blob = self
+        let accepts_list = accepts(req, &[MANIFEST_LIST_V2, OCI_INDEX]);
+        let accepts_schema2 = accepts(req, &[MANIFEST_V2]);
+        let found = self
+            .images
+            .iter()
+            .filter(|i| i.repository == name)
+            .find_map(|i| i.manifest(reference, accepts_list).map(|m| (i, m)));
+        let (hub_image, m) = match found {
+            Some((i, Ok(m))) => (i, m),
+            Some((_, Err(not_modelled))) => {
+                return Answer {
+                    not_modelled: Some(not_modelled.clone()),
+                    ..Answer::new(Wire::new(404), not_modelled.to_string())
+                };
+            }
+            None if reference.starts_with("sha256:") => {
+                // distribution: MANIFEST_UNKNOWN with ErrManifestUnknownRevision as detail.
+                // Docker Hub's own body for this was not fetched (docker-errors.md §9); a
+                // Docker log shows only the code and that a detail came.
+                let detail = serde_json::json!({"Name": name, "Revision": reference});
+                let body = errcode::body(ErrorCode::ManifestUnknown, Some(detail));
+                let body = body.trim_end();
+                return Answer::new(
+                    Wire::new(404).set_body_raw(body.to_string().into_bytes(), "application/json; charset=utf-8"),
+                    format!("no manifest {reference} in {name}: MANIFEST_UNKNOWN"),
+                );
+            }
+            // The loader only lets scenarios ask for images the Hub holds.
+            None => {
+                return Answer::new(Wire::new(404), format!("{name}:{reference} is not on this Docker Hub"));
+            }
+        };
+        // A client that does not accept schema 2 asking for a tag gets the image converted to
+        // schema 1 (distribution GetManifest: "Only rewrite schema2 manifests when they are
+        // being fetched by tag"); a list is first narrowed to its linux/amd64 image (above).
+        let converted;
+        let m = if !accepts_schema2 && !reference.starts_with("sha256:") && m.media_type == MANIFEST_V2 {
+            let img = hub_image
                 .images
                 .iter()
-                .filter(|i| i.repository == name)
-                .flat_map(|i| i.images.iter().flat_map(|(_, img)| img.blobs()))
-                .find(|b| b.digest == digest);
-            return match blob {
-                Some(b) => Answer::new(
-                    Wire::new(200).set_body_raw(b.bytes.clone(), "application/octet-stream"),
-                    format!("{} bytes", b.bytes.len()),
-                ),
-                None => Answer::new(Wire::new(404), format!("no blob {digest}")),
+                .map(|(_, i)| i)
+                .find(|i| i.manifest.digest == m.digest)
+                .expect("a served image manifest belongs to one of the tag's images");
+            let signed_at = self
+                .clock
+                .format(&time::format_description::well_known::Rfc3339)
+                .unwrap_or_default();
+            converted = match crate::schema1::convert(img, name, reference, &signed_at) {
+                Ok(s) => image::Blob {
+                    digest: s.digest,
+                    media_type: MANIFEST_V1_SIGNED,
+                    bytes: s.bytes,
+                },
+                Err(e) => return Answer::new(Wire::new(500), format!("schema 1 conversion failed: {e}")),
             };
+            &converted
+        } else {
+            m
+        };
+        let mut st = self.state.lock().expect("rate lock");
+        if method == "HEAD" {
+            st.heads += 1;
+            let t = Wire::new(200)
+                .insert_header("Docker-Content-Digest", m.digest.as_str())
+                .insert_header("Content-Type", m.media_type)
+                .insert_header("Content-Length", m.bytes.len().to_string().as_str());
+            return Answer::new(
+                self.rate_headers(t, st.used),
+                format!(
+                    "{} (HEADs are not counted; {} of {} used)",
+                    m.digest, st.used, self.limit
+                ),
+            );
         }
-        Answer::new(Wire::new(404), "no such route")
+        st.gets += 1;
+        if st.used >= self.limit {
+            let body = errcode::body_with_message(ErrorCode::TooManyRequests, RATE_LIMIT_MESSAGE, None);
+            let body = body.trim_end();
+            let t = Wire::new(429).set_body_raw(body.to_string().into_bytes(), "application/json");
+            return Answer::new(
+                self.rate_headers(t, st.used),
+                format!(
+                    "rate limit reached: {} of {} manifest GETs in this window",
+                    st.used, self.limit
+                ),
+            );
+        }
+        st.used += 1;
+        let t = Wire::new(200)
+            .insert_header("Docker-Content-Digest", m.digest.as_str())
+            .set_body_raw(m.bytes.clone(), m.media_type);
+        Answer::new(
+            self.rate_headers(t, st.used),
+            format!("{} (counted: {} of {} used)", m.digest, st.used, self.limit),
+        )
     }
+
+    /// `GET /v2/NAME/blobs/DIGEST` (the CDN redirect left out).
+    fn blob(&self, name: &str, digest: &str) -> Answer {
+        let blob = self
+            .images
+            .iter()
+            .filter(|i| i.repository == name)
+            .flat_map(|i| i.images.iter().flat_map(|(_, img)| img.blobs()))
+            .find(|b| b.digest == digest);
+        match blob {
+            Some(b) => Answer::new(
+                Wire::new(200).set_body_raw(b.bytes.clone(), "application/octet-stream"),
+                format!("{} bytes", b.bytes.len()),
+            ),
+            None => Answer::new(Wire::new(404), format!("no blob {digest}")),
+        }
+    }
+}
+
+/// `auth.docker.io/token`: an anonymous token naming the scope (GitLab only passes it back).
+fn token(req: &Request) -> Answer {
+    let scope = req
+        .url
+        .query_pairs()
+        .find(|(k, _)| k == "scope")
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_default();
+    // An opaque bearer token naming the scope: GitLab only passes it back.
+    let token = format!("dockerhub-anonymous:{scope}");
+    let body = serde_json::json!({"token": token, "access_token": token, "expires_in": 300});
+    Answer::new(
+        Wire::new(200).set_body_raw(body.to_string().into_bytes(), "application/json"),
+        format!("anonymous token for {scope}"),
+    )
 }
 
 /// Whether the request's `Accept` headers (one or several, comma-separated) name one of `types`.

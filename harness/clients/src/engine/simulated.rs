@@ -301,59 +301,8 @@ impl SimulatedEngine {
         if let Some(a) = &authorization {
             headers.push(("authorization", a.clone()));
         }
-
-        let mut digest: Option<String> = None;
-        if op == "Head" {
-            let head = self
-                .send("HEAD", &manifest_url, &headers)
-                .await
-                .map_err(|e| Failure::Registry(url_error(op, &manifest_url, e)))?;
-            if (200..300).contains(&head.status) {
-                digest = head.header("docker-content-digest").map(str::to_string);
-            }
-            if digest.is_none() {
-                self.record(Reading::HeadThenGet {
-                    url: manifest_url.clone(),
-                    status: head.status,
-                });
-            }
-        }
         let manifest = if op == "Head" {
-            // 20.10 →: the tag resolves to a descriptor (`tags.Get`: the HEAD's digest, or else a
-            // GET whose digest header or body gives it), and the manifest is then fetched by that
-            // digest (`manifestStore.Get`).
-            let digest = match digest {
-                Some(d) => d,
-                None => {
-                    let get = self.get_ok(&manifest_url, &headers).await?;
-                    match get.header("docker-content-digest") {
-                        Some(d) => d.to_string(),
-                        None => manifest_digest(&get)?,
-                    }
-                }
-            };
-            match self
-                .get_ok(&format!("{base}/v2/{}/manifests/{digest}", r.path), &headers)
-                .await
-            {
-                Err(Failure::Registry(e)) if self.profile.tag_fallback && is_not_found(&e) => {
-                    self.record(Reading::TagFallback {
-                        digest: digest.clone(),
-                        error: e.first().render(self.profile.quoted_urls),
-                    });
-                    match self.get_ok(&manifest_url, &headers).await {
-                        Ok(m) => m,
-                        Err(_) => {
-                            return Err(Failure::NotModelled(
-                                "the pull by tag after the fallback failed too; the daemon's wrapped error \
-                                 (\"error after falling back to get manifest by tag\") is not modelled"
-                                    .into(),
-                            ));
-                        }
-                    }
-                }
-                other => other?,
-            }
+            self.manifest_by_resolved_tag(r, &base, &manifest_url, &headers).await?
         } else {
             // ≤ 19.03 by tag, and every engine by digest: one GET.
             self.get_ok(&manifest_url, &headers).await?
@@ -365,35 +314,111 @@ impl SimulatedEngine {
         if is_schema1(&manifest) {
             return self.pull_schema1(r, &base, &manifest, &blob_headers).await;
         }
+        let m = self.platform_manifest(r, &base, &manifest, &headers).await?;
+        self.pull_schema2(r, &base, &m, &digest, &blob_headers).await
+    }
+
+    /// 20.10 →: the tag resolves to a descriptor (`tags.Get`: the HEAD's digest, or else a GET
+    /// whose digest header or body gives it), and the manifest is then fetched by that digest
+    /// (`manifestStore.Get`); 20.10 – 28.1 fall back to the tag when that digest is not found.
+    async fn manifest_by_resolved_tag(
+        &self,
+        r: &Reference,
+        base: &str,
+        manifest_url: &str,
+        headers: &[(&str, String)],
+    ) -> Result<Response, Failure> {
+        let head = self
+            .send("HEAD", manifest_url, headers)
+            .await
+            .map_err(|e| Failure::Registry(url_error("Head", manifest_url, e)))?;
+        let head_digest = (200..300)
+            .contains(&head.status)
+            .then(|| head.header("docker-content-digest").map(str::to_string))
+            .flatten();
+        let digest = match head_digest {
+            Some(d) => d,
+            None => {
+                self.record(Reading::HeadThenGet {
+                    url: manifest_url.to_string(),
+                    status: head.status,
+                });
+                let get = self.get_ok(manifest_url, headers).await?;
+                match get.header("docker-content-digest") {
+                    Some(d) => d.to_string(),
+                    None => manifest_digest(&get)?,
+                }
+            }
+        };
+        match self
+            .get_ok(&format!("{base}/v2/{}/manifests/{digest}", r.path), headers)
+            .await
+        {
+            Err(Failure::Registry(e)) if self.profile.tag_fallback && is_not_found(&e) => {
+                self.record(Reading::TagFallback {
+                    digest: digest.clone(),
+                    error: e.first().render(self.profile.quoted_urls),
+                });
+                self.get_ok(manifest_url, headers).await.map_err(|_| {
+                    Failure::NotModelled(
+                        "the pull by tag after the fallback failed too; the daemon's wrapped error \
+                         (\"error after falling back to get manifest by tag\") is not modelled"
+                            .into(),
+                    )
+                })
+            }
+            other => other,
+        }
+    }
+
+    /// A schema 2 manifest as JSON; a manifest list or OCI index is narrowed to the entry for
+    /// the host's platform, fetched by digest (`pullManifestList`).
+    async fn platform_manifest(
+        &self,
+        r: &Reference,
+        base: &str,
+        manifest: &Response,
+        headers: &[(&str, String)],
+    ) -> Result<serde_json::Value, Failure> {
         let parse = |body: &[u8]| {
             serde_json::from_slice::<serde_json::Value>(body)
                 .map_err(|e| Failure::Registry(ClientError::Plain(format!("regsim: manifest is not JSON: {e}"))))
         };
-        let mut m = parse(&manifest.body)?;
-        if m["mediaType"] == MANIFEST_LIST_V2 || m["mediaType"] == OCI_INDEX {
-            // pullManifestList: the entry for the host's platform, fetched by digest.
-            let wanted = &self.platform;
-            let entry = m["manifests"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .find(|e| {
-                    let p = &e["platform"];
-                    let variant = p["variant"].as_str().or((p["architecture"] == "arm64").then_some("v8"));
-                    p["os"] == wanted.os.as_str()
-                        && p["architecture"] == wanted.architecture.as_str()
-                        && (wanted.variant.is_none() || variant == wanted.variant.as_deref())
-                })
-                .and_then(|e| e["digest"].as_str().map(str::to_string));
-            let Some(entry) = entry else {
-                return Err(Failure::NoMatchingManifest(wanted.clone()));
-            };
-            let got = self
-                .get_ok(&format!("{base}/v2/{}/manifests/{entry}", r.path), &headers)
-                .await?;
-            m = parse(&got.body)?;
+        let m = parse(&manifest.body)?;
+        if m["mediaType"] != MANIFEST_LIST_V2 && m["mediaType"] != OCI_INDEX {
+            return Ok(m);
         }
-        // Config and layers.
+        let wanted = &self.platform;
+        let entry = m["manifests"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|e| {
+                let p = &e["platform"];
+                let variant = p["variant"].as_str().or((p["architecture"] == "arm64").then_some("v8"));
+                p["os"] == wanted.os.as_str()
+                    && p["architecture"] == wanted.architecture.as_str()
+                    && (wanted.variant.is_none() || variant == wanted.variant.as_deref())
+            })
+            .and_then(|e| e["digest"].as_str().map(str::to_string));
+        let Some(entry) = entry else {
+            return Err(Failure::NoMatchingManifest(wanted.clone()));
+        };
+        let got = self
+            .get_ok(&format!("{base}/v2/{}/manifests/{entry}", r.path), headers)
+            .await?;
+        parse(&got.body)
+    }
+
+    /// The config and layers a schema 2 manifest names, stored under the manifest's `digest`.
+    async fn pull_schema2(
+        &self,
+        r: &Reference,
+        base: &str,
+        m: &serde_json::Value,
+        digest: &str,
+        blob_headers: &[(&str, String)],
+    ) -> Result<LocalImage, Failure> {
         let config = m["config"]["digest"].as_str().unwrap_or_default().to_string();
         let mut blobs = vec![config.clone()];
         blobs.extend(
@@ -405,7 +430,7 @@ impl SimulatedEngine {
         );
         let mut fetched = Vec::new();
         for b in &blobs {
-            fetched.push(self.fetch_blob(&base, r, b, &blob_headers).await?);
+            fetched.push(self.fetch_blob(base, r, b, blob_headers).await?);
         }
         let config_bytes = fetched.remove(0);
         let c: serde_json::Value = serde_json::from_slice(&config_bytes).unwrap_or_default();
