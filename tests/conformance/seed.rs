@@ -13,7 +13,7 @@ pub fn token(issuer: &str, now: i64, access: &[(&str, &[&str])]) -> String {
     let access: Vec<Access> = access
         .iter()
         .map(|(name, actions)| Access {
-            kind: "repository".into(),
+            kind: regsim_wire::scope::ResourceType::Repository,
             name: name.to_string(),
             actions: actions.iter().map(|a| a.to_string()).collect(),
             project: None,

@@ -7,13 +7,13 @@ use super::path::{project_for_repository, valid_repository_path};
 use crate::scenario::{RegistryAccess, Role, TokenKind, Visibility};
 use crate::versions::gitlab as gv;
 use crate::world::{Project, TokenOwner, World};
-use regsim_wire::scope::{Action, RequestedScope};
+use regsim_wire::scope::{Action, RequestedScope, ResourceType};
 
 /// An entry of the JWT's `access` claim.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Access {
     #[serde(rename = "type")]
-    pub kind: String,
+    pub kind: ResourceType,
     pub name: String,
     pub actions: Vec<String>,
     /// The project that holds the repository (GitLab adds `meta` from it; regsim adds it from
@@ -78,12 +78,12 @@ pub fn authorize(world: &World, auth: &Authenticated, scopes: &[RequestedScope])
     let mut grant = Grant::default();
     for scope in scopes {
         let label = format!("{}:{}:{}", scope.kind, scope.name, scope.actions.join(","));
-        match scope.kind.as_str() {
-            "registry" => {
+        match &scope.kind {
+            ResourceType::Registry => {
                 let admin = auth.username().and_then(|u| world.user(u)).is_some_and(|u| u.admin);
                 if scope.name == "catalog" && scope.actions == ["*"] && admin {
                     grant.access.push(Access {
-                        kind: "registry".into(),
+                        kind: ResourceType::Registry,
                         name: "catalog".into(),
                         actions: vec!["*".into()],
                         project: None,
@@ -97,7 +97,7 @@ pub fn authorize(world: &World, auth: &Authenticated, scopes: &[RequestedScope])
                         .push((label, deny("only an administrator gets registry:catalog:*")));
                 }
             }
-            "repository" => {
+            ResourceType::Repository => {
                 if !valid_repository_path(&scope.name) {
                     grant.decisions.push((
                         label,
@@ -127,14 +127,14 @@ pub fn authorize(world: &World, auth: &Authenticated, scopes: &[RequestedScope])
                 }
                 if !actions.is_empty() {
                     grant.access.push(Access {
-                        kind: "repository".into(),
+                        kind: ResourceType::Repository,
                         name: scope.name.to_lowercase(),
                         actions,
                         project: Some(project.path.clone()),
                     });
                 }
             }
-            other => grant
+            ResourceType::Other(other) => grant
                 .decisions
                 .push((label, deny(format!("scope type `{other}` is ignored")))),
         }

@@ -32,7 +32,7 @@ pub fn issue(i: Issue<'_>) -> String {
         .access
         .iter()
         .map(|a| AccessClaim {
-            kind: a.kind.clone(),
+            kind: a.kind.to_string(),
             name: a.name.clone(),
             actions: a.actions.clone(),
             meta: match (&i.meta, &a.project) {

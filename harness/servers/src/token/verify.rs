@@ -414,7 +414,7 @@ mod tests {
 
     fn token(now: i64, issuer: &str, service: &str) -> String {
         let access = [Access {
-            kind: "repository".into(),
+            kind: regsim_wire::scope::ResourceType::Repository,
             name: "a/b".into(),
             actions: vec!["pull".into()],
             project: None,
