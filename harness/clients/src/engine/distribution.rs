@@ -127,7 +127,7 @@ pub fn handle_error_response_why(r: &HttpResponse<'_>, profile: &EngineProfile) 
             .unwrap_or_else(|| code.message().into());
         let first = ClientError::Coded { code, message };
         let why = format!(
-            "the challenge's error=\"{}\" comes before the body (RFC 6750 §3.1): errcode {code}, \"{}\" (docker-errors.md §1.1)",
+            "the challenge's error=\"{}\" comes before the body (RFC 6750 §3.1): errcode {code}, \"{}\" (docker-errors.md §1.2)",
             c.params.get("error").map(String::as_str).unwrap_or(""),
             first.render(profile.quoted_urls)
         );

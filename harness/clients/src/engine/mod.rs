@@ -81,7 +81,7 @@ impl std::fmt::Display for Reading {
             Reading::NoMatchingManifest { platform, message } => write!(
                 f,
                 "the manifest list has no {platform} entry: the pull's progress stream (HTTP 200) ends with \
-                 \"{message}\" (moby pullManifestList; docker-errors.md §5(l))"
+                 \"{message}\" (moby pullManifestList; docker-errors.md §4(l))"
             ),
             Reading::Translated {
                 first,

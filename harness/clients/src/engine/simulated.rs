@@ -216,7 +216,7 @@ impl SimulatedEngine {
                 }
                 Err(out)
             }
-            // Observed on dockerd 20.10.24 (docker-errors.md §5(l)); moby distribution/pull_v2.go
+            // Observed on dockerd 20.10.24 (docker-errors.md §4(l)); moby distribution/pull_v2.go
             // pullManifestList, which formats the platform with platforms.Format. Read for 18.09
             // and later graphdriver engines; older ones are not.
             Err(Failure::NoMatchingManifest(p)) if self.version >= regsim_model::versions::v(18, 9, 0) => {
@@ -525,14 +525,14 @@ impl SimulatedEngine {
         Ok(got.body)
     }
 
-    /// A single-platform image is stored whatever its platform (docker-errors.md §5(l)); its
+    /// A single-platform image is stored whatever its platform (docker-errors.md §4(l)); its
     /// binaries fail only when a container starts.
     fn note_other_platform(&self, r: &Reference, c: &serde_json::Value) {
         if c["os"] != self.platform.os.as_str() || c["architecture"] != self.platform.architecture.as_str() {
             self.notes.lock().expect("notes lock").push(format!(
                 "{} is a {}/{} image on this {} host: the pull succeeds, and the job's container then fails to start \
                  with `exec format error` (the kernel refuses its binaries; the container runtime's words, \
-                 docker-errors.md §5(l)); the runner's lines for that are not simulated",
+                 docker-errors.md §4(l)); the runner's lines for that are not simulated",
                 r.familiar_string(),
                 c["os"].as_str().unwrap_or("?"),
                 c["architecture"].as_str().unwrap_or("?"),
