@@ -14,7 +14,7 @@ use crate::image;
 use crate::journal::{Answer, Handler};
 use crate::registry::{RegistryKind, error_as};
 use crate::wire::Wire;
-use regsim_model::world::World;
+use regsim_model::world::DockerHub;
 use regsim_wire::challenge::render;
 use regsim_wire::errcode::{self, ErrorCode};
 use regsim_wire::media::{MANIFEST_LIST_V2, MANIFEST_V1_SIGNED, MANIFEST_V2, OCI_INDEX};
@@ -99,14 +99,12 @@ pub struct DockerHubServer {
 }
 
 impl DockerHubServer {
-    pub fn new(world: &World, state: RateState) -> Self {
-        let hub = world
-            .docker_hub
-            .clone()
-            .expect("a Docker Hub mock only for worlds with one");
+    /// Docker Hub as `hub` describes it. `scenario` names the scenario, which keeps one
+    /// scenario's images apart from another's in a shared daemon; `clock` signs schema 1
+    /// conversions.
+    pub fn new(hub: &DockerHub, scenario: &str, clock: time::OffsetDateTime, state: RateState) -> Self {
         state.lock().expect("rate lock").used = hub.pulls_used;
-        // The scenario's name keeps one scenario's images apart from another's in a shared daemon.
-        let salt = format!("docker.io ({})", world.name);
+        let salt = format!("docker.io ({scenario})");
         let images = hub
             .images
             .iter()
@@ -136,7 +134,7 @@ impl DockerHubServer {
             limit: hub.rate_limit,
             state,
             images,
-            clock: world.clock,
+            clock,
         }
     }
 

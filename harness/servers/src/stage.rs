@@ -136,9 +136,9 @@ impl Stage {
     /// Mounts each server for `self.world`, each wrapped in the journal.
     async fn mount(&self) -> Result<(), StageError> {
         let world = &self.world;
-        if let Some(hub) = &self.docker_hub {
-            let server = docker_hub::DockerHubServer::new(world, self.docker_hub_rate.clone());
-            self.serve(hub, server).await;
+        if let (Some(server), Some(hub)) = (&self.docker_hub, &world.docker_hub) {
+            let handler = docker_hub::DockerHubServer::new(hub, &world.name, world.clock, self.docker_hub_rate.clone());
+            self.serve(server, handler).await;
         }
         let upstream = match &self.docker_hub {
             Some(hub) => Some(gitlab::dependency_proxy::Upstream::start(*hub.address()).map_err(StageError::Upstream)?),
