@@ -315,13 +315,16 @@ fn serve(path: &std::path::Path, listen: Option<&str>) -> ExitCode {
     };
     let rt = runtime();
     rt.block_on(async move {
-        let stage = match regsim_servers::Stage::start_at(&world, regsim_servers::Placement::Loopback, at).await {
-            Ok(s) => s,
-            Err(e) => {
-                eprintln!("regsim: {e}");
-                return ExitCode::from(2);
-            }
-        };
+        let stage =
+            match regsim_servers::Stage::start_at(&world, regsim_servers::Placement::Loopback, at, Default::default())
+                .await
+            {
+                Ok(s) => s,
+                Err(e) => {
+                    eprintln!("regsim: {e}");
+                    return ExitCode::from(2);
+                }
+            };
         let mut stage = stage;
         let mut trace = stage.journal.subscribe();
         print!("{}", regsim::serve::describe(&stage));

@@ -13,6 +13,7 @@
 use crate::image;
 use crate::journal::{Answer, Handler};
 use crate::registry::{RegistryKind, error_as};
+use crate::request::Request;
 use crate::wire::Wire;
 use regsim_model::world::DockerHub;
 use regsim_wire::challenge::render;
@@ -20,7 +21,6 @@ use regsim_wire::errcode::{self, ErrorCode};
 use regsim_wire::media::{MANIFEST_LIST_V2, MANIFEST_V1_SIGNED, MANIFEST_V2, OCI_INDEX};
 use regsim_wire::platform::Platform;
 use std::sync::{Arc, Mutex};
-use wiremock::Request;
 
 /// The Hub's token service and registry as the journal names them. Only GitLab (the Dependency
 /// Proxy) calls this mock, so an exchange with either host is one GitLab made.

@@ -1,15 +1,21 @@
 //! What crossed the wire, in order: every request the mocks answered and what they said. The
 //! report prints it, so a reader sees the exchange the job log was derived from.
 //!
-//! The journal is a layer around every server ([`Journaled`]): a server only answers (its
-//! [`Handler`] returns an [`Answer`]), the layer records the exchange and hands wiremock the
+//! The journal is a layer around every server ([`Journal::answer`]): a server only answers (its
+//! [`Handler`] returns an [`Answer`]), the layer records the exchange and the listener sends the
 //! response, as go-containerregistry's registry keeps logging apart from its handlers.
+//!
+//! It is bounded: it keeps the newest [`Journal::CAPACITY`] exchanges and at most
+//! [`Journal::MAX_BYTES`] of answer bodies, dropping the oldest (a job's exchange is a few dozen
+//! requests; only `regsim serve` under load ever reaches the bound), and a live listener that
+//! falls [`Journal::TAP_BACKLOG`] exchanges behind misses the rest rather than holding them.
 
+use crate::request::{Refusal, Request};
 use crate::wire::Wire;
 use regsim_wire::NotModelled;
 use serde::Serialize;
+use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
-use wiremock::{Request, Respond, ResponseTemplate};
 
 /// A server's answer to one request, and what the journal keeps about it.
 #[derive(Debug, Clone)]
@@ -63,38 +69,6 @@ pub trait Handler: Send + Sync + 'static {
     /// `gitlab`, `registry` (GitLab's), a registry's host, Docker Hub's host for the request.
     fn server(&self, req: &Request) -> String;
     fn answer(&self, req: &Request) -> Answer;
-}
-
-/// A server wrapped in the journal: every answer is recorded, then sent.
-pub struct Journaled<H> {
-    pub handler: H,
-    pub journal: Journal,
-}
-
-impl<H: Handler> Respond for Journaled<H> {
-    fn respond(&self, req: &Request) -> ResponseTemplate {
-        let answer = self.handler.answer(req);
-        let path = req.url.path();
-        let target = match req.url.query() {
-            Some(q) => format!("{path}?{q}"),
-            None => path.to_string(),
-        };
-        let authorization = req.headers.get("authorization").and_then(|v| v.to_str().ok());
-        let template = answer.response.template();
-        self.journal.record(Exchange {
-            server: self.handler.server(req),
-            method: req.method.to_string(),
-            target,
-            credentials: describe_credentials(authorization),
-            status: answer.response.status,
-            note: answer.note,
-            rules: answer.rules,
-            request_headers: telling_headers(&req.headers),
-            response: answer.response,
-            not_modelled: answer.not_modelled,
-        });
-        template
-    }
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -208,38 +182,138 @@ fn mask_basic(h: &str) -> String {
 
 #[derive(Debug, Clone, Default)]
 pub struct Journal {
-    entries: Arc<Mutex<Vec<Exchange>>>,
+    entries: Arc<Mutex<Entries>>,
     /// Live listeners (`regsim serve` prints each exchange as it happens).
-    taps: Arc<Mutex<Vec<tokio::sync::mpsc::UnboundedSender<Exchange>>>>,
+    taps: Arc<Mutex<Vec<tokio::sync::mpsc::Sender<Exchange>>>>,
+}
+
+#[derive(Debug, Default)]
+struct Entries {
+    kept: VecDeque<Exchange>,
+    /// Bytes of answer bodies in `kept`.
+    bytes: usize,
+    /// Exchanges dropped to keep within the bounds, since the last `clear`.
+    dropped: u64,
 }
 
 impl Journal {
+    /// Exchanges kept.
+    pub const CAPACITY: usize = 10_000;
+    /// Answer-body bytes kept.
+    pub const MAX_BYTES: usize = 64 * 1024 * 1024;
+    /// Exchanges a live listener may fall behind by.
+    pub const TAP_BACKLOG: usize = 1024;
+
     pub fn record(&self, e: Exchange) {
-        self.taps
-            .lock()
-            .expect("journal lock")
-            .retain(|t| t.send(e.clone()).is_ok());
-        self.entries.lock().expect("journal lock").push(e);
+        self.taps.lock().expect("journal lock").retain(|t| {
+            !matches!(
+                t.try_send(e.clone()),
+                Err(tokio::sync::mpsc::error::TrySendError::Closed(_))
+            )
+        });
+        let mut entries = self.entries.lock().expect("journal lock");
+        entries.bytes += e.response.body.len();
+        entries.kept.push_back(e);
+        while entries.kept.len() > Self::CAPACITY || (entries.bytes > Self::MAX_BYTES && entries.kept.len() > 1) {
+            if let Some(old) = entries.kept.pop_front() {
+                entries.bytes -= old.response.body.len();
+                entries.dropped += 1;
+            }
+        }
     }
+
     /// Every exchange from now on, as it is recorded.
-    pub fn subscribe(&self) -> tokio::sync::mpsc::UnboundedReceiver<Exchange> {
-        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    pub fn subscribe(&self) -> tokio::sync::mpsc::Receiver<Exchange> {
+        let (tx, rx) = tokio::sync::mpsc::channel(Self::TAP_BACKLOG);
         self.taps.lock().expect("journal lock").push(tx);
         rx
     }
+
     pub fn clear(&self) {
-        self.entries.lock().expect("journal lock").clear();
+        *self.entries.lock().expect("journal lock") = Entries::default();
     }
+
     pub fn entries(&self) -> Vec<Exchange> {
-        self.entries.lock().expect("journal lock").clone()
+        self.entries
+            .lock()
+            .expect("journal lock")
+            .kept
+            .iter()
+            .cloned()
+            .collect()
     }
+
+    /// How many exchanges were dropped to stay within the bounds since the last `clear`.
+    pub fn dropped(&self) -> u64 {
+        self.entries.lock().expect("journal lock").dropped
+    }
+
     /// The first behaviour regsim does not model that a server met, with the request that met it.
     pub fn not_modelled(&self) -> Option<(String, NotModelled)> {
-        self.entries.lock().expect("journal lock").iter().find_map(|e| {
+        self.entries.lock().expect("journal lock").kept.iter().find_map(|e| {
             e.not_modelled
                 .clone()
                 .map(|n| (format!("{} {}", e.method, e.target), n))
         })
+    }
+
+    /// `handler`'s answer to `req`, recorded.
+    pub fn answer(&self, handler: &dyn Handler, req: &Request) -> Answer {
+        let answer = handler.answer(req);
+        let path = req.url.path();
+        let target = match req.url.query() {
+            Some(q) => format!("{path}?{q}"),
+            None => path.to_string(),
+        };
+        let authorization = req.headers.get("authorization").and_then(|v| v.to_str().ok());
+        self.record(Exchange {
+            server: handler.server(req),
+            method: req.method.to_string(),
+            target,
+            credentials: describe_credentials(authorization),
+            status: answer.response.status,
+            note: answer.note.clone(),
+            rules: answer.rules.clone(),
+            request_headers: telling_headers(&req.headers),
+            response: answer.response.clone(),
+            not_modelled: answer.not_modelled.clone(),
+        });
+        answer
+    }
+
+    /// The listener's own refusal of a request no handler saw, recorded. The body is the status
+    /// line as Go's net/http writes it for a request it cannot serve.
+    pub fn refusal(&self, handler: &dyn Handler, r: &Refusal) -> Answer {
+        let reason = http::StatusCode::from_u16(r.status)
+            .ok()
+            .and_then(|s| s.canonical_reason())
+            .unwrap_or("");
+        let answer = Answer::new(
+            Wire::new(r.status).set_body_raw(
+                format!("{} {reason}", r.status).into_bytes(),
+                "text/plain; charset=utf-8",
+            ),
+            format!("refused by the listener: {}", r.why),
+        );
+        let placeholder = Request {
+            url: url::Url::parse("http://localhost/").expect("a fixed URL"),
+            method: http::Method::GET,
+            headers: http::HeaderMap::new(),
+            body: Vec::new(),
+        };
+        self.record(Exchange {
+            server: handler.server(&placeholder),
+            method: r.method.clone(),
+            target: r.target.clone(),
+            credentials: String::new(),
+            status: r.status,
+            note: answer.note.clone(),
+            rules: Vec::new(),
+            request_headers: Vec::new(),
+            response: answer.response.clone(),
+            not_modelled: None,
+        });
+        answer
     }
 }
 

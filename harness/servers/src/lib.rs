@@ -1,13 +1,15 @@
 //! The mock servers: GitLab (token service, job API, Dependency Proxy), container registries and
-//! Docker Hub, each a real HTTP server on 127.0.0.1 built on wiremock with one `Respond` per
-//! server. Handlers translate between HTTP and the world model; the decisions live in
+//! Docker Hub, each a real HTTP server on 127.0.0.1 (`listen`) with one `Handler` per server.
+//! Handlers translate between HTTP and the world model; the decisions live in
 //! `regsim_model::policy`. Clients reach them only over HTTP.
 
 pub mod docker_hub;
 pub mod gitlab;
 pub mod image;
 pub mod journal;
+pub mod listen;
 pub mod registry;
+pub mod request;
 pub mod schema1;
 mod stage;
 pub mod token;

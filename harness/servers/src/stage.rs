@@ -1,6 +1,7 @@
 //! One scenario's running mocks: each server started on its own loopback port, the name table
 //! clients dial through, the journal they all write, and the state a job run leaves behind.
 
+use crate::listen::{Limits, Listener};
 use crate::{docker_hub, gitlab, journal, registry};
 use journal::Journal;
 use regsim_model::world::World;
@@ -8,7 +9,6 @@ use regsim_wire::net::Network;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use wiremock::{Mock, MockServer, matchers::any};
 
 /// Where the mocks answer for the names a scenario uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,23 +29,23 @@ pub enum Placement {
 pub struct Stage {
     /// The world as the mocks see it (moved to loopback for `Placement::Loopback`).
     pub world: Arc<World>,
-    pub gitlab: MockServer,
-    pub registry: MockServer,
+    pub gitlab: Listener,
+    pub registry: Listener,
     /// One per `world.registries`, in order.
-    pub others: Vec<MockServer>,
+    pub others: Vec<Listener>,
     pub journal: Journal,
     pub network: Network,
     job_taken: Arc<AtomicBool>,
     /// What clients pushed, per registry (GitLab's first, then `others`).
     pushed: Vec<registry::PushStore>,
     /// Docker Hub (the Dependency Proxy's upstream), when the scenario has one.
-    pub docker_hub: Option<MockServer>,
+    pub docker_hub: Option<Listener>,
     pub docker_hub_rate: docker_hub::RateState,
     proxy_cache: gitlab::dependency_proxy::SharedCache,
 }
 
 /// Where each of the world's names is dialled: GitLab's host, the registry's, the others'.
-fn network_for(world: &World, gitlab: &MockServer, registry: SocketAddr, others: &[MockServer]) -> Network {
+fn network_for(world: &World, gitlab: &Listener, registry: SocketAddr, others: &[Listener]) -> Network {
     let mut network = Network::default();
     let gl = &world.gitlab;
     let gl_default = if gl.scheme == "https" { 443 } else { 80 };
@@ -65,7 +65,7 @@ fn network_for(world: &World, gitlab: &MockServer, registry: SocketAddr, others:
 impl Stage {
     /// The mocks on free loopback ports.
     pub async fn start(world: &World, placement: Placement) -> Result<Stage, StageError> {
-        Self::start_at(world, placement, None).await
+        Self::start_at(world, placement, None, Limits::default()).await
     }
 
     /// Like `start`, but with `at = Some((ip, port))` the registry listens on `ip:port`, GitLab on
@@ -75,29 +75,32 @@ impl Stage {
         world: &World,
         placement: Placement,
         at: Option<(std::net::IpAddr, u16)>,
+        limits: Limits,
     ) -> Result<Stage, StageError> {
-        // The i-th server listens on `ip:port+i`, or on a free port of `ip` when the port is 0.
+        // The i-th server listens on `ip:port+i`, or on a free port of `ip` when the port is 0;
+        // without `at`, on a free port of 127.0.0.1. Each answers a placeholder until `mount`.
         let mut index = 0u16;
+        let journal = Journal::default();
         let mut server = || {
-            let builder = MockServer::builder().disable_request_recording();
-            let bind = at.map(|(ip, base)| {
-                let port = if base == 0 { 0 } else { base.saturating_add(index) };
-                std::net::TcpListener::bind((ip, port)).map_err(|source| StageError::Listen { ip, port, source })
-            });
+            let (ip, port) = match at {
+                Some((ip, 0)) => (ip, 0),
+                Some((ip, base)) => (ip, base.saturating_add(index)),
+                None => (std::net::IpAddr::from([127, 0, 0, 1]), 0),
+            };
             index += 1;
-            async move {
-                match bind {
-                    Some(Ok(l)) => Ok(builder.listener(l).start().await),
-                    Some(Err(e)) => Err(e),
-                    None => Ok(builder.start().await),
-                }
-            }
+            let bound =
+                std::net::TcpListener::bind((ip, port)).map_err(|source| StageError::Listen { ip, port, source })?;
+            Listener::start(bound, Arc::new(Unmounted), journal.clone(), limits).map_err(|source| StageError::Listen {
+                ip,
+                port,
+                source,
+            })
         };
-        let registry = server().await?;
-        let gitlab = server().await?;
+        let registry = server()?;
+        let gitlab = server()?;
         let mut others = Vec::new();
         for _ in &world.registries {
-            others.push(server().await?);
+            others.push(server()?);
         }
         let registry_addr = match placement {
             Placement::LoopbackWithRegistryAt(a) => a,
@@ -113,7 +116,18 @@ impl Stage {
         let network = network_for(&world, &gitlab, registry_addr, &others);
         let docker_hub = match &world.docker_hub {
             // Docker Hub is never moved by `--listen`: only GitLab dials it.
-            Some(_) => Some(MockServer::builder().disable_request_recording().start().await),
+            Some(_) => {
+                let ip = std::net::IpAddr::from([127, 0, 0, 1]);
+                let bound = std::net::TcpListener::bind((ip, 0)).map_err(|source| StageError::Listen {
+                    ip,
+                    port: 0,
+                    source,
+                })?;
+                Some(
+                    Listener::start(bound, Arc::new(Unmounted), journal.clone(), limits)
+                        .map_err(|source| StageError::Listen { ip, port: 0, source })?,
+                )
+            }
             None => None,
         };
         let stage = Stage {
@@ -122,23 +136,23 @@ impl Stage {
             gitlab,
             registry,
             others,
-            journal: Journal::default(),
+            journal,
             network,
             job_taken: Arc::new(AtomicBool::new(false)),
             docker_hub,
             docker_hub_rate: docker_hub::RateState::default(),
             proxy_cache: gitlab::dependency_proxy::SharedCache::default(),
         };
-        stage.mount().await?;
+        stage.mount()?;
         Ok(stage)
     }
 
     /// Mounts each server for `self.world`, each wrapped in the journal.
-    async fn mount(&self) -> Result<(), StageError> {
+    fn mount(&self) -> Result<(), StageError> {
         let world = &self.world;
         if let (Some(server), Some(hub)) = (&self.docker_hub, &world.docker_hub) {
             let handler = docker_hub::DockerHubServer::new(hub, &world.name, world.clock, self.docker_hub_rate.clone());
-            self.serve(server, handler).await;
+            server.set_handler(Arc::new(handler));
         }
         let upstream = match &self.docker_hub {
             Some(hub) => Some(gitlab::dependency_proxy::Upstream::start(*hub.address()).map_err(StageError::Upstream)?),
@@ -150,31 +164,18 @@ impl Stage {
             upstream,
             self.proxy_cache.clone(),
         );
-        self.serve(&self.gitlab, server).await;
+        self.gitlab.set_handler(Arc::new(server));
         let config = registry::RegistryConfig::gitlab(world);
-        self.serve(
-            &self.registry,
-            registry::RegistryServer::new(config, self.pushed[0].clone()),
-        )
-        .await;
+        self.registry
+            .set_handler(Arc::new(registry::RegistryServer::new(config, self.pushed[0].clone())));
         for (i, (server, other)) in self.others.iter().zip(&world.registries).enumerate() {
             let config = registry::RegistryConfig::other(other);
-            self.serve(
-                server,
-                registry::RegistryServer::new(config, self.pushed[i + 1].clone()),
-            )
-            .await;
+            server.set_handler(Arc::new(registry::RegistryServer::new(
+                config,
+                self.pushed[i + 1].clone(),
+            )));
         }
         Ok(())
-    }
-
-    /// `handler` answers everything `server` receives, through the journal.
-    async fn serve(&self, server: &MockServer, handler: impl journal::Handler) {
-        let journal = self.journal.clone();
-        Mock::given(any())
-            .respond_with(journal::Journaled { handler, journal })
-            .mount(server)
-            .await;
     }
 
     /// Workshop mode: the same servers, on the same addresses and with the same journal, answer
@@ -200,18 +201,10 @@ impl Stage {
             }
         });
         self.network = network_for(&world, &self.gitlab, registry_addr, &self.others);
-        self.gitlab.reset().await;
-        self.registry.reset().await;
-        for o in &self.others {
-            o.reset().await;
-        }
-        if let Some(hub) = &self.docker_hub {
-            hub.reset().await;
-        }
         self.world = world;
         // A fresh job, registries and proxy cache for the new world (requeue_job's resets).
         self.requeue_job();
-        self.mount().await
+        self.mount()
     }
 
     /// The same job again on the same runner host, later the same day: the queue gets it back and
@@ -255,4 +248,16 @@ pub enum StageError {
     Upstream(std::io::Error),
     #[error("{0}: restart `regsim serve` for that")]
     NeedsRestart(&'static str),
+}
+
+/// What a server answers between its start and its mount: nothing is routed yet.
+struct Unmounted;
+
+impl journal::Handler for Unmounted {
+    fn server(&self, _: &crate::request::Request) -> String {
+        "starting".into()
+    }
+    fn answer(&self, _: &crate::request::Request) -> journal::Answer {
+        journal::Answer::new(crate::wire::Wire::new(503), "the server is starting")
+    }
 }

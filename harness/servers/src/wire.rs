@@ -1,9 +1,7 @@
-//! A mock's response as it goes on the wire, kept readable: wiremock's `ResponseTemplate` does
-//! not let anyone read back what it will send, and `regsim explain` shows each answer's headers
-//! and body. Handlers build a `Wire` with the same calls and hand wiremock its template.
+//! A mock's response as it goes on the wire, kept readable: `regsim explain` shows each answer's
+//! headers and body, and the listener sends exactly this.
 
 use serde::Serialize;
-use wiremock::ResponseTemplate;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Wire {
@@ -39,24 +37,5 @@ impl Wire {
             .iter()
             .find(|(n, _)| n.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.as_str())
-    }
-
-    pub fn template(&self) -> ResponseTemplate {
-        let mut t = ResponseTemplate::new(self.status);
-        let mut mime = None;
-        for (n, v) in &self.headers {
-            if n.eq_ignore_ascii_case("content-type") {
-                mime = Some(v.as_str());
-            } else {
-                t = t.insert_header(n.as_str(), v.as_str());
-            }
-        }
-        // A Content-Type without a body (a HEAD's headers) stays a plain header.
-        match mime {
-            Some(m) if !self.body.is_empty() => t.set_body_raw(self.body.clone(), m),
-            Some(m) => t.insert_header("Content-Type", m),
-            None if !self.body.is_empty() => t.set_body_bytes(self.body.clone()),
-            None => t,
-        }
     }
 }

@@ -2,6 +2,7 @@
 //! and the `credentials` array).
 
 use crate::journal::Answer;
+use crate::request::Request;
 use crate::wire::Wire;
 use regsim_model::scenario::RegistryAccess;
 use regsim_model::versions::gitlab as gv;
@@ -11,7 +12,6 @@ use regsim_wire::job_api::{
 };
 use serde::Deserialize;
 use std::sync::atomic::{AtomicBool, Ordering};
-use wiremock::Request;
 
 /// The payload for the scenario's job. Variables come predefined first, then `.gitlab-ci.yml`,
 /// then the project's CI/CD settings, so that later (higher-precedence) values win in the

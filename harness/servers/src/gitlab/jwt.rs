@@ -4,6 +4,7 @@
 
 use super::authenticated;
 use crate::journal::{Answer, Rule, Verdict};
+use crate::request::Request;
 use crate::token::{self, IssueRequest};
 use crate::wire::Wire;
 use base64::Engine as _;
@@ -14,7 +15,6 @@ use regsim_wire::claims::UserInfo;
 use regsim_wire::scope::RequestedScope;
 use sha2::{Digest, Sha256};
 use std::sync::atomic::{AtomicU64, Ordering};
-use wiremock::Request;
 
 pub(super) fn auth(world: &World, req: &Request, issued: &AtomicU64) -> Answer {
     let query = req.url.query().unwrap_or("");

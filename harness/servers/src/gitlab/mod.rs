@@ -10,12 +10,12 @@ mod jwt;
 pub use jobs::job_payload;
 
 use crate::journal::{Answer, Handler, Rule, Verdict};
+use crate::request::Request;
 use crate::wire::Wire;
 use regsim_model::policy;
 use regsim_model::world::World;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64};
-use wiremock::Request;
 
 pub struct GitlabServer {
     world: Arc<World>,

@@ -12,13 +12,13 @@ mod uploads;
 
 use crate::image::{self, Blob, Image};
 use crate::journal::{Answer, Handler};
+use crate::request::Request;
 use crate::wire::Wire;
 use access::{AccessController, AccessRecord, Challenge, PULL, PUSH};
 use regsim_model::world::{OtherRegistry, RegistryAuth, StoredImage, World};
 use regsim_wire::errcode::{self, ErrorCode};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use wiremock::Request;
 
 /// Whose docker/distribution answers. Where they differ is here, one method each.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

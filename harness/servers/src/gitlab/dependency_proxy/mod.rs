@@ -13,13 +13,13 @@ pub(crate) use token::token;
 pub use upstream::Upstream;
 
 use crate::journal::{Answer, Rule, Verdict};
+use crate::request::Request;
 use crate::token::verify_proxy_token;
 use crate::wire::Wire;
 use regsim_model::policy::dependency_proxy::{may_pull_anonymously, may_pull_through};
 use regsim_model::world::World;
 use regsim_wire::challenge::render;
 use regsim_wire::reference::hub_repository;
-use wiremock::Request;
 
 pub(super) fn empty(status: u16, note: impl Into<String>) -> Answer {
     Answer::new(Wire::new(status), note)
