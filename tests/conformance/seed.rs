@@ -5,7 +5,7 @@
 
 use regsim_model::policy::Access;
 use regsim_servers::image::{Blob, Image};
-use regsim_servers::token::{IssueRequest, issue};
+use regsim_servers::token::{IssueRequest, SigningKey, issue};
 use std::net::SocketAddr;
 
 /// A token for `access` (`(repository, actions)`), stamped at `now`, from `issuer`.
@@ -20,6 +20,7 @@ pub fn token(issuer: &str, now: i64, access: &[(&str, &[&str])]) -> String {
         })
         .collect();
     issue(IssueRequest {
+        key: SigningKey::shared(),
         jti: format!("regsim-conformance-{now}"),
         service: "container_registry",
         issuer,

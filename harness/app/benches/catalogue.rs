@@ -66,6 +66,7 @@ fn main() {
     let t = Instant::now();
     for i in 0..n {
         let token = regsim_servers::token::issue(regsim_servers::token::IssueRequest {
+            key: regsim_servers::token::SigningKey::shared(),
             jti: format!("bench-{i}"),
             service: "container_registry",
             issuer: "gitlab-issuer",

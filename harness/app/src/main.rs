@@ -69,6 +69,21 @@ enum Command {
         /// Default: 127.0.0.1 on free ports.
         #[arg(long)]
         listen: Option<String>,
+        /// Print every identity's password or token in full (by default they are masked; the
+        /// scenario file holds them).
+        #[arg(long)]
+        show_secrets: bool,
+        /// Stamp and check tokens with the machine's clock, so they expire as on a real GitLab
+        /// (by default the scenario's clock stands still and tokens never expire).
+        #[arg(long)]
+        live_clock: bool,
+        /// Sign tokens with keys made at start instead of the committed test key, which anyone
+        /// can use to mint tokens the mocks accept.
+        #[arg(long)]
+        fresh_keys: bool,
+        /// Seconds a connection may stay idle before the servers close it.
+        #[arg(long, default_value_t = 30)]
+        idle_timeout: u64,
     },
     /// Read a job log as pasted (raw trace or the job page's text, with or without timestamps,
     /// whole or partial; `-` reads stdin) and name the known failure modes it matches, the
@@ -137,7 +152,29 @@ fn main() -> ExitCode {
             catalogue,
             max,
         } => diagnose(&file, emit_scenario.as_deref(), catalogue, max),
-        Command::Serve { path, listen } => serve(&path, listen.as_deref()),
+        Command::Serve {
+            path,
+            listen,
+            show_secrets,
+            live_clock,
+            fresh_keys,
+            idle_timeout,
+        } => {
+            let options = regsim::serve::Options {
+                listen,
+                show_secrets,
+                live_clock,
+                fresh_keys,
+                idle_timeout: std::time::Duration::from_secs(idle_timeout),
+            };
+            match regsim::serve::serve(&path, &options, &runtime()) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("regsim: {e}");
+                    ExitCode::from(2)
+                }
+            }
+        }
         Command::Explain { path, format, versions } => explain(&path, format, &versions.into()),
         Command::Matrix {
             path,
@@ -286,77 +323,6 @@ fn diagnose(
         } else {
             ExitCode::SUCCESS
         }
-    })
-}
-
-fn serve(path: &std::path::Path, listen: Option<&str>) -> ExitCode {
-    let world = match regsim::run::load(path, &Overrides::default()) {
-        Ok(w) => w,
-        Err(e) => {
-            eprintln!("regsim: {e}");
-            return ExitCode::from(2);
-        }
-    };
-    let at = match listen {
-        None => None,
-        Some(l) => {
-            let (ip, port) = match l.rsplit_once(':') {
-                Some((ip, p)) => (ip, p.parse::<u16>().ok()),
-                None => (l, Some(0)),
-            };
-            match (ip.trim_matches(['[', ']']).parse::<std::net::IpAddr>(), port) {
-                (Ok(ip), Some(p)) => Some((ip, p)),
-                _ => {
-                    eprintln!("regsim: --listen {l}: expected IP or IP:PORT");
-                    return ExitCode::from(2);
-                }
-            }
-        }
-    };
-    let rt = runtime();
-    rt.block_on(async move {
-        let stage =
-            match regsim_servers::Stage::start_at(&world, regsim_servers::Placement::Loopback, at, Default::default())
-                .await
-            {
-                Ok(s) => s,
-                Err(e) => {
-                    eprintln!("regsim: {e}");
-                    return ExitCode::from(2);
-                }
-            };
-        let mut stage = stage;
-        let mut trace = stage.journal.subscribe();
-        print!("{}", regsim::serve::describe(&stage));
-        println!(
-            "(edit {} to flip a setting: the mocks reload it on the same addresses)",
-            path.display()
-        );
-        let mut watch = regsim::serve::Watch::new(path);
-        let mut tick = tokio::time::interval(std::time::Duration::from_millis(500));
-        loop {
-            tokio::select! {
-                Some(e) = trace.recv() => println!("{}", regsim::serve::trace_line(&e)),
-                _ = tick.tick() => {
-                    if !watch.changed() {
-                        continue;
-                    }
-                    match regsim::run::load(path, &Overrides::default()) {
-                        Err(e) => println!("── {e}\n── still serving the previous version"),
-                        Ok(world) => match stage.reload(&world, regsim_servers::Placement::Loopback).await {
-                            Ok(()) => print!(
-                                "── {} changed: the mocks answer for it now, on the same addresses\n{}",
-                                path.display(),
-                                regsim::serve::describe(&stage)
-                            ),
-                            Err(e) => println!("── edit refused: {e}; still serving the previous version"),
-                        },
-                    }
-                }
-                _ = tokio::signal::ctrl_c() => break,
-            }
-        }
-        ExitCode::SUCCESS
     })
 }
 

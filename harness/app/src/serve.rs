@@ -3,14 +3,111 @@
 //! trace of each exchange — the workshop view.
 
 use regsim_model::scenario::TokenKind;
+use regsim_model::world::Overrides;
 use regsim_model::world::RegistryAuth;
 use regsim_runner::credentials::{Inputs, resolve};
-use regsim_servers::Stage;
 use regsim_servers::journal::Exchange;
+use regsim_servers::{Clock, Keys, Placement, Settings, Stage};
 use regsim_wire::reference::gitlab_runner::split_docker_image_name;
+use regsim_wire::secret::masked;
+use std::path::Path;
+use std::time::Duration;
 
-/// What to print when the mocks are up: addresses, identities, copy-paste commands.
-pub fn describe(stage: &Stage) -> String {
+/// How `regsim serve` runs.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// `IP[:PORT]`, as `--listen` gives it.
+    pub listen: Option<String>,
+    pub show_secrets: bool,
+    pub live_clock: bool,
+    pub fresh_keys: bool,
+    pub idle_timeout: Duration,
+}
+
+/// Why `regsim serve` could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error(transparent)]
+    Scenario(#[from] regsim_model::scenario::ScenarioError),
+    #[error("--listen {0}: expected IP or IP:PORT")]
+    Listen(String),
+    #[error("fresh keys could not be made: {0}")]
+    Keys(String),
+    #[error(transparent)]
+    Stage(#[from] regsim_servers::StageError),
+}
+
+/// `--listen IP[:PORT]`: the address, port 0 when none is given.
+fn listen_at(l: &str) -> Result<(std::net::IpAddr, u16), ServeError> {
+    let (ip, port) = match l.rsplit_once(':') {
+        Some((ip, p)) => (ip, p.parse::<u16>().ok()),
+        None => (l, Some(0)),
+    };
+    match (ip.trim_matches(['[', ']']).parse::<std::net::IpAddr>(), port) {
+        (Ok(ip), Some(p)) => Ok((ip, p)),
+        _ => Err(ServeError::Listen(l.to_string())),
+    }
+}
+
+/// The servers' settings for these options.
+fn settings(options: &Options) -> Result<Settings, ServeError> {
+    let mut settings = Settings::default();
+    settings.limits.idle = options.idle_timeout;
+    if options.live_clock {
+        settings.clock = Clock::Live;
+    }
+    if options.fresh_keys {
+        settings.keys = Keys::fresh().map_err(|e| ServeError::Keys(e.to_string()))?;
+    }
+    Ok(settings)
+}
+
+/// Keeps the scenario's mocks up until Ctrl-C, tracing every exchange and reloading the file
+/// when it changes (workshop mode).
+pub fn serve(path: &Path, options: &Options, rt: &tokio::runtime::Runtime) -> Result<(), ServeError> {
+    let world = crate::run::load(path, &Overrides::default())?;
+    let at = options.listen.as_deref().map(listen_at).transpose()?;
+    let settings = settings(options)?;
+    rt.block_on(async move {
+        let mut stage = Stage::start_at(&world, Placement::Loopback, at, settings).await?;
+        let mut trace = stage.journal.subscribe();
+        print!("{}", describe(&stage, options.show_secrets));
+        println!(
+            "(edit {} to flip a setting: the mocks reload it on the same addresses)",
+            path.display()
+        );
+        let mut watch = Watch::new(path);
+        let mut tick = tokio::time::interval(Duration::from_millis(500));
+        loop {
+            tokio::select! {
+                Some(e) = trace.recv() => println!("{}", trace_line(&e)),
+                _ = tick.tick() => {
+                    if !watch.changed() {
+                        continue;
+                    }
+                    match crate::run::load(path, &Overrides::default()) {
+                        Err(e) => println!("── {e}\n── still serving the previous version"),
+                        Ok(world) => match stage.reload(&world, Placement::Loopback).await {
+                            Ok(()) => print!(
+                                "── {} changed: the mocks answer for it now, on the same addresses\n{}",
+                                path.display(),
+                                describe(&stage, options.show_secrets)
+                            ),
+                            Err(e) => println!("── edit refused: {e}; still serving the previous version"),
+                        },
+                    }
+                }
+                _ = tokio::signal::ctrl_c() => break,
+            }
+        }
+        Ok(())
+    })
+}
+
+/// What to print when the mocks are up: addresses, identities, copy-paste commands. Secrets the
+/// scenario holds are masked unless `show_secrets` (`--show-secrets`).
+pub fn describe(stage: &Stage, show_secrets: bool) -> String {
+    let secret = |s: &str| if show_secrets { s.to_string() } else { masked(s) };
     let w = &stage.world;
     let reg = w.gitlab.registry.to_string();
     let mut s = String::new();
@@ -25,6 +122,11 @@ pub fn describe(stage: &Stage) -> String {
         s.push_str(&format!("registry (not GitLab's)               http://{}\n", r.host));
     }
     s.push_str("\nIdentities (docker login USER with the secret as password):\n");
+    if !show_secrets {
+        s.push_str(
+            "  (the scenario's passwords and tokens are masked: they are in its file, or run with --show-secrets)\n",
+        );
+    }
     s.push_str(&format!(
         "  gitlab-ci-token   {}   CI_JOB_TOKEN of job {} in {} (triggered by {})\n",
         w.job.token, w.job.id, w.job.project, w.job.user
@@ -38,7 +140,7 @@ pub fn describe(stage: &Stage) -> String {
         };
         s.push_str(&format!(
             "  {user}   {}   {what} `{}`, scopes [{}]\n",
-            t.value,
+            secret(&t.value),
             t.name,
             t.scopes.join(", ")
         ));
@@ -52,13 +154,13 @@ pub fn describe(stage: &Stage) -> String {
         s.push_str(&format!(
             "  {}   {}   password{tfa}\n",
             u.username,
-            u.password.clone().unwrap_or_default()
+            secret(u.password.as_deref().unwrap_or_default())
         ));
     }
     for r in &w.registries {
         if let RegistryAuth::Basic { users, .. } = &r.auth {
             for (u, p) in users {
-                s.push_str(&format!("  {u}   {p}   htpasswd user of {}\n", r.host));
+                s.push_str(&format!("  {u}   {}   htpasswd user of {}\n", secret(p), r.host));
             }
         }
     }
@@ -78,7 +180,7 @@ pub fn describe(stage: &Stage) -> String {
     match resolved {
         Some(r) if !r.config.username.is_empty() => s.push_str(&format!(
             "  echo '{}' | docker login {} -u {} --password-stdin   # as the runner: credentials from {}\n",
-            r.config.password,
+            secret(&r.config.password),
             split_docker_image_name(&image),
             r.config.username,
             r.source

@@ -11,8 +11,10 @@ pub mod listen;
 pub mod registry;
 pub mod request;
 pub mod schema1;
+pub mod settings;
 mod stage;
 pub mod token;
 pub mod wire;
 
+pub use settings::{Clock, Keys, Settings};
 pub use stage::{Placement, Stage, StageError};

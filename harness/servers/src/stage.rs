@@ -1,7 +1,8 @@
 //! One scenario's running mocks: each server started on its own loopback port, the name table
 //! clients dial through, the journal they all write, and the state a job run leaves behind.
 
-use crate::listen::{Limits, Listener};
+use crate::listen::Listener;
+use crate::settings::Settings;
 use crate::{docker_hub, gitlab, journal, registry};
 use journal::Journal;
 use regsim_model::world::World;
@@ -42,6 +43,8 @@ pub struct Stage {
     pub docker_hub: Option<Listener>,
     pub docker_hub_rate: docker_hub::RateState,
     proxy_cache: gitlab::dependency_proxy::SharedCache,
+    /// Limits, clock and keys the servers were started with (a reload keeps them).
+    pub settings: Settings,
 }
 
 /// Where each of the world's names is dialled: GitLab's host, the registry's, the others'.
@@ -65,7 +68,7 @@ fn network_for(world: &World, gitlab: &Listener, registry: SocketAddr, others: &
 impl Stage {
     /// The mocks on free loopback ports.
     pub async fn start(world: &World, placement: Placement) -> Result<Stage, StageError> {
-        Self::start_at(world, placement, None, Limits::default()).await
+        Self::start_at(world, placement, None, Settings::default()).await
     }
 
     /// Like `start`, but with `at = Some((ip, port))` the registry listens on `ip:port`, GitLab on
@@ -75,8 +78,9 @@ impl Stage {
         world: &World,
         placement: Placement,
         at: Option<(std::net::IpAddr, u16)>,
-        limits: Limits,
+        settings: Settings,
     ) -> Result<Stage, StageError> {
+        let limits = settings.limits;
         // The i-th server listens on `ip:port+i`, or on a free port of `ip` when the port is 0;
         // without `at`, on a free port of 127.0.0.1. Each answers a placeholder until `mount`.
         let mut index = 0u16;
@@ -142,6 +146,7 @@ impl Stage {
             docker_hub,
             docker_hub_rate: docker_hub::RateState::default(),
             proxy_cache: gitlab::dependency_proxy::SharedCache::default(),
+            settings,
         };
         stage.mount()?;
         Ok(stage)
@@ -163,9 +168,10 @@ impl Stage {
             self.job_taken.clone(),
             upstream,
             self.proxy_cache.clone(),
+            self.settings,
         );
         self.gitlab.set_handler(Arc::new(server));
-        let config = registry::RegistryConfig::gitlab(world);
+        let config = registry::RegistryConfig::gitlab(world, &self.settings);
         self.registry
             .set_handler(Arc::new(registry::RegistryServer::new(config, self.pushed[0].clone())));
         for (i, (server, other)) in self.others.iter().zip(&world.registries).enumerate() {

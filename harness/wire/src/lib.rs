@@ -10,6 +10,7 @@
 //! - `engine_api`: what the runner and a job's Docker CLI exchange with a Docker daemon.
 //! - `go_json`: Go's `encoding/json` text, where hashed bytes must be Go's.
 //! - `net`: the name table that stands in for DNS.
+//! - `secret`: how a secret a user typed is printed (never whole).
 //! - `NotModelled`: the one way to say "regsim does not know", carried to the run's result.
 
 pub mod challenge;
@@ -25,6 +26,7 @@ mod not_modelled;
 pub mod platform;
 pub mod reference;
 pub mod scope;
+pub mod secret;
 pub mod tar;
 
 pub use not_modelled::NotModelled;

@@ -20,9 +20,19 @@ pub fn decode(jwt: &str) -> Result<Decoded, String> {
             .map_err(|e| format!("JWT {what} is not base64url: {e}"))?;
         serde_json::from_slice(&raw).map_err(|e| format!("JWT {what} is not JSON: {e}"))
     };
+    let mut claims = part(parts[1], "claims")?;
+    // The Dependency Proxy's token carries the raw token it speaks for (gitlab-rails.md §5.2):
+    // a secret the user typed into the scenario, shown masked.
+    for field in ["personal_access_token", "deploy_token", "group_access_token"] {
+        if let Some(v) = claims.get_mut(field)
+            && let Some(s) = v.as_str()
+        {
+            *v = regsim_wire::secret::masked(s).into();
+        }
+    }
     Ok(Decoded {
         header: part(parts[0], "header")?,
-        claims: part(parts[1], "claims")?,
+        claims,
     })
 }
 
@@ -63,5 +73,14 @@ mod tests {
         assert_eq!(d.access(), Some(vec![]));
         let proxy = super::decode("eyJhbGciOiJIUzI1NiJ9.eyJ1c2VyX2lkIjoxfQ.sig").unwrap();
         assert_eq!(proxy.access(), None);
+        // {"user_id":1,"personal_access_token":"glpat-secret-value"}
+        let with_pat =
+            super::decode("e30.eyJ1c2VyX2lkIjoxLCJwZXJzb25hbF9hY2Nlc3NfdG9rZW4iOiJnbHBhdC1zZWNyZXQtdmFsdWUifQ.s")
+                .unwrap();
+        assert!(
+            !with_pat.claims.to_string().contains("secret-value"),
+            "{}",
+            with_pat.claims
+        );
     }
 }

@@ -212,8 +212,11 @@ pub fn authenticate(world: &World, credentials: Option<(&str, &str)>) -> Result<
     } else if login == "gitlab-ci-token" {
         "gitlab-ci-token with a password that is no running job's token".to_string()
     } else {
-        let shown: String = password.escape_debug().collect();
-        format!("no user, token or deploy token matches login `{login}` and password \"{shown}\"")
+        // The password is what the user typed: shown masked, never whole.
+        format!(
+            "no user, token or deploy token matches login `{login}` and password {}",
+            regsim_wire::secret::masked(password)
+        )
     };
     Err(AuthFailure::WrongCredentials { why })
 }

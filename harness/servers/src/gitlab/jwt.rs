@@ -5,6 +5,7 @@
 use super::authenticated;
 use crate::journal::{Answer, Rule, Verdict};
 use crate::request::Request;
+use crate::settings::Settings;
 use crate::token::{self, IssueRequest};
 use crate::wire::Wire;
 use base64::Engine as _;
@@ -16,7 +17,7 @@ use regsim_wire::scope::RequestedScope;
 use sha2::{Digest, Sha256};
 use std::sync::atomic::{AtomicU64, Ordering};
 
-pub(super) fn auth(world: &World, req: &Request, issued: &AtomicU64) -> Answer {
+pub(super) fn auth(world: &World, req: &Request, issued: &AtomicU64, settings: &Settings) -> Answer {
     let query = req.url.query().unwrap_or("");
     let params: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes()).into_owned().collect();
     let service = params.iter().find(|(k, _)| k == "service").map(|(_, v)| v.as_str());
@@ -28,7 +29,7 @@ pub(super) fn auth(world: &World, req: &Request, issued: &AtomicU64) -> Answer {
             Basic::Undecodable => Some(("", "")),
         };
         return match policy::authenticate(world, creds) {
-            Ok(a) => super::dependency_proxy::token(world, &a, issued),
+            Ok(a) => super::dependency_proxy::token(world, &a, issued, settings),
             Err(f) => unauthorized(world, &f),
         };
     }
@@ -101,10 +102,11 @@ pub(super) fn auth(world: &World, req: &Request, issued: &AtomicU64) -> Answer {
     };
     let user_info = if recent { user_info(world, &auth) } else { None };
     let jwt = token::issue(IssueRequest {
+        key: settings.keys.signing,
         jti: uuid_for(world, n * 2),
         service: "container_registry",
         issuer: &world.gitlab.issuer,
-        now: world.token_clock.unix_timestamp(),
+        now: settings.clock.token_now(world),
         expire_minutes: world.gitlab.token_expire_minutes,
         sub: auth.username().map(str::to_string),
         access: &grant.access,

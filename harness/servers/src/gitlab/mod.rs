@@ -11,6 +11,7 @@ pub use jobs::job_payload;
 
 use crate::journal::{Answer, Handler, Rule, Verdict};
 use crate::request::Request;
+use crate::settings::Settings;
 use crate::wire::Wire;
 use regsim_model::policy;
 use regsim_model::world::World;
@@ -26,6 +27,7 @@ pub struct GitlabServer {
     /// Docker Hub, for the Dependency Proxy.
     upstream: Option<dependency_proxy::Upstream>,
     proxy_cache: dependency_proxy::SharedCache,
+    settings: Settings,
 }
 
 impl GitlabServer {
@@ -34,6 +36,7 @@ impl GitlabServer {
         job_taken: Arc<AtomicBool>,
         upstream: Option<dependency_proxy::Upstream>,
         proxy_cache: dependency_proxy::SharedCache,
+        settings: Settings,
     ) -> Self {
         GitlabServer {
             world,
@@ -41,6 +44,7 @@ impl GitlabServer {
             job_taken,
             upstream,
             proxy_cache,
+            settings,
         }
     }
 }
@@ -63,11 +67,18 @@ impl Handler for GitlabServer {
             m => m,
         };
         match (method, path) {
-            ("GET", "/jwt/auth") => jwt::auth(&self.world, req, &self.issued),
+            ("GET", "/jwt/auth") => jwt::auth(&self.world, req, &self.issued, &self.settings),
             ("POST", "/api/v4/jobs/request") => jobs::request(&self.world, req, &self.job_taken),
-            ("GET", "/v2" | "/v2/") => dependency_proxy::ping(&self.world, req),
+            ("GET", "/v2" | "/v2/") => dependency_proxy::ping(&self.world, req, &self.settings),
             ("GET", p) => match dependency_proxy::parse(p) {
-                Some(pr) => dependency_proxy::serve(&self.world, req, &pr, self.upstream.as_ref(), &self.proxy_cache),
+                Some(pr) => {
+                    let proxy = dependency_proxy::Proxy {
+                        upstream: self.upstream.as_ref(),
+                        cache: &self.proxy_cache,
+                        settings: &self.settings,
+                    };
+                    dependency_proxy::serve(&self.world, req, &pr, &proxy)
+                }
                 None => Answer::new(Wire::new(404), "no such route"),
             },
             _ => Answer::new(Wire::new(404), "no such route"),

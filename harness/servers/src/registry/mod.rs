@@ -73,12 +73,12 @@ pub struct RegistryConfig {
 
 impl RegistryConfig {
     /// GitLab's container registry: every project's images, token auth against GitLab.
-    pub fn gitlab(world: &World) -> RegistryConfig {
+    pub fn gitlab(world: &std::sync::Arc<World>, settings: &crate::settings::Settings) -> RegistryConfig {
         RegistryConfig {
             journal_name: "registry".into(),
             host: world.gitlab.registry.to_string(),
             kind: RegistryKind::GitlabFork,
-            access: Box::new(access::TokenAuth::for_gitlab(world)),
+            access: Box::new(access::TokenAuth::for_gitlab(world, settings)),
             images: world.projects.iter().flat_map(|p| p.images.iter().cloned()).collect(),
         }
     }

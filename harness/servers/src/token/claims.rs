@@ -11,6 +11,7 @@ pub type ProjectMeta<'a> = &'a dyn Fn(&str) -> (u64, u64);
 
 /// Everything the token service decided, ready to sign.
 pub struct Issue<'a> {
+    pub key: &'a SigningKey,
     pub jti: String,
     pub service: &'a str,
     pub issuer: &'a str,
@@ -25,7 +26,7 @@ pub struct Issue<'a> {
 }
 
 pub fn issue(i: Issue<'_>) -> String {
-    let key = SigningKey::shared();
+    let key = i.key;
     let mut header = Header::new(Algorithm::RS256);
     header.kid = Some(key.kid.clone());
     let access = i

@@ -6,17 +6,18 @@ use std::sync::OnceLock;
 
 use super::verify::RootCertificate;
 
-/// The committed test key (harness/keys/README.md): loaded once per process, never generated
-/// per scenario.
+/// A registry token signing key: the committed test key (harness/servers/keys/README.md), loaded
+/// once per process, or one made at start (`regsim serve --fresh-keys`).
 pub struct SigningKey {
     pub encoding: EncodingKey,
     pub decoding: DecodingKey,
     pub kid: String,
     pub public: rsa::RsaPublicKey,
-    /// PEM of the self-signed certificate, for registries that take a `rootcertbundle`.
+    /// PEM of the self-signed certificate, for registries that take a `rootcertbundle`; a fresh
+    /// key has none (the mock registry trusts it by `kid`).
     pub certificate_pem: &'static str,
     /// The same certificate as the mock registry's root bundle.
-    pub root: RootCertificate,
+    pub root: Option<RootCertificate>,
 }
 
 impl SigningKey {
@@ -36,8 +37,29 @@ impl SigningKey {
                 kid: libtrust_kid(der.as_bytes()),
                 public,
                 certificate_pem,
-                root,
+                root: Some(root),
             }
+        })
+    }
+
+    /// A 2048-bit key made now (as large as Omnibus' default would cost too much per token at
+    /// catalogue speed, but a workshop signs a handful).
+    pub fn generate() -> Result<SigningKey, rsa::Error> {
+        use rsa::pkcs8::EncodePrivateKey;
+        let private = rsa::RsaPrivateKey::new(&mut rand::rngs::OsRng, 2048)?;
+        let public = private.to_public_key();
+        let der = public.to_public_key_der().map_err(|_| rsa::Error::Internal)?;
+        let public_pem = public
+            .to_public_key_pem(LineEnding::LF)
+            .map_err(|_| rsa::Error::Internal)?;
+        let private_pem = private.to_pkcs8_pem(LineEnding::LF).map_err(|_| rsa::Error::Internal)?;
+        Ok(SigningKey {
+            encoding: EncodingKey::from_rsa_pem(private_pem.as_bytes()).map_err(|_| rsa::Error::Internal)?,
+            decoding: DecodingKey::from_rsa_pem(public_pem.as_bytes()).map_err(|_| rsa::Error::Internal)?,
+            kid: libtrust_kid(der.as_bytes()),
+            public,
+            certificate_pem: "",
+            root: None,
         })
     }
 }

@@ -10,5 +10,5 @@ mod verify;
 
 pub use claims::{IssueRequest, issue};
 pub use keys::{SigningKey, libtrust_kid};
-pub use proxy::{issue_proxy_token, verify_proxy_token};
+pub use proxy::{committed_proxy_secret, issue_proxy_token, verify_proxy_token};
 pub use verify::{ClaimSet, ResourceActions, RootCertificate, Trust, VerifyError, covers, trust_for, verify};

@@ -397,7 +397,7 @@ pub fn covers(claims: &ClaimSet, kind: &str, name: &str, action: &str) -> bool {
 pub fn trust_for(key: &super::SigningKey, issuer: &str, service: &str) -> Trust {
     Trust {
         keys: vec![(key.kid.clone(), key.public.clone())],
-        roots: vec![key.root.clone()],
+        roots: key.root.iter().cloned().collect(),
         issuer: issuer.into(),
         service: service.into(),
     }
@@ -420,6 +420,7 @@ mod tests {
             project: None,
         }];
         issue(IssueRequest {
+            key: SigningKey::shared(),
             jti: "j".into(),
             service,
             issuer,
@@ -534,7 +535,7 @@ mod tests {
         assert!(ok(&sign(&rs(Algorithm::RS256), &upper)));
         // x5c holding the root certificate, no kid, while the certificate is valid (NOW is
         // before the committed certificate's notBefore).
-        let root = &SigningKey::shared().root;
+        let root = SigningKey::shared().root.as_ref().unwrap();
         let mut x5c = Header::new(Algorithm::RS256);
         x5c.x5c = Some(vec![base64::engine::general_purpose::STANDARD.encode(&root.der)]);
         let at = |t: i64| {

@@ -14,6 +14,7 @@ pub use upstream::Upstream;
 
 use crate::journal::{Answer, Rule, Verdict};
 use crate::request::Request;
+use crate::settings::Settings;
 use crate::token::verify_proxy_token;
 use crate::wire::Wire;
 use regsim_model::policy::dependency_proxy::{may_pull_anonymously, may_pull_through};
@@ -42,14 +43,15 @@ fn bearer(req: &Request) -> Option<&str> {
 
 /// `GET /v2`: 200 with an empty body once the proxy token checks out, else the challenge. Before
 /// the proxy authenticated, a bare `proc { [200, {}, ['']] }` answered everyone.
-pub(super) fn ping(world: &World, req: &Request) -> Answer {
+pub(super) fn ping(world: &World, req: &Request, settings: &Settings) -> Answer {
     if !world.gitlab.proxy_era.value.authenticates {
         return empty(
             200,
             "the Dependency Proxy does not authenticate in this release: 200 to everyone",
         );
     }
-    match bearer(req).map(|t| verify_proxy_token(t, world.clock.unix_timestamp())) {
+    let now = settings.clock.gitlab_now(world);
+    match bearer(req).map(|t| verify_proxy_token(t, now, settings.keys.proxy_secret)) {
         Some(Ok(_)) => empty(200, "proxy token accepted"),
         Some(Err(e)) => challenge(world, &format!("bearer token refused ({e})")),
         None => challenge(world, "no bearer token"),
@@ -86,19 +88,22 @@ pub fn parse(path: &str) -> Option<ProxyRequest<'_>> {
     })
 }
 
+/// What the proxy serves from: Docker Hub (when the scenario has one), the groups' cache, and
+/// the server's clock and keys.
+pub struct Proxy<'a> {
+    pub upstream: Option<&'a Upstream>,
+    pub cache: &'a SharedCache,
+    pub settings: &'a Settings,
+}
+
 /// A manifest or blob request: the controller's filters in their order (§5.3), then the cache.
-pub(super) fn serve(
-    world: &World,
-    req: &Request,
-    pr: &ProxyRequest<'_>,
-    upstream: Option<&Upstream>,
-    cache: &SharedCache,
-) -> Answer {
+pub(super) fn serve(world: &World, req: &Request, pr: &ProxyRequest<'_>, proxy: &Proxy<'_>) -> Answer {
+    let (upstream, cache) = (proxy.upstream, proxy.cache);
     if !world.gitlab.proxy_era.value.authenticates {
         return serve_anonymously(world, pr, upstream, cache);
     }
-    let now = world.clock.unix_timestamp();
-    let claims = match bearer(req).map(|t| verify_proxy_token(t, now)) {
+    let now = proxy.settings.clock.gitlab_now(world);
+    let claims = match bearer(req).map(|t| verify_proxy_token(t, now, proxy.settings.keys.proxy_secret)) {
         Some(Ok(c)) => c,
         Some(Err(e)) => return challenge(world, &format!("bearer token refused ({e})")),
         None => return challenge(world, "no bearer token"),

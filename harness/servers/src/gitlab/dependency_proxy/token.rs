@@ -3,6 +3,7 @@
 
 use crate::gitlab::authenticated;
 use crate::journal::{Answer, Rule, Verdict};
+use crate::settings::Settings;
 use crate::token::issue_proxy_token;
 use regsim_model::policy::Authenticated;
 use regsim_model::policy::dependency_proxy::{ProxySubject, ProxyTokenRefusal, proxy_token};
@@ -12,7 +13,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 /// `/jwt/auth?service=dependency_proxy`, after authentication: the proxy token or its refusal
 /// (`BaseServiceUtility#error` bodies).
-pub(crate) fn token(world: &World, auth: &Authenticated, issued: &AtomicU64) -> Answer {
+pub(crate) fn token(world: &World, auth: &Authenticated, issued: &AtomicU64, settings: &Settings) -> Answer {
     let subject = match proxy_token(world, auth) {
         Ok(s) => s,
         Err(ProxyTokenRefusal::NotEnabled) => {
@@ -36,7 +37,7 @@ pub(crate) fn token(world: &World, auth: &Authenticated, issued: &AtomicU64) -> 
             return Answer::not_modelled(because);
         }
     };
-    let now = world.clock.unix_timestamp();
+    let now = settings.clock.gitlab_now(world);
     let n = issued.fetch_add(1, Ordering::SeqCst);
     let raw = |name: &str| world.tokens.iter().find(|t| t.name == name).map(|t| t.value.clone());
     let user_id = |u: &str| world.users.iter().position(|x| x.username == u).map(|i| i as u64 + 1);
@@ -74,7 +75,7 @@ pub(crate) fn token(world: &World, auth: &Authenticated, issued: &AtomicU64) -> 
     ];
     Answer::json(
         200,
-        &serde_json::json!({"token": issue_proxy_token(&claims)}),
+        &serde_json::json!({"token": issue_proxy_token(&claims, settings.keys.proxy_secret)}),
         format!("proxy token for {who} ({})", auth.because),
     )
     .with_rules(rules)

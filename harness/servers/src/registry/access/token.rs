@@ -4,7 +4,8 @@
 //! its `access` claim (`insufficient_scope` otherwise).
 
 use super::{AccessController, AccessRecord, Challenge, scope_of};
-use crate::token::{SigningKey, Trust, covers, trust_for, verify};
+use crate::settings::{Clock, Settings};
+use crate::token::{Trust, covers, trust_for, verify};
 use regsim_model::world::World;
 use regsim_wire::challenge::{BearerError, bearer};
 
@@ -15,8 +16,9 @@ pub struct TokenAuth {
     /// `auth.token.service`.
     pub service: String,
     trust: Trust,
-    /// The time tokens are checked against (Unix seconds).
-    now: i64,
+    /// Whose time tokens are checked against, and the world it reads the scenario's from.
+    clock: Clock,
+    world: std::sync::Arc<World>,
 }
 
 /// The service GitLab's registry names in its challenges and tokens.
@@ -25,12 +27,13 @@ pub const SERVICE: &str = "container_registry";
 impl TokenAuth {
     /// GitLab's registry: realm `EXTERNAL_URL/jwt/auth`, issuer from `gitlab.yml`, the committed
     /// signing key's certificate as the root bundle.
-    pub fn for_gitlab(world: &World) -> TokenAuth {
+    pub fn for_gitlab(world: &std::sync::Arc<World>, settings: &Settings) -> TokenAuth {
         TokenAuth {
             realm: format!("{}/jwt/auth", world.gitlab.external_url()),
             service: SERVICE.into(),
-            trust: trust_for(SigningKey::shared(), &world.gitlab.issuer, SERVICE),
-            now: world.token_clock.unix_timestamp(),
+            trust: trust_for(settings.keys.signing, &world.gitlab.issuer, SERVICE),
+            clock: settings.clock,
+            world: world.clone(),
         }
     }
 
@@ -54,7 +57,8 @@ impl AccessController for TokenAuth {
         let Some(jwt) = bearer_token else {
             return Err(self.challenge(records, None, "no bearer token: challenge".into()));
         };
-        let claims = verify(jwt, &self.trust, self.now)
+        let now = self.clock.token_now(&self.world);
+        let claims = verify(jwt, &self.trust, now)
             .map_err(|e| self.challenge(records, Some(BearerError::InvalidToken), format!("invalid_token: {e}")))?;
         for r in records {
             for a in r.actions {
