@@ -14,5 +14,7 @@ mod raw_trace;
 mod real_daemon;
 mod reports;
 mod schema1_roundtrip;
+mod serve_hardening;
+mod serve_process;
 mod version_walk;
 mod workshop;

@@ -51,7 +51,11 @@ fn listen_at(l: &str) -> Result<(std::net::IpAddr, u16), ServeError> {
 
 /// The servers' settings for these options.
 fn settings(options: &Options) -> Result<Settings, ServeError> {
-    let mut settings = Settings::default();
+    let mut settings = Settings {
+        // serve only traces exchanges as they happen; it keeps the last few for nothing else.
+        journal_capacity: 1000,
+        ..Settings::default()
+    };
     settings.limits.idle = options.idle_timeout;
     if options.live_clock {
         settings.clock = Clock::Live;

@@ -189,6 +189,8 @@ pub struct Journal {
 
 #[derive(Debug, Default)]
 struct Entries {
+    /// Exchanges kept at most (`Journal::CAPACITY` when 0).
+    capacity: usize,
     kept: VecDeque<Exchange>,
     /// Bytes of answer bodies in `kept`.
     bytes: usize,
@@ -197,12 +199,20 @@ struct Entries {
 }
 
 impl Journal {
-    /// Exchanges kept.
+    /// Exchanges kept by default.
     pub const CAPACITY: usize = 10_000;
     /// Answer-body bytes kept.
     pub const MAX_BYTES: usize = 64 * 1024 * 1024;
     /// Exchanges a live listener may fall behind by.
     pub const TAP_BACKLOG: usize = 1024;
+
+    /// A journal that keeps at most `capacity` exchanges (`regsim serve` keeps fewer: it only
+    /// traces them).
+    pub fn with_capacity(capacity: usize) -> Journal {
+        let j = Journal::default();
+        j.entries.lock().expect("journal lock").capacity = capacity.max(1);
+        j
+    }
 
     pub fn record(&self, e: Exchange) {
         self.taps.lock().expect("journal lock").retain(|t| {
@@ -214,7 +224,12 @@ impl Journal {
         let mut entries = self.entries.lock().expect("journal lock");
         entries.bytes += e.response.body.len();
         entries.kept.push_back(e);
-        while entries.kept.len() > Self::CAPACITY || (entries.bytes > Self::MAX_BYTES && entries.kept.len() > 1) {
+        let capacity = if entries.capacity == 0 {
+            Self::CAPACITY
+        } else {
+            entries.capacity
+        };
+        while entries.kept.len() > capacity || (entries.bytes > Self::MAX_BYTES && entries.kept.len() > 1) {
             if let Some(old) = entries.kept.pop_front() {
                 entries.bytes -= old.response.body.len();
                 entries.dropped += 1;
@@ -230,7 +245,11 @@ impl Journal {
     }
 
     pub fn clear(&self) {
-        *self.entries.lock().expect("journal lock") = Entries::default();
+        let mut entries = self.entries.lock().expect("journal lock");
+        *entries = Entries {
+            capacity: entries.capacity,
+            ..Entries::default()
+        };
     }
 
     pub fn entries(&self) -> Vec<Exchange> {
@@ -281,8 +300,8 @@ impl Journal {
         answer
     }
 
-    /// The listener's own refusal of a request no handler saw, recorded. The body is the status
-    /// line as Go's net/http writes it for a request it cannot serve.
+    /// The listener's own refusal of a request no handler saw, recorded. The body reads as Go's
+    /// net/http writes its own refusals (`400 Bad Request: missing required Host header`).
     pub fn refusal(&self, handler: &dyn Handler, r: &Refusal) -> Answer {
         let reason = http::StatusCode::from_u16(r.status)
             .ok()

@@ -193,6 +193,8 @@ async fn serve_connection(stream: tokio::net::TcpStream, handler: Shared, journa
     let io = TokioIo::new(Idle::new(stream, limits.idle));
     let conn = http1::Builder::new()
         .timer(TokioTimer::new())
+        // A client may shut its side down while it waits for the answer, as Go's net/http allows.
+        .half_close(true)
         .header_read_timeout(limits.header_read)
         .max_buf_size(limits.max_head.max(8192))
         .serve_connection(io, service);
@@ -212,6 +214,11 @@ async fn read_request(req: hyper::Request<Incoming>, limits: &Limits) -> Result<
         status,
         why,
     };
+    // Go's net/http, which GitLab's Workhorse and distribution's registry run on, refuses an
+    // HTTP/1.1 request without Host this way.
+    if parts.version == http::Version::HTTP_11 && !parts.headers.contains_key(http::header::HOST) {
+        return Err(refuse(400, "missing required Host header".into()));
+    }
     let url = match (parts.uri.scheme(), parts.uri.path_and_query()) {
         (Some(_), Some(_)) => url::Url::parse(&parts.uri.to_string()),
         (None, Some(pq)) if pq.as_str().starts_with('/') => url::Url::parse(&format!("http://localhost{pq}")),

@@ -86,6 +86,8 @@ impl std::fmt::Debug for Keys {
 #[derive(Debug, Clone, Copy)]
 pub struct Settings {
     pub limits: Limits,
+    /// Exchanges the journal keeps (the newest).
+    pub journal_capacity: usize,
     pub clock: Clock,
     pub keys: Keys,
 }
@@ -94,6 +96,7 @@ impl Default for Settings {
     fn default() -> Self {
         Settings {
             limits: Limits::default(),
+            journal_capacity: crate::journal::Journal::CAPACITY,
             clock: Clock::Scenario,
             keys: Keys::committed(),
         }

@@ -84,7 +84,7 @@ impl Stage {
         // The i-th server listens on `ip:port+i`, or on a free port of `ip` when the port is 0;
         // without `at`, on a free port of 127.0.0.1. Each answers a placeholder until `mount`.
         let mut index = 0u16;
-        let journal = Journal::default();
+        let journal = Journal::with_capacity(settings.journal_capacity);
         let mut server = || {
             let (ip, port) = match at {
                 Some((ip, 0)) => (ip, 0),
