@@ -38,8 +38,10 @@ impl std::error::Error for ScenarioError {}
 
 impl ScenarioError {
     /// A semantic error found after parsing: located by walking the YAML text to `field`.
+    /// A field the file leaves out (a required setting it needs) is located at the nearest
+    /// enclosing field it has: where the missing one belongs.
     pub fn at(file: &Path, text: &str, field: &str, message: impl Into<String>) -> Self {
-        let (line, column) = match super::locate(text, field) {
+        let (line, column) = match locate_or_parent(text, field) {
             Some((l, c)) => (Some(l), Some(c)),
             None => (None, None),
         };
@@ -62,6 +64,18 @@ impl ScenarioError {
             field: None,
             message: e.error.to_string(),
         }
+    }
+}
+
+/// Where `field` is, or else its nearest enclosing field (`job.docker_client` → `job`).
+fn locate_or_parent(text: &str, field: &str) -> Option<(usize, usize)> {
+    let mut path = field;
+    loop {
+        if let Some(found) = super::locate(text, path) {
+            return Some(found);
+        }
+        let cut = path.rfind(['.', '['])?;
+        path = &path[..cut];
     }
 }
 

@@ -182,7 +182,7 @@ impl Walk {
         // A collection as a key (`? [a]: b`) is no string key to compare.
         self.key_expected = false;
         if self.frames.len() >= MAX_DEPTH {
-            return Err((StructureError::TooDeep, Some(self.path())));
+            return Err(self.too_deep());
         }
         self.frames.push(frame);
         Ok(())
@@ -194,7 +194,7 @@ impl Walk {
             Some(Frame::IndentlessSeq { index }) => *index += 1,
             Some(Frame::Map { .. }) => {
                 if self.frames.len() >= MAX_DEPTH {
-                    return Err((StructureError::TooDeep, Some(self.path())));
+                    return Err(self.too_deep());
                 }
                 self.frames.push(Frame::IndentlessSeq { index: 0 });
             }
@@ -220,12 +220,18 @@ impl Walk {
         Ok(())
     }
 
-    /// The dotted path of where the walk is (`projects[1].members`), as errors name fields.
-    fn path(&self) -> String {
-        path_of(&self.frames)
+    /// Too deep, named by the field the nesting starts in (its first three levels): the whole
+    /// path would be 64 steps of `[0]`.
+    fn too_deep(&self) -> Refusal {
+        (
+            StructureError::TooDeep,
+            Some(path_of(&self.frames[..3.min(self.frames.len())])),
+        )
     }
 }
 
+/// The dotted path of where the walk is in `frames` (`projects[1].members`), as errors name
+/// fields.
 fn path_of(frames: &[Frame]) -> String {
     let mut out = String::new();
     for f in frames {
