@@ -4,6 +4,7 @@
 
 use super::{Explanation, Step};
 use anstyle::{AnsiColor, Style};
+use regsim_model::scenario::printable::text as safe;
 use regsim_servers::journal::Rule;
 
 /// Colour only on a terminal, and never when NO_COLOR is set to anything non-empty
@@ -18,7 +19,9 @@ struct Paint {
 }
 
 impl Paint {
+    /// `s` with its control characters escaped (it may quote the scenario), then coloured.
     fn with(&self, style: Style, s: &str) -> String {
+        let s = safe(s);
         if self.on {
             format!("{}{s}{}", style.render(), style.render_reset())
         } else {
@@ -51,12 +54,12 @@ pub fn render(x: &Explanation, colour: bool) -> String {
     let mut s = String::new();
     s.push_str(&p.head(&format!("━━ {}", x.file)));
     s.push('\n');
-    s.push_str(&format!("{}\n{}\n", x.description, x.versions));
+    s.push_str(&safe(&format!("{}\n{}\n", x.description, x.versions)));
     if !x.derived.is_empty() {
         s.push_str(&p.head("Derived (defaults the scenario left out):"));
         s.push('\n');
         for d in &x.derived {
-            s.push_str(&format!("  - {d}\n"));
+            s.push_str(&safe(&format!("  - {d}\n")));
         }
     }
     s.push('\n');
@@ -70,7 +73,7 @@ pub fn render(x: &Explanation, colour: bool) -> String {
         s.push_str(&p.head("How dockerd read the answers:"));
         s.push('\n');
         for e in &x.engine {
-            s.push_str(&format!("  - {e}\n"));
+            s.push_str(&safe(&format!("  - {e}\n")));
         }
     }
     if !x.runner.is_empty() {
@@ -78,12 +81,13 @@ pub fn render(x: &Explanation, colour: bool) -> String {
         s.push_str(&p.head("gitlab-runner:"));
         s.push('\n');
         for r in &x.runner {
-            s.push_str(&format!("  - {r}\n"));
+            s.push_str(&safe(&format!("  - {r}\n")));
         }
     }
     s.push('\n');
     s.push_str(&p.head("Job log:"));
     s.push('\n');
+    // The job log's lines as the runner wrote them.
     for l in &x.log_lines {
         s.push_str(&format!("  {l}\n"));
     }
@@ -92,26 +96,29 @@ pub fn render(x: &Explanation, colour: bool) -> String {
         s.push_str(&p.head("Why:"));
         s.push('\n');
         for (i, link) in x.chain.iter().enumerate() {
-            s.push_str(&format!("  {}{link}\n", if i == 0 { "  " } else { "→ " }));
+            s.push_str(&safe(&format!("  {}{link}\n", if i == 0 { "  " } else { "→ " })));
         }
     }
     s.push_str(&format!("\nOutcome: image pull {}\n", x.outcome));
     s
 }
 
+/// One exchange. What the mocks saw quotes the scenario (names, credentials), so each line is
+/// escaped; the coloured parts were escaped by [`Paint`] before their colours.
 fn render_step(s: &mut String, p: &Paint, x: &Explanation, step: &Step, indent: &str) {
-    let line = |s: &mut String, text: &str| {
+    let painted = |s: &mut String, text: &str| {
         s.push_str(indent);
         s.push_str("     ");
         s.push_str(text);
         s.push('\n');
     };
-    s.push_str(&format!(
+    let line = |s: &mut String, text: &str| painted(s, &safe(text));
+    s.push_str(&safe(&format!(
         "{indent}{:>3}. {} → {}\n",
         step.n,
         step.client,
         step.server_label()
-    ));
+    )));
     line(s, &format!("{} {} HTTP/1.1", step.method, step.target));
     for (k, v) in &step.request_headers {
         line(s, &format!("{k}: {v}"));
@@ -122,7 +129,7 @@ fn render_step(s: &mut String, p: &Paint, x: &Explanation, step: &Step, indent: 
             render_step(s, p, x, u, &format!("{indent}     "));
         }
     }
-    line(s, &format!("← {}", p.status(step.status)));
+    painted(s, &format!("← {}", p.status(step.status)));
     for (k, v) in &step.response_headers {
         line(s, &format!("{k}: {v}"));
     }
@@ -152,10 +159,10 @@ fn render_step(s: &mut String, p: &Paint, x: &Explanation, step: &Step, indent: 
     }
     // The policy's decisions where there were some; otherwise what the server's answer meant.
     for r in &step.rules {
-        line(s, &format!("⇒ {}", p.rule(r)));
+        painted(s, &format!("⇒ {}", p.rule(r)));
     }
     if step.rules.is_empty() {
-        line(s, &format!("⇒ {}", p.note(step.status, &step.note)));
+        painted(s, &format!("⇒ {}", p.note(step.status, &step.note)));
     }
 }
 

@@ -3,9 +3,21 @@
 
 use super::Report;
 use regsim_model::scenario::Outcome;
+use regsim_model::scenario::printable::text as safe;
 
 /// The text report: description, versions, derived defaults, the exchange, the job log, outcome.
+/// Everything but the job log and the script's output passes through [`safe`]: it quotes the
+/// scenario (its description, names, expected lines), whose control characters must not reach
+/// a terminal. The log's bytes are the runner's and stay as they are.
 pub fn render_text(r: &Report, raw: bool) -> String {
+    let mut s = header(r);
+    s.push_str(&exchange(r));
+    s.push_str(&log_block(r, raw));
+    s.push_str(&safe(&verdict(r)));
+    s
+}
+
+fn header(r: &Report) -> String {
     let mut s = String::new();
     s.push_str(&format!("━━ {}\n", r.file));
     s.push_str(&format!("{}\n", r.description));
@@ -22,6 +34,11 @@ pub fn render_text(r: &Report, raw: bool) -> String {
             s.push_str(&format!("  - {d}\n"));
         }
     }
+    safe(&s).into_owned()
+}
+
+fn exchange(r: &Report) -> String {
+    let mut s = String::new();
     s.push_str("Exchange:\n");
     for (i, e) in r.exchange.iter().enumerate() {
         let creds = if e.credentials.is_empty() {
@@ -39,6 +56,12 @@ pub fn render_text(r: &Report, raw: bool) -> String {
             e.note
         ));
     }
+    safe(&s).into_owned()
+}
+
+/// The job log and the script's output, as the runner wrote them.
+fn log_block(r: &Report, raw: bool) -> String {
+    let mut s = String::new();
     let log = if raw { &r.job_log.raw } else { &r.job_log.plain };
     s.push_str(if raw {
         "--- job log (raw bytes) ---\n"
@@ -69,6 +92,11 @@ pub fn render_text(r: &Report, raw: bool) -> String {
         }
         None => s.push_str(" ---\n"),
     }
+    s
+}
+
+fn verdict(r: &Report) -> String {
+    let mut s = String::new();
     let verdict = if r.ok() { "as expected" } else { "NOT AS EXPECTED" };
     let what = if r.job_log.script.is_some() {
         "job"

@@ -1,4 +1,6 @@
-use super::Scenario;
+use super::input::{self, AtOffset};
+use super::printable::one_line;
+use super::{Scenario, structure};
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -14,9 +16,11 @@ pub struct ScenarioError {
     pub message: String,
 }
 
+/// One line; the file's name, the field and the message quote the scenario, so control
+/// characters in them are printed as escapes.
 impl fmt::Display for ScenarioError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.file.display())?;
+        write!(f, "{}", one_line(&self.file.display().to_string()))?;
         if let Some(l) = self.line {
             write!(f, ":{l}")?;
             if let Some(c) = self.column {
@@ -24,9 +28,9 @@ impl fmt::Display for ScenarioError {
             }
         }
         if let Some(field) = &self.field {
-            write!(f, ": field `{field}`")?;
+            write!(f, ": field `{}`", one_line(field))?;
         }
-        write!(f, ": {}", self.message)
+        write!(f, ": {}", one_line(&self.message))
     }
 }
 
@@ -34,8 +38,10 @@ impl std::error::Error for ScenarioError {}
 
 impl ScenarioError {
     /// A semantic error found after parsing: located by walking the YAML text to `field`.
+    /// A field the file leaves out (a required setting it needs) is located at the nearest
+    /// enclosing field it has: where the missing one belongs.
     pub fn at(file: &Path, text: &str, field: &str, message: impl Into<String>) -> Self {
-        let (line, column) = match super::locate(text, field) {
+        let (line, column) = match locate_or_parent(text, field) {
             Some((l, c)) => (Some(l), Some(c)),
             None => (None, None),
         };
@@ -47,19 +53,46 @@ impl ScenarioError {
             message: message.into(),
         }
     }
+
+    /// An error in the file's bytes, located at their offset.
+    fn at_offset(file: &Path, bytes: &[u8], e: AtOffset) -> Self {
+        let (line, column) = input::line_and_column(bytes, e.offset);
+        ScenarioError {
+            file: file.to_path_buf(),
+            line: Some(line),
+            column: Some(column),
+            field: None,
+            message: e.error.to_string(),
+        }
+    }
 }
 
+/// Where `field` is, or else its nearest enclosing field (`job.docker_client` → `job`).
+fn locate_or_parent(text: &str, field: &str) -> Option<(usize, usize)> {
+    let mut path = field;
+    loop {
+        if let Some(found) = super::locate(text, path) {
+            return Some(found);
+        }
+        let cut = path.rfind(['.', '['])?;
+        path = &path[..cut];
+    }
+}
+
+/// Reads a scenario file: its bytes checked (size, encoding, characters) before any parser sees
+/// them. Returns the scenario and its text (without a byte-order mark), to locate later errors.
 pub fn load_file(path: &Path) -> Result<(Scenario, String), ScenarioError> {
-    let text = std::fs::read_to_string(path).map_err(|e| ScenarioError {
+    let bytes = input::read_capped(path).map_err(|e| ScenarioError {
         file: path.to_path_buf(),
         line: None,
         column: None,
         field: None,
         message: format!("cannot read: {e}"),
     })?;
-    let s = load_str(path, &text)?;
-    check_fix(path, &text, &s)?;
-    Ok((s, text))
+    let text = input::decode(&bytes).map_err(|e| ScenarioError::at_offset(path, &bytes, e))?;
+    let s = load_str(path, text)?;
+    check_fix(path, text, &s)?;
+    Ok((s, text.to_string()))
 }
 
 /// `fix:` belongs to a failing scenario, and its `scenario` is the file name of a scenario in the
@@ -103,7 +136,21 @@ pub fn check_fix_scenario(path: &Path, name: &str) -> Result<(), String> {
     }
 }
 
+/// Parses a scenario's text: first its size and characters, then its structure (one document,
+/// bounded nesting, unique keys), then the fields.
 pub fn load_str(path: &Path, text: &str) -> Result<Scenario, ScenarioError> {
+    let text = input::check_text(text).map_err(|e| ScenarioError::at_offset(path, text.as_bytes(), e))?;
+    structure::check(text).map_err(|f| ScenarioError {
+        file: path.to_path_buf(),
+        line: Some(f.line),
+        column: Some(f.column),
+        field: f.field.filter(|p| !p.is_empty()),
+        message: f.error.to_string(),
+    })?;
+    deserialize(path, text)
+}
+
+fn deserialize(path: &Path, text: &str) -> Result<Scenario, ScenarioError> {
     let de = serde_yaml_ng::Deserializer::from_str(text);
     serde_path_to_error::deserialize::<_, Scenario>(de).map_err(|e| {
         // serde_path_to_error writes `?` for a position it cannot name (inside a parse error).

@@ -2,8 +2,12 @@
 //! `.gitlab-ci.yml` and GitLab's settings pages. This module only reads them; `world` gives them
 //! meaning.
 
+mod input;
 mod load;
 mod locate;
+pub mod printable;
+mod shapes;
+mod structure;
 
 pub use load::{ScenarioError, check_fix_scenario, load_file, load_str};
 pub use locate::locate;
@@ -224,8 +228,8 @@ pub struct Registry {
 }
 
 /// An image a registry holds: `path:tag`, or `{name: path:tag, layers: N}` (default one layer).
-#[derive(Debug, Clone, Deserialize)]
-#[serde(untagged)]
+/// Read by `shapes` (a name or a mapping).
+#[derive(Debug, Clone)]
 pub enum StoredImageSpec {
     Name(String),
     Full(StoredImageFull),
@@ -359,8 +363,8 @@ pub struct SbtNativePackagerSpec {
     pub docker_base_image: String,
 }
 
-#[derive(Debug, Clone, Deserialize)]
-#[serde(untagged)]
+/// Read by `shapes` (a name or a mapping).
+#[derive(Debug, Clone)]
 pub enum ServiceSpec {
     Name(String),
     Full(ServiceFull),
@@ -389,8 +393,8 @@ impl ServiceSpec {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
-#[serde(untagged)]
+/// Read by `shapes` (a name or a mapping).
+#[derive(Debug, Clone)]
 pub enum ImageSpec {
     Name(String),
     Full(ImageFull),
@@ -412,8 +416,8 @@ pub fn repository_and_tag(written: &str) -> Option<(&str, &str)> {
         .filter(|(r, t)| !r.is_empty() && !r.ends_with('/') && !t.contains('/'))
 }
 
-#[derive(Debug, Clone, Deserialize)]
-#[serde(untagged)]
+/// Read by `shapes` (a name or a mapping).
+#[derive(Debug, Clone)]
 pub enum PullPolicies {
     One(String),
     Many(Vec<String>),

@@ -174,7 +174,20 @@ pub enum ImageStore {
     Containerd,
 }
 
+/// The newest major release the engine table has a row for: later majors are refused rather
+/// than run as if they were this one.
+pub fn newest_major() -> u64 {
+    engine_table().last().map_or(0, |e| e.since.major)
+}
+
 pub fn profile(version: &Version, store: ImageStore) -> Result<EngineProfile, NotModelled> {
+    if version.major > newest_major() {
+        return Err(NotModelled::new(format!(
+            "Docker {} is newer than any release regsim knows ({OLDEST_MODELLED}–{}.x)",
+            shown(version),
+            newest_major()
+        )));
+    }
     if store == ImageStore::Containerd {
         return Err(NotModelled::new(format!(
             "Docker {version} with the containerd image store: its resolver texts are only derived from source \
@@ -235,5 +248,10 @@ mod tests {
         assert!(profile(&v(17, 9, 0), g).unwrap().v1_fallback);
         assert!(profile(&v(1, 12, 6), g).is_err());
         assert!(profile(&v(29, 1, 0), ImageStore::Containerd).is_err());
+        assert_eq!(
+            profile(&v(99, 99, 99), g).unwrap_err().reason,
+            "Docker 99.99.99 is newer than any release regsim knows (1.13.1–29.x)"
+        );
+        assert!(profile(&v(29, 7, 2), g).is_ok());
     }
 }

@@ -65,6 +65,28 @@ impl BasicAuthDenied {
     }
 }
 
+/// The newest GitLab release regsim knows, as major.minor: GitLab and gitlab-runner release
+/// together with the same major.minor (the runner's docs ask to keep them in step), and the
+/// newest runner tag regsim has is the last row of data/runner_revisions.tsv.
+pub fn newest_known() -> Version {
+    let newest = super::runner::known_releases().into_iter().max().unwrap_or(v(0, 0, 0));
+    v(newest.major, newest.minor, 0)
+}
+
+/// Refuses a release newer than [`newest_known`] (its patch releases are all accepted): regsim
+/// would otherwise run it as the newest era, and a version that does not exist would pass.
+pub fn check_known(version: &Version) -> Result<(), regsim_wire::NotModelled> {
+    let newest = newest_known();
+    if (version.major, version.minor) > (newest.major, newest.minor) {
+        return Err(regsim_wire::NotModelled::new(format!(
+            "GitLab {version} is newer than any release regsim knows (up to {}.{}.x: GitLab ships with the \
+             gitlab-runner of the same major.minor, and the newest runner tag regsim has is {}.{})",
+            newest.major, newest.minor, newest.major, newest.minor
+        )));
+    }
+    Ok(())
+}
+
 /// Facts about one GitLab release that the token service and the allowlist depend on.
 #[derive(Debug, Clone)]
 pub struct GitlabRelease {
@@ -245,6 +267,19 @@ pub const DEPENDENCY_PROXY_GROUP_DEFAULT_SOURCE: &str = "the docs say the proxy 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn releases_past_the_newest_runner_tag_are_unknown() {
+        let newest = newest_known();
+        assert!(check_known(&v(newest.major, newest.minor, 9)).is_ok());
+        assert!(check_known(&v(newest.major, newest.minor + 1, 0)).is_err());
+        assert!(
+            check_known(&v(99, 99, 99))
+                .unwrap_err()
+                .reason
+                .starts_with("GitLab 99.99.99 is newer")
+        );
+    }
 
     #[test]
     fn basic_auth_wording_by_era() {

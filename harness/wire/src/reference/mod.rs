@@ -57,7 +57,16 @@ pub enum ReferenceError {
     InvalidFormat,
     #[error("invalid reference format: repository name must be lowercase")]
     NotLowercase,
+    /// `ErrNameTooLong`: the name with its domain (`docker.io/library/…` for Hub images) is over
+    /// [`NAME_TOTAL_LENGTH_MAX`] characters.
+    #[error("repository name must not be more than 255 characters")]
+    NameTooLong,
 }
+
+/// distribution's `NameTotalLengthMax`: `Parse` refuses a name (`matches[1]`, the domain
+/// included, since `ParseNormalizedNamed` parses `domain + "/" + remainder`) longer than this
+/// with `ErrNameTooLong` (distribution/distribution reference/reference.go, normalize.go).
+pub const NAME_TOTAL_LENGTH_MAX: usize = 255;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Reference {
@@ -120,6 +129,11 @@ impl Reference {
             && (t.is_empty() || t.len() > 128 || !t.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c)))
         {
             return Err(invalid());
+        }
+        // Checked after the grammar, as `Parse` does: a long name that is also malformed is
+        // `invalid reference format`.
+        if domain.len() + 1 + path.len() > NAME_TOTAL_LENGTH_MAX {
+            return Err(ReferenceError::NameTooLong);
         }
         Ok(Reference {
             domain,
@@ -198,6 +212,20 @@ mod tests {
         let d = Reference::parse("index.docker.io/alpine:3@sha256:abc").unwrap();
         assert_eq!((d.domain.as_str(), d.path.as_str()), ("docker.io", "library/alpine"));
         assert_eq!(d.api_tag(), "sha256:abc");
+        let long = format!("registry.example.com/{}", "a".repeat(234));
+        assert_eq!(long.len(), NAME_TOTAL_LENGTH_MAX);
+        assert!(Reference::parse(&format!("{long}:1")).is_ok());
+        assert_eq!(
+            Reference::parse(&format!("{long}b:1")),
+            Err(ReferenceError::NameTooLong)
+        );
+        // Hub names are measured normalised: `docker.io/library/` is 18 characters.
+        assert_eq!(Reference::parse(&"a".repeat(238)), Err(ReferenceError::NameTooLong));
+        assert!(Reference::parse(&"a".repeat(237)).is_ok());
+        assert_eq!(
+            Reference::parse(&format!("{}B", "a".repeat(300))),
+            Err(ReferenceError::NotLowercase)
+        );
         let w = Written::split("localhost:5000");
         assert_eq!((w.domain, w.path, w.tag), (None, "localhost", Some("5000")));
     }

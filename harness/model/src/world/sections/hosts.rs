@@ -75,6 +75,23 @@ pub(super) fn runner(
     })
 }
 
+/// The longest pull the runner can time: it prints `int(time.Since(started).Seconds())`
+/// (gitlab-runner.md §1.2), and a Go `time.Duration` holds at most 2^63−1 nanoseconds.
+pub const MAX_PULL_SECONDS: u64 = i64::MAX as u64 / 1_000_000_000;
+
+fn pull_seconds(ctx: &Ctx<'_>, written: u64) -> Result<u64, ScenarioError> {
+    if written > MAX_PULL_SECONDS {
+        return Err(ctx.err(
+            "docker.pull_seconds",
+            format!(
+                "{written}: the runner measures a pull as a Go time.Duration, which holds at most \
+                 {MAX_PULL_SECONDS} seconds (about 292 years)"
+            ),
+        ));
+    }
+    Ok(written)
+}
+
 pub(super) fn docker(ctx: &Ctx<'_>, s: &Scenario, overrides: &Overrides) -> Result<DockerHost, ScenarioError> {
     let version = ctx.version_or(&overrides.docker, "docker.version", &s.docker.version)?;
     let store = match s.docker.image_store.as_deref() {
@@ -106,7 +123,7 @@ pub(super) fn docker(ctx: &Ctx<'_>, s: &Scenario, overrides: &Overrides) -> Resu
     };
     Ok(DockerHost {
         version,
-        pull_seconds: s.docker.pull_seconds,
+        pull_seconds: pull_seconds(ctx, s.docker.pull_seconds)?,
         platform,
         store,
         profile,

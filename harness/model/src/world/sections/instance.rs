@@ -8,6 +8,7 @@ use semver::Version;
 
 pub(super) fn build(ctx: &Ctx<'_>, s: &Scenario, overrides: &Overrides) -> Result<Instance, ScenarioError> {
     let version = ctx.version_or(&overrides.gitlab, "gitlab.version", &s.gitlab.version)?;
+    gv::check_known(&version).map_err(|m| ctx.err("gitlab.version", m.reason))?;
     let (scheme, host) = parse_external_url(&s.gitlab.external_url).map_err(|m| ctx.err("gitlab.external_url", m))?;
     let registry = Authority::parse(&s.gitlab.registry).map_err(|m| ctx.err("gitlab.registry", m))?;
     let enforce = match s.gitlab.enforce_job_token_allowlist {
@@ -41,7 +42,7 @@ pub(super) fn build(ctx: &Ctx<'_>, s: &Scenario, overrides: &Overrides) -> Resul
         host,
         registry,
         registry_enabled: true,
-        token_expire_minutes: s.gitlab.registry_token_expire_minutes.unwrap_or(5),
+        token_expire_minutes: token_expire_minutes(ctx, s.gitlab.registry_token_expire_minutes)?,
         issuer: s
             .gitlab
             .registry_issuer
@@ -52,6 +53,26 @@ pub(super) fn build(ctx: &Ctx<'_>, s: &Scenario, overrides: &Overrides) -> Resul
         proxy_era,
         proxy_licensed,
     })
+}
+
+/// The largest `container_registry_token_expire_delay` GitLab stores: the column is a PostgreSQL
+/// `integer` (gitlabhq db/structure.sql: `container_registry_token_expire_delay integer DEFAULT 5`).
+pub const MAX_TOKEN_EXPIRE_MINUTES: u64 = i32::MAX as u64;
+
+/// "Authorization token duration (minutes)": GitLab validates `numericality: { only_integer: true,
+/// greater_than: 0 }` (gitlabhq app/models/application_setting.rb), in an `integer` column.
+fn token_expire_minutes(ctx: &Ctx<'_>, written: Option<u64>) -> Result<u64, ScenarioError> {
+    match written {
+        None => Ok(5),
+        Some(m @ 1..=MAX_TOKEN_EXPIRE_MINUTES) => Ok(m),
+        Some(m) => Err(ctx.err(
+            "gitlab.registry_token_expire_minutes",
+            format!(
+                "{m}: GitLab accepts 1 to {MAX_TOKEN_EXPIRE_MINUTES} minutes (it must be greater than 0, and the \
+                 setting is stored in a PostgreSQL integer column)"
+            ),
+        )),
+    }
 }
 
 fn parse_external_url(u: &str) -> Result<(String, Authority), String> {

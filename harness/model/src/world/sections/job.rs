@@ -32,6 +32,7 @@ pub(super) fn pull_policies(
 }
 
 pub(super) fn build(ctx: &Ctx<'_>, s: &Scenario) -> Result<Job, ScenarioError> {
+    names(ctx, s)?;
     let (image, image_pull_policy) = match &s.job.image {
         scenario::ImageSpec::Name(n) => (n.clone(), None),
         scenario::ImageSpec::Full(f) => (f.name.clone(), f.pull_policy.as_ref()),
@@ -64,24 +65,81 @@ pub(super) fn build(ctx: &Ctx<'_>, s: &Scenario) -> Result<Job, ScenarioError> {
     })
 }
 
+/// The longest service alias regsim takes: its own bound, the length Docker allows a repository
+/// name. Docker's checks of link and network aliases were not traced, so this is not theirs.
+pub const MAX_ALIAS_CHARS: usize = 255;
+
+/// Names a job could never send: GitLab refuses a pipeline whose image or service `name` is
+/// blank (`validates :name, type: String, presence: true` in gitlabhq
+/// lib/gitlab/ci/config/entry/image.rb and service.rb), so no job reaches the runner. Other
+/// names go to the runner, and Docker's refusals (the reference grammar) are in the job log.
+fn names(ctx: &Ctx<'_>, s: &Scenario) -> Result<(), ScenarioError> {
+    let blank = |field: &str| {
+        ctx.err(
+            field,
+            "GitLab refuses a pipeline whose image or service name is blank (the CI config's `name` \
+             must be present), so no job reaches the runner",
+        )
+    };
+    match &s.job.image {
+        scenario::ImageSpec::Name(n) if n.trim().is_empty() => return Err(blank("job.image")),
+        scenario::ImageSpec::Full(f) if f.name.trim().is_empty() => return Err(blank("job.image.name")),
+        _ => {}
+    }
+    for (i, sv) in s.job.services.iter().enumerate() {
+        let full = matches!(sv, scenario::ServiceSpec::Full(_));
+        if sv.name().trim().is_empty() {
+            return Err(blank(&format!("job.services[{i}]{}", if full { ".name" } else { "" })));
+        }
+        if let Some(a) = sv.alias()
+            && a.chars().count() > MAX_ALIAS_CHARS
+        {
+            return Err(ctx.err(
+                &format!("job.services[{i}].alias"),
+                format!(
+                    "an alias of {} characters: regsim refuses aliases over {MAX_ALIAS_CHARS} characters (its own \
+                     bound; Docker's checks of link and network aliases are not modelled)",
+                    a.chars().count()
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The most runs `repeat:` may ask for. Each run is a whole job against the mocks; Docker Hub's
+/// anonymous limit (100 a window) is reached long before, so more would only take time.
+pub const MAX_REPEATS: u32 = 1000;
+
 /// `repeat:` → (runs, minutes apart), within one of Docker Hub's 6-hour windows.
 fn repeat(ctx: &Ctx<'_>, r: Option<&scenario::RepeatSpec>) -> Result<(u32, u32), ScenarioError> {
-    match r {
-        None => Ok((1, 0)),
-        Some(r) if r.times == 0 => Err(ctx.err("job.repeat.times", "a job runs at least once")),
-        // Docker Hub's counter restarts after 6 hours; regsim keeps one window.
-        Some(r) if u64::from(r.times - 1) * u64::from(r.every_minutes) >= 360 => Err(ctx.err(
+    let Some(r) = r else { return Ok((1, 0)) };
+    if r.times == 0 {
+        return Err(ctx.err("job.repeat.times", "a job runs at least once"));
+    }
+    if r.times > MAX_REPEATS {
+        return Err(ctx.err(
+            "job.repeat.times",
+            format!(
+                "{} runs: regsim runs a job at most {MAX_REPEATS} times (Docker Hub's anonymous limit, 100 pulls \
+                 a window, is reached long before; more runs would only take time)",
+                r.times
+            ),
+        ));
+    }
+    // Docker Hub's counter restarts after 6 hours; regsim keeps one window.
+    let span = u64::from(r.times - 1) * u64::from(r.every_minutes);
+    if span >= 360 {
+        return Err(ctx.err(
             "job.repeat",
             format!(
-                "{} runs {} minutes apart span {} minutes: Docker Hub's 6-hour rate-limit window would restart, \
+                "{} runs {} minutes apart span {span} minutes: Docker Hub's 6-hour rate-limit window would restart, \
                  which is not modelled",
-                r.times,
-                r.every_minutes,
-                (r.times - 1) * r.every_minutes
+                r.times, r.every_minutes
             ),
-        )),
-        Some(r) => Ok((r.times, r.every_minutes)),
+        ));
     }
+    Ok((r.times, r.every_minutes))
 }
 
 /// The job image's Docker CLI: required when the script runs docker (or sbt's DockerPlugin).
