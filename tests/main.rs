@@ -10,6 +10,7 @@ mod explain;
 mod matrix;
 mod mock_http;
 mod not_modelled;
+mod paths;
 mod raw_trace;
 mod real_daemon;
 mod reports;

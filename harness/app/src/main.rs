@@ -280,21 +280,11 @@ fn diagnose(
     catalogue: Option<PathBuf>,
     max: usize,
 ) -> ExitCode {
-    use std::io::Read;
-    let (input, source) = if file.as_os_str() == "-" {
-        let mut buf = Vec::new();
-        if let Err(e) = std::io::stdin().read_to_end(&mut buf) {
-            eprintln!("regsim: stdin: {e}");
+    let (input, source) = match regsim::diagnose::read_log(file) {
+        Ok(read) => read,
+        Err(e) => {
+            eprintln!("regsim: {e}");
             return ExitCode::from(2);
-        }
-        (buf, "stdin".to_string())
-    } else {
-        match std::fs::read(file) {
-            Ok(b) => (b, file.display().to_string()),
-            Err(e) => {
-                eprintln!("regsim: {}: {e}", file.display());
-                return ExitCode::from(2);
-            }
         }
     };
     let dir = catalogue.unwrap_or_else(regsim::diagnose::default_catalogue);

@@ -25,6 +25,42 @@ use std::path::{Path, PathBuf};
 
 /// `./scenarios` when it is a directory, else the scenarios of the repository regsim was built
 /// from.
+/// The most of a pasted log diagnose reads: four times gitlab-runner's default trace limit
+/// (`DefaultTraceOutputLimit = 4 * 1024 * 1024` in common/consts.go; `output_limit` in KiB
+/// overrides it), after which the runner cuts the job log off.
+pub const MAX_LOG_BYTES: u64 = 16 * 1024 * 1024;
+
+/// The log to read (`-` is stdin) and how to name it: a regular file (a FIFO could block, a
+/// device never end), at most [`MAX_LOG_BYTES`].
+pub fn read_log(file: &std::path::Path) -> Result<(Vec<u8>, String), String> {
+    use std::io::Read;
+    let (reader, name): (Box<dyn Read>, String) = if file.as_os_str() == "-" {
+        (Box::new(std::io::stdin()), "stdin".into())
+    } else {
+        let name = file.display().to_string();
+        let meta = std::fs::metadata(file).map_err(|e| format!("{name}: {e}"))?;
+        if !meta.is_file() {
+            return Err(format!("{name}: not a regular file"));
+        }
+        (
+            Box::new(std::fs::File::open(file).map_err(|e| format!("{name}: {e}"))?),
+            name,
+        )
+    };
+    let mut buf = Vec::new();
+    reader
+        .take(MAX_LOG_BYTES + 1)
+        .read_to_end(&mut buf)
+        .map_err(|e| format!("{name}: {e}"))?;
+    if buf.len() as u64 > MAX_LOG_BYTES {
+        return Err(format!(
+            "{name}: more than {} MiB; a job log is cut off at gitlab-runner's output_limit (4 MiB by default)",
+            MAX_LOG_BYTES / (1024 * 1024)
+        ));
+    }
+    Ok((buf, name))
+}
+
 pub fn default_catalogue() -> PathBuf {
     let here = PathBuf::from("scenarios");
     if here.is_dir() {

@@ -96,6 +96,15 @@ impl std::fmt::Display for Reading {
     }
 }
 
+/// A call of the simulated engine that reached for a host no server answers is not modelled,
+/// whatever it made of the failure.
+fn unreachable_first<T>(e: &simulated::SimulatedEngine, r: Result<T, DaemonError>) -> Result<T, DaemonError> {
+    match e.take_unreachable() {
+        Some(n) => Err(DaemonError::Unmodelled(n)),
+        None => r,
+    }
+}
+
 /// Either engine, behind one face.
 pub enum Engine {
     Simulated(Box<simulated::SimulatedEngine>),
@@ -142,7 +151,7 @@ impl Engine {
     /// `POST /images/create?fromImage=…&tag=…` with `X-Registry-Auth`.
     pub async fn create_image(&self, from_image: &str, tag: &str, registry_auth: &str) -> Result<(), DaemonError> {
         match self {
-            Engine::Simulated(e) => e.create_image(from_image, tag, registry_auth).await,
+            Engine::Simulated(e) => unreachable_first(e, e.create_image(from_image, tag, registry_auth).await),
             Engine::Real(e) => e.create_image(from_image, tag, registry_auth).await,
         }
     }
@@ -150,7 +159,7 @@ impl Engine {
     /// `GET /images/{name}/json`.
     pub async fn inspect_image(&self, name: &str) -> Result<ImageInspect, DaemonError> {
         match self {
-            Engine::Simulated(e) => e.inspect_image(name).await,
+            Engine::Simulated(e) => unreachable_first(e, e.inspect_image(name).await),
             Engine::Real(e) => e.inspect_image(name).await,
         }
     }
@@ -158,7 +167,7 @@ impl Engine {
     /// `POST /auth`: the status text (`Login Succeeded`) or the daemon's error.
     pub async fn login(&self, username: &str, password: &str, server: &str) -> Result<String, DaemonError> {
         match self {
-            Engine::Simulated(e) => e.login(username, password, server).await,
+            Engine::Simulated(e) => unreachable_first(e, e.login(username, password, server).await),
             Engine::Real(e) => e.login(username, password, server).await,
         }
     }
@@ -166,7 +175,7 @@ impl Engine {
     /// `POST /build?t=TAG` with a context holding only a Dockerfile.
     pub async fn build(&self, dockerfile: &str, tag: &str) -> Result<ProgressStream, DaemonError> {
         match self {
-            Engine::Simulated(e) => e.build(dockerfile, tag).await,
+            Engine::Simulated(e) => unreachable_first(e, e.build(dockerfile, tag).await),
             Engine::Real(e) => e.build(dockerfile, tag).await,
         }
     }
@@ -174,7 +183,7 @@ impl Engine {
     /// `POST /images/{source}/tag?repo=…&tag=…`.
     pub async fn tag_image(&self, source: &str, repo: &str, tag: &str) -> Result<(), DaemonError> {
         match self {
-            Engine::Simulated(e) => e.tag_image(source, repo, tag).await,
+            Engine::Simulated(e) => unreachable_first(e, e.tag_image(source, repo, tag).await),
             Engine::Real(e) => e.tag_image(source, repo, tag).await,
         }
     }
@@ -182,7 +191,7 @@ impl Engine {
     /// `POST /images/{name}/push?tag=…` with `X-Registry-Auth`.
     pub async fn push_image(&self, name: &str, tag: &str, registry_auth: &str) -> Result<ProgressStream, DaemonError> {
         match self {
-            Engine::Simulated(e) => e.push_image(name, tag, registry_auth).await,
+            Engine::Simulated(e) => unreachable_first(e, e.push_image(name, tag, registry_auth).await),
             Engine::Real(e) => e.push_image(name, tag, registry_auth).await,
         }
     }

@@ -48,6 +48,10 @@ pub struct SimulatedEngine {
     /// How the engine read the registry's answers and worded its errors, step by step, with the
     /// rule for each (`regsim explain` shows it; the job log only shows the result).
     trail: Mutex<Vec<Reading>>,
+    /// A request for a host no server of the scenario answers: the engine never dials an address
+    /// the stage did not give it (an IP literal in a script included), and what Docker prints
+    /// when a registry cannot be reached is not modelled, so the call ends as not modelled.
+    unreachable: Mutex<Option<regsim_wire::NotModelled>>,
 }
 
 /// An image in the simulated engine's store.
@@ -127,6 +131,7 @@ impl SimulatedEngine {
             blob_sources: Mutex::new(BTreeMap::new()),
             notes: Mutex::new(Vec::new()),
             trail: Mutex::new(Vec::new()),
+            unreachable: Mutex::new(None),
         }
     }
 
@@ -144,6 +149,11 @@ impl SimulatedEngine {
             self.platform.clone(),
             self.network.clone(),
         ))
+    }
+
+    /// A request the engine would not send, since the call before: it makes that call not modelled.
+    pub fn take_unreachable(&self) -> Option<regsim_wire::NotModelled> {
+        self.unreachable.lock().expect("unreachable lock").take()
     }
 
     /// The steps recorded so far (see `trail`).
@@ -657,16 +667,13 @@ impl SimulatedEngine {
         let parsed = url::Url::parse(url).map_err(|e| ClientError::Plain(format!("parse {url:?}: {e}")))?;
         let host = parsed.host_str().unwrap_or_default().to_string();
         let port = parsed.port_or_known_default().unwrap_or(443);
-        let addr: SocketAddr = match self.network.resolve(&host, port, parsed.path()) {
-            Some(a) => a,
-            None => match host.parse::<std::net::IpAddr>() {
-                Ok(ip) => SocketAddr::new(ip, port),
-                Err(_) => {
-                    return Err(ClientError::Plain(format!(
-                        "regsim: no mock server answers for {host}:{port}"
-                    )));
-                }
-            },
+        let Some(addr): Option<SocketAddr> = self.network.resolve(&host, port, parsed.path()) else {
+            let why = format!(
+                "the job reaches for {host}:{port}, which no server of this scenario answers; what Docker prints \
+                 when it cannot reach a registry is not modelled"
+            );
+            *self.unreachable.lock().expect("unreachable lock") = Some(regsim_wire::NotModelled::new(why.clone()));
+            return Err(ClientError::Plain(why));
         };
         let path = match parsed.query() {
             Some(q) => format!("{}?{q}", parsed.path()),

@@ -40,6 +40,11 @@ pub struct AtOffset {
 /// The file's first `MAX_FILE_BYTES + 1` bytes at most: a larger file is refused without
 /// reading it whole.
 pub fn read_capped(path: &Path) -> std::io::Result<Vec<u8>> {
+    // A FIFO would block the read until a writer comes, a device would never end: only regular
+    // files are scenarios (a link to one is followed).
+    if !std::fs::metadata(path)?.is_file() {
+        return Err(std::io::Error::other("not a regular file"));
+    }
     let mut bytes = Vec::new();
     std::fs::File::open(path)?
         .take(MAX_FILE_BYTES as u64 + 1)
