@@ -63,7 +63,7 @@ impl Default for Limits {
 }
 
 /// The handler a listener answers with; swapped whole when `regsim serve` reloads a scenario.
-type Shared = Arc<RwLock<Arc<dyn Handler>>>;
+pub type Shared = Arc<RwLock<Arc<dyn Handler>>>;
 
 /// A running server: its address, and the handler it answers with. Dropping it stops the server.
 pub struct Listener {
@@ -174,6 +174,15 @@ async fn accept_loop(
 }
 
 async fn serve_connection(stream: tokio::net::TcpStream, handler: Shared, journal: Journal, limits: Limits) {
+    serve_io(stream, handler, journal, limits).await
+}
+
+/// One connection's requests, answered by `handler` through `journal` under `limits`, on any
+/// byte stream (a TCP connection here; an in-memory pipe for the fuzzer).
+pub async fn serve_io<IO>(io: IO, handler: Shared, journal: Journal, limits: Limits)
+where
+    IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
     let service = service_fn(move |req: hyper::Request<Incoming>| {
         let (handler, journal) = (handler.clone(), journal.clone());
         async move {
@@ -190,7 +199,7 @@ async fn serve_connection(stream: tokio::net::TcpStream, handler: Shared, journa
             Ok::<_, Infallible>(to_hyper(&answer))
         }
     });
-    let io = TokioIo::new(Idle::new(stream, limits.idle));
+    let io = TokioIo::new(Idle::new(io, limits.idle));
     let conn = http1::Builder::new()
         .timer(TokioTimer::new())
         // A client may shut its side down while it waits for the answer, as Go's net/http allows.

@@ -89,7 +89,13 @@ pub fn load_file(path: &Path) -> Result<(Scenario, String), ScenarioError> {
         field: None,
         message: format!("cannot read: {e}"),
     })?;
-    let text = input::decode(&bytes).map_err(|e| ScenarioError::at_offset(path, &bytes, e))?;
+    load_bytes(path, &bytes)
+}
+
+/// A scenario from a file's bytes (`path` names it in errors): decoded, checked and parsed as
+/// `load_file` does.
+pub fn load_bytes(path: &Path, bytes: &[u8]) -> Result<(Scenario, String), ScenarioError> {
+    let text = input::decode(bytes).map_err(|e| ScenarioError::at_offset(path, bytes, e))?;
     let s = load_str(path, text)?;
     check_fix(path, text, &s)?;
     Ok((s, text.to_string()))

@@ -9,7 +9,7 @@ pub mod printable;
 mod shapes;
 mod structure;
 
-pub use load::{ScenarioError, check_fix_scenario, load_file, load_str};
+pub use load::{ScenarioError, check_fix_scenario, load_bytes, load_file, load_str};
 pub use locate::locate;
 
 use serde::Deserialize;
