@@ -4,6 +4,8 @@
 //!    `regsim run scenarios/` does: wall time over several rounds. Goal: well under a second.
 //! 2. Each scenario's job on loopback mocks, once with the simulated Docker 20.10.24 and once
 //!    with the real dockerd (when one answers): the speed-up. Goal: ≥ 50×.
+//! 4. `regsim serve` as a process under load: its resident memory after 50 000 requests, against
+//!    the bound tests/serve_process.rs holds it to.
 //! 3. One RS256 signature with the committed key: what each `/jwt/auth` answer costs (GitLab's
 //!    job-token answers carry two, the token and its nested `user` token).
 
@@ -85,6 +87,9 @@ fn main() {
         t.elapsed().as_secs_f64() * 1e6 / f64::from(n)
     );
 
+    // 4. (before 2, which needs a daemon) serve's memory under load.
+    serve_memory(&rt);
+
     // 2. Simulated vs real daemon, the same job on the same mocks.
     let daemon = match rt.block_on(RealDaemon::connect()) {
         Ok(d) => d,
@@ -142,3 +147,62 @@ fn main() {
         if ratio >= 50.0 { "met" } else { "NOT met" }
     );
 }
+
+/// `regsim serve` on seed 000, 50 000 HEADs of a manifest from 8 clients, then its VmRSS.
+fn serve_memory(rt: &tokio::runtime::Runtime) {
+    use std::io::BufRead;
+    let scenario = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../scenarios/seed-000-allowlist-blocks-cross-project-pull.yaml");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_regsim"))
+        .arg("serve")
+        .arg(&scenario)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("regsim serve starts");
+    let stdout = child.stdout.take().expect("piped");
+    let registry = std::io::BufReader::new(stdout)
+        .lines()
+        .map_while(Result::ok)
+        .find_map(|l| {
+            l.strip_prefix("GitLab container registry")
+                .map(|r| r.trim().trim_start_matches("http://").to_string())
+        })
+        .expect("serve prints its registry");
+    let url = format!("http://{registry}/v2/your/project/image/manifests/latest");
+    let start = Instant::now();
+    rt.block_on(async {
+        let client = reqwest::Client::builder().no_proxy().build().expect("client");
+        let mut set = tokio::task::JoinSet::new();
+        for _ in 0..8 {
+            let (client, url) = (client.clone(), url.clone());
+            set.spawn(async move {
+                for _ in 0..6250 {
+                    client.head(&url).send().await.expect("serve answers");
+                }
+            });
+        }
+        while set.join_next().await.is_some() {}
+    });
+    let took = start.elapsed();
+    let rss_kib: u64 = std::fs::read_to_string(format!("/proc/{}/status", child.id()))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmRSS:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        })
+        .unwrap_or(0);
+    let _ = child.kill();
+    let _ = child.wait();
+    println!(
+        "regsim serve: 50000 requests in {:.1} s ({:.0}/s); VmRSS after them {} MiB (bound {} MiB, tests/serve_process.rs)",
+        took.as_secs_f64(),
+        50_000.0 / took.as_secs_f64(),
+        rss_kib / 1024,
+        SERVE_RSS_BOUND_MIB
+    );
+}
+
+/// tests/serve_process.rs's bound, repeated here so the bench can print it beside the figure.
+const SERVE_RSS_BOUND_MIB: u64 = 64;
