@@ -160,7 +160,11 @@ pub async fn dockerd_stores_the_same(daemon: Arc<RealDaemon>) -> Vec<Check> {
         let profile =
             regsim_model::versions::docker::profile(&v, regsim_model::versions::docker::ImageStore::Graphdriver)
                 .expect("an engine row");
-        let engine = SimulatedEngine::new(profile, v, Platform::default(), Network::default());
+        // The engine dials only names its network table holds: here the mock's own address.
+        let mut network = Network::default();
+        let at = server.address();
+        network.add(&at.ip().to_string(), at.port(), "/", *at);
+        let engine = SimulatedEngine::new(profile, v, Platform::default(), network);
         let simulated = async {
             engine
                 .create_image(&from, TAG, "")
