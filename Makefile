@@ -2,7 +2,7 @@
 
 CARGO ?= cargo
 
-.PHONY: catalogue test test-deps conformance dockerd bench fmt lint clean
+.PHONY: catalogue test test-deps conformance dockerd bench completions man fmt lint clean
 
 ## Run every scenario in scenarios/ and print each job log.
 catalogue:
@@ -32,6 +32,24 @@ dockerd:
 ## Measure the catalogue's wall time and the simulated-vs-real-daemon speed-up.
 bench:
 	$(CARGO) bench --bench catalogue
+
+## Where `completions` and `man` write.
+GENERATED ?= target
+
+## Shell completions for bash, zsh, fish, elvish and PowerShell, from the clap definitions, in
+## $(GENERATED)/completions/ (bash: copy regsim.bash to ~/.local/share/bash-completion/completions/regsim;
+## zsh: put _regsim on $$fpath; fish: regsim.fish into ~/.config/fish/completions/).
+completions:
+	mkdir -p $(GENERATED)/completions
+	$(CARGO) run --quiet --bin regsim -- completions bash > $(GENERATED)/completions/regsim.bash
+	$(CARGO) run --quiet --bin regsim -- completions zsh > $(GENERATED)/completions/_regsim
+	$(CARGO) run --quiet --bin regsim -- completions fish > $(GENERATED)/completions/regsim.fish
+	$(CARGO) run --quiet --bin regsim -- completions elvish > $(GENERATED)/completions/regsim.elv
+	$(CARGO) run --quiet --bin regsim -- completions powershell > $(GENERATED)/completions/_regsim.ps1
+
+## Man pages regsim(1) and regsim-COMMAND(1), in $(GENERATED)/man/ (`man -l $(GENERATED)/man/regsim.1`).
+man:
+	$(CARGO) run --quiet --bin regsim -- man $(GENERATED)/man
 
 fmt:
 	$(CARGO) fmt --all

@@ -5,6 +5,7 @@
 mod architecture;
 mod broken_scenarios;
 mod catalogue;
+mod cli;
 mod diagnose;
 mod explain;
 mod matrix;

@@ -10,10 +10,13 @@
 //! - `report`: JUnit XML and JSON documents of a run, for CI.
 //! - `explain`: a scenario's auth flow told step by step (text or Mermaid).
 //! - `diagnose`: a pasted job log read against the catalogue.
+//! - `cli`: the command line over all of these; `term`: where it writes (pipes, colour, progress).
 
+pub mod cli;
 pub mod diagnose;
 pub mod explain;
 pub mod matrix;
 pub mod report;
 pub mod run;
 pub mod serve;
+pub mod term;

@@ -2,6 +2,7 @@
 //! `docker pull`, skopeo …), with the credentials of every identity in the scenario and a live
 //! trace of each exchange — the workshop view.
 
+use crate::term::{emit, emitln, warn};
 use regsim_model::scenario::TokenKind;
 use regsim_model::world::Overrides;
 use regsim_model::world::RegistryAuth;
@@ -22,6 +23,51 @@ pub struct Options {
     pub live_clock: bool,
     pub fresh_keys: bool,
     pub idle_timeout: Duration,
+    pub trace_format: TraceFormat,
+}
+
+/// How `regsim serve` traces exchanges on standard output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum TraceFormat {
+    /// One line per exchange, for people; the addresses and logins come first.
+    #[default]
+    Text,
+    /// One JSON object per exchange and line, for log shippers (docs/json-serve-trace.md); the
+    /// addresses and logins go to standard error.
+    Json,
+}
+
+/// Names the shape of a JSON trace line; bumped on any incompatible change.
+pub const TRACE_FORMAT: &str = "regsim-serve-trace/1";
+
+/// One exchange as a JSON trace line.
+#[derive(Debug, serde::Serialize)]
+pub struct TraceEntry {
+    pub format: &'static str,
+    /// When the trace line was written (RFC 3339, UTC, the machine's clock).
+    pub time: String,
+    /// The scenario being served (its file's stem).
+    pub scenario: String,
+    #[serde(flatten)]
+    pub exchange: crate::report::json::ExchangeEntry,
+}
+
+impl TraceEntry {
+    pub fn new(scenario: &str, e: &Exchange) -> TraceEntry {
+        let now = time::OffsetDateTime::now_utc();
+        TraceEntry {
+            format: TRACE_FORMAT,
+            time: now
+                .format(&time::format_description::well_known::Rfc3339)
+                .unwrap_or_default(),
+            scenario: scenario.to_string(),
+            exchange: e.into(),
+        }
+    }
+
+    pub fn render(&self) -> String {
+        serde_json::to_string(self).expect("trace entry serialises")
+    }
 }
 
 /// Why `regsim serve` could not start.
@@ -75,29 +121,44 @@ pub fn serve(path: &Path, options: &Options, rt: &tokio::runtime::Runtime) -> Re
     rt.block_on(async move {
         let mut stage = Stage::start_at(&world, Placement::Loopback, at, settings).await?;
         let mut trace = stage.journal.subscribe();
-        print!("{}", describe(&stage, options.show_secrets));
-        println!(
-            "(edit {} to flip a setting: the mocks reload it on the same addresses)",
+        let json = options.trace_format == TraceFormat::Json;
+        // People read the addresses and logins; a log shipper reads only the trace.
+        let say = |text: &str| {
+            if json {
+                warn(text.trim_end_matches('\n'))
+            } else {
+                emit(text)
+            }
+        };
+        say(&describe(&stage, options.show_secrets));
+        say(&format!(
+            "(edit {} to flip a setting: the mocks reload it on the same addresses)\n",
             path.display()
-        );
+        ));
         let mut watch = Watch::new(path);
         let mut tick = tokio::time::interval(Duration::from_millis(500));
         loop {
             tokio::select! {
-                Some(e) = trace.recv() => println!("{}", trace_line(&e)),
+                Some(e) = trace.recv() => {
+                    if json {
+                        emitln(&TraceEntry::new(&stage.world.name, &e).render());
+                    } else {
+                        emitln(&trace_line(&e));
+                    }
+                }
                 _ = tick.tick() => {
                     if !watch.changed() {
                         continue;
                     }
                     match crate::run::load(path, &Overrides::default()) {
-                        Err(e) => println!("── {e}\n── still serving the previous version"),
+                        Err(e) => say(&format!("── {e}\n── still serving the previous version\n")),
                         Ok(world) => match stage.reload(&world, Placement::Loopback).await {
-                            Ok(()) => print!(
+                            Ok(()) => say(&format!(
                                 "── {} changed: the mocks answer for it now, on the same addresses\n{}",
                                 path.display(),
                                 describe(&stage, options.show_secrets)
-                            ),
-                            Err(e) => println!("── edit refused: {e}; still serving the previous version"),
+                            )),
+                            Err(e) => say(&format!("── edit refused: {e}; still serving the previous version\n")),
                         },
                     }
                 }

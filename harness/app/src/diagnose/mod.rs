@@ -13,9 +13,10 @@
 pub mod bands;
 pub mod clean;
 pub mod emit;
+pub mod json;
 pub mod pattern;
 
-use crate::run::{Overrides, collect, load, run_world};
+use crate::run::{Batch, Overrides, collect, load, run_world};
 use bands::{EngineBand, RunnerBand};
 use clean::{Line, Shape};
 use regsim_model::scenario::{self, FixSpec, Outcome};
@@ -113,30 +114,34 @@ fn is_failure_line(t: &str) -> bool {
 impl Knowledge {
     /// Runs every scenario under `dir` concurrently and keeps their logs as patterns.
     pub async fn build(dir: &Path) -> Result<Knowledge, String> {
+        Self::build_with(dir, &Batch::default()).await
+    }
+
+    /// `build`, with the batch's limit on scenarios at once and its progress bar.
+    pub async fn build_with(dir: &Path, batch: &Batch) -> Result<Knowledge, String> {
         let files = collect(&[dir.to_path_buf()])?;
-        let mut set = tokio::task::JoinSet::new();
-        for (i, f) in files.into_iter().enumerate() {
-            set.spawn(async move {
-                let r = async {
-                    let (s, _) = scenario::load_file(&f).map_err(|e| e.to_string())?;
-                    let world = load(&f, &Overrides::default()).map_err(|e| e.to_string())?;
-                    let rep = run_world(&world, &f).await.map_err(|e| e.to_string())?;
-                    Ok::<_, String>((s, world, rep))
-                }
-                .await;
-                (i, f, r)
-            });
-        }
-        let mut done = Vec::new();
-        while let Some(j) = set.join_next().await {
-            match j {
-                Ok(x) => done.push(x),
-                Err(e) => return Err(format!("internal error while running the catalogue: {e}")),
-            }
-        }
-        done.sort_by_key(|(i, _, _)| *i);
+        batch.progress.set_length(files.len() as u64);
+        let done = batch
+            .run(
+                files.len(),
+                |i| {
+                    let f = files[i].clone();
+                    async move {
+                        let r = async {
+                            let (s, _) = scenario::load_file(&f).map_err(|e| e.to_string())?;
+                            let world = load(&f, &Overrides::default()).map_err(|e| e.to_string())?;
+                            let rep = run_world(&world, &f).await.map_err(|e| e.to_string())?;
+                            Ok::<_, String>((s, world, rep))
+                        }
+                        .await;
+                        (f, r)
+                    }
+                },
+                |i, e| (files[i].clone(), Err(format!("internal error: {e}"))),
+            )
+            .await;
         let mut k = Knowledge::default();
-        for (_, f, r) in done {
+        for (f, r) in done {
             match r {
                 Ok((s, world, rep)) => {
                     let mut texts: Vec<(String, bool)> = Vec::new();
@@ -352,6 +357,28 @@ pub fn diagnose(k: &Knowledge, input: &[u8]) -> Diagnosis {
 }
 
 impl Diagnosis {
+    /// The candidates the log cannot tell apart from the best (indices, the best included), or
+    /// nothing when the best stands alone: equal on everything the ranking reads from the log
+    /// (matched sentences, agreement with the versions, failure lines missing, lines word for
+    /// word). What orders them then — a public post reproduces it, the file name — is no evidence.
+    pub fn equally_likely(&self) -> Vec<usize> {
+        let Some(best) = self.candidates.first() else {
+            return Vec::new();
+        };
+        let key = |c: &Candidate| {
+            (
+                c.score,
+                c.runner_in_band as u8 + c.engine_in_band as u8,
+                c.unmatched_failures,
+                c.verbatim,
+            )
+        };
+        let tied: Vec<usize> = (0..self.candidates.len())
+            .filter(|&i| key(&self.candidates[i]) == key(best))
+            .collect();
+        if tied.len() > 1 { tied } else { Vec::new() }
+    }
+
     /// The lines of the log the best candidate explains as failures, verbatim, in log order.
     pub fn matched_failure_lines(&self) -> Vec<String> {
         let Some(best) = self.candidates.first() else {
@@ -529,6 +556,14 @@ pub fn render(k: &Knowledge, d: &Diagnosis, source: &str, max: usize) -> String 
     }
     if let Some(more) = same.get("more") {
         s.push_str(&format!("   … and {} more: {}\n", more.len(), more.join(", ")));
+    }
+    let tied = d.equally_likely();
+    if !tied.is_empty() {
+        let ranks: Vec<String> = tied.iter().map(|i| (i + 1).to_string()).collect();
+        s.push_str(&format!(
+            "The log does not tell causes {} apart: they match the same sentences and versions, and are ordered only by whether a public post reproduces them, then by file name.\n",
+            ranks.join(", ")
+        ));
     }
     s
 }

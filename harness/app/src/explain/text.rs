@@ -1,18 +1,11 @@
 //! The explanation as text: numbered exchanges, decoded tokens, the engine's and the runner's
 //! part, and the causal chain. Colour (bold headings, red refusals, green grants) only when the
-//! caller asks for it: a terminal on stdout and NO_COLOR unset.
+//! caller asks for it (`--color`: by default a terminal on stdout and NO_COLOR unset).
 
 use super::{Explanation, Step};
 use anstyle::{AnsiColor, Style};
 use regsim_model::scenario::printable::text as safe;
 use regsim_servers::journal::Rule;
-
-/// Colour only on a terminal, and never when NO_COLOR is set to anything non-empty
-/// (no-color.org).
-pub fn colour_wanted() -> bool {
-    use std::io::IsTerminal;
-    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-}
 
 struct Paint {
     on: bool,

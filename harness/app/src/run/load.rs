@@ -135,7 +135,9 @@ fn walk(p: &Path, out: &mut Vec<PathBuf>, seen: &mut std::collections::HashSet<P
             Ok(m) if m.is_dir() => walk(&e, out, seen)?,
             Ok(m) if m.is_file() && scenario_name => out.push(e),
             // A FIFO or device named *.yaml inside a directory: said, then left out.
-            Ok(_) if scenario_name => eprintln!("regsim: {}: not a regular file, skipped", e.display()),
+            Ok(_) if scenario_name => {
+                crate::term::warn(&format!("regsim: {}: not a regular file, skipped", e.display()))
+            }
             // A dangling link, or a name that is not a scenario's.
             _ => {}
         }

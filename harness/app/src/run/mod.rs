@@ -9,7 +9,7 @@ mod text;
 pub use load::{collect, load};
 pub use real_daemon::{run_against_real_daemon, run_job_on_real_daemon};
 pub use regsim_model::world::Overrides;
-pub use text::render_text;
+pub use text::{render_text, render_text_coloured, summary_line, verdict_word};
 
 use regsim_clients::engine::{Engine, Reading};
 use regsim_model::scenario::{Outcome, ScenarioError};
@@ -208,33 +208,91 @@ pub(crate) fn report(world: &World, file: &Path, stage: &Stage, log: JobLog, che
     }
 }
 
-/// Loads and runs every file concurrently; results come back in file order.
-pub async fn run_all(files: &[PathBuf], overrides: &Overrides) -> Vec<Result<Report, RunFailure>> {
-    let mut set = tokio::task::JoinSet::new();
-    for (i, f) in files.iter().enumerate() {
-        let f = f.clone();
-        let o = overrides.clone();
-        set.spawn(async move {
-            let r = match load(&f, &o) {
-                Ok(w) => run_world(&w, &f).await,
-                Err(e) => Err(e.into()),
-            };
-            (i, r)
-        });
+/// How a batch of scenarios runs: how many at once, and the bar that counts them.
+#[derive(Debug, Clone)]
+pub struct Batch {
+    /// Scenarios in flight at once; 0 runs them all at once (each stage is a handful of threads
+    /// waiting on loopback, so the machine's cores are not the limit).
+    pub jobs: usize,
+    /// Advanced once per finished scenario (hidden, drawing nothing, unless on a terminal).
+    pub progress: indicatif::ProgressBar,
+}
+
+impl Default for Batch {
+    fn default() -> Self {
+        Batch {
+            jobs: 0,
+            progress: indicatif::ProgressBar::hidden(),
+        }
     }
-    let mut out: Vec<Option<Result<Report, RunFailure>>> = (0..files.len()).map(|_| None).collect();
-    while let Some(res) = set.join_next().await {
-        match res {
-            Ok((i, r)) => out[i] = Some(r),
-            Err(e) => {
-                // A panic in one scenario must not take the others down; say which.
-                if let Some(slot) = out.iter_mut().find(|s| s.is_none()) {
-                    *slot = Some(Err(RunFailure::Internal(e.to_string())));
+}
+
+impl Batch {
+    /// Runs `work` for each of `count` items, at most `self.jobs` at once, advancing the bar as
+    /// each finishes; results come back in item order. A task that panics gives `panicked(index, msg)`
+    /// in its place: one broken item must not take the others down.
+    pub async fn run<T, F, Fut>(&self, count: usize, work: F, panicked: impl Fn(usize, String) -> T) -> Vec<T>
+    where
+        T: Send + 'static,
+        F: Fn(usize) -> Fut,
+        Fut: std::future::Future<Output = T> + Send + 'static,
+    {
+        let permits = if self.jobs == 0 { count.max(1) } else { self.jobs };
+        let gate = std::sync::Arc::new(tokio::sync::Semaphore::new(permits));
+        let mut set = tokio::task::JoinSet::new();
+        let mut ids = std::collections::HashMap::new();
+        for i in 0..count {
+            let gate = gate.clone();
+            let fut = work(i);
+            let bar = self.progress.clone();
+            let handle = set.spawn(async move {
+                let _permit = gate.acquire_owned().await;
+                let out = fut.await;
+                bar.inc(1);
+                (i, out)
+            });
+            ids.insert(handle.id(), i);
+        }
+        let mut out: Vec<Option<T>> = (0..count).map(|_| None).collect();
+        while let Some(res) = set.join_next_with_id().await {
+            match res {
+                Ok((_, (i, r))) => out[i] = Some(r),
+                Err(e) => {
+                    self.progress.inc(1);
+                    if let Some(&i) = ids.get(&e.id()) {
+                        out[i] = Some(panicked(i, e.to_string()));
+                    }
                 }
             }
         }
+        out.into_iter()
+            .enumerate()
+            .map(|(i, r)| r.unwrap_or_else(|| panicked(i, "did not finish".into())))
+            .collect()
     }
-    out.into_iter()
-        .map(|r| r.unwrap_or_else(|| Err(RunFailure::Internal("scenario did not finish".into()))))
-        .collect()
+}
+
+/// Loads and runs every file concurrently; results come back in file order.
+pub async fn run_all(files: &[PathBuf], overrides: &Overrides) -> Vec<Result<Report, RunFailure>> {
+    run_batch(files, overrides, &Batch::default()).await
+}
+
+/// `run_all`, with the batch's limit on scenarios at once and its progress bar.
+pub async fn run_batch(files: &[PathBuf], overrides: &Overrides, batch: &Batch) -> Vec<Result<Report, RunFailure>> {
+    batch
+        .run(
+            files.len(),
+            |i| {
+                let f = files[i].clone();
+                let o = overrides.clone();
+                async move {
+                    match load(&f, &o) {
+                        Ok(w) => run_world(&w, &f).await,
+                        Err(e) => Err(e.into()),
+                    }
+                }
+            },
+            |_, e| Err(RunFailure::Internal(e)),
+        )
+        .await
 }

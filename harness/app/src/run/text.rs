@@ -2,6 +2,7 @@
 //! the job log, the outcome.
 
 use super::Report;
+use crate::term::{GREEN, RED, paint};
 use regsim_model::scenario::Outcome;
 use regsim_model::scenario::printable::text as safe;
 
@@ -10,11 +11,52 @@ use regsim_model::scenario::printable::text as safe;
 /// scenario (its description, names, expected lines), whose control characters must not reach
 /// a terminal. The log's bytes are the runner's and stay as they are.
 pub fn render_text(r: &Report, raw: bool) -> String {
+    render_text_coloured(r, raw, false)
+}
+
+/// `render_text`, with the verdict coloured when `colour` (on a terminal): green as expected,
+/// red not.
+pub fn render_text_coloured(r: &Report, raw: bool, colour: bool) -> String {
     let mut s = header(r);
     s.push_str(&exchange(r));
     s.push_str(&log_block(r, raw));
-    s.push_str(&safe(&verdict(r)));
+    s.push_str(&verdict(r, colour));
     s
+}
+
+/// One line per scenario, for CI logs (`regsim run --summary`): the verdict, the file, what
+/// happened and what was expected.
+pub fn summary_line(r: &Report, colour: bool) -> String {
+    let what = if r.job_log.script.is_some() {
+        "job"
+    } else {
+        "image pull"
+    };
+    let mut detail = format!("{what} {}", outcome_word(r.outcome));
+    if r.outcome != r.expected {
+        detail.push_str(&format!(", expected {}", outcome_word(r.expected)));
+    }
+    if let Some(m) = r.missing_lines.first() {
+        detail.push_str(&format!(
+            "; {} expected line(s) missing, first: {m}",
+            r.missing_lines.len()
+        ));
+    }
+    format!(
+        "{} {}  ({})",
+        verdict_word(r.ok(), colour),
+        safe(&r.file),
+        safe(&detail)
+    )
+}
+
+/// The verdict as `run --summary` and the report's last line show it.
+pub fn verdict_word(ok: bool, colour: bool) -> String {
+    if ok {
+        paint(colour, GREEN, "as expected    ")
+    } else {
+        paint(colour, RED, "NOT AS EXPECTED")
+    }
 }
 
 fn header(r: &Report) -> String {
@@ -95,9 +137,13 @@ fn log_block(r: &Report, raw: bool) -> String {
     s
 }
 
-fn verdict(r: &Report) -> String {
+fn verdict(r: &Report, colour: bool) -> String {
     let mut s = String::new();
-    let verdict = if r.ok() { "as expected" } else { "NOT AS EXPECTED" };
+    let verdict = if r.ok() {
+        paint(colour, GREEN, "as expected")
+    } else {
+        paint(colour, RED, "NOT AS EXPECTED")
+    };
     let what = if r.job_log.script.is_some() {
         "job"
     } else {
@@ -109,10 +155,10 @@ fn verdict(r: &Report) -> String {
         outcome_word(r.expected)
     ));
     for m in &r.missing_lines {
-        s.push_str(&format!("  missing line: {m}\n"));
+        s.push_str(&safe(&format!("  missing line: {m}\n")));
     }
     for (line, why) in &r.not_reproduced {
-        s.push_str(&format!("  post line not reproduced: {line}\n    why: {why}\n"));
+        s.push_str(&safe(&format!("  post line not reproduced: {line}\n    why: {why}\n")));
     }
     s
 }
