@@ -2,7 +2,7 @@
 
 CARGO ?= cargo
 
-.PHONY: catalogue test test-deps conformance dockerd bench fmt lint clean
+.PHONY: catalogue test test-deps conformance dockerd bench fuzz fmt lint clean
 
 ## Run every scenario in scenarios/ and print each job log.
 catalogue:
@@ -32,6 +32,14 @@ dockerd:
 ## Measure the catalogue's wall time and the simulated-vs-real-daemon speed-up.
 bench:
 	$(CARGO) bench --bench catalogue
+
+## Fuzz each cargo fuzz target of harness/fuzz (scenario, diagnose, http) for FUZZ_SECONDS and
+## print its executions; fails on a crash, hang or OOM (README "Fuzzing"). Needs nightly and
+## cargo-fuzz; not part of `make test`.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?= scenario diagnose http
+fuzz:
+	FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_TARGETS="$(FUZZ_TARGETS)" bash scripts/fuzz.sh
 
 fmt:
 	$(CARGO) fmt --all

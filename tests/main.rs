@@ -7,6 +7,7 @@ mod broken_scenarios;
 mod catalogue;
 mod diagnose;
 mod explain;
+mod fuzz_regressions;
 mod matrix;
 mod mock_http;
 mod not_modelled;
