@@ -2,7 +2,7 @@
 
 CARGO ?= cargo
 
-.PHONY: catalogue test test-deps conformance dockerd bench completions man fmt lint clean
+.PHONY: catalogue test test-deps conformance dockerd bench completions man fuzz fmt lint clean
 
 ## Run every scenario in scenarios/ and print each job log.
 catalogue:
@@ -50,6 +50,14 @@ completions:
 ## Man pages regsim(1) and regsim-COMMAND(1), in $(GENERATED)/man/ (`man -l $(GENERATED)/man/regsim.1`).
 man:
 	$(CARGO) run --quiet --bin regsim -- man $(GENERATED)/man
+
+## Fuzz each cargo fuzz target of harness/fuzz (scenario, diagnose, http) for FUZZ_SECONDS and
+## print its executions; fails on a crash, hang or OOM (README "Fuzzing"). Needs nightly and
+## cargo-fuzz; not part of `make test`.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?= scenario diagnose http
+fuzz:
+	FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_TARGETS="$(FUZZ_TARGETS)" bash scripts/fuzz.sh
 
 fmt:
 	$(CARGO) fmt --all

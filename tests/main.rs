@@ -8,6 +8,7 @@ mod catalogue;
 mod cli;
 mod diagnose;
 mod explain;
+mod fuzz_regressions;
 mod matrix;
 mod mock_http;
 mod not_modelled;

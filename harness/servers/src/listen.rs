@@ -112,6 +112,12 @@ impl Listener {
         format!("http://{}", self.address)
     }
 
+    /// The handler this listener answers with, shared: `serve_io` answers with it on another
+    /// byte stream (the fuzzer's in-memory pipe).
+    pub fn handler(&self) -> Shared {
+        self.handler.clone()
+    }
+
     /// Answers with `handler` from the next request on (connections stay open).
     pub fn set_handler(&self, handler: Arc<dyn Handler>) {
         *self.handler.write().expect("handler lock") = handler;
