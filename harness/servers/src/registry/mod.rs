@@ -144,6 +144,14 @@ impl RegistryServer {
             .or_else(|| self.pushed.lock().expect("push store lock").blob(repository, digest))
     }
 
+    /// A blob of one of the configured images under `repository` (not what was pushed).
+    fn stored_blob(&self, repository: &str, digest: &str) -> Option<Blob> {
+        self.stored(repository)
+            .iter()
+            .flat_map(|(_, i)| i.blobs().cloned().collect::<Vec<_>>())
+            .find(|b| b.digest == digest)
+    }
+
     fn stored(&self, repository: &str) -> Vec<(String, Arc<Image>)> {
         let host = &self.config.host;
         let mut cache = self.images.lock().expect("image cache lock");
@@ -286,7 +294,10 @@ impl Handler for RegistryServer {
             },
             ("PUT", Route::Manifest { name, reference }) => match self.check(authz, &push(name)) {
                 Ok(_) => {
-                    let found = |d: &str| self.blob(name, d);
+                    // Only the configured images here: the push store is locked below, and
+                    // put_manifest looks there itself (taking the lock twice hung the server;
+                    // found by `make fuzz`).
+                    let found = |d: &str| self.stored_blob(name, d);
                     let mut pushed = self.pushed.lock().expect("push store lock");
                     uploads::put_manifest(kind, &mut pushed, &host, name, reference, &req.body, found)
                 }
