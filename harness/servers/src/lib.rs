@@ -13,6 +13,7 @@ pub mod request;
 pub mod schema1;
 pub mod settings;
 mod stage;
+pub mod tls;
 pub mod token;
 pub mod wire;
 
