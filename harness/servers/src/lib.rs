@@ -8,6 +8,7 @@ pub mod gitlab;
 pub mod image;
 pub mod journal;
 pub mod listen;
+pub mod netns;
 pub mod registry;
 pub mod request;
 pub mod schema1;
