@@ -8,11 +8,13 @@ pub mod gitlab;
 pub mod image;
 pub mod journal;
 pub mod listen;
+pub mod netns;
 pub mod registry;
 pub mod request;
 pub mod schema1;
 pub mod settings;
 mod stage;
+pub mod tls;
 pub mod token;
 pub mod wire;
 

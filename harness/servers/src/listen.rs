@@ -10,24 +10,29 @@
 //!   anything is buffered; a chunked body is cut off at the limit);
 //! - a cap on open connections (further clients wait in the backlog);
 //! - accept errors logged and survived: the listener keeps listening;
-//! - a request that does not parse answered 400, never a panic.
+//! - a request that does not parse answered 400, never a panic;
+//! - over HTTPS ([`Listener::start_tls`]), the TLS handshake bounded by the head's time limit, as
+//!   Go's net/http bounds it by the smallest of its read and write timeouts
+//!   (`Server.tlsHandshakeTimeout`), and each handshake's outcome kept ([`Listener::handshakes`]).
 //!
 //! The limits are regsim's own (a real registry streams bodies to storage; regsim's images are
 //! tiny, so nothing a scenario does comes near them): see [`Limits`].
 
 use crate::journal::{Answer, Handler, Journal};
 use crate::request::{Refusal, Request};
+use crate::tls::ServerTls;
 use crate::wire::Wire;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::{Bytes, Incoming};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
+use std::collections::VecDeque;
 use std::convert::Infallible;
 use std::future::Future as _;
 use std::net::SocketAddr;
 use std::pin::Pin;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::task::{Context, Poll};
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
@@ -36,7 +41,8 @@ use tokio::sync::Semaphore;
 /// What a server accepts, and for how long it waits.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
-    /// From the first byte of a request to the end of its head.
+    /// From the first byte of a request to the end of its head; over HTTPS, also the time a
+    /// client has for the TLS handshake.
     pub header_read: Duration,
     /// A connection with no request in progress is closed after this long.
     pub idle: Duration,
@@ -65,20 +71,62 @@ impl Default for Limits {
 /// The handler a listener answers with; swapped whole when `regsim serve` reloads a scenario.
 pub type Shared = Arc<RwLock<Arc<dyn Handler>>>;
 
+/// How one TLS handshake ended, as the server saw it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Handshake {
+    pub peer: SocketAddr,
+    /// The name the client asked for (SNI); Go sends none when it dials an IP address.
+    pub server_name: Option<String>,
+    /// `Ok(())`, or why the handshake failed: the client's alert (`received fatal alert:
+    /// BadCertificate` when it refused the certificate), a timeout, bytes that are not TLS.
+    pub outcome: Result<(), String>,
+}
+
+/// The newest handshakes of a listener (at most [`HANDSHAKES_KEPT`]).
+pub type Handshakes = Arc<Mutex<VecDeque<Handshake>>>;
+
+/// How many handshakes a listener remembers.
+pub const HANDSHAKES_KEPT: usize = 1000;
+
 /// A running server: its address, and the handler it answers with. Dropping it stops the server.
 pub struct Listener {
     address: SocketAddr,
     handler: Shared,
     shutdown: Option<tokio::sync::watch::Sender<()>>,
+    tls: Option<ServerTls>,
+    handshakes: Handshakes,
 }
 
 impl Listener {
-    /// Serves `handler` through `journal` on `listener` (already bound), on a thread of its own.
+    /// Serves `handler` through `journal` on `listener` (already bound), on a thread of its own,
+    /// over plain HTTP.
     pub fn start(
         listener: std::net::TcpListener,
         handler: Arc<dyn Handler>,
         journal: Journal,
         limits: Limits,
+    ) -> std::io::Result<Listener> {
+        Self::start_with(listener, handler, journal, limits, None)
+    }
+
+    /// Like [`Listener::start`], but over HTTPS with `tls`: each connection's handshake must end
+    /// within `limits.header_read`, and its outcome is kept in [`Listener::handshakes`].
+    pub fn start_tls(
+        listener: std::net::TcpListener,
+        handler: Arc<dyn Handler>,
+        journal: Journal,
+        limits: Limits,
+        tls: ServerTls,
+    ) -> std::io::Result<Listener> {
+        Self::start_with(listener, handler, journal, limits, Some(tls))
+    }
+
+    fn start_with(
+        listener: std::net::TcpListener,
+        handler: Arc<dyn Handler>,
+        journal: Journal,
+        limits: Limits,
+        tls: Option<ServerTls>,
     ) -> std::io::Result<Listener> {
         listener.set_nonblocking(true)?;
         let address = listener.local_addr()?;
@@ -86,12 +134,17 @@ impl Listener {
         let shared: Shared = Arc::new(RwLock::new(handler));
         let (shutdown, stop) = tokio::sync::watch::channel(());
         let serving = shared.clone();
+        let handshakes = Handshakes::default();
+        let transport = Transport {
+            tls: tls.as_ref().map(|t| t.config.clone()),
+            handshakes: handshakes.clone(),
+        };
         std::thread::Builder::new()
             .name(format!("regsim-server-{}", address.port()))
             .spawn(move || {
                 runtime.block_on(async move {
                     match tokio::net::TcpListener::from_std(listener) {
-                        Ok(l) => accept_loop(l, serving, journal, limits, stop).await,
+                        Ok(l) => accept_loop(l, serving, journal, limits, transport, stop).await,
                         Err(e) => eprintln!("regsim: server {address}: {e}"),
                     }
                 })
@@ -100,6 +153,8 @@ impl Listener {
             address,
             handler: shared,
             shutdown: Some(shutdown),
+            tls,
+            handshakes,
         })
     }
 
@@ -107,9 +162,27 @@ impl Listener {
         &self.address
     }
 
-    /// `http://IP:PORT`.
+    /// `https` when the listener serves TLS, else `http`.
+    pub fn scheme(&self) -> &'static str {
+        if self.tls.is_some() { "https" } else { "http" }
+    }
+
+    /// `http://IP:PORT` (`https://` over TLS).
     pub fn uri(&self) -> String {
-        format!("http://{}", self.address)
+        format!("{}://{}", self.scheme(), self.address)
+    }
+
+    /// The TLS the listener serves, if any.
+    pub fn tls(&self) -> Option<&ServerTls> {
+        self.tls.as_ref()
+    }
+
+    /// The newest TLS handshakes, oldest first (empty over plain HTTP).
+    pub fn handshakes(&self) -> Vec<Handshake> {
+        self.handshakes
+            .lock()
+            .map(|h| h.iter().cloned().collect())
+            .unwrap_or_default()
     }
 
     /// The handler this listener answers with, shared: `serve_io` answers with it on another
@@ -132,6 +205,12 @@ impl Drop for Listener {
     }
 }
 
+/// What a connection is read through: TLS (with the handshakes' record) or nothing.
+struct Transport {
+    tls: Option<Arc<rustls::ServerConfig>>,
+    handshakes: Handshakes,
+}
+
 /// Accepts until shut down. An accept error (too many open files, a connection reset before it
 /// was accepted) is reported once a second at most and waited out: the listener never stops.
 async fn accept_loop(
@@ -139,6 +218,7 @@ async fn accept_loop(
     handler: Shared,
     journal: Journal,
     limits: Limits,
+    transport: Transport,
     mut stop: tokio::sync::watch::Receiver<()>,
 ) {
     let slots = Arc::new(Semaphore::new(limits.max_connections));
@@ -157,8 +237,8 @@ async fn accept_loop(
             _ = stop.changed() => return,
             accepted = listener.accept() => accepted,
         };
-        let stream = match accepted {
-            Ok((stream, _)) => stream,
+        let (stream, peer) = match accepted {
+            Ok(a) => a,
             Err(e) => {
                 if last_report.is_none_or(|t| t.elapsed() >= Duration::from_secs(1)) {
                     eprintln!(
@@ -172,15 +252,64 @@ async fn accept_loop(
             }
         };
         let (handler, journal) = (handler.clone(), journal.clone());
+        let tls = transport.tls.clone();
+        let handshakes = transport.handshakes.clone();
         tokio::spawn(async move {
             let _slot = slot;
-            serve_connection(stream, handler, journal, limits).await;
+            match tls {
+                None => serve_io(stream, handler, journal, limits).await,
+                Some(config) => {
+                    let (server_name, outcome, stream) =
+                        match tokio::time::timeout(limits.header_read, handshake(stream, config)).await {
+                            Ok((name, Ok(s))) => (name, Ok(()), Some(s)),
+                            Ok((name, Err(e))) => (name, Err(e), None),
+                            Err(_) => (
+                                None,
+                                Err(format!("no handshake within {} ms", limits.header_read.as_millis())),
+                                None,
+                            ),
+                        };
+                    record(
+                        &handshakes,
+                        Handshake {
+                            peer,
+                            server_name,
+                            outcome,
+                        },
+                    );
+                    if let Some(s) = stream {
+                        serve_io(s, handler, journal, limits).await;
+                    }
+                }
+            }
         });
     }
 }
 
-async fn serve_connection(stream: tokio::net::TcpStream, handler: Shared, journal: Journal, limits: Limits) {
-    serve_io(stream, handler, journal, limits).await
+/// A TLS handshake: the name the client asked for (read from its hello, so known even when the
+/// client then refuses the certificate), and the stream or why there is none.
+async fn handshake(
+    stream: tokio::net::TcpStream,
+    config: Arc<rustls::ServerConfig>,
+) -> (
+    Option<String>,
+    Result<tokio_rustls::server::TlsStream<tokio::net::TcpStream>, String>,
+) {
+    let start = match tokio_rustls::LazyConfigAcceptor::new(rustls::server::Acceptor::default(), stream).await {
+        Ok(s) => s,
+        Err(e) => return (None, Err(e.to_string())),
+    };
+    let name = start.client_hello().server_name().map(str::to_string);
+    (name, start.into_stream(config).await.map_err(|e| e.to_string()))
+}
+
+fn record(handshakes: &Handshakes, h: Handshake) {
+    if let Ok(mut all) = handshakes.lock() {
+        if all.len() >= HANDSHAKES_KEPT {
+            all.pop_front();
+        }
+        all.push_back(h);
+    }
 }
 
 /// One connection's requests, answered by `handler` through `journal` under `limits`, on any
