@@ -84,6 +84,7 @@ impl Site {
 fn registry(site: &Site) -> Arc<RegistryServer> {
     let config = RegistryConfig::other(&OtherRegistry {
         host: Authority::parse(site.authority).expect("host[:port]"),
+        certificate: regsim_model::world::Certificate::PublicCa,
         auth: RegistryAuth::Basic {
             realm: "Registry Realm".into(),
             users: [(USER.to_string(), PASSWORD.to_string())].into(),

@@ -24,6 +24,7 @@ fn in_ci() -> bool {
 fn registry_handler() -> Arc<RegistryServer> {
     let config = RegistryConfig::other(&OtherRegistry {
         host: Authority::parse(NAME).expect("a host name"),
+        certificate: regsim_model::world::Certificate::PublicCa,
         auth: RegistryAuth::None,
         images: vec![],
     });

@@ -69,6 +69,14 @@ pub struct Gitlab {
     pub external_url: String,
     /// Container registry `host[:port]` (`registry.host_port` of gitlab.yml).
     pub registry: String,
+    /// The certificate of `external_url`'s host: public-ca (default for https), private-ca,
+    /// self-signed, expired, missing-intermediate, other-name:NAME[,NAME…].
+    #[serde(default)]
+    pub certificate: Option<String>,
+    /// The registry's certificate, in the same words, or plain-http (default: public-ca; plain-http
+    /// on 127.0.0.0/8).
+    #[serde(default)]
+    pub registry_certificate: Option<String>,
     /// Admin > Settings > CI/CD > Container Registry > Authorization token duration (minutes).
     #[serde(default)]
     pub registry_token_expire_minutes: Option<u64>,
@@ -216,6 +224,10 @@ pub struct Registry {
     pub host: String,
     /// `basic` (htpasswd users) or `none` (anonymous pulls).
     pub auth: String,
+    /// Its certificate, as `gitlab.registry_certificate` (default public-ca; plain-http on
+    /// 127.0.0.0/8).
+    #[serde(default)]
+    pub certificate: Option<String>,
     /// The htpasswd realm (`auth.htpasswd.realm` of the registry's config).
     #[serde(default)]
     pub realm: Option<String>,
@@ -481,6 +493,16 @@ pub struct Docker {
     /// The runner host's platform (`linux/arm64/v8`); default `linux/amd64`.
     #[serde(default)]
     pub platform: Option<String>,
+    /// Directories of `/etc/docker/certs.d/` (`host[:port]`), each holding the `ca.crt` that
+    /// vouches for the server of that host.
+    #[serde(default)]
+    pub certs_d: Vec<String>,
+    /// `insecure-registries` of `/etc/docker/daemon.json`.
+    #[serde(default)]
+    pub insecure_registries: Vec<String>,
+    /// The instance's CA is in the runner host's system store (`update-ca-certificates`).
+    #[serde(default)]
+    pub ca_in_system_store: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]

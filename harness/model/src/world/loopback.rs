@@ -37,6 +37,13 @@ impl World {
             ));
         }
         let mut w = self.clone();
+        // dockerd never checks a certificate on 127.0.0.0/8, so the mocks speak plain HTTP there;
+        // TLS is compared in a network namespace of its own (tests/tls_real_daemon.rs).
+        w.gitlab.certificate = super::Certificate::PlainHttp;
+        w.gitlab.registry_certificate = super::Certificate::PlainHttp;
+        for r in &mut w.registries {
+            r.certificate = super::Certificate::PlainHttp;
+        }
         w.gitlab.scheme = "http".into();
         w.gitlab.host = at(gitlab);
         w.gitlab.registry = at(registry);

@@ -4,6 +4,9 @@
 
 mod loopback;
 mod sections;
+pub mod tls;
+
+pub use tls::{Certificate, DaemonTls};
 
 pub use sections::{DEFAULT_CLOCK, build};
 
@@ -105,6 +108,9 @@ pub struct Instance {
     pub scheme: String,
     pub host: Authority,
     pub registry: Authority,
+    /// The certificate of `external_url`'s host (where the registry's token realm is).
+    pub certificate: Certificate,
+    pub registry_certificate: Certificate,
     pub registry_enabled: bool,
     pub token_expire_minutes: u64,
     pub issuer: String,
@@ -207,6 +213,7 @@ pub struct DockerHub {
 #[derive(Debug, Clone)]
 pub struct OtherRegistry {
     pub host: Authority,
+    pub certificate: Certificate,
     pub auth: RegistryAuth,
     pub images: Vec<StoredImage>,
 }
@@ -318,6 +325,7 @@ pub struct DockerHost {
     pub platform: regsim_wire::platform::Platform,
     pub store: Derived<ImageStore>,
     pub profile: EngineProfile,
+    pub tls: DaemonTls,
 }
 
 #[derive(Debug, Clone)]

@@ -45,3 +45,27 @@ pub(super) fn job_project(ctx: &Ctx<'_>, s: &Scenario, projects: &[Project]) -> 
         ))
     }
 }
+
+/// Each `docker.certs_d` directory names a server of the scenario (by host; the port may differ,
+/// which is the mistake some scenarios show).
+pub(super) fn certs_d(
+    ctx: &Ctx<'_>,
+    docker: &crate::world::DockerHost,
+    gitlab: &crate::world::Instance,
+    registries: &[crate::world::OtherRegistry],
+) -> Result<(), ScenarioError> {
+    for (i, dir) in docker.tls.certs_d.iter().enumerate() {
+        let host = dir.rsplit_once(':').map_or(dir.as_str(), |(h, _)| h);
+        let known = std::iter::once(&gitlab.host)
+            .chain(std::iter::once(&gitlab.registry))
+            .chain(registries.iter().map(|r| &r.host))
+            .any(|a| a.host.eq_ignore_ascii_case(host));
+        if !known {
+            return Err(ctx.err(
+                &format!("docker.certs_d[{i}]"),
+                format!("`{dir}`: no server of this scenario is named {host}"),
+            ));
+        }
+    }
+    Ok(())
+}

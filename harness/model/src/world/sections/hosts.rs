@@ -5,7 +5,7 @@ use super::Ctx;
 use super::job::pull_policies;
 use crate::scenario::{Scenario, ScenarioError};
 use crate::versions::{self, docker as dv, runner as rv};
-use crate::world::{Derived, DockerHost, Executor, Job, Overrides, RunnerHost};
+use crate::world::{Authority, DaemonTls, Derived, DockerHost, Executor, Job, Overrides, RunnerHost};
 use regsim_wire::job_api::PullPolicy;
 use regsim_wire::platform::Platform;
 
@@ -127,5 +127,28 @@ pub(super) fn docker(ctx: &Ctx<'_>, s: &Scenario, overrides: &Overrides) -> Resu
         platform,
         store,
         profile,
+        tls: daemon_tls(ctx, s)?,
+    })
+}
+
+/// `docker.certs_d`, `docker.insecure_registries`, `docker.ca_in_system_store`: each entry a
+/// `host[:port]` (a CIDR range in `insecure_registries` is not modelled).
+fn daemon_tls(ctx: &Ctx<'_>, s: &Scenario) -> Result<DaemonTls, ScenarioError> {
+    let check = |field: &str, list: &[String]| -> Result<Vec<String>, ScenarioError> {
+        list.iter()
+            .enumerate()
+            .map(|(i, e)| {
+                let field = format!("{field}[{i}]");
+                if e.contains('/') {
+                    return Err(ctx.err(&field, format!("`{e}`: CIDR ranges are not modelled; write host[:port]")));
+                }
+                Authority::parse(e).map(|a| a.to_string()).map_err(|m| ctx.err(&field, m))
+            })
+            .collect()
+    };
+    Ok(DaemonTls {
+        certs_d: check("docker.certs_d", &s.docker.certs_d)?,
+        insecure_registries: check("docker.insecure_registries", &s.docker.insecure_registries)?,
+        ca_in_system_store: s.docker.ca_in_system_store,
     })
 }

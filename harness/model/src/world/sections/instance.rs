@@ -3,7 +3,7 @@
 use super::Ctx;
 use crate::scenario::{self, Scenario, ScenarioError};
 use crate::versions::{self, gitlab as gv};
-use crate::world::{Authority, Derived, Instance, Overrides};
+use crate::world::{Authority, Certificate, Derived, Instance, Overrides};
 use semver::Version;
 
 pub(super) fn build(ctx: &Ctx<'_>, s: &Scenario, overrides: &Overrides) -> Result<Instance, ScenarioError> {
@@ -34,6 +34,24 @@ pub(super) fn build(ctx: &Ctx<'_>, s: &Scenario, overrides: &Overrides) -> Resul
         ),
         None => Derived::explicit(false),
     };
+    let certificate = match (&s.gitlab.certificate, scheme.as_str()) {
+        (None, "https") => Certificate::PublicCa,
+        (None, _) => Certificate::PlainHttp,
+        (Some(c), scheme) => {
+            let c = Certificate::parse(c).map_err(|m| ctx.err("gitlab.certificate", m))?;
+            if c.is_tls() != (scheme == "https") {
+                return Err(ctx.err(
+                    "gitlab.certificate",
+                    format!("`{c}` does not go with external_url's {scheme}://"),
+                ));
+            }
+            c
+        }
+    };
+    let registry_certificate = match &s.gitlab.registry_certificate {
+        Some(c) => Certificate::parse(c).map_err(|m| ctx.err("gitlab.registry_certificate", m))?,
+        None => Certificate::default_for(&registry),
+    };
     let (proxy_era, proxy_licensed) = proxy_era(&s.gitlab, &version).map_err(|(f, m)| ctx.err(f, m))?;
     Ok(Instance {
         release: gv::release(&version),
@@ -41,6 +59,8 @@ pub(super) fn build(ctx: &Ctx<'_>, s: &Scenario, overrides: &Overrides) -> Resul
         scheme,
         host,
         registry,
+        certificate,
+        registry_certificate,
         registry_enabled: true,
         token_expire_minutes: token_expire_minutes(ctx, s.gitlab.registry_token_expire_minutes)?,
         issuer: s

@@ -92,6 +92,7 @@ pub fn build(path: &Path, text: &str, s: &Scenario, overrides: &Overrides) -> Re
     let job = job::build(&ctx, s)?;
     let runner = hosts::runner(&ctx, s, overrides, &job)?;
     let docker = hosts::docker(&ctx, s, overrides)?;
+    checks::certs_d(&ctx, &docker, &gitlab, &registries)?;
     let name = path
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())

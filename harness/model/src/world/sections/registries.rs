@@ -3,7 +3,7 @@
 use super::Ctx;
 use super::namespaces::single_platform;
 use crate::scenario::{self, Scenario, ScenarioError};
-use crate::world::{Authority, Instance, OtherRegistry, RegistryAuth};
+use crate::world::{Authority, Certificate, Instance, OtherRegistry, RegistryAuth};
 
 pub(super) fn build(ctx: &Ctx<'_>, s: &Scenario, gitlab: &Instance) -> Result<Vec<OtherRegistry>, ScenarioError> {
     let mut registries = Vec::new();
@@ -25,6 +25,10 @@ pub(super) fn build(ctx: &Ctx<'_>, s: &Scenario, gitlab: &Instance) -> Result<Ve
             "none" => RegistryAuth::None,
             other => return Err(ctx.err(&f("auth"), format!("`{other}`: expected basic or none"))),
         };
+        let certificate = match &r.certificate {
+            Some(c) => Certificate::parse(c).map_err(|m| ctx.err(&f("certificate"), m))?,
+            None => Certificate::default_for(&host),
+        };
         let mut images = Vec::new();
         for (j, spec) in r.images.iter().enumerate() {
             let field = f(&format!("images[{j}]"));
@@ -33,7 +37,12 @@ pub(super) fn build(ctx: &Ctx<'_>, s: &Scenario, gitlab: &Instance) -> Result<Ve
                 .ok_or_else(|| ctx.err(&field, format!("`{img}` needs a tag (path:tag)")))?;
             images.push(single_platform(ctx, spec, &field, repo, tag)?);
         }
-        registries.push(OtherRegistry { host, auth, images });
+        registries.push(OtherRegistry {
+            host,
+            certificate,
+            auth,
+            images,
+        });
     }
     Ok(registries)
 }
