@@ -174,7 +174,12 @@ fn real_dockerd_names_each_certificate_problem_by_the_registrys_own_host_name() 
         Ok(d) => d,
         Err(e) => panic!("{e}"),
     };
-    let version = run(&d, CLI_20_10, &config_dir("v"), &["version", "--format", "{{.Server.Version}}"]);
+    let version = run(
+        &d,
+        CLI_20_10,
+        &config_dir("v"),
+        &["version", "--format", "{{.Server.Version}}"],
+    );
     assert!(version.stdout.starts_with("20.10."), "{version:?}");
     let cfg = config_dir("cli-20.10");
     let login = |d: &Dockerd<'_>, cli: &str, cfg: &Path, site: &str| {
@@ -185,9 +190,8 @@ fn real_dockerd_names_each_certificate_problem_by_the_registrys_own_host_name() 
 
     // The run's CA not trusted: Go's x509 text, by the registry's own name.
     let reg = &sites[0];
-    let unknown = |url: &str| {
-        format!("Error response from daemon: Get \"{url}\": x509: certificate signed by unknown authority")
-    };
+    let unknown =
+        |url: &str| format!("Error response from daemon: Get \"{url}\": x509: certificate signed by unknown authority");
     fails_with(
         &pull(&d, &cfg, &reg.image()),
         &unknown("https://registry.example.test/v2/"),
@@ -197,10 +201,7 @@ fn real_dockerd_names_each_certificate_problem_by_the_registrys_own_host_name() 
     assert_eq!(out.code, Some(1), "{out:?}");
     assert_eq!(
         out.stderr,
-        format!(
-            "{password_warning}{}\n",
-            unknown("https://registry.example.test/v2/")
-        ),
+        format!("{password_warning}{}\n", unknown("https://registry.example.test/v2/")),
         "login, CA not trusted"
     );
 
@@ -313,7 +314,11 @@ fn real_dockerd_names_each_certificate_problem_by_the_registrys_own_host_name() 
         .unwrap_or_else(|e| panic!("{e}"));
     let cfg = config_dir("cli-20.10-insecure");
     let out = login(&d, CLI_20_10, &cfg, plain.authority);
-    assert_eq!((out.code, out.stdout.as_str()), (Some(0), "Login Succeeded\n"), "{out:?}");
+    assert_eq!(
+        (out.code, out.stdout.as_str()),
+        (Some(0), "Login Succeeded\n"),
+        "{out:?}"
+    );
     let out = pull(&d, &cfg, &plain.image());
     assert_eq!(
         (out.code, out.stdout.as_str()),

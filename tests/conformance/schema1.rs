@@ -164,7 +164,7 @@ pub async fn dockerd_stores_the_same(daemon: Arc<RealDaemon>) -> Vec<Check> {
         let mut network = Network::default();
         let at = server.address();
         network.add(&at.ip().to_string(), at.port(), "/", *at);
-        let engine = SimulatedEngine::new(profile, v, Platform::default(), network);
+        let engine = SimulatedEngine::new(profile, v, Platform::default(), network, Default::default());
         let simulated = async {
             engine
                 .create_image(&from, TAG, "")

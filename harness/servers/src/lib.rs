@@ -9,6 +9,7 @@ pub mod image;
 pub mod journal;
 pub mod listen;
 pub mod netns;
+pub mod pki;
 pub mod registry;
 pub mod request;
 pub mod schema1;

@@ -121,6 +121,18 @@ impl Listener {
         Self::start_with(listener, handler, journal, limits, Some(tls))
     }
 
+    /// Over HTTPS with `tls`, answering with the handler another listener answers with (`handler`
+    /// of it): a server reachable both over plain HTTP and HTTPS, one state behind both.
+    pub fn start_tls_beside(
+        listener: std::net::TcpListener,
+        shared: Shared,
+        journal: Journal,
+        limits: Limits,
+        tls: ServerTls,
+    ) -> std::io::Result<Listener> {
+        Self::start_shared(listener, shared, journal, limits, Some(tls))
+    }
+
     fn start_with(
         listener: std::net::TcpListener,
         handler: Arc<dyn Handler>,
@@ -128,10 +140,19 @@ impl Listener {
         limits: Limits,
         tls: Option<ServerTls>,
     ) -> std::io::Result<Listener> {
+        Self::start_shared(listener, Arc::new(RwLock::new(handler)), journal, limits, tls)
+    }
+
+    fn start_shared(
+        listener: std::net::TcpListener,
+        shared: Shared,
+        journal: Journal,
+        limits: Limits,
+        tls: Option<ServerTls>,
+    ) -> std::io::Result<Listener> {
         listener.set_nonblocking(true)?;
         let address = listener.local_addr()?;
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-        let shared: Shared = Arc::new(RwLock::new(handler));
         let (shutdown, stop) = tokio::sync::watch::channel(());
         let serving = shared.clone();
         let handshakes = Handshakes::default();
@@ -251,6 +272,9 @@ async fn accept_loop(
                 continue;
             }
         };
+        // Go's net/http server sets TCP_NODELAY on every connection; without it a TLS record
+        // split over two writes waits for the client's delayed ACK (40 ms).
+        let _ = stream.set_nodelay(true);
         let (handler, journal) = (handler.clone(), journal.clone());
         let tls = transport.tls.clone();
         let handshakes = transport.handshakes.clone();
@@ -278,7 +302,7 @@ async fn accept_loop(
                         },
                     );
                     if let Some(s) = stream {
-                        serve_io(s, handler, journal, limits).await;
+                        serve_io_as(s, handler, journal, limits, "https").await;
                     }
                 }
             }
@@ -318,10 +342,19 @@ pub async fn serve_io<IO>(io: IO, handler: Shared, journal: Journal, limits: Lim
 where
     IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
+    serve_io_as(io, handler, journal, limits, "http").await
+}
+
+/// Like [`serve_io`], the requests' URLs in `scheme` (`https` behind TLS: a registry builds its
+/// `Location` URLs from it, as distribution does from `r.TLS`).
+async fn serve_io_as<IO>(io: IO, handler: Shared, journal: Journal, limits: Limits, scheme: &'static str)
+where
+    IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
     let service = service_fn(move |req: hyper::Request<Incoming>| {
         let (handler, journal) = (handler.clone(), journal.clone());
         async move {
-            let answer = match read_request(req, &limits).await {
+            let answer = match read_request(req, &limits, scheme).await {
                 Ok(r) => {
                     let h = handler.read().expect("handler lock").clone();
                     journal.answer(h.as_ref(), &r)
@@ -350,7 +383,7 @@ where
 /// The request, whole, or why it is refused: a target that is not a path (400), a body over the
 /// limit (413: said by `Content-Length` before reading, or met while reading a chunked body), a
 /// body that breaks off or whose chunks do not parse (400).
-async fn read_request(req: hyper::Request<Incoming>, limits: &Limits) -> Result<Request, Refusal> {
+async fn read_request(req: hyper::Request<Incoming>, limits: &Limits, scheme: &str) -> Result<Request, Refusal> {
     let (parts, body) = req.into_parts();
     let refuse = |status: u16, why: String| Refusal {
         method: parts.method.to_string(),
@@ -365,7 +398,7 @@ async fn read_request(req: hyper::Request<Incoming>, limits: &Limits) -> Result<
     }
     let url = match (parts.uri.scheme(), parts.uri.path_and_query()) {
         (Some(_), Some(_)) => url::Url::parse(&parts.uri.to_string()),
-        (None, Some(pq)) if pq.as_str().starts_with('/') => url::Url::parse(&format!("http://localhost{pq}")),
+        (None, Some(pq)) if pq.as_str().starts_with('/') => url::Url::parse(&format!("{scheme}://localhost{pq}")),
         _ => return Err(refuse(400, "the request target is not a path".into())),
     }
     .map_err(|e| refuse(400, format!("the request target does not parse: {e}")))?;

@@ -69,7 +69,10 @@ pub fn available() -> Result<(), NetnsError> {
     }
     let missing: Vec<&str> = PROGRAMS.iter().copied().filter(|p| which(p).is_none()).collect();
     if !missing.is_empty() {
-        return Err(NetnsError::Unavailable(format!("not installed: {}", missing.join(", "))));
+        return Err(NetnsError::Unavailable(format!(
+            "not installed: {}",
+            missing.join(", ")
+        )));
     }
     if !Path::new("/etc/docker").is_dir() {
         return Err(NetnsError::Unavailable(
@@ -146,7 +149,17 @@ read -r _ || true
 "#;
         let mut holder = Command::new("timeout")
             .args(["-k", "5", &format!("{}s", limit.as_secs().max(1))])
-            .args(["unshare", "-n", "-m", "--propagation", "private", "bash", "-c", script, "regsim-ns"])
+            .args([
+                "unshare",
+                "-n",
+                "-m",
+                "--propagation",
+                "private",
+                "bash",
+                "-c",
+                script,
+                "regsim-ns",
+            ])
             .arg(&dir)
             .args(&addresses)
             .stdin(Stdio::piped())
@@ -303,7 +316,12 @@ stop
             if dockerd.ping() {
                 return Ok(dockerd);
             }
-            let exited = dockerd.child.try_wait().ok().flatten().map(|s| format!("it exited ({s})"));
+            let exited = dockerd
+                .child
+                .try_wait()
+                .ok()
+                .flatten()
+                .map(|s| format!("it exited ({s})"));
             let late = (start.elapsed() > limit).then(|| format!("no answer within {} s", limit.as_secs()));
             if let Some(why) = exited.or(late) {
                 let log = dockerd.log_tail(30);

@@ -4,7 +4,8 @@
 /// A request as a server's handler sees it: whole, with its body read.
 #[derive(Debug, Clone)]
 pub struct Request {
-    /// `http://localhost/PATH?QUERY` for an origin-form target (the host is not the client's).
+    /// `http://localhost/PATH?QUERY` for an origin-form target (the host is not the client's;
+    /// `https://` when the request came over TLS).
     pub url: url::Url,
     pub method: http::Method,
     pub headers: http::HeaderMap,

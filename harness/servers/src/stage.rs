@@ -45,22 +45,88 @@ pub struct Stage {
     proxy_cache: gitlab::dependency_proxy::SharedCache,
     /// Limits, clock and keys the servers were started with (a reload keeps them).
     pub settings: Settings,
+    /// Over HTTPS, beside GitLab, its registry and each other registry (in that order) whose
+    /// certificate is not plain HTTP: the same handler as the plain listener, which the runner's
+    /// job requests keep using.
+    pub tls: Vec<Option<Listener>>,
+    /// What the runner host's dockerd trusts, as the certificates the servers got.
+    pub trust: regsim_wire::tls::DaemonTrust,
+}
+
+/// Where the engine dials each server: its HTTPS listener when it has one.
+fn dialled(plain: &Listener, tls: Option<&Option<Listener>>) -> SocketAddr {
+    match tls {
+        Some(Some(t)) => *t.address(),
+        _ => *plain.address(),
+    }
+}
+
+/// Certificates for the world's servers and an HTTPS listener beside each plain one that has a
+/// certificate (`plain` in the order of `pki::servers`), on free ports of `ip`.
+fn start_tls(
+    world: &World,
+    plain: &[&Listener],
+    ip: std::net::IpAddr,
+    journal: &Journal,
+    limits: crate::listen::Limits,
+) -> Result<(Vec<Option<Listener>>, regsim_wire::tls::DaemonTrust), StageError> {
+    let pki = crate::pki::Pki::at(world.clock).map_err(StageError::Tls)?;
+    let mut issued = Vec::new();
+    for (authority, certificate) in crate::pki::servers(world) {
+        issued.push(pki.issue(certificate, &authority.host).map_err(StageError::Tls)?);
+    }
+    let mut listeners = Vec::new();
+    for (server, leaf) in plain.iter().zip(&issued) {
+        listeners.push(match leaf {
+            None => None,
+            Some(leaf) => {
+                let tls = leaf.server_tls().map_err(StageError::Tls)?;
+                let bound = std::net::TcpListener::bind((ip, 0)).map_err(|source| StageError::Listen {
+                    ip,
+                    port: 0,
+                    source,
+                })?;
+                Some(
+                    Listener::start_tls_beside(bound, server.handler(), journal.clone(), limits, tls)
+                        .map_err(|source| StageError::Listen { ip, port: 0, source })?,
+                )
+            }
+        });
+    }
+    let trust = crate::pki::daemon_trust(&pki, world, &issued);
+    Ok((listeners, trust))
 }
 
 /// Where each of the world's names is dialled: GitLab's host, the registry's, the others'.
-fn network_for(world: &World, gitlab: &Listener, registry: SocketAddr, others: &[Listener]) -> Network {
+fn network_for(
+    world: &World,
+    gitlab: &Listener,
+    tls: &[Option<Listener>],
+    registry: SocketAddr,
+    others: &[Listener],
+) -> Network {
     let mut network = Network::default();
     let gl = &world.gitlab;
     let gl_default = if gl.scheme == "https" { 443 } else { 80 };
-    network.add(&gl.host.host, gl.host.port_or(gl_default), "/", *gitlab.address());
+    network.add(
+        &gl.host.host,
+        gl.host.port_or(gl_default),
+        "/",
+        dialled(gitlab, tls.first()),
+    );
+    let registry = match tls.get(1) {
+        Some(Some(t)) => *t.address(),
+        _ => registry,
+    };
     // A registry written without a port is dialled on 443 (https) or, for insecure loopback
     // registries, 80.
     let reg = &gl.registry;
     network.add(&reg.host, reg.port_or(443), "/v2/", registry);
     network.add(&reg.host, reg.port_or(80), "/v2/", registry);
-    for (r, server) in world.registries.iter().zip(others) {
-        network.add(&r.host.host, r.host.port_or(443), "/", *server.address());
-        network.add(&r.host.host, r.host.port_or(80), "/", *server.address());
+    for (i, (r, server)) in world.registries.iter().zip(others).enumerate() {
+        let address = dialled(server, tls.get(i + 2));
+        network.add(&r.host.host, r.host.port_or(443), "/", address);
+        network.add(&r.host.host, r.host.port_or(80), "/", address);
     }
     network
 }
@@ -117,7 +183,10 @@ impl Stage {
                 world.on_loopback(*gitlab.address(), registry_addr, &addrs)
             }
         });
-        let network = network_for(&world, &gitlab, registry_addr, &others);
+        let plain: Vec<&Listener> = [&gitlab, &registry].into_iter().chain(&others).collect();
+        let ip = at.map_or(std::net::IpAddr::from([127, 0, 0, 1]), |(ip, _)| ip);
+        let (tls, trust) = start_tls(&world, &plain, ip, &journal, limits)?;
+        let network = network_for(&world, &gitlab, &tls, registry_addr, &others);
         let docker_hub = match &world.docker_hub {
             // Docker Hub is never moved by `--listen`: only GitLab dials it.
             Some(_) => {
@@ -147,6 +216,8 @@ impl Stage {
             docker_hub_rate: docker_hub::RateState::default(),
             proxy_cache: gitlab::dependency_proxy::SharedCache::default(),
             settings,
+            tls,
+            trust,
         };
         stage.mount()?;
         Ok(stage)
@@ -206,7 +277,12 @@ impl Stage {
                 world.on_loopback(*self.gitlab.address(), registry_addr, &addrs)
             }
         });
-        self.network = network_for(&world, &self.gitlab, registry_addr, &self.others);
+        if crate::pki::servers(&world) != crate::pki::servers(&self.world) {
+            return Err(StageError::NeedsRestart(
+                "the edit changes a server's name or certificate",
+            ));
+        }
+        self.network = network_for(&world, &self.gitlab, &self.tls, registry_addr, &self.others);
         self.world = world;
         // A fresh job, registries and proxy cache for the new world (requeue_job's resets).
         self.requeue_job();
@@ -252,6 +328,8 @@ pub enum StageError {
     },
     #[error("the Dependency Proxy's Docker Hub client does not start: {0}")]
     Upstream(std::io::Error),
+    #[error("the servers' certificates cannot be made: {0}")]
+    Tls(crate::tls::TlsError),
     #[error("{0}: restart `regsim serve` for that")]
     NeedsRestart(&'static str),
 }

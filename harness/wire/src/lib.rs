@@ -28,5 +28,6 @@ pub mod reference;
 pub mod scope;
 pub mod secret;
 pub mod tar;
+pub mod tls;
 
 pub use not_modelled::NotModelled;

@@ -93,7 +93,7 @@ pub fn job_env(stage: &Stage) -> JobEnv<'_> {
 
 /// The stage's simulated engine: the world's Docker host, dialling the stage's mocks.
 pub fn simulated_engine(stage: &Stage) -> Engine {
-    Engine::simulated(&stage.world.docker, stage.network.clone())
+    Engine::simulated(&stage.world.docker, stage.network.clone(), stage.trust.clone())
 }
 
 /// Runs the scenario's job against fresh mocks with the simulated engine.

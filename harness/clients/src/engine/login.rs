@@ -21,7 +21,7 @@ impl SimulatedEngine {
             status: 400,
             message: m.to_string(),
         })?;
-        let ping_url = format!("{}/v2/", self.endpoint(&r));
+        let ping_url = format!("{}/v2/", self.endpoint(&r).await);
         let fail = |e: ClientError| DaemonError::Http {
             status: 500,
             message: url_error("Get", &ping_url, e).render(quoted),

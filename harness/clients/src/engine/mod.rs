@@ -11,6 +11,7 @@ mod push;
 pub mod real;
 pub mod schema1;
 pub mod simulated;
+pub mod tls;
 
 pub use regsim_wire::engine_api::{AuthConfig, DaemonError, ImageInspect, Message, ProgressStream};
 
@@ -38,6 +39,10 @@ pub enum Reading {
     NoBasicCredentials,
     /// A manifest list without the host's platform: the pull's progress stream ends in an error.
     NoMatchingManifest { platform: String, message: String },
+    /// A TLS connection the engine made to `host`, and how its certificate check ended (only
+    /// what departs from a public CA's certificate checked against the system store: a
+    /// failure, a registry's `certs.d` directory, an insecure registry).
+    Handshake { host: String, verdict: String },
     /// `TranslatePullError`: the registry's first error becomes the daemon's HTTP answer.
     Translated {
         /// The first error as the engine renders it.
@@ -58,6 +63,7 @@ impl std::fmt::Display for Reading {
                 status,
                 why,
             } => write!(f, "{method} {url} → {status}: {why}"),
+            Reading::Handshake { host, verdict } => write!(f, "TLS handshake with {host}: {verdict}"),
             Reading::HeadThenGet { url, status } if (200..300).contains(status) => write!(
                 f,
                 "HEAD {url} → {status} without Docker-Content-Digest: the engine GETs the tag and takes the \
@@ -113,12 +119,13 @@ pub enum Engine {
 
 impl Engine {
     /// The simulated dockerd of a runner host, dialling names through `network`.
-    pub fn simulated(docker: &DockerHost, network: Network) -> Engine {
+    pub fn simulated(docker: &DockerHost, network: Network, trust: regsim_wire::tls::DaemonTrust) -> Engine {
         Engine::Simulated(Box::new(simulated::SimulatedEngine::new(
             docker.profile.clone(),
             docker.version.clone(),
             docker.platform.clone(),
             network,
+            trust,
         )))
     }
 

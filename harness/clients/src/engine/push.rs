@@ -98,7 +98,7 @@ impl SimulatedEngine {
         out: &mut ProgressStream,
     ) -> Result<(), PushStop> {
         let quoted = self.profile.quoted_urls;
-        let base = self.endpoint(r);
+        let base = self.endpoint(r).await;
         let ping_url = format!("{base}/v2/");
         let ping = self
             .send("GET", &ping_url, &[])

@@ -4,6 +4,7 @@
 
 use super::distribution::{ClientError, HttpResponse, handle_error_response_why};
 use super::schema1;
+use super::tls;
 use super::{AuthConfig, DaemonError, ImageInspect, Reading};
 use regsim_wire::digest::sha256_digest;
 use regsim_wire::errcode::ErrorCode;
@@ -11,6 +12,7 @@ use regsim_wire::media::{MANIFEST_LIST_V2, OCI_INDEX};
 use regsim_wire::net::Network;
 use regsim_wire::platform::Platform;
 use regsim_wire::reference::Reference;
+use regsim_wire::tls::DaemonTrust;
 
 use base64::Engine as _;
 use regsim_model::versions::docker::{EngineProfile, ManifestProbe, PullDeniedWording};
@@ -52,6 +54,11 @@ pub struct SimulatedEngine {
     /// the stage did not give it (an IP literal in a script included), and what Docker prints
     /// when a registry cannot be reached is not modelled, so the call ends as not modelled.
     unreachable: Mutex<Option<regsim_wire::NotModelled>>,
+    /// What the daemon trusts (system store, certs.d, insecure registries).
+    trust: DaemonTrust,
+    /// How the registry endpoint of the call under way checks certificates: dockerd builds one
+    /// TLS configuration per endpoint and uses it for the registry and its token realm alike.
+    check: Mutex<Option<tls::Check>>,
 }
 
 /// An image in the simulated engine's store.
@@ -119,7 +126,13 @@ enum Failure {
 }
 
 impl SimulatedEngine {
-    pub fn new(profile: EngineProfile, version: Version, platform: Platform, network: Network) -> Self {
+    pub fn new(
+        profile: EngineProfile,
+        version: Version,
+        platform: Platform,
+        network: Network,
+        trust: DaemonTrust,
+    ) -> Self {
         let http = crate::http::pooled();
         SimulatedEngine {
             profile,
@@ -132,6 +145,8 @@ impl SimulatedEngine {
             notes: Mutex::new(Vec::new()),
             trail: Mutex::new(Vec::new()),
             unreachable: Mutex::new(None),
+            trust,
+            check: Mutex::new(None),
         }
     }
 
@@ -143,11 +158,19 @@ impl SimulatedEngine {
     pub fn sibling(&self, version: &Version) -> Result<SimulatedEngine, regsim_wire::NotModelled> {
         let profile =
             regsim_model::versions::docker::profile(version, regsim_model::versions::docker::ImageStore::Graphdriver)?;
+        // The dind daemon's own trust: its image's system store, no certs.d, no insecure registries.
+        let trust = DaemonTrust {
+            system_roots: self.trust.system_roots.iter().take(1).cloned().collect(),
+            certs_d: Vec::new(),
+            insecure_registries: Vec::new(),
+            now: self.trust.now,
+        };
         Ok(SimulatedEngine::new(
             profile,
             version.clone(),
             self.platform.clone(),
             self.network.clone(),
+            trust,
         ))
     }
 
@@ -273,19 +296,53 @@ impl SimulatedEngine {
             .ok_or_else(|| not_found(&key))
     }
 
-    /// Where dockerd sends registry requests: `https://host`, or `http://host` for registries on
-    /// 127.0.0.0/8, which are insecure by default. dockerd tries https first there; the mocks
-    /// speak plain HTTP, so that attempt fails and dockerd falls back silently (§5.1).
-    pub(super) fn endpoint(&self, r: &Reference) -> String {
+    /// Where dockerd sends registry requests, and how it checks their certificates from now on:
+    /// `https://host` with the system store and `certs.d/host[:port]`; for an insecure registry
+    /// (127.0.0.0/8, `insecure-registries`) `https://` without any check when the server speaks
+    /// TLS, else `http://` — dockerd tries them in that order and falls back silently (§5.1).
+    pub(super) async fn endpoint(&self, r: &Reference) -> String {
         let host = r.registry_host();
-        let loopback = regsim_model::world::Authority::parse(&host)
-            .map(|a| a.is_loopback())
-            .unwrap_or(false);
-        format!("{}://{host}", if loopback { "http" } else { "https" })
+        let insecure = tls::is_insecure(&self.trust, &host);
+        let check = tls::Check {
+            roots: (!insecure).then(|| tls::roots_for(&self.trust, &host)),
+            now: self.trust.now,
+        };
+        *self.check.lock().expect("check lock") = Some(check.clone());
+        if !insecure {
+            if self
+                .trust
+                .certs_d
+                .iter()
+                .any(|(dir, _)| dir.eq_ignore_ascii_case(&host))
+            {
+                self.record(Reading::Handshake {
+                    host: host.clone(),
+                    verdict: format!("checked against the system store and /etc/docker/certs.d/{host}/ca.crt"),
+                });
+            }
+            return format!("https://{host}");
+        }
+        let (name, port) = match host.rsplit_once(':') {
+            Some((h, p)) => (h.to_string(), p.parse().unwrap_or(443)),
+            None => (host.clone(), 443),
+        };
+        let speaks_tls = match self.network.resolve(&name, port, "/v2/") {
+            Some(addr) => tls::connect(addr, &name, &check).await.is_ok(),
+            None => false,
+        };
+        self.record(Reading::Handshake {
+            host: host.clone(),
+            verdict: if speaks_tls {
+                "an insecure registry: https, its certificate not checked".into()
+            } else {
+                "an insecure registry that does not speak TLS: plain http".into()
+            },
+        });
+        format!("{}://{host}", if speaks_tls { "https" } else { "http" })
     }
 
     async fn pull(&self, r: &Reference, auth: &AuthConfig) -> Result<LocalImage, Failure> {
-        let base = self.endpoint(r);
+        let base = self.endpoint(r).await;
         let ping_url = format!("{base}/v2/");
         let ping = self
             .send("GET", &ping_url, &[])
@@ -683,6 +740,11 @@ impl SimulatedEngine {
             Some(p) => format!("{host}:{p}"),
             None => host.clone(),
         };
+        if parsed.scheme() == "https" {
+            return self
+                .send_tls(addr, &host, &host_header, method, &path, headers, body)
+                .await;
+        }
         let m = reqwest::Method::from_bytes(method.as_bytes()).expect("static method");
         let mut req = self
             .http
@@ -709,6 +771,86 @@ impl SimulatedEngine {
         let status_line = format!("{} {}", status.as_u16(), status.canonical_reason().unwrap_or(""));
         let headers = resp.headers().clone();
         let body = resp.bytes().await.map(|b| b.to_vec()).unwrap_or_default();
+        Ok(Response {
+            status: status.as_u16(),
+            status_line,
+            headers,
+            body,
+        })
+    }
+
+    fn user_agent(&self) -> String {
+        format!(
+            "docker/{} go/go{} os/linux arch/amd64",
+            self.version, self.profile.go_version
+        )
+    }
+
+    /// One request over TLS: a handshake checked as the endpoint's configuration says (Go's
+    /// order and words), then HTTP/1.1 on that connection.
+    #[allow(clippy::too_many_arguments)]
+    async fn send_tls(
+        &self,
+        addr: SocketAddr,
+        host: &str,
+        host_header: &str,
+        method: &str,
+        path: &str,
+        headers: &[(&str, String)],
+        body: Vec<u8>,
+    ) -> Result<Response, ClientError> {
+        let check = self
+            .check
+            .lock()
+            .expect("check lock")
+            .clone()
+            .unwrap_or_else(|| tls::Check {
+                roots: Some(self.trust.system_roots.clone()),
+                now: self.trust.now,
+            });
+        let stream = match tls::connect(addr, host, &check).await {
+            Ok(s) => s,
+            Err(failure) => {
+                self.record(Reading::Handshake {
+                    host: host_header.to_string(),
+                    verdict: failure.verdict(),
+                });
+                let wording = regsim_model::versions::docker::tls_wording(&self.version);
+                return Err(match failure.render(wording) {
+                    Ok(text) => ClientError::Plain(text),
+                    Err(why) => {
+                        let why = format!("a TLS failure regsim does not word: {why}");
+                        *self.unreachable.lock().expect("unreachable lock") =
+                            Some(regsim_wire::NotModelled::new(why.clone()));
+                        ClientError::Plain(why)
+                    }
+                });
+            }
+        };
+        let failed = |e: &dyn std::fmt::Display| ClientError::Plain(format!("regsim: request to the mock failed: {e}"));
+        let (mut sender, connection) = hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
+            .await
+            .map_err(|e| failed(&e))?;
+        tokio::spawn(connection);
+        let mut req = hyper::Request::builder()
+            .method(method)
+            .uri(path)
+            .header("host", host_header)
+            .header("user-agent", self.user_agent());
+        for (k, v) in headers {
+            req = req.header(*k, v.as_str());
+        }
+        let req = req
+            .body(http_body_util::Full::new(hyper::body::Bytes::from(body)))
+            .map_err(|e| failed(&e))?;
+        let resp = sender.send_request(req).await.map_err(|e| failed(&e))?;
+        let status = resp.status();
+        let status_line = format!("{} {}", status.as_u16(), status.canonical_reason().unwrap_or(""));
+        let headers = resp.headers().clone();
+        let body = http_body_util::BodyExt::collect(resp.into_body())
+            .await
+            .map(|b| b.to_bytes().to_vec())
+            .unwrap_or_default();
         Ok(Response {
             status: status.as_u16(),
             status_line,

@@ -122,6 +122,38 @@ pub fn engine_table() -> Vec<Era<EngineProfile>> {
     ]
 }
 
+/// How the Go that built dockerd words a failed certificate check (docs/research/clients-tls.md
+/// §2, §3). Upstream release builds; a distribution's build follows its own Go (Debian's 20.10.24
+/// is go1.19.8, the same wording as the upstream row).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TlsWording {
+    /// Go ≥ 1.20 wraps every verification failure: `tls: failed to verify certificate: x509: …`.
+    pub verify_wrapper: bool,
+    /// Go ≥ 1.14 (inferred) adds `: current time T is after T2` to the expiry message.
+    pub expiry_detail: bool,
+}
+
+/// The TLS-wording table, oldest first. Go per release: `GO_VERSION` in moby's Dockerfile at
+/// each tag.
+#[rustfmt::skip]
+pub fn tls_table() -> Vec<Era<TlsWording>> {
+    let row = |since, verify_wrapper, expiry_detail, source| era(since, TlsWording { verify_wrapper, expiry_detail }, source);
+    vec![
+        //   since          wrapper  detail  source
+        row(v(1, 13, 1),   false,   false,  "Go 1.7.5–1.13.15 (moby@v1.13.1 … v20.10.7 Dockerfile); expiry detail from Go 1.14 INFERRED (golang/go#34646)"),
+        row(v(20, 10, 8),  false,   true,   "Go 1.16.6–1.19.x (moby@v20.10.8 … v20.10.26 Dockerfile) [OBS dockerd 20.10.24+dfsg1 go1.19.8, tests/tls_real_daemon.rs]"),
+        row(v(20, 10, 27), true,    true,   "Go 1.20.10 (moby@v20.10.27 Dockerfile); wrapper: Go 1.20 tls.CertificateVerificationError (api/go1.20.txt)"),
+        row(v(23, 0, 0),   false,   true,   "Go 1.19.5–1.19.9 (moby@v23.0.0 … v23.0.6 Dockerfile)"),
+        row(v(23, 0, 7),   true,    true,   "Go 1.20.7 → (moby@v23.0.7 Dockerfile; every later 23.0 and 24.0 → release on Go ≥ 1.20)"),
+    ]
+}
+
+pub fn tls_wording(version: &Version) -> TlsWording {
+    lookup(&tls_table(), version)
+        .map(|e| e.value)
+        .unwrap_or_else(|| tls_table()[0].value)
+}
+
 /// What the daemon writes into push and build streams (the CLI only relays them).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StreamWording {

@@ -45,7 +45,8 @@ impl Certificate {
                     let names: Vec<String> = names.split(',').map(|n| n.trim().to_string()).collect();
                     let valid = |n: &String| {
                         !n.is_empty()
-                            && n.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '*'))
+                            && n.chars()
+                                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '*'))
                     };
                     if !names.iter().all(valid) {
                         return Err(format!("`{t}`: other-name: takes DNS names separated by commas"));

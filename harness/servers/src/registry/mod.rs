@@ -270,12 +270,15 @@ impl Handler for RegistryServer {
     fn answer(&self, req: &Request) -> Answer {
         let method = req.method.as_str();
         let authz = req.headers.get("authorization").and_then(|v| v.to_str().ok());
-        let host = req
-            .headers
-            .get("host")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_string();
+        // `scheme://Host`: the base of the Location URLs (distribution: https when r.TLS is set).
+        let host = format!(
+            "{}://{}",
+            req.url.scheme(),
+            req.headers
+                .get("host")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+        );
         let query: HashMap<String, String> = req.url.query_pairs().into_owned().collect();
         let kind = self.config.kind;
         let pull = |name| [AccessRecord { name, actions: PULL }];

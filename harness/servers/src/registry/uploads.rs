@@ -52,9 +52,10 @@ impl Pushed {
     }
 }
 
-/// Absolute URLs, as distribution's URL builder makes them from the request's Host.
-fn location(host: &str, path: &str) -> String {
-    format!("http://{host}{path}")
+/// Absolute URLs, as distribution's URL builder makes them from the request's scheme and Host
+/// (`base` is `scheme://host`).
+fn location(base: &str, path: &str) -> String {
+    format!("{base}{path}")
 }
 
 /// `POST /v2/<name>/blobs/uploads/[?mount=<digest>&from=<repo>]`. A mount carries the blob if

@@ -140,9 +140,14 @@ fn daemon_tls(ctx: &Ctx<'_>, s: &Scenario) -> Result<DaemonTls, ScenarioError> {
             .map(|(i, e)| {
                 let field = format!("{field}[{i}]");
                 if e.contains('/') {
-                    return Err(ctx.err(&field, format!("`{e}`: CIDR ranges are not modelled; write host[:port]")));
+                    return Err(ctx.err(
+                        &field,
+                        format!("`{e}`: CIDR ranges are not modelled; write host[:port]"),
+                    ));
                 }
-                Authority::parse(e).map(|a| a.to_string()).map_err(|m| ctx.err(&field, m))
+                Authority::parse(e)
+                    .map(|a| a.to_string())
+                    .map_err(|m| ctx.err(&field, m))
             })
             .collect()
     };
