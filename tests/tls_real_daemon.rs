@@ -3,18 +3,27 @@
 //! (`regsim_servers::netns`): what it says for each certificate users meet, byte for byte, and
 //! that trust given the way users give it (`/etc/docker/certs.d/HOST[:PORT]/ca.crt`,
 //! `insecure-registries` in `/etc/docker/daemon.json`) gets the pull past TLS. These lines are the
-//! Docker 20.10 rows of the engine's TLS texts (docs/research/clients-tls.md).
+//! Docker 20.10 rows of the engine's TLS texts (docs/research/clients-tls.md), and regsim's
+//! simulated engine, given the same certificates on loopback and the same trust, must print each
+//! of them byte for byte (the expired certificate's "current time" is each side's own clock).
 //!
 //! Needs root, util-linux (`unshare`, `nsenter`), iproute2 and dockerd; without them the test says
 //! so on stderr and passes, under CI (`CI` set) it fails. The Docker CLI 28.2.2 at
 //! `/usr/local/bin/docker`, when present, is also asked for its `docker login` texts.
 
+use regsim_clients::engine::simulated::SimulatedEngine;
+use regsim_model::versions::docker;
 use regsim_model::world::{Authority, OtherRegistry, RegistryAuth, StoredImage};
 use regsim_servers::journal::Journal;
 use regsim_servers::listen::{Limits, Listener};
 use regsim_servers::netns::{self, Dockerd, Namespace, Output};
 use regsim_servers::registry::{RegistryConfig, RegistryServer};
+use regsim_servers::tls::ServerTls;
 use regsim_servers::tls::{Ca, EXPIRED_NOT_AFTER, Leaf};
+use regsim_wire::engine_api::DaemonError;
+use regsim_wire::net::Network;
+use regsim_wire::platform::Platform;
+use regsim_wire::tls::DaemonTrust;
 use std::io::Write;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
@@ -123,6 +132,93 @@ fn fails_with(out: &Output, expected: &str, what: &str) {
     assert_eq!(out.stderr, format!("{expected}\n"), "{what}: {out:?}");
 }
 
+/// regsim's simulated dockerd 20.10.24 beside the real one: the same registries on loopback,
+/// with the same certificates, dialled by the same names.
+struct Simulated {
+    rt: tokio::runtime::Runtime,
+    network: Network,
+    /// Keeps the loopback servers up.
+    _servers: Vec<Listener>,
+}
+
+impl Simulated {
+    fn start(sites: &[Site], tls: &[Option<ServerTls>]) -> Simulated {
+        let journal = Journal::with_capacity(1000);
+        let mut network = Network::default();
+        let mut servers = Vec::new();
+        for (s, tls) in sites.iter().zip(tls) {
+            let bound = std::net::TcpListener::bind("127.0.0.1:0").expect("loopback");
+            let server = match tls {
+                Some(t) => Listener::start_tls(bound, registry(s), journal.clone(), Limits::default(), t.clone()),
+                None => Listener::start(bound, registry(s), journal.clone(), Limits::default()),
+            }
+            .expect("listener");
+            network.add(s.host(), s.port, "/", *server.address());
+            servers.push(server);
+        }
+        Simulated {
+            rt: tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .expect("runtime"),
+            network,
+            _servers: servers,
+        }
+    }
+
+    /// `docker pull IMAGE` without credentials, as the CLI would print its failure.
+    fn pull(&self, image: &str, certs_d: &[(&str, &str)], insecure: &[&str]) -> String {
+        let version = semver::Version::new(20, 10, 24);
+        let profile = docker::profile(&version, docker::ImageStore::Graphdriver).expect("20.10 profile");
+        let trust = DaemonTrust {
+            // The test CA is in no system store.
+            system_roots: Vec::new(),
+            certs_d: certs_d
+                .iter()
+                .map(|(dir, pem)| (dir.to_string(), pem_to_der(pem)))
+                .collect(),
+            insecure_registries: insecure.iter().map(|s| s.to_string()).collect(),
+            now: time::OffsetDateTime::now_utc().unix_timestamp(),
+        };
+        let engine = SimulatedEngine::new(profile, version, Platform::default(), self.network.clone(), trust);
+        let (name, tag) = image.rsplit_once(':').expect("name:tag");
+        match self.rt.block_on(engine.create_image(name, tag, "")) {
+            Ok(()) => "pulled".into(),
+            Err(DaemonError::Http { message, .. }) => format!("Error response from daemon: {message}"),
+            Err(e) => format!("{e:?}"),
+        }
+    }
+}
+
+fn pem_to_der(pem: &str) -> Vec<u8> {
+    use base64::Engine as _;
+    let b64: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+    base64::engine::general_purpose::STANDARD.decode(b64).expect("PEM")
+}
+
+/// The expired certificate's line with "current time …" cut out, for comparing two clocks.
+fn without_current_time(line: &str) -> String {
+    match line.find("current time ") {
+        Some(i) => {
+            let rest = &line[i + "current time ".len()..];
+            let end = rest.find(' ').unwrap_or(rest.len());
+            format!("{}current time T{}", &line[..i], &rest[end..])
+        }
+        None => line.to_string(),
+    }
+}
+
+/// The simulated engine's line equals the real daemon's (stderr's one line).
+fn agree(simulated: &str, real: &Output, what: &str) {
+    let real_line = real.stderr.trim_end_matches('\n');
+    assert_eq!(
+        without_current_time(simulated),
+        without_current_time(real_line),
+        "{what}: the simulated engine differs from dockerd 20.10.24"
+    );
+}
+
 /// The expired certificate's line: Go prints the machine's current time, so that part is checked
 /// to be an RFC 3339 UTC time and the rest byte for byte.
 fn fails_with_expired(out: &Output, prefix: &str, what: &str) {
@@ -149,6 +245,7 @@ fn real_dockerd_names_each_certificate_problem_by_the_registrys_own_host_name() 
     let ca = Ca::new("regsim run CA").expect("CA");
     let journal = Journal::with_capacity(1000);
     let mut servers = Vec::new();
+    let mut served_tls = Vec::new();
     for s in &sites {
         let bound = ns
             .bind(SocketAddr::from((s.ip, s.port)))
@@ -157,12 +254,18 @@ fn real_dockerd_names_each_certificate_problem_by_the_registrys_own_host_name() 
             Some(leaf) => {
                 let cert = ca.leaf(&[s.host()], leaf).expect("certificate");
                 let tls = cert.server_tls().expect("server TLS");
+                served_tls.push(Some(tls.clone()));
                 Listener::start_tls(bound, registry(s), journal.clone(), Limits::default(), tls)
             }
-            None => Listener::start(bound, registry(s), journal.clone(), Limits::default()),
+            None => {
+                served_tls.push(None);
+                Listener::start(bound, registry(s), journal.clone(), Limits::default())
+            }
         };
         servers.push(server.expect("listener"));
     }
+    let sim = Simulated::start(&sites, &served_tls);
+    let pem = ca.pem().to_string();
     let config_dir = |name: &str| -> PathBuf {
         let d = ns.dir().join(name);
         std::fs::create_dir_all(&d).expect("config dir");
@@ -192,11 +295,13 @@ fn real_dockerd_names_each_certificate_problem_by_the_registrys_own_host_name() 
     let reg = &sites[0];
     let unknown =
         |url: &str| format!("Error response from daemon: Get \"{url}\": x509: certificate signed by unknown authority");
+    let out = pull(&d, &cfg, &reg.image());
     fails_with(
-        &pull(&d, &cfg, &reg.image()),
+        &out,
         &unknown("https://registry.example.test/v2/"),
         "pull, CA not trusted",
     );
+    agree(&sim.pull(&reg.image(), &[], &[]), &out, "pull, CA not trusted");
     let out = login(&d, CLI_20_10, &cfg, reg.authority);
     assert_eq!(out.code, Some(1), "{out:?}");
     assert_eq!(
@@ -208,9 +313,15 @@ fn real_dockerd_names_each_certificate_problem_by_the_registrys_own_host_name() 
     // Trusted as users trust it: certs.d/HOST/ca.crt. The pull gets past TLS to the registry's
     // answer (anonymous: Basic auth wanted), and after a login it succeeds.
     ns.trust(reg.authority, ca.pem()).expect("certs.d");
+    let out = pull(&d, &cfg, &reg.image());
     fails_with(
-        &pull(&d, &cfg, &reg.image()),
+        &out,
         "Error response from daemon: Head \"https://registry.example.test/v2/x/app/manifests/1\": no basic auth credentials",
+        "pull, CA trusted, no login",
+    );
+    agree(
+        &sim.pull(&reg.image(), &[(reg.authority, &pem)], &[]),
+        &out,
         "pull, CA trusted, no login",
     );
     let out = login(&d, CLI_20_10, &cfg, reg.authority);
@@ -226,15 +337,27 @@ fn real_dockerd_names_each_certificate_problem_by_the_registrys_own_host_name() 
     // A port other than 443: certs.d's directory must carry it.
     let port = &sites[1];
     ns.trust("your.gitlab.address.com", ca.pem()).expect("certs.d");
+    let out = pull(&d, &cfg, &port.image());
     fails_with(
-        &pull(&d, &cfg, &port.image()),
+        &out,
         &unknown("https://your.gitlab.address.com:5000/v2/"),
         "pull, CA in certs.d/HOST without the port",
     );
+    agree(
+        &sim.pull(&port.image(), &[("your.gitlab.address.com", &pem)], &[]),
+        &out,
+        "pull, CA in certs.d/HOST without the port",
+    );
     ns.trust(port.authority, ca.pem()).expect("certs.d");
+    let out = pull(&d, &cfg, &port.image());
     fails_with(
-        &pull(&d, &cfg, &port.image()),
+        &out,
         "Error response from daemon: Head \"https://your.gitlab.address.com:5000/v2/x/app/manifests/1\": no basic auth credentials",
+        "pull, CA in certs.d/HOST:PORT",
+    );
+    agree(
+        &sim.pull(&port.image(), &[(port.authority, &pem)], &[]),
+        &out,
         "pull, CA in certs.d/HOST:PORT",
     );
 
@@ -242,36 +365,68 @@ fn real_dockerd_names_each_certificate_problem_by_the_registrys_own_host_name() 
     for s in &sites[2..7] {
         ns.trust(s.authority, ca.pem()).expect("certs.d");
     }
+    let out = pull(&d, &cfg, &sites[2].image());
+    agree(
+        &sim.pull(&sites[2].image(), &[(sites[2].authority, &pem)], &[]),
+        &out,
+        "expired",
+    );
     fails_with_expired(
-        &pull(&d, &cfg, &sites[2].image()),
+        &out,
         "Error response from daemon: Get \"https://expired.example.test/v2/\": x509: certificate has expired or is not yet valid: current time ",
         "pull, expired",
     );
+    let out = pull(&d, &cfg, &sites[3].image());
+    agree(
+        &sim.pull(&sites[3].image(), &[(sites[3].authority, &pem)], &[]),
+        &out,
+        "another name",
+    );
     fails_with(
-        &pull(&d, &cfg, &sites[3].image()),
+        &out,
         "Error response from daemon: Get \"https://wrong-name.example.test/v2/\": x509: certificate is valid for other.example.test, not wrong-name.example.test",
         "pull, certificate for another name",
     );
+    let out = pull(&d, &cfg, &sites[4].image());
+    agree(
+        &sim.pull(&sites[4].image(), &[(sites[4].authority, &pem)], &[]),
+        &out,
+        "self-signed",
+    );
     fails_with(
-        &pull(&d, &cfg, &sites[4].image()),
+        &out,
         &unknown("https://self-signed.example.test/v2/"),
         "pull, self-signed",
     );
+    let out = pull(&d, &cfg, &sites[5].image());
+    agree(
+        &sim.pull(&sites[5].image(), &[(sites[5].authority, &pem)], &[]),
+        &out,
+        "no intermediate",
+    );
     fails_with(
-        &pull(&d, &cfg, &sites[5].image()),
+        &out,
         &unknown("https://no-intermediate.example.test/v2/"),
         "pull, intermediate not sent",
     );
+    let out = pull(&d, &cfg, &sites[6].image());
+    agree(
+        &sim.pull(&sites[6].image(), &[(sites[6].authority, &pem)], &[]),
+        &out,
+        "intermediate sent",
+    );
     fails_with(
-        &pull(&d, &cfg, &sites[6].image()),
+        &out,
         "Error response from daemon: Head \"https://chain.example.test/v2/x/app/manifests/1\": no basic auth credentials",
         "pull, intermediate sent",
     );
 
     // A plain-HTTP registry that dockerd takes for a secure one.
     let plain = &sites[7];
+    let out = pull(&d, &cfg, &plain.image());
+    agree(&sim.pull(&plain.image(), &[], &[]), &out, "plain HTTP, not insecure");
     fails_with(
-        &pull(&d, &cfg, &plain.image()),
+        &out,
         "Error response from daemon: Get \"https://plain.example.test:5000/v2/\": http: server gave HTTP response to HTTPS client",
         "pull, plain HTTP, not in insecure-registries",
     );
@@ -312,6 +467,14 @@ fn real_dockerd_names_each_certificate_problem_by_the_registrys_own_host_name() 
     let d = ns
         .start_dockerd(r#"{"insecure-registries": ["plain.example.test:5000"]}"#)
         .unwrap_or_else(|e| panic!("{e}"));
+    // Without a login first: both engines fall back to plain HTTP and meet the registry's answer.
+    let out = pull(&d, &config_dir("cli-20.10-insecure-anonymous"), &plain.image());
+    assert_eq!(out.code, Some(1), "{out:?}");
+    agree(
+        &sim.pull(&plain.image(), &[], &[plain.authority]),
+        &out,
+        "plain HTTP in insecure-registries, no login",
+    );
     let cfg = config_dir("cli-20.10-insecure");
     let out = login(&d, CLI_20_10, &cfg, plain.authority);
     assert_eq!(
