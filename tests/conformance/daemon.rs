@@ -17,7 +17,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 /// The job log as the runner writes it, then the script's `docker` lines (the daemon's streams).
-fn text(log: &JobLog) -> String {
+pub fn text(log: &JobLog) -> String {
     let script = log.script.as_ref().map(|s| s.text.clone()).unwrap_or_default();
     format!("{}{script}", log.raw)
 }

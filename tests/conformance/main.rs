@@ -6,12 +6,15 @@
 //! - skopeo and the `oci-client` crate against the mocks vs the real dockerd's pull outcome;
 //! - forged and broken tokens against the mock registry and distribution 2.8.2;
 //! - schema 1 manifests: regsim's conversion against distribution 2.8.2's, and the image the real
-//!   dockerd stores from one against the simulated engines'.
+//!   dockerd stores from one against the simulated engines';
+//! - the real dockerd by the scenarios' own host names over HTTPS, in a network namespace of the
+//!   suite's own, against the simulated engine by the same names (`by_name`).
 //!
 //! Prints a table and ends with `conformance: N checks, N agree, 0 differ`; exits non-zero on any
 //! difference. A missing engine or tool is reported as SKIPPED, which fails under `CI=true`.
 //! `make conformance` runs it alone; `cargo test --workspace` runs it too.
 
+mod by_name;
 mod clients;
 mod daemon;
 mod forged;
@@ -280,6 +283,7 @@ async fn run() -> bool {
     let mut set = tokio::task::JoinSet::new();
     let mut checks = Vec::new();
     let mut other_platform = Vec::new();
+    let mut by_name_scenarios = Vec::new();
     for (i, f) in files.into_iter().enumerate() {
         let name = f
             .file_stem()
@@ -298,6 +302,7 @@ async fn run() -> bool {
             other_platform.push(format!("{name} ({})", world.docker.platform));
             continue;
         }
+        by_name_scenarios.push((name.clone(), f.clone(), world.clone()));
         let (a, r, s, t) = (avail.clone(), registries.clone(), skopeos.clone(), scripts.clone());
         set.spawn(async move { (i, scenario_checks(name, f, world, a, r, s, t).await) });
     }
@@ -317,7 +322,9 @@ async fn run() -> bool {
         }
     }
     checks.sort_by_key(|(i, _)| *i);
-    let checks: Vec<Check> = checks.into_iter().flat_map(|(_, c)| c).collect();
+    let mut checks: Vec<Check> = checks.into_iter().flat_map(|(_, c)| c).collect();
+    // After the others: the scenarios take turns on one dockerd in a namespace of its own.
+    checks.extend(by_name::checks(by_name_scenarios, ci).await);
 
     if let Ok(d) = &avail.daemon
         && avail.reference.is_ok()

@@ -9,6 +9,7 @@ pub const SKOPEO: &str = "skopeo";
 pub const OCI_CLIENT: &str = "oci-client";
 pub const FORGED: &str = "forged token";
 pub const SCHEMA1: &str = "schema 1";
+pub const DOCKERD_BY_NAME: &str = "dockerd by name";
 
 #[derive(Debug)]
 pub enum Verdict {

@@ -3,6 +3,7 @@
 //! Handlers translate between HTTP and the world model; the decisions live in
 //! `regsim_model::policy`. Clients reach them only over HTTP.
 
+pub mod by_name;
 pub mod docker_hub;
 pub mod gitlab;
 pub mod image;

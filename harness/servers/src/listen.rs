@@ -133,6 +133,16 @@ impl Listener {
         Self::start_shared(listener, shared, journal, limits, Some(tls))
     }
 
+    /// Over plain HTTP, answering with another listener's handler (see `start_tls_beside`).
+    pub fn start_beside(
+        listener: std::net::TcpListener,
+        shared: Shared,
+        journal: Journal,
+        limits: Limits,
+    ) -> std::io::Result<Listener> {
+        Self::start_shared(listener, shared, journal, limits, None)
+    }
+
     fn start_with(
         listener: std::net::TcpListener,
         handler: Arc<dyn Handler>,

@@ -271,9 +271,23 @@ read -r _ || true
     /// Starts a dockerd inside the namespace with `/etc/docker/daemon.json` written from
     /// `config` (a JSON object; `{}` for none), and waits until it answers `_ping`.
     pub fn start_dockerd(&self, config: &str) -> Result<Dockerd<'_>, NetnsError> {
+        self.start_dockerd_with(config, None)
+    }
+
+    /// Like [`Namespace::start_dockerd`], with `system_store` (PEM certificates) as the whole of
+    /// its system trust store: Go reads `SSL_CERT_FILE` and `SSL_CERT_DIR` once per process, so a
+    /// store that changes needs another dockerd.
+    pub fn start_dockerd_with(&self, config: &str, system_store: Option<&str>) -> Result<Dockerd<'_>, NetnsError> {
         let n = self.dockerds.fetch_add(1, Ordering::SeqCst);
         let own = self.dir.join(format!("d{n}"));
-        std::fs::create_dir_all(&own).map_err(io(format!("mkdir {}", own.display())))?;
+        std::fs::create_dir_all(own.join("ssl-certs")).map_err(io(format!("mkdir {}", own.display())))?;
+        let mut env: Vec<(String, String)> = Vec::new();
+        if let Some(pem) = system_store {
+            let bundle = own.join("ca-certificates.crt");
+            std::fs::write(&bundle, pem).map_err(io("write the system store"))?;
+            env.push(("SSL_CERT_FILE".into(), bundle.display().to_string()));
+            env.push(("SSL_CERT_DIR".into(), own.join("ssl-certs").display().to_string()));
+        }
         std::fs::write(self.dir.join("etc-docker/daemon.json"), config).map_err(io("write daemon.json"))?;
         let socket = own.join("docker.sock");
         let log_path = own.join("dockerd.log");
@@ -288,6 +302,7 @@ read -r _ || true
 stop
 "#;
         let mut child = Command::new("nsenter")
+            .envs(env)
             .arg(format!("--target={}", self.pid))
             .args(["--net", "--mount", "--"])
             .args(["timeout", "-k", "10", &format!("{}s", self.limit.as_secs().max(1))])
@@ -375,6 +390,11 @@ pub struct Output {
 }
 
 impl Dockerd<'_> {
+    /// The daemon's unix socket.
+    pub fn socket(&self) -> &Path {
+        &self.socket
+    }
+
     /// `unix:///…/docker.sock`, for `DOCKER_HOST`.
     pub fn host(&self) -> String {
         format!("unix://{}", self.socket.display())

@@ -69,8 +69,12 @@ fn start_tls(
     ip: std::net::IpAddr,
     journal: &Journal,
     limits: crate::listen::Limits,
+    pki: Option<Arc<crate::pki::Pki>>,
 ) -> Result<(Vec<Option<Listener>>, regsim_wire::tls::DaemonTrust), StageError> {
-    let pki = crate::pki::Pki::at(world.clock).map_err(StageError::Tls)?;
+    let pki = match pki {
+        Some(p) => p,
+        None => Arc::new(crate::pki::Pki::at(world.clock).map_err(StageError::Tls)?),
+    };
     let mut issued = Vec::new();
     for (authority, certificate) in crate::pki::servers(world) {
         issued.push(pki.issue(certificate, &authority.host).map_err(StageError::Tls)?);
@@ -146,6 +150,19 @@ impl Stage {
         at: Option<(std::net::IpAddr, u16)>,
         settings: Settings,
     ) -> Result<Stage, StageError> {
+        Self::start_with_pki(world, placement, at, settings, None).await
+    }
+
+    /// Like `start_at`, with certificates from `pki` (made by the caller, e.g. valid at the
+    /// machine's time for a real client, shared by many stages) instead of authorities of the
+    /// stage's own made at the scenario's clock.
+    pub async fn start_with_pki(
+        world: &World,
+        placement: Placement,
+        at: Option<(std::net::IpAddr, u16)>,
+        settings: Settings,
+        pki: Option<Arc<crate::pki::Pki>>,
+    ) -> Result<Stage, StageError> {
         let limits = settings.limits;
         // The i-th server listens on `ip:port+i`, or on a free port of `ip` when the port is 0;
         // without `at`, on a free port of 127.0.0.1. Each answers a placeholder until `mount`.
@@ -185,7 +202,7 @@ impl Stage {
         });
         let plain: Vec<&Listener> = [&gitlab, &registry].into_iter().chain(&others).collect();
         let ip = at.map_or(std::net::IpAddr::from([127, 0, 0, 1]), |(ip, _)| ip);
-        let (tls, trust) = start_tls(&world, &plain, ip, &journal, limits)?;
+        let (tls, trust) = start_tls(&world, &plain, ip, &journal, limits, pki)?;
         let network = network_for(&world, &gitlab, &tls, registry_addr, &others);
         let docker_hub = match &world.docker_hub {
             // Docker Hub is never moved by `--listen`: only GitLab dials it.

@@ -7,7 +7,7 @@ mod real_daemon;
 mod text;
 
 pub use load::{collect, load};
-pub use real_daemon::{run_against_real_daemon, run_job_on_real_daemon};
+pub use real_daemon::{run_against_real_daemon, run_by_name_on_real_daemon, run_job_on_real_daemon};
 pub use regsim_model::world::Overrides;
 pub use text::{render_text, render_text_coloured, summary_line, verdict_word};
 

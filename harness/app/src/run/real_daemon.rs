@@ -55,3 +55,36 @@ pub async fn run_job_on_real_daemon(stage: &Stage, daemon: &RealDaemon) -> Resul
     }
     log
 }
+
+/// The same job twice, each time by the scenario's own names: with the simulated engine on a
+/// stage of its own (certificates from the scenario's clock), then with the real daemon `daemon`
+/// on a stage whose certificates come from `pki` (valid at the machine's time) and whose servers
+/// `serve` puts where that daemon reaches them by name (a network namespace's addresses); it
+/// returns the listeners to keep while the job runs. Returns (simulated, real) reports.
+pub async fn run_by_name_on_real_daemon(
+    world: &World,
+    file: &Path,
+    daemon: Arc<RealDaemon>,
+    pki: Arc<regsim_servers::pki::Pki>,
+    serve: impl FnOnce(&Stage) -> Result<Vec<regsim_servers::listen::Listener>, String>,
+) -> Result<(Report, Report), RunFailure> {
+    let sim_stage = Stage::start(world, Placement::Named).await?;
+    let sim = simulated_engine(&sim_stage);
+    let sim_log = run_job(&job_env(&sim_stage), &sim).await?;
+    unmodelled(&sim_stage)?;
+    let sim_report = report(&sim_stage.world, file, &sim_stage, sim_log, false);
+    drop(sim_stage);
+    let stage = Stage::start_with_pki(
+        world,
+        Placement::Named,
+        None,
+        regsim_servers::Settings::default(),
+        Some(pki),
+    )
+    .await?;
+    let listeners = serve(&stage).map_err(|e| RunFailure::Run(RunError::JobRequest(e)))?;
+    let real_log = run_job_on_real_daemon(&stage, &daemon).await;
+    drop(listeners);
+    let real_report = report(&stage.world, file, &stage, real_log?, false);
+    Ok((sim_report, real_report))
+}

@@ -58,6 +58,11 @@ impl RealDaemon {
             Ok(h) if !h.is_empty() => return Err(RealDaemonError::NotUnixSocket(h)),
             _ => PathBuf::from("/var/run/docker.sock"),
         };
+        Self::at(socket).await
+    }
+
+    /// The daemon on the unix socket `socket`, if it answers `_ping` there.
+    pub async fn at(socket: PathBuf) -> Result<RealDaemon, RealDaemonError> {
         let d = RealDaemon {
             socket,
             turns: Arc::default(),
