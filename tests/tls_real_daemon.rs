@@ -491,3 +491,93 @@ fn real_dockerd_names_each_certificate_problem_by_the_registrys_own_host_name() 
     drop(d);
     drop(servers);
 }
+
+/// `regsim serve --tls` as a workshop uses it: started on an address of the namespace, its printed
+/// steps followed as a user would (the hosts entry, the CA into certs.d under the printed
+/// directory, the printed login), then the real dockerd pulls the job's image.
+#[test]
+fn a_pull_through_serve_tls_works_after_the_printed_steps() {
+    use std::io::BufRead as _;
+    let ip = Ipv4Addr::new(192, 0, 2, 50);
+    let Some(ns) = namespace_or_skip(&[(ip, "gitlab.example.com"), (ip, "registry.example.com")]) else {
+        return;
+    };
+    let scenario = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios/tls-private-ca-in-certs-d.yaml");
+    let mut serve = ns
+        .command_inside(Path::new(env!("CARGO_BIN_EXE_regsim")))
+        .args(["--color", "never", "serve", "--tls", "--show-secrets", "--listen"])
+        .arg(ip.to_string())
+        .arg(&scenario)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("regsim serve");
+    let mut printed = Vec::new();
+    let mut out = std::io::BufReader::new(serve.stdout.take().expect("stdout"));
+    let mut line = String::new();
+    while out.read_line(&mut line).unwrap_or(0) > 0 {
+        printed.push(line.trim_end().to_string());
+        line.clear();
+        if printed.last().is_some_and(|l| l.starts_with("Every request is traced")) {
+            break;
+        }
+    }
+    let text = printed.join("\n");
+    let _stop = scopeguard(serve);
+    // 1. The hosts entry names the listening address.
+    assert!(
+        text.contains(&format!("/etc/hosts:  {ip}  gitlab.example.com registry.example.com")),
+        "{text}"
+    );
+    // 2. The certs.d directory and the CA printed below it.
+    let dir = text
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("sudo mkdir -p /etc/docker/certs.d/"))
+        .and_then(|rest| rest.split_whitespace().next())
+        .expect("a certs.d step");
+    let pem: String = text
+        .split("-----BEGIN CERTIFICATE-----")
+        .nth(1)
+        .and_then(|rest| rest.split("-----END CERTIFICATE-----").next())
+        .map(|b| format!("-----BEGIN CERTIFICATE-----{b}-----END CERTIFICATE-----\n"))
+        .expect("a CA");
+    ns.trust(dir, &pem).expect("certs.d");
+    // 3. The login and the pull, as printed.
+    let login = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("echo '") && l.contains("docker login"))
+        .expect("a login step");
+    let password = login.split('\'').nth(1).expect("the password");
+    let user = login
+        .split(" -u ")
+        .nth(1)
+        .and_then(|r| r.split_whitespace().next())
+        .expect("user");
+    let pull = text
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("docker pull "))
+        .expect("a pull step");
+    let d = ns.start_dockerd("{}").unwrap_or_else(|e| panic!("{e}"));
+    let cfg = ns.dir().join("serve-cli");
+    std::fs::create_dir_all(&cfg).expect("config dir");
+    let out = run(&d, CLI_20_10, &cfg, &["login", dir, "-u", user, "-p", password]);
+    assert_eq!(
+        (out.code, out.stdout.as_str()),
+        (Some(0), "Login Succeeded\n"),
+        "{out:?}\n{text}"
+    );
+    let out = run(&d, CLI_20_10, &cfg, &["pull", "-q", pull]);
+    assert_eq!((out.code, out.stdout.trim()), (Some(0), pull), "{out:?}\n{text}");
+}
+
+/// Kills `regsim serve` when the test ends, however it ends.
+fn scopeguard(child: std::process::Child) -> impl Drop {
+    struct Kill(std::process::Child);
+    impl Drop for Kill {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    Kill(child)
+}

@@ -22,6 +22,8 @@ pub struct Options {
     pub show_secrets: bool,
     pub live_clock: bool,
     pub fresh_keys: bool,
+    /// `--tls`: HTTPS by the scenario's names.
+    pub tls: bool,
     pub idle_timeout: Duration,
     pub trace_format: TraceFormat,
 }
@@ -118,8 +120,16 @@ pub fn serve(path: &Path, options: &Options, rt: &tokio::runtime::Runtime) -> Re
     let world = crate::run::load(path, &Overrides::default())?;
     let at = options.listen.as_deref().map(listen_at).transpose()?;
     let settings = settings(options)?;
+    let (placement, pki) = if options.tls {
+        // Valid at the machine's time: the user's Docker checks them against its own clock.
+        let pki = regsim_servers::pki::Pki::at(time::OffsetDateTime::now_utc())
+            .map_err(|e| ServeError::Keys(format!("the certificate authorities: {e}")))?;
+        (Placement::NamedOnPorts, Some(std::sync::Arc::new(pki)))
+    } else {
+        (Placement::Loopback, None)
+    };
     rt.block_on(async move {
-        let mut stage = Stage::start_at(&world, Placement::Loopback, at, settings).await?;
+        let mut stage = Stage::start_with_pki(&world, placement, at, settings, pki).await?;
         let mut trace = stage.journal.subscribe();
         let json = options.trace_format == TraceFormat::Json;
         // People read the addresses and logins; a log shipper reads only the trace.
@@ -152,7 +162,7 @@ pub fn serve(path: &Path, options: &Options, rt: &tokio::runtime::Runtime) -> Re
                     }
                     match crate::run::load(path, &Overrides::default()) {
                         Err(e) => say(&format!("── {e}\n── still serving the previous version\n")),
-                        Ok(world) => match stage.reload(&world, Placement::Loopback).await {
+                        Ok(world) => match stage.reload(&world, placement).await {
                             Ok(()) => say(&format!(
                                 "── {} changed: the mocks answer for it now, on the same addresses\n{}",
                                 path.display(),
@@ -182,9 +192,17 @@ pub fn describe(stage: &Stage, show_secrets: bool) -> String {
         w.gitlab.version,
         stage.gitlab.uri()
     ));
-    s.push_str(&format!("GitLab container registry             http://{reg}\n"));
+    let scheme = |c: &regsim_model::world::Certificate| if c.is_tls() { "https" } else { "http" };
+    s.push_str(&format!(
+        "GitLab container registry             {}://{reg}\n",
+        scheme(&w.gitlab.registry_certificate)
+    ));
     for r in &w.registries {
-        s.push_str(&format!("registry (not GitLab's)               http://{}\n", r.host));
+        s.push_str(&format!(
+            "registry (not GitLab's)               {}://{}\n",
+            scheme(&r.certificate),
+            r.host
+        ));
     }
     s.push_str("\nIdentities (docker login USER with the secret as password):\n");
     if !show_secrets {
@@ -241,7 +259,12 @@ pub fn describe(stage: &Stage, show_secrets: bool) -> String {
         payload: &payload.credentials,
     };
     let (resolved, _) = resolve(&image, &inputs, w.runner.release.credential_matching);
-    s.push_str("\nTry (Docker treats 127.0.0.0/8 registries as insecure, so plain HTTP works):\n");
+    if w.gitlab.scheme == "https" && w.gitlab.registry_certificate.is_tls() {
+        s.push_str(&tls_steps(stage));
+        s.push_str("\nThen:\n");
+    } else {
+        s.push_str("\nTry (Docker treats 127.0.0.0/8 registries as insecure, so plain HTTP works):\n");
+    }
     match resolved {
         Some(r) if !r.config.username.is_empty() => s.push_str(&format!(
             "  echo '{}' | docker login {} -u {} --password-stdin   # as the runner: credentials from {}\n",
@@ -262,6 +285,64 @@ pub fn describe(stage: &Stage, show_secrets: bool) -> String {
         }
     }
     s.push_str("\nEvery request is traced below. Ctrl-C stops the servers.\n");
+    s
+}
+
+/// `--tls`: how a user's Docker reaches the servers by their names and trusts them — a hosts
+/// entry, and for each registry the CA its certificate chains to, for `certs.d`.
+fn tls_steps(stage: &Stage) -> String {
+    use regsim_model::world::Certificate;
+    let w = &stage.world;
+    let ip = stage.gitlab.address().ip();
+    let mut hosts: Vec<&str> = regsim_servers::pki::servers(w)
+        .iter()
+        .map(|(a, _)| a.host.as_str())
+        .collect();
+    hosts.dedup();
+    let mut s = String::from("\nHTTPS by the scenario's names. On the machine whose Docker pulls:\n");
+    s.push_str(&format!("  1. /etc/hosts:  {ip}  {}\n", hosts.join(" ")));
+    if ip.is_loopback() {
+        s.push_str(
+            "     (on 127.0.0.0/8 Docker checks no certificate: serve with --listen on another address to see it)\n",
+        );
+    }
+    s.push_str("  2. trust the CA that vouches for each registry, as users do:\n");
+    let mut registries = vec![(w.gitlab.registry.to_string(), &w.gitlab.registry_certificate)];
+    registries.extend(w.registries.iter().map(|r| (r.host.to_string(), &r.certificate)));
+    let mut cas: Vec<(&str, String)> = Vec::new();
+    for (authority, certificate) in registries {
+        let (which, pem) = match certificate {
+            Certificate::PlainHttp => {
+                s.push_str(&format!(
+                    "     {authority}: plain HTTP — add it to \"insecure-registries\" in /etc/docker/daemon.json\n"
+                ));
+                continue;
+            }
+            Certificate::SelfSigned => {
+                s.push_str(&format!(
+                    "     {authority}: self-signed — its certificate is its own CA (openssl s_client -showcerts)\n"
+                ));
+                continue;
+            }
+            Certificate::PrivateCa => (
+                "the instance's CA",
+                regsim_servers::tls::pem_block(stage.pki.private.der()),
+            ),
+            _ => (
+                "the run's public CA",
+                regsim_servers::tls::pem_block(stage.pki.public.der()),
+            ),
+        };
+        s.push_str(&format!(
+            "     sudo mkdir -p /etc/docker/certs.d/{authority} && sudo tee /etc/docker/certs.d/{authority}/ca.crt < ca.crt   # {which}, below\n"
+        ));
+        if !cas.iter().any(|(w, _)| *w == which) {
+            cas.push((which, pem));
+        }
+    }
+    for (which, pem) in cas {
+        s.push_str(&format!("  ca.crt ({which}):\n{pem}"));
+    }
     s
 }
 

@@ -205,6 +205,14 @@ read -r _ || true
         Ok(ns)
     }
 
+    /// A command run inside the namespace's network (`nsenter --net`), e.g. a server a real
+    /// client there must reach.
+    pub fn command_inside(&self, program: &Path) -> Command {
+        let mut c = Command::new("nsenter");
+        c.arg(format!("--net=/proc/{}/ns/net", self.pid)).arg("--").arg(program);
+        c
+    }
+
     /// The test's directory behind the namespace (hosts file, `etc-docker/`, each dockerd's).
     pub fn dir(&self) -> &Path {
         &self.dir

@@ -24,6 +24,27 @@ pub enum Placement {
     /// registry answers only what is forwarded to it. The conformance suite puts a forwarder
     /// there and switches it from the mock registry to distribution 2.8.2 between two runs.
     LoopbackWithRegistryAt(SocketAddr),
+    /// The scenario's own host names, each server on its HTTPS listener's port (or its plain
+    /// one's, for plain HTTP): `regsim serve --tls`, for a Docker that resolves the names to
+    /// the listening address.
+    NamedOnPorts,
+}
+
+/// The world as `placement` moves it; `ports` are each server's dialled port (GitLab, its
+/// registry, the others), for `NamedOnPorts`.
+fn placed(
+    world: &World,
+    placement: Placement,
+    loopback: (SocketAddr, SocketAddr, Vec<SocketAddr>),
+    ports: &[u16],
+) -> World {
+    match placement {
+        Placement::Named => world.clone(),
+        Placement::Loopback | Placement::LoopbackWithRegistryAt(_) => {
+            world.on_loopback(loopback.0, loopback.1, &loopback.2)
+        }
+        Placement::NamedOnPorts => world.on_ports(ports[0], ports[1], &ports[2..]),
+    }
 }
 
 /// One scenario's running mocks.
@@ -51,6 +72,8 @@ pub struct Stage {
     pub tls: Vec<Option<Listener>>,
     /// What the runner host's dockerd trusts, as the certificates the servers got.
     pub trust: regsim_wire::tls::DaemonTrust,
+    /// The authorities that issued the servers' certificates.
+    pub pki: Arc<crate::pki::Pki>,
 }
 
 /// Where the engine dials each server: its HTTPS listener when it has one.
@@ -70,7 +93,14 @@ fn start_tls(
     journal: &Journal,
     limits: crate::listen::Limits,
     pki: Option<Arc<crate::pki::Pki>>,
-) -> Result<(Vec<Option<Listener>>, regsim_wire::tls::DaemonTrust), StageError> {
+) -> Result<
+    (
+        Vec<Option<Listener>>,
+        regsim_wire::tls::DaemonTrust,
+        Arc<crate::pki::Pki>,
+    ),
+    StageError,
+> {
     let pki = match pki {
         Some(p) => p,
         None => Arc::new(crate::pki::Pki::at(world.clock).map_err(StageError::Tls)?),
@@ -98,7 +128,7 @@ fn start_tls(
         });
     }
     let trust = crate::pki::daemon_trust(&pki, world, &issued);
-    Ok((listeners, trust))
+    Ok((listeners, trust, pki))
 }
 
 /// Where each of the world's names is dialled: GitLab's host, the registry's, the others'.
@@ -193,16 +223,22 @@ impl Stage {
             Placement::LoopbackWithRegistryAt(a) => a,
             _ => *registry.address(),
         };
-        let world = Arc::new(match placement {
-            Placement::Named => world.clone(),
-            Placement::Loopback | Placement::LoopbackWithRegistryAt(_) => {
-                let addrs: Vec<SocketAddr> = others.iter().map(|o| *o.address()).collect();
-                world.on_loopback(*gitlab.address(), registry_addr, &addrs)
-            }
-        });
+        let loopback = (
+            *gitlab.address(),
+            registry_addr,
+            others.iter().map(|o| *o.address()).collect::<Vec<_>>(),
+        );
+        // Certificates are issued for the names before any move (a move keeps the names).
+        let before = placed(world, placement, loopback.clone(), &vec![0; 2 + others.len()]);
         let plain: Vec<&Listener> = [&gitlab, &registry].into_iter().chain(&others).collect();
         let ip = at.map_or(std::net::IpAddr::from([127, 0, 0, 1]), |(ip, _)| ip);
-        let (tls, trust) = start_tls(&world, &plain, ip, &journal, limits, pki)?;
+        let (tls, trust, pki) = start_tls(&before, &plain, ip, &journal, limits, pki)?;
+        let ports: Vec<u16> = plain
+            .iter()
+            .zip(tls.iter().chain(std::iter::repeat(&None)))
+            .map(|(p, t)| dialled(p, Some(t)).port())
+            .collect();
+        let world = Arc::new(placed(world, placement, loopback, &ports));
         let network = network_for(&world, &gitlab, &tls, registry_addr, &others);
         let docker_hub = match &world.docker_hub {
             // Docker Hub is never moved by `--listen`: only GitLab dials it.
@@ -235,6 +271,7 @@ impl Stage {
             settings,
             tls,
             trust,
+            pki,
         };
         stage.mount()?;
         Ok(stage)
@@ -287,13 +324,18 @@ impl Stage {
             Placement::LoopbackWithRegistryAt(a) => a,
             _ => *self.registry.address(),
         };
-        let world = Arc::new(match placement {
-            Placement::Named => world.clone(),
-            Placement::Loopback | Placement::LoopbackWithRegistryAt(_) => {
-                let addrs: Vec<SocketAddr> = self.others.iter().map(|o| *o.address()).collect();
-                world.on_loopback(*self.gitlab.address(), registry_addr, &addrs)
-            }
-        });
+        let loopback = (
+            *self.gitlab.address(),
+            registry_addr,
+            self.others.iter().map(|o| *o.address()).collect::<Vec<_>>(),
+        );
+        let plain: Vec<&Listener> = [&self.gitlab, &self.registry].into_iter().chain(&self.others).collect();
+        let ports: Vec<u16> = plain
+            .iter()
+            .zip(self.tls.iter().chain(std::iter::repeat(&None)))
+            .map(|(p, t)| dialled(p, Some(t)).port())
+            .collect();
+        let world = Arc::new(placed(world, placement, loopback, &ports));
         if crate::pki::servers(&world) != crate::pki::servers(&self.world) {
             return Err(StageError::NeedsRestart(
                 "the edit changes a server's name or certificate",

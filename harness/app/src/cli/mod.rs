@@ -124,6 +124,12 @@ enum Command {
         /// can use to mint tokens the mocks accept.
         #[arg(long)]
         fresh_keys: bool,
+        /// Serve every server over HTTPS by the scenario's own names (each on its listener's
+        /// port), with certificates from authorities made at start: prints the hosts entry, the
+        /// CA for /etc/docker/certs.d and the login. Use with --listen on an address that is not
+        /// 127.0.0.0/8, where Docker checks no certificate.
+        #[arg(long)]
+        tls: bool,
         /// Seconds a connection may stay idle before the servers close it.
         #[arg(long, default_value_t = 30)]
         idle_timeout: u64,
@@ -243,6 +249,7 @@ pub fn main() -> ExitCode {
             show_secrets,
             live_clock,
             fresh_keys,
+            tls,
             idle_timeout,
             trace_format,
         } => commands::serve(
@@ -252,6 +259,7 @@ pub fn main() -> ExitCode {
                 show_secrets,
                 live_clock,
                 fresh_keys,
+                tls,
                 idle_timeout: std::time::Duration::from_secs(idle_timeout),
                 trace_format,
             },

@@ -15,12 +15,43 @@ impl World {
             host: a.ip().to_string(),
             port: Some(a.port()),
         };
-        let mut moves = vec![(self.gitlab.registry.clone(), at(registry))];
+        let others: Vec<Authority> = others.iter().map(|a| at(*a)).collect();
+        self.relocated(at(gitlab), at(registry), &others, false)
+    }
+
+    /// The same names on other ports (`regsim serve --tls`: each server on its listener's port,
+    /// over TLS, for a Docker that resolves the names to the listening address). Ports in the
+    /// order of `on_loopback`'s addresses.
+    pub fn on_ports(&self, gitlab: u16, registry: u16, others: &[u16]) -> World {
+        let named = |a: &Authority, port: u16| Authority {
+            host: a.host.clone(),
+            port: Some(port),
+        };
+        let others: Vec<Authority> = self
+            .registries
+            .iter()
+            .zip(others)
+            .map(|(r, p)| named(&r.host, *p))
+            .collect();
+        self.relocated(
+            named(&self.gitlab.host, gitlab),
+            named(&self.gitlab.registry, registry),
+            &others,
+            true,
+        )
+    }
+
+    /// Moves GitLab, its registry and the other registries to these authorities, and every place
+    /// the scenario names them with them; `keep_tls` keeps the servers' certificates (else they
+    /// speak plain HTTP).
+    fn relocated(&self, gitlab: Authority, registry: Authority, others: &[Authority], keep_tls: bool) -> World {
+        let at = |a: Authority| a;
+        let mut moves = vec![(self.gitlab.registry.clone(), registry.clone())];
         moves.extend(
             self.registries
                 .iter()
                 .zip(others)
-                .map(|(r, a)| (r.host.clone(), at(*a))),
+                .map(|(r, a)| (r.host.clone(), a.clone())),
         );
         // GitLab's own host serves the Dependency Proxy, named with or without its port.
         let gl_port = self
@@ -33,22 +64,24 @@ impl World {
                     host: self.gitlab.host.host.clone(),
                     port,
                 },
-                at(gitlab),
+                at(gitlab.clone()),
             ));
         }
         let mut w = self.clone();
-        // dockerd never checks a certificate on 127.0.0.0/8, so the mocks speak plain HTTP there;
-        // TLS is compared in a network namespace of its own (tests/tls_real_daemon.rs).
-        w.gitlab.certificate = super::Certificate::PlainHttp;
-        w.gitlab.registry_certificate = super::Certificate::PlainHttp;
-        for r in &mut w.registries {
-            r.certificate = super::Certificate::PlainHttp;
+        if !keep_tls {
+            // dockerd never checks a certificate on 127.0.0.0/8, so the mocks speak plain HTTP
+            // there; TLS is compared by real names (conformance's `dockerd by name`).
+            w.gitlab.certificate = super::Certificate::PlainHttp;
+            w.gitlab.registry_certificate = super::Certificate::PlainHttp;
+            for r in &mut w.registries {
+                r.certificate = super::Certificate::PlainHttp;
+            }
+            w.gitlab.scheme = "http".into();
         }
-        w.gitlab.scheme = "http".into();
-        w.gitlab.host = at(gitlab);
-        w.gitlab.registry = at(registry);
+        w.gitlab.host = gitlab;
+        w.gitlab.registry = registry;
         for (r, a) in w.registries.iter_mut().zip(others) {
-            r.host = at(*a);
+            r.host = a.clone();
         }
         for (old, new) in &moves {
             w.job.image = rewrite_image(&w.job.image, old, new);
