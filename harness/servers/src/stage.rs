@@ -84,6 +84,14 @@ fn dialled(plain: &Listener, tls: Option<&Option<Listener>>) -> SocketAddr {
     }
 }
 
+/// What `start_tls` makes: the HTTPS listeners (in `pki::servers` order), the daemon trust the
+/// scenario describes, and the authorities that issued the certificates.
+struct Https {
+    listeners: Vec<Option<Listener>>,
+    trust: regsim_wire::tls::DaemonTrust,
+    pki: Arc<crate::pki::Pki>,
+}
+
 /// Certificates for the world's servers and an HTTPS listener beside each plain one that has a
 /// certificate (`plain` in the order of `pki::servers`), on free ports of `ip`.
 fn start_tls(
@@ -93,14 +101,7 @@ fn start_tls(
     journal: &Journal,
     limits: crate::listen::Limits,
     pki: Option<Arc<crate::pki::Pki>>,
-) -> Result<
-    (
-        Vec<Option<Listener>>,
-        regsim_wire::tls::DaemonTrust,
-        Arc<crate::pki::Pki>,
-    ),
-    StageError,
-> {
+) -> Result<Https, StageError> {
     let pki = match pki {
         Some(p) => p,
         None => Arc::new(crate::pki::Pki::at(world.clock).map_err(StageError::Tls)?),
@@ -128,7 +129,7 @@ fn start_tls(
         });
     }
     let trust = crate::pki::daemon_trust(&pki, world, &issued);
-    Ok((listeners, trust, pki))
+    Ok(Https { listeners, trust, pki })
 }
 
 /// Where each of the world's names is dialled: GitLab's host, the registry's, the others'.
@@ -232,7 +233,11 @@ impl Stage {
         let before = placed(world, placement, loopback.clone(), &vec![0; 2 + others.len()]);
         let plain: Vec<&Listener> = [&gitlab, &registry].into_iter().chain(&others).collect();
         let ip = at.map_or(std::net::IpAddr::from([127, 0, 0, 1]), |(ip, _)| ip);
-        let (tls, trust, pki) = start_tls(&before, &plain, ip, &journal, limits, pki)?;
+        let Https {
+            listeners: tls,
+            trust,
+            pki,
+        } = start_tls(&before, &plain, ip, &journal, limits, pki)?;
         let ports: Vec<u16> = plain
             .iter()
             .zip(tls.iter().chain(std::iter::repeat(&None)))
