@@ -155,6 +155,19 @@ async fn one(
     file: &std::path::Path,
     world: &World,
 ) -> Check {
+    let trust = &world.docker.tls;
+    let own_trust = !trust.certs_d.is_empty() || !trust.insecure_registries.is_empty() || trust.ca_in_system_store;
+    if !world.job.services.is_empty() && own_trust {
+        return Check {
+            scenario: name.to_string(),
+            client: DOCKERD_BY_NAME,
+            what: "job log".into(),
+            verdict: Verdict::NotCompared(
+                "a dind service's daemon has a trust of its own, and the runner host's real dockerd stands in for it here"
+                    .into(),
+            ),
+        };
+    }
     let serve = |stage: &regsim_servers::Stage| {
         // certs.d as the scenario has it, for this scenario only.
         for (dir, der) in &stage.trust.certs_d {

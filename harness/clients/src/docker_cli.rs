@@ -168,13 +168,18 @@ impl<'a> DockerCli<'a> {
             .first()
             .cloned()
             .ok_or("logging in to Docker Hub is not simulated")?;
+        // The `-p` warning comes before the daemon is asked, whatever it answers.
+        let warning = self.client.login.before_request();
+        if !warning.is_empty() {
+            run.err(warning.to_string());
+        }
         match self.engine.login(&user, &password, &server).await {
             Ok(status) => {
                 // The job image runs as root with the default config location; the warnings
                 // go to stderr, the daemon's status to stdout.
-                let before = self.client.login.before_status("/root/.docker/config.json");
-                if !before.is_empty() {
-                    run.err(before);
+                let after = self.client.login.after_success("/root/.docker/config.json");
+                if !after.is_empty() {
+                    run.err(after);
                 }
                 run.out(format!("{status}\n"));
                 self.logins.insert(server, (user, password));

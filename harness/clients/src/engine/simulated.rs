@@ -815,6 +815,18 @@ impl SimulatedEngine {
                     host: host_header.to_string(),
                     verdict: failure.verdict(),
                 });
+                if self.profile.v1_fallback {
+                    // dockerd ≤ 17.09 tries the registry's v1 endpoint after a failed v2 one; what
+                    // it then prints for a TLS failure is not traced.
+                    let why = format!(
+                        "Docker {} falls back to the v1 protocol after this TLS failure ({}); what it then prints is not modelled",
+                        self.version,
+                        failure.verdict()
+                    );
+                    *self.unreachable.lock().expect("unreachable lock") =
+                        Some(regsim_wire::NotModelled::new(why.clone()));
+                    return Err(ClientError::Plain(why));
+                }
                 let wording = regsim_model::versions::docker::tls_wording(&self.version);
                 return Err(match failure.render(wording) {
                     Ok(text) => ClientError::Plain(text),

@@ -20,16 +20,24 @@ pub enum LoginOutput {
 }
 
 impl LoginOutput {
-    /// The lines before `Login Succeeded` for a `-p` login storing into `config_path`.
-    pub fn before_status(&self, config_path: &str) -> String {
-        let warning = "WARNING! Using --password via the CLI is insecure. Use --password-stdin.\n";
+    /// What the CLI prints before it asks the daemon (the `-p` warning), whatever the answer
+    /// [OBS Docker CLI 20.10.24 and 28.2.2: the warning, then the daemon's error, on a failed
+    /// login; tests/tls_real_daemon.rs].
+    pub fn before_request(&self) -> &'static str {
         match self {
-            LoginOutput::StatusOnly => String::new(),
-            LoginOutput::PasswordWarning => warning.to_string(),
+            LoginOutput::StatusOnly => "",
+            _ => "WARNING! Using --password via the CLI is insecure. Use --password-stdin.\n",
+        }
+    }
+
+    /// What it prints after a successful login, before the status line: the store notice.
+    pub fn after_success(&self, config_path: &str) -> String {
+        match self {
             LoginOutput::PasswordWarningAndStoreNotice { url } => format!(
-                "{warning}WARNING! Your password will be stored unencrypted in {config_path}.\n\
+                "WARNING! Your password will be stored unencrypted in {config_path}.\n\
                  Configure a credential helper to remove this warning. See\n{url}\n\n"
             ),
+            _ => String::new(),
         }
     }
 }
