@@ -79,7 +79,20 @@ pub async fn checks(scenarios: Vec<(String, PathBuf, World)>, ci: bool) -> Vec<C
     // resolver caches it for seconds).
     let mut hosts: Vec<String> = scenarios
         .iter()
-        .flat_map(|(_, _, w)| pki::servers(w).into_iter().map(|(a, _)| a.host.to_ascii_lowercase()))
+        .flat_map(|(_, _, w)| {
+            let hub = w.docker_hub.iter().flat_map(|_| {
+                [
+                    regsim_servers::docker_hub::REGISTRY_HOST,
+                    regsim_servers::docker_hub::AUTH_HOST,
+                ]
+                .map(String::from)
+            });
+            pki::servers(w)
+                .into_iter()
+                .map(|(a, _)| a.host.to_ascii_lowercase())
+                .chain(hub)
+                .collect::<Vec<_>>()
+        })
         .filter(|h| named(h))
         .collect();
     hosts.sort();

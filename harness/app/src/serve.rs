@@ -275,7 +275,14 @@ pub fn describe(stage: &Stage, show_secrets: bool) -> String {
         )),
         _ => s.push_str("  # the runner sends no credentials for the job's image: an anonymous pull\n"),
     }
-    s.push_str(&format!("  docker pull {image}\n"));
+    if crate::run::pulls_from_docker_hub(w) {
+        s.push_str(&format!(
+            "  # {image} is on Docker Hub: regsim's Hub answers the simulated engine only (it cannot take the\n  \
+             # name registry-1.docker.io here); a `docker pull` would reach the real Docker Hub\n"
+        ));
+    } else {
+        s.push_str(&format!("  docker pull {image}\n"));
+    }
     for p in &w.projects {
         for i in &p.images {
             let name = format!("{reg}/{}:{}", i.repository, i.tag);

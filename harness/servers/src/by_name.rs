@@ -73,6 +73,18 @@ impl Stage {
             let tls = self.tls.get(i).and_then(|t| t.as_ref()).and_then(|l| l.tls().cloned());
             wanted.push((addr, prefix, plain[i].handler(), tls));
         }
+        // Docker Hub's two names, for the runner host's own pulls.
+        if let Some(direct) = &self.docker_hub_direct {
+            for host in [crate::docker_hub::REGISTRY_HOST, crate::docker_hub::AUTH_HOST] {
+                let ip = address(host).ok_or_else(|| ByNameError::NoAddress(host.to_string()))?;
+                wanted.push((
+                    SocketAddr::from((ip, 443)),
+                    "/",
+                    direct.handler(),
+                    direct.tls().cloned(),
+                ));
+            }
+        }
         let mut listeners = Vec::new();
         let mut done: Vec<SocketAddr> = Vec::new();
         for (addr, _, _, tls) in &wanted {

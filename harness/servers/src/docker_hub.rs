@@ -99,11 +99,11 @@ pub struct DockerHubServer {
 }
 
 impl DockerHubServer {
-    /// Docker Hub as `hub` describes it. `scenario` names the scenario, which keeps one
-    /// scenario's images apart from another's in a shared daemon; `clock` signs schema 1
-    /// conversions.
-    pub fn new(hub: &DockerHub, scenario: &str, clock: time::OffsetDateTime, state: RateState) -> Self {
-        state.lock().expect("rate lock").used = hub.pulls_used;
+    /// Docker Hub as `hub` describes it, for one client address whose counter is `state`, with
+    /// `used` pulls already counted. `scenario` names the scenario, which keeps one scenario's
+    /// images apart from another's in a shared daemon; `clock` signs schema 1 conversions.
+    pub fn new(hub: &DockerHub, scenario: &str, clock: time::OffsetDateTime, state: RateState, used: u32) -> Self {
+        state.lock().expect("rate lock").used = used;
         let salt = format!("docker.io ({scenario})");
         let images = hub
             .images
@@ -154,6 +154,26 @@ impl DockerHubServer {
         let Some(rest) = path.strip_prefix("/v2/") else {
             return Answer::new(Wire::new(404), "no such route");
         };
+        if rest.is_empty() {
+            // The version check: Docker Hub asks for a token, naming its token service.
+            let challenge = render(
+                "Bearer",
+                &[
+                    ("realm", "https://auth.docker.io/token"),
+                    ("service", "registry.docker.io"),
+                ],
+            );
+            let r = error_as(
+                RegistryKind::Distribution,
+                ErrorCode::Unauthorized,
+                None,
+                "authentication required",
+            );
+            return Answer::new(
+                r.response.insert_header("WWW-Authenticate", challenge.as_str()),
+                "no bearer token: challenge",
+            );
+        }
         if let Some((name, reference)) = rest.rsplit_once("/manifests/") {
             return self.manifest(req, name, reference);
         }
@@ -307,6 +327,16 @@ impl DockerHubServer {
 
 /// `auth.docker.io/token`: an anonymous token naming the scope (GitLab only passes it back).
 fn token(req: &Request) -> Answer {
+    if req.headers.contains_key("authorization") {
+        // Docker Hub accounts (passwords, personal access tokens) are not modelled yet: the run
+        // stops rather than hand out a token nobody checked.
+        let why =
+            regsim_wire::NotModelled::new("a login to Docker Hub's token service (accounts are not modelled yet)");
+        return Answer {
+            not_modelled: Some(why.clone()),
+            ..Answer::new(Wire::new(401), why.to_string())
+        };
+    }
     let scope = req
         .url
         .query_pairs()

@@ -74,6 +74,11 @@ pub struct Stage {
     pub trust: regsim_wire::tls::DaemonTrust,
     /// The authorities that issued the servers' certificates.
     pub pki: Arc<crate::pki::Pki>,
+    /// Docker Hub over HTTPS for the runner host's own pulls (`registry-1.docker.io`,
+    /// `auth.docker.io`), with a rate counter of its own: Docker Hub counts per address, and
+    /// the runner host's is not GitLab's.
+    pub docker_hub_direct: Option<Listener>,
+    pub docker_hub_direct_rate: docker_hub::RateState,
 }
 
 /// Where the engine dials each server: its HTTPS listener when it has one.
@@ -261,6 +266,34 @@ impl Stage {
             }
             None => None,
         };
+        let docker_hub_direct = match (&world.docker_hub, placement) {
+            (Some(_), Placement::Named | Placement::NamedOnPorts) => {
+                let leaf = pki
+                    .public
+                    .leaf(
+                        &[docker_hub::REGISTRY_HOST, docker_hub::AUTH_HOST],
+                        &crate::tls::Leaf::Issued,
+                    )
+                    .and_then(|l| l.server_tls())
+                    .map_err(StageError::Tls)?;
+                let bound = std::net::TcpListener::bind((ip, 0)).map_err(|source| StageError::Listen {
+                    ip,
+                    port: 0,
+                    source,
+                })?;
+                Some(
+                    Listener::start_tls(bound, Arc::new(Unmounted), journal.clone(), limits, leaf)
+                        .map_err(|source| StageError::Listen { ip, port: 0, source })?,
+                )
+            }
+            _ => None,
+        };
+        let mut network = network;
+        if let Some(direct) = &docker_hub_direct {
+            for host in [docker_hub::REGISTRY_HOST, docker_hub::AUTH_HOST] {
+                network.add(host, 443, "/", *direct.address());
+            }
+        }
         let stage = Stage {
             pushed: (0..=others.len()).map(|_| Default::default()).collect(),
             world,
@@ -277,6 +310,8 @@ impl Stage {
             tls,
             trust,
             pki,
+            docker_hub_direct,
+            docker_hub_direct_rate: docker_hub::RateState::default(),
         };
         stage.mount()?;
         Ok(stage)
@@ -286,8 +321,25 @@ impl Stage {
     fn mount(&self) -> Result<(), StageError> {
         let world = &self.world;
         if let (Some(server), Some(hub)) = (&self.docker_hub, &world.docker_hub) {
-            let handler = docker_hub::DockerHubServer::new(hub, &world.name, world.clock, self.docker_hub_rate.clone());
+            let handler = docker_hub::DockerHubServer::new(
+                hub,
+                &world.name,
+                world.clock,
+                self.docker_hub_rate.clone(),
+                hub.pulls_used,
+            );
             server.set_handler(Arc::new(handler));
+        }
+        if let (Some(server), Some(hub)) = (&self.docker_hub_direct, &world.docker_hub) {
+            let rate = self.docker_hub_direct_rate.clone();
+            let used = hub.runner_host_pulls_used;
+            server.set_handler(Arc::new(docker_hub::DockerHubServer::new(
+                hub,
+                &world.name,
+                world.clock,
+                rate,
+                used,
+            )));
         }
         let upstream = match &self.docker_hub {
             Some(hub) => Some(gitlab::dependency_proxy::Upstream::start(*hub.address()).map_err(StageError::Upstream)?),
@@ -373,6 +425,10 @@ impl Stage {
         }
         // The proxy's cache and Docker Hub's counter start over too.
         *self.proxy_cache.lock().expect("cache lock") = Default::default();
+        *self.docker_hub_direct_rate.lock().expect("rate lock") = docker_hub::RateCounter {
+            used: self.world.docker_hub.as_ref().map_or(0, |h| h.runner_host_pulls_used),
+            ..Default::default()
+        };
         let used = self.world.docker_hub.as_ref().map_or(0, |h| h.pulls_used);
         *self.docker_hub_rate.lock().expect("rate lock") = docker_hub::RateCounter {
             used,

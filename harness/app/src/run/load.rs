@@ -55,10 +55,34 @@ fn check_host(world: &World, reference: &Reference, image: &str) -> Result<(), S
     if served.any(|h| h.to_lowercase() == host) {
         return Ok(());
     }
+    if host == "docker.io" {
+        return check_on_hub(world, reference, image);
+    }
     Err(format!(
-        "`{image}` is on {host}, which no registry in this scenario serves (GitLab's registry or `registries:`); \
-         pulls straight from Docker Hub are not modelled (through a group's Dependency Proxy they are)"
+        "`{image}` is on {host}, which no registry in this scenario serves (GitLab's registry, `registries:` \
+         or, for docker.io, `docker_hub:`)"
     ))
+}
+
+/// An image pulled straight from Docker Hub: `docker_hub:` must hold it (what the Hub answers for
+/// others is not modelled yet).
+fn check_on_hub(world: &World, reference: &Reference, image: &str) -> Result<(), String> {
+    let Some(hub) = &world.docker_hub else {
+        return Err(format!("`{image}` is on Docker Hub: describe it under `docker_hub:`"));
+    };
+    let wanted = reference.digest.clone().unwrap_or_else(|| reference.tag_or_latest());
+    let held = hub
+        .images
+        .iter()
+        .any(|i| i.repository == reference.path && (i.tag == wanted || wanted.starts_with("sha256:")));
+    if !held {
+        return Err(format!(
+            "Docker Hub in this scenario has no `{}:{wanted}`; what the Hub answers for repositories it does not \
+             hold is not modelled yet",
+            reference.path
+        ));
+    }
+    Ok(())
 }
 
 /// An image pulled through a group's Dependency Proxy: the release must be one regsim models and

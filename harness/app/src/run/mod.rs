@@ -7,7 +7,9 @@ mod real_daemon;
 mod text;
 
 pub use load::{collect, load};
-pub use real_daemon::{run_against_real_daemon, run_by_name_on_real_daemon, run_job_on_real_daemon};
+pub use real_daemon::{
+    pulls_from_docker_hub, run_against_real_daemon, run_by_name_on_real_daemon, run_job_on_real_daemon,
+};
 pub use regsim_model::world::Overrides;
 pub use text::{render_text, render_text_coloured, summary_line, verdict_word};
 
@@ -141,21 +143,38 @@ pub(crate) fn report(world: &World, file: &Path, stage: &Stage, log: JobLog, che
     };
     let mut derived: Vec<String> = world.notes().into_iter().map(|n| n.0).collect();
     if let Some(hub) = &world.docker_hub {
-        let c = stage.docker_hub_rate.lock().expect("rate lock").clone();
         let (runs, every) = world.job.repeat;
         let over = if runs > 1 {
             format!("{runs} runs {every} minutes apart")
         } else {
             "this run".to_string()
         };
-        derived.push(format!(
-            "Docker Hub over {over}: {} manifest GETs (counted), {} manifest HEADs (not counted); \
-             RateLimit-Remaining {} of {} per 6 h (seed 002)",
-            c.gets,
-            c.heads,
-            hub.rate_limit.saturating_sub(c.used),
-            hub.rate_limit
-        ));
+        // Docker Hub counts per address: GitLab's (the Dependency Proxy's pulls) and the runner
+        // host's (its own pulls) apart.
+        let direct = stage.docker_hub_direct_rate.lock().expect("rate lock").clone();
+        let counters = [
+            (
+                "GitLab's address (the Dependency Proxy)",
+                stage.docker_hub_rate.lock().expect("rate lock").clone(),
+            ),
+            ("the runner host's address", direct),
+        ];
+        let both = counters[1].1.gets + counters[1].1.heads > 0;
+        for (who, c) in counters {
+            let who = match (both, who.starts_with("the runner")) {
+                (false, true) => continue,
+                (false, false) => String::new(),
+                (true, _) => format!(", for {who}"),
+            };
+            derived.push(format!(
+                "Docker Hub over {over}{who}: {} manifest GETs (counted), {} manifest HEADs (not counted); \
+                 RateLimit-Remaining {} of {} per 6 h (seed 002)",
+                c.gets,
+                c.heads,
+                hub.rate_limit.saturating_sub(c.used),
+                hub.rate_limit
+            ));
+        }
     }
     derived.extend(log.services.iter().map(|s| {
         format!(

@@ -19,6 +19,13 @@ pub async fn run_against_real_daemon(
     file: &Path,
     daemon: Arc<RealDaemon>,
 ) -> Result<(Report, Report), RunFailure> {
+    if pulls_from_docker_hub(world) {
+        // On 127.0.0.1 Docker Hub has no name of its own, and the real daemon must never reach
+        // the real Hub: such a job is compared by its real names only.
+        return Err(RunFailure::Run(RunError::NotModelled(regsim_wire::NotModelled::new(
+            "the job pulls from Docker Hub, which has no name on 127.0.0.1: compared by its real names only",
+        ))));
+    }
     let stage = Stage::start(world, Placement::Loopback).await?;
     let sim = simulated_engine(&stage);
     let sim_log = run_job(&job_env(&stage), &sim).await?;
@@ -87,4 +94,25 @@ pub async fn run_by_name_on_real_daemon(
     drop(listeners);
     let real_report = report(&stage.world, file, &stage, real_log?, false);
     Ok((sim_report, real_report))
+}
+
+/// Whether the job pulls anything straight from Docker Hub (its image, a service, a Dockerfile's
+/// `FROM`).
+pub fn pulls_from_docker_hub(world: &World) -> bool {
+    let payload = regsim_servers::gitlab::job_payload(world);
+    let on_hub = |image: &str| regsim_wire::reference::gitlab_runner::split_docker_image_name(image) == "docker.io";
+    let froms: Vec<String> = world
+        .job
+        .dockerfile
+        .iter()
+        .flat_map(|d| d.lines())
+        .filter_map(|l| l.trim().strip_prefix("FROM "))
+        .map(|f| f.split_whitespace().next().unwrap_or_default().to_string())
+        .collect();
+    on_hub(&expanded_image(&payload))
+        || payload
+            .services
+            .iter()
+            .any(|s| on_hub(&expand(&s.name, |k| payload.variable(k))))
+        || froms.iter().any(|f| on_hub(f))
 }

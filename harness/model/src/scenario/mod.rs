@@ -538,9 +538,13 @@ pub struct DockerHubSpec {
     /// Manifest GETs allowed per 6-hour window for GitLab's address (anonymous: 100).
     #[serde(default)]
     pub rate_limit: Option<u32>,
-    /// Manifest GETs already counted in the current window when the scenario starts.
+    /// Manifest GETs already counted in the current window when the scenario starts, for GitLab's
+    /// address (the Dependency Proxy's pulls).
     #[serde(default)]
     pub pulls_used: Option<u32>,
+    /// The same for the runner host's address (its own pulls straight from the Hub).
+    #[serde(default)]
+    pub runner_host_pulls_used: Option<u32>,
 }
 
 /// `{replace: TEXT, with: TEXT}` or `{pattern: REGEX, with: TEXT}` (regex crate syntax, `$1` in `with`).

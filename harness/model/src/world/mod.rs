@@ -206,7 +206,10 @@ pub struct DockerHub {
     pub images: Vec<StoredImage>,
     /// Manifest GETs per 6-hour window for one address.
     pub rate_limit: u32,
+    /// Counted for GitLab's address (the Dependency Proxy).
     pub pulls_used: u32,
+    /// Counted for the runner host's address (its own pulls).
+    pub runner_host_pulls_used: u32,
 }
 
 /// A docker/distribution registry that is not GitLab's.

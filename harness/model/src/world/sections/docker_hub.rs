@@ -1,5 +1,5 @@
-//! `docker_hub:`: the Dependency Proxy's upstream, its images (the only ones that may be
-//! multi-platform) and its pull rate limit.
+//! `docker_hub:`: the Dependency Proxy's upstream and the Hub the runner host pulls from itself,
+//! its images (the only ones that may be multi-platform) and its pull rate limit per address.
 
 use super::Ctx;
 use crate::scenario::{self, Scenario, ScenarioError, StoredImageSpec};
@@ -33,10 +33,18 @@ pub(super) fn build(ctx: &Ctx<'_>, s: &Scenario) -> Result<Option<DockerHub>, Sc
             format!("{pulls_used} pulls used is more than the limit of {rate_limit}"),
         ));
     }
+    let runner_host_pulls_used = h.runner_host_pulls_used.unwrap_or(0);
+    if runner_host_pulls_used > rate_limit {
+        return Err(ctx.err(
+            "docker_hub.runner_host_pulls_used",
+            format!("{runner_host_pulls_used} pulls used is more than the limit of {rate_limit}"),
+        ));
+    }
     Ok(Some(DockerHub {
         images,
         rate_limit,
         pulls_used,
+        runner_host_pulls_used,
     }))
 }
 

@@ -139,6 +139,9 @@ fn daemon_tls(ctx: &Ctx<'_>, s: &Scenario) -> Result<DaemonTls, ScenarioError> {
             .enumerate()
             .map(|(i, e)| {
                 let field = format!("{field}[{i}]");
+                if e.contains("://") {
+                    return Err(ctx.err(&field, format!("`{e}`: write host[:port], without a scheme")));
+                }
                 if e.contains('/') {
                     return Err(ctx.err(
                         &field,
