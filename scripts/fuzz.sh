@@ -49,7 +49,7 @@ for t in $targets; do
     grep -m1 -E '^==[0-9]+== ?ERROR|panicked at|^thread .* panicked' "$log" || tail -n 20 "$log"
   fi
   runs=$(grep -m1 -oE 'number_of_executed_units: [0-9]+' "$log" | grep -oE '[0-9]+$' || echo "?")
-  rate=$(grep -m1 -oE 'average_exec_per_sec: [0-9]+' "$log" | grep -oE '[0-9]+$' || echo "?")
+  rate=$(grep -m1 -oE 'average_exec_per_sec: *[0-9]+' "$log" | grep -oE '[0-9]+$' || echo "?")
   report+=("$(printf '%-9s %12s executions %7s exec/s   %s' "$t" "$runs" "$rate" "$verdict")")
 done
 echo
