@@ -6,7 +6,9 @@
 //! daemon's trust set as the scenario says (certs.d written per scenario; the system store and
 //! `insecure-registries` per dockerd). Its job log is compared with the simulated engine's, run
 //! by the same names, byte for byte; the one rewrite is an expired certificate's "current time"
-//! (each side's own clock). Scenarios take turns: their host names are shared.
+//! (each side's own clock). Scenarios take turns: their host names are shared. Where a job's
+//! `docker:dind` service would trust otherwise than the runner host, a second dockerd plays the
+//! service's daemon (the public CAs only).
 
 use crate::daemon::text;
 use crate::table::{Check, DOCKERD_BY_NAME, Verdict};
@@ -151,12 +153,53 @@ pub async fn checks(scenarios: Vec<(String, PathBuf, World)>, ci: bool) -> Vec<C
                 continue;
             }
         };
+        // A `docker:dind` service's daemon has a trust of its own (its image's system store, no
+        // certs.d, no insecure registries): where the runner host's differs, a second dockerd
+        // plays the service's.
+        let mut dind = None;
         for (name, file, world) in group {
+            let daemon = if own_dind(&world) {
+                if dind.is_none() {
+                    dind = Some(start_dind(&ns, &pki).await);
+                }
+                match dind.as_ref().expect("just started") {
+                    Ok((_, d)) => Arc::new((*daemon).clone().with_dind(d.clone())),
+                    Err(e) => {
+                        out.push(Check::broken(&name, DOCKERD_BY_NAME, e.clone()));
+                        continue;
+                    }
+                }
+            } else {
+                daemon.clone()
+            };
             out.push(one(&ns, &pki, &addresses, &daemon, &name, &file, &world).await);
         }
+        drop(dind);
         drop(dockerd);
     }
     out
+}
+
+/// Whether the job talks to a dind service whose daemon would trust otherwise than the runner
+/// host's.
+fn own_dind(world: &World) -> bool {
+    let trust = &world.docker.tls;
+    !world.job.services.is_empty()
+        && (!trust.certs_d.is_empty() || !trust.insecure_registries.is_empty() || trust.ca_in_system_store)
+}
+
+/// A dockerd playing a `docker:dind` service's daemon: the public CAs only.
+async fn start_dind<'a>(
+    ns: &'a Namespace,
+    pki: &Pki,
+) -> Result<(regsim_servers::netns::Dockerd<'a>, Arc<RealDaemon>), String> {
+    let d = ns
+        .start_dockerd_with("{}", Some(&pem_block(pki.public.der())))
+        .map_err(|e| e.to_string())?;
+    let real = RealDaemon::at(d.socket().to_path_buf())
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok((d, Arc::new(real)))
 }
 
 async fn one(
@@ -168,19 +211,6 @@ async fn one(
     file: &std::path::Path,
     world: &World,
 ) -> Check {
-    let trust = &world.docker.tls;
-    let own_trust = !trust.certs_d.is_empty() || !trust.insecure_registries.is_empty() || trust.ca_in_system_store;
-    if !world.job.services.is_empty() && own_trust {
-        return Check {
-            scenario: name.to_string(),
-            client: DOCKERD_BY_NAME,
-            what: "job log".into(),
-            verdict: Verdict::NotCompared(
-                "a dind service's daemon has a trust of its own, and the runner host's real dockerd stands in for it here"
-                    .into(),
-            ),
-        };
-    }
     let serve = |stage: &regsim_servers::Stage| {
         // certs.d as the scenario has it, for this scenario only.
         for (dir, der) in &stage.trust.certs_d {

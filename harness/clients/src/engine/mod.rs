@@ -134,7 +134,7 @@ impl Engine {
     pub fn dind(&self, version: &semver::Version) -> Result<Engine, regsim_wire::NotModelled> {
         match self {
             Engine::Simulated(e) => Ok(Engine::Simulated(Box::new(e.sibling(version)?))),
-            Engine::Real(e) => Ok(Engine::Real(e.clone())),
+            Engine::Real(e) => Ok(Engine::Real(e.dind())),
         }
     }
 

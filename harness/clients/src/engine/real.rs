@@ -21,6 +21,9 @@ pub struct RealDaemon {
     socket: PathBuf,
     /// One turn per image path (the name without its registry host): see [`RealDaemon::take_turns`].
     turns: Arc<Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>>,
+    /// Another real daemon that plays a `docker:dind` service's, with a trust of its own; without
+    /// one, this daemon stands in for the service's too.
+    dind: Option<Arc<RealDaemon>>,
 }
 
 /// Held while a job runs on the daemon with the images it names; dropped, the next job naming
@@ -66,6 +69,7 @@ impl RealDaemon {
         let d = RealDaemon {
             socket,
             turns: Arc::default(),
+            dind: None,
         };
         match tokio::time::timeout(Duration::from_secs(3), d.call("GET", "/_ping", None, None)).await {
             Ok(Ok(r)) if r.status == 200 => Ok(d),
@@ -77,6 +81,20 @@ impl RealDaemon {
             Err(_) => Err(RealDaemonError::Timeout {
                 socket: d.socket.display().to_string(),
             }),
+        }
+    }
+
+    /// This daemon, with `dind` playing a `docker:dind` service's daemon.
+    pub fn with_dind(mut self, dind: Arc<RealDaemon>) -> RealDaemon {
+        self.dind = Some(dind);
+        self
+    }
+
+    /// The daemon a `docker:dind` service's job talks to: the one given by `with_dind`, else this.
+    pub fn dind(&self) -> RealDaemon {
+        match &self.dind {
+            Some(d) => (**d).clone(),
+            None => self.clone(),
         }
     }
 
