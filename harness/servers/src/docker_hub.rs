@@ -237,7 +237,32 @@ impl DockerHubServer {
                     format!("no manifest {reference} in {name}: MANIFEST_UNKNOWN"),
                 );
             }
-            // The loader only lets scenarios ask for images the Hub holds.
+            // A repository the Hub does not have is answered like a private one the caller may not
+            // read: 401 with `error="insufficient_scope"` and distribution's UNAUTHORIZED body
+            // naming the access record (docs/research/registries-identities.md §1.3: a
+            // distribution maintainer's word and a mirror's quote; `"Class":""` NOT CONFIRMED
+            // for the Hub itself, and no client prints it).
+            None if !self.images.iter().any(|i| i.repository == name) => {
+                let scope = format!("repository:{name}:pull");
+                let challenge = render(
+                    "Bearer",
+                    &[
+                        ("realm", "https://auth.docker.io/token"),
+                        ("service", "registry.docker.io"),
+                        ("scope", &scope),
+                        ("error", "insufficient_scope"),
+                    ],
+                );
+                let detail = serde_json::json!([{"Type": "repository", "Class": "", "Name": name, "Action": "pull"}]);
+                let body = errcode::body(ErrorCode::Unauthorized, Some(detail));
+                return Answer::new(
+                    Wire::new(401)
+                        .set_body_raw(body.into_bytes(), "application/json; charset=utf-8")
+                        .insert_header("WWW-Authenticate", challenge.as_str()),
+                    format!("{name} does not exist: insufficient_scope, as for a private repository"),
+                );
+            }
+            // The loader only lets scenarios ask for tags the Hub holds of repositories it has.
             None => {
                 return Answer::new(Wire::new(404), format!("{name}:{reference} is not on this Docker Hub"));
             }

@@ -71,14 +71,16 @@ fn check_on_hub(world: &World, reference: &Reference, image: &str) -> Result<(),
         return Err(format!("`{image}` is on Docker Hub: describe it under `docker_hub:`"));
     };
     let wanted = reference.digest.clone().unwrap_or_else(|| reference.tag_or_latest());
-    let held = hub
-        .images
-        .iter()
-        .any(|i| i.repository == reference.path && (i.tag == wanted || wanted.starts_with("sha256:")));
-    if !held {
+    let repository = hub.images.iter().filter(|i| i.repository == reference.path);
+    let held = repository
+        .clone()
+        .any(|i| i.tag == wanted || wanted.starts_with("sha256:"));
+    // A repository the Hub does not have at all is answered like a private one (modelled); a tag
+    // it does not have of a repository it has is not.
+    if !held && repository.count() > 0 {
         return Err(format!(
-            "Docker Hub in this scenario has no `{}:{wanted}`; what the Hub answers for repositories it does not \
-             hold is not modelled yet",
+            "Docker Hub in this scenario has `{}` but no `{wanted}` of it; what the Hub answers for a tag it \
+             does not hold is not modelled yet",
             reference.path
         ));
     }
