@@ -134,3 +134,18 @@ mod tests {
         assert_eq!(parse_challenge(&written).unwrap().params["error"], "insufficient_scope");
     }
 }
+
+/// The user and password of an `Authorization: Basic …` header (`None` for another scheme or
+/// bytes that are not base64); a value without `:` is all user, as Go's `BasicAuth` reads it.
+pub fn basic_credentials(header: &str) -> Option<(String, String)> {
+    use base64::Engine as _;
+    header.get(..6).filter(|s| s.eq_ignore_ascii_case("basic "))?;
+    let raw = base64::engine::general_purpose::STANDARD
+        .decode(header[6..].trim())
+        .ok()?;
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    Some(match text.split_once(':') {
+        Some((u, p)) => (u.to_string(), p.to_string()),
+        None => (text, String::new()),
+    })
+}

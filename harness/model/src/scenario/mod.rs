@@ -545,6 +545,9 @@ pub struct DockerHubSpec {
     /// The same for the runner host's address (its own pulls straight from the Hub).
     #[serde(default)]
     pub runner_host_pulls_used: Option<u32>,
+    /// Docker Hub accounts: username → password or personal access token (`dckr_pat_…`).
+    #[serde(default)]
+    pub accounts: BTreeMap<String, String>,
 }
 
 /// `{replace: TEXT, with: TEXT}` or `{pattern: REGEX, with: TEXT}` (regex crate syntax, `$1` in `with`).

@@ -210,6 +210,8 @@ pub struct DockerHub {
     pub pulls_used: u32,
     /// Counted for the runner host's address (its own pulls).
     pub runner_host_pulls_used: u32,
+    /// Username → password or personal access token.
+    pub accounts: BTreeMap<String, String>,
 }
 
 /// A docker/distribution registry that is not GitLab's.

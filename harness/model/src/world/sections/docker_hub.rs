@@ -45,6 +45,7 @@ pub(super) fn build(ctx: &Ctx<'_>, s: &Scenario) -> Result<Option<DockerHub>, Sc
         rate_limit,
         pulls_used,
         runner_host_pulls_used,
+        accounts: h.accounts.clone(),
     }))
 }
 
