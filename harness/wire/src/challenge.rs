@@ -105,6 +105,21 @@ pub fn parse_challenge(header: &str) -> Result<Challenge, ChallengeError> {
     })
 }
 
+/// The user and password of an `Authorization: Basic …` header (`None` for another scheme or
+/// bytes that are not base64); a value without `:` is all user, as Go's `BasicAuth` reads it.
+pub fn basic_credentials(header: &str) -> Option<(String, String)> {
+    use base64::Engine as _;
+    header.get(..6).filter(|s| s.eq_ignore_ascii_case("basic "))?;
+    let raw = base64::engine::general_purpose::STANDARD
+        .decode(header[6..].trim())
+        .ok()?;
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    Some(match text.split_once(':') {
+        Some((u, p)) => (u.to_string(), p.to_string()),
+        None => (text, String::new()),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -133,19 +148,14 @@ mod tests {
         );
         assert_eq!(parse_challenge(&written).unwrap().params["error"], "insufficient_scope");
     }
-}
 
-/// The user and password of an `Authorization: Basic …` header (`None` for another scheme or
-/// bytes that are not base64); a value without `:` is all user, as Go's `BasicAuth` reads it.
-pub fn basic_credentials(header: &str) -> Option<(String, String)> {
-    use base64::Engine as _;
-    header.get(..6).filter(|s| s.eq_ignore_ascii_case("basic "))?;
-    let raw = base64::engine::general_purpose::STANDARD
-        .decode(header[6..].trim())
-        .ok()?;
-    let text = String::from_utf8_lossy(&raw).into_owned();
-    Some(match text.split_once(':') {
-        Some((u, p)) => (u.to_string(), p.to_string()),
-        None => (text, String::new()),
-    })
+    #[test]
+    fn basic_headers_read_as_go_reads_them() {
+        assert_eq!(
+            basic_credentials("Basic Y2k6Q2ktUGE1NXdvcmQ="),
+            Some(("ci".into(), "Ci-Pa55word".into()))
+        );
+        assert_eq!(basic_credentials("bearer abc"), None);
+        assert_eq!(basic_credentials("Basic !!!"), None);
+    }
 }
