@@ -27,9 +27,6 @@ use std::sync::{Arc, Mutex};
 pub const AUTH_HOST: &str = "auth.docker.io";
 pub const REGISTRY_HOST: &str = "registry-1.docker.io";
 
-/// The rate limit's message (seed 002, as Docker documents it).
-pub const RATE_LIMIT_MESSAGE: &str = "You have reached your pull rate limit. You may increase the limit by authenticating and upgrading: https://www.docker.com/increase-rate-limit";
-
 /// The window the rate limit counts in, seconds.
 pub const WINDOW_SECONDS: u32 = 21_600;
 
@@ -326,7 +323,9 @@ impl DockerHubServer {
         }
         st.gets += 1;
         if st.used >= self.limit {
-            let body = errcode::body_with_message(ErrorCode::TooManyRequests, RATE_LIMIT_MESSAGE, None);
+            // The wording of the scenario's day (versions/docker_hub.rs).
+            let message = regsim_model::versions::docker_hub::anonymous_rate_limit(self.clock).message;
+            let body = errcode::body_with_message(ErrorCode::TooManyRequests, message, None);
             let body = body.trim_end();
             let t = Wire::new(429).set_body_raw(body.to_string().into_bytes(), "application/json");
             return Answer::new(
