@@ -131,25 +131,10 @@ pub async fn checks(scenarios: Vec<(String, PathBuf, World)>, ci: bool) -> Vec<C
             store.push_str(&pem_block(pki.private.der()));
         }
         let config = serde_json::json!({ "insecure-registries": key.insecure_registries }).to_string();
-        let dockerd = match ns.start_dockerd_with(&config, Some(&store)) {
+        let (dockerd, daemon) = match start_daemon(&ns, &config, &store).await {
             Ok(d) => d,
             Err(e) => {
-                out.extend(
-                    group
-                        .iter()
-                        .map(|(n, ..)| Check::broken(n, DOCKERD_BY_NAME, e.to_string())),
-                );
-                continue;
-            }
-        };
-        let daemon = match RealDaemon::at(dockerd.socket().to_path_buf()).await {
-            Ok(d) => Arc::new(d),
-            Err(e) => {
-                out.extend(
-                    group
-                        .iter()
-                        .map(|(n, ..)| Check::broken(n, DOCKERD_BY_NAME, e.to_string())),
-                );
+                out.extend(group.iter().map(|(n, ..)| Check::broken(n, DOCKERD_BY_NAME, e.clone())));
                 continue;
             }
         };
@@ -188,18 +173,26 @@ fn own_dind(world: &World) -> bool {
         && (!trust.certs_d.is_empty() || !trust.insecure_registries.is_empty() || trust.ca_in_system_store)
 }
 
+/// A dockerd in the namespace with `config` as its daemon.json and `store` (PEM) as its system
+/// store, and the client that talks to it.
+async fn start_daemon<'a>(
+    ns: &'a Namespace,
+    config: &str,
+    store: &str,
+) -> Result<(regsim_servers::netns::Dockerd<'a>, Arc<RealDaemon>), String> {
+    let d = ns.start_dockerd_with(config, Some(store)).map_err(|e| e.to_string())?;
+    let real = RealDaemon::at(d.socket().to_path_buf())
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok((d, Arc::new(real)))
+}
+
 /// A dockerd playing a `docker:dind` service's daemon: the public CAs only.
 async fn start_dind<'a>(
     ns: &'a Namespace,
     pki: &Pki,
 ) -> Result<(regsim_servers::netns::Dockerd<'a>, Arc<RealDaemon>), String> {
-    let d = ns
-        .start_dockerd_with("{}", Some(&pem_block(pki.public.der())))
-        .map_err(|e| e.to_string())?;
-    let real = RealDaemon::at(d.socket().to_path_buf())
-        .await
-        .map_err(|e| e.to_string())?;
-    Ok((d, Arc::new(real)))
+    start_daemon(ns, "{}", &pem_block(pki.public.der())).await
 }
 
 async fn one(

@@ -156,13 +156,7 @@ impl DockerHubServer {
         };
         if rest.is_empty() {
             // The version check: Docker Hub asks for a token, naming its token service.
-            let challenge = render(
-                "Bearer",
-                &[
-                    ("realm", "https://auth.docker.io/token"),
-                    ("service", "registry.docker.io"),
-                ],
-            );
+            let challenge = challenge(None, None);
             let r = error_as(
                 RegistryKind::Distribution,
                 ErrorCode::Unauthorized,
@@ -196,15 +190,7 @@ impl DockerHubServer {
             .unwrap_or("");
         let granted = token_scope(bearer).filter(|(scope, _)| *scope == format!("repository:{name}:pull"));
         if granted.is_none() {
-            let scope = format!("repository:{name}:pull");
-            let challenge = render(
-                "Bearer",
-                &[
-                    ("realm", "https://auth.docker.io/token"),
-                    ("service", "registry.docker.io"),
-                    ("scope", &scope),
-                ],
-            );
+            let challenge = challenge(Some(name), None);
             let r = error_as(RegistryKind::Distribution, ErrorCode::Unauthorized, None, "no token");
             return Answer::new(
                 r.response.insert_header("WWW-Authenticate", challenge.as_str()),
@@ -244,16 +230,7 @@ impl DockerHubServer {
             // distribution maintainer's word and a mirror's quote; `"Class":""` NOT CONFIRMED
             // for the Hub itself, and no client prints it).
             None if !self.images.iter().any(|i| i.repository == name) => {
-                let scope = format!("repository:{name}:pull");
-                let challenge = render(
-                    "Bearer",
-                    &[
-                        ("realm", "https://auth.docker.io/token"),
-                        ("service", "registry.docker.io"),
-                        ("scope", &scope),
-                        ("error", "insufficient_scope"),
-                    ],
-                );
+                let challenge = challenge(Some(name), Some("insufficient_scope"));
                 let detail = serde_json::json!([{"Type": "repository", "Class": "", "Name": name, "Action": "pull"}]);
                 let body = errcode::body(ErrorCode::Unauthorized, Some(detail));
                 return Answer::new(
@@ -407,6 +384,23 @@ impl DockerHubServer {
             said,
         )
     }
+}
+
+/// Docker Hub's `WWW-Authenticate`: its token service, the repository's pull scope when one is
+/// asked for, and an `error` when the token did not grant it.
+fn challenge(repository: Option<&str>, error: Option<&str>) -> String {
+    let scope = repository.map(|name| format!("repository:{name}:pull"));
+    let mut params = vec![
+        ("realm", "https://auth.docker.io/token"),
+        ("service", "registry.docker.io"),
+    ];
+    if let Some(scope) = &scope {
+        params.push(("scope", scope));
+    }
+    if let Some(error) = error {
+        params.push(("error", error));
+    }
+    render("Bearer", &params)
 }
 
 /// The scope a token names and whether an account holds it (`None`: not a token of this Hub).

@@ -81,6 +81,11 @@ pub struct Stage {
     pub docker_hub_direct_rate: docker_hub::RateState,
 }
 
+/// A listening socket on a free port of `ip`.
+fn bind_free(ip: std::net::IpAddr) -> Result<std::net::TcpListener, StageError> {
+    std::net::TcpListener::bind((ip, 0)).map_err(|source| StageError::Listen { ip, port: 0, source })
+}
+
 /// Where the engine dials each server: its HTTPS listener when it has one.
 fn dialled(plain: &Listener, tls: Option<&Option<Listener>>) -> SocketAddr {
     match tls {
@@ -121,11 +126,7 @@ fn start_tls(
             None => None,
             Some(leaf) => {
                 let tls = leaf.server_tls().map_err(StageError::Tls)?;
-                let bound = std::net::TcpListener::bind((ip, 0)).map_err(|source| StageError::Listen {
-                    ip,
-                    port: 0,
-                    source,
-                })?;
+                let bound = bind_free(ip)?;
                 Some(
                     Listener::start_tls_beside(bound, server.handler(), journal.clone(), limits, tls)
                         .map_err(|source| StageError::Listen { ip, port: 0, source })?,
@@ -254,11 +255,7 @@ impl Stage {
             // Docker Hub is never moved by `--listen`: only GitLab dials it.
             Some(_) => {
                 let ip = std::net::IpAddr::from([127, 0, 0, 1]);
-                let bound = std::net::TcpListener::bind((ip, 0)).map_err(|source| StageError::Listen {
-                    ip,
-                    port: 0,
-                    source,
-                })?;
+                let bound = bind_free(ip)?;
                 Some(
                     Listener::start(bound, Arc::new(Unmounted), journal.clone(), limits)
                         .map_err(|source| StageError::Listen { ip, port: 0, source })?,
@@ -276,11 +273,7 @@ impl Stage {
                     )
                     .and_then(|l| l.server_tls())
                     .map_err(StageError::Tls)?;
-                let bound = std::net::TcpListener::bind((ip, 0)).map_err(|source| StageError::Listen {
-                    ip,
-                    port: 0,
-                    source,
-                })?;
+                let bound = bind_free(ip)?;
                 Some(
                     Listener::start_tls(bound, Arc::new(Unmounted), journal.clone(), limits, leaf)
                         .map_err(|source| StageError::Listen { ip, port: 0, source })?,
