@@ -30,7 +30,8 @@ pub fn first_pull(stage: &Stage) -> Option<Pull> {
         .first()
         .map(|s| split_name_and_version(&regsim_runner::expand::expand(&s.name, |k| payload.variable(k))).image_name)
         .unwrap_or_else(|| regsim_runner::expand::expanded_image(&payload));
-    let auth_config = payload.variable("DOCKER_AUTH_CONFIG");
+    // As the runner's release reads it (a File variable may be dropped).
+    let auth_config = regsim_runner::credentials::docker_auth_config(&payload, &world.runner.release);
     let host_path = format!("{}/.docker/config.json", world.runner.home.trim_end_matches('/'));
     let inputs = Inputs {
         docker_auth_config: auth_config.as_deref(),

@@ -251,7 +251,7 @@ pub fn describe(stage: &Stage, show_secrets: bool) -> String {
     // the host's config.json, then the job payload), so the pull below behaves as in the job.
     let payload = regsim_servers::gitlab::job_payload(w);
     let image = regsim_runner::expand::expanded_image(&payload);
-    let auth_config = payload.variable("DOCKER_AUTH_CONFIG");
+    let auth_config = regsim_runner::credentials::docker_auth_config(&payload, &w.runner.release);
     let host_path = format!("{}/.docker/config.json", w.runner.home.trim_end_matches('/'));
     let inputs = Inputs {
         docker_auth_config: auth_config.as_deref(),

@@ -226,6 +226,21 @@ pub fn resolve(image: &str, inputs: &Inputs<'_>, matching: CredentialMatching) -
     (found, ignored)
 }
 
+/// The DOCKER_AUTH_CONFIG the runner's release actually reads from the job's variables: a File
+/// variable is dropped where that release reads it as the file's path (versions/runner.rs
+/// `file_auth_config`), silently, as the runner does.
+pub fn docker_auth_config(
+    payload: &regsim_wire::job_api::JobPayload,
+    release: &regsim_model::versions::runner::RunnerRelease,
+) -> Option<String> {
+    use regsim_model::versions::runner::FileAuthConfig;
+    let v = payload.variable_entry("DOCKER_AUTH_CONFIG")?;
+    if v.file && release.file_auth_config == FileAuthConfig::DroppedSilently {
+        return None;
+    }
+    Some(v.value.clone())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

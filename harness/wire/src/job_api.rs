@@ -17,6 +17,11 @@ pub struct JobPayload {
 
 impl JobPayload {
     /// A job variable as the runner reads it: the last definition wins (later sources override).
+    /// The last variable named `key` (the one that wins in the runner's lookup).
+    pub fn variable_entry(&self, key: &str) -> Option<&PayloadVariable> {
+        self.variables.iter().rev().find(|v| v.key == key)
+    }
+
     pub fn variable(&self, key: &str) -> Option<String> {
         self.variables
             .iter()
@@ -46,6 +51,9 @@ pub struct PayloadVariable {
     pub value: String,
     pub public: bool,
     pub masked: bool,
+    /// Type File: the runner writes `value` to a file and the job sees the file's path.
+    #[serde(default)]
+    pub file: bool,
 }
 
 /// `image:pull_policy` and the runner's `pull_policy` (gitlab-runner.md §4.1).

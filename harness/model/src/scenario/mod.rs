@@ -202,6 +202,10 @@ pub struct Project {
     /// Settings > CI/CD > Variables.
     #[serde(default)]
     pub variables: BTreeMap<String, String>,
+    /// The names among `variables` whose Type is File (the runner writes the value to a file and
+    /// the variable holds its path).
+    #[serde(default)]
+    pub file_variables: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

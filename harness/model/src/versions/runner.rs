@@ -166,6 +166,58 @@ pub enum ShortTokenRule {
     StripThen9,
 }
 
+/// What the runner makes of a DOCKER_AUTH_CONFIG of Type File (docs/research/
+/// runner-executors-credentials.md §2: which call reads the variable, `Get` (the file's path for
+/// a file variable) or `Value` (its content)).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileAuthConfig {
+    /// Read as its content: the credentials apply.
+    Read,
+    /// Read as the temporary file's path, which is no JSON: the source is dropped silently.
+    DroppedSilently,
+}
+
+pub fn file_auth_config() -> Vec<Era<FileAuthConfig>> {
+    use FileAuthConfig::*;
+    vec![
+        era(
+            v(10, 0, 0),
+            Read,
+            "before 9eef945e7, JobVariables.Get returned a file variable's content",
+        ),
+        era(
+            v(15, 7, 0),
+            DroppedSilently,
+            "[SRC] v15.7.0 common/variables.go:54-66 (Get returns the file's path, 9eef945e7), common/build.go:1340-1342 GetDockerAuthConfig uses Get; gitlab-runner#29575",
+        ),
+        era(
+            v(15, 7, 4),
+            Read,
+            "[SRC] v15.7.4 common/build.go:1341-1342 uses Value (a3297271c)",
+        ),
+        era(
+            v(15, 8, 0),
+            DroppedSilently,
+            "[SRC] v15.8.0 common/build.go still uses Get",
+        ),
+        era(
+            v(15, 8, 1),
+            Read,
+            "[SRC] v15.8.1 common/build.go uses Value (a3297271c, first in v15.9.0)",
+        ),
+        era(
+            v(16, 9, 0),
+            DroppedSilently,
+            "[SRC] v16.9.0 common/build_settings.go:110,138 validate calls variables.Get (511bf632b, MR !4611; its revert MR !4646 names the bug)",
+        ),
+        era(
+            v(16, 9, 1),
+            Read,
+            "[SRC] v16.9.1 common/build_settings.go:138 variables.Value (2838ec9fc, first in v16.10.0)",
+        ),
+    ]
+}
+
 pub fn short_token_rule() -> Vec<Era<ShortTokenRule>> {
     use ShortTokenRule::*;
     const S: &str = "gitlab-runner.md §2.2 (helpers/shorten_token.go)";
@@ -251,6 +303,7 @@ pub struct RunnerRelease {
     pub credential_matching: CredentialMatching,
     /// `Using docker image … with digest … ...` (v13.4.0 →); before, without digest.
     pub digest_in_using_line: bool,
+    pub file_auth_config: FileAuthConfig,
     pub sources: Vec<&'static str>,
 }
 
@@ -337,6 +390,7 @@ pub fn release(version: &Version) -> Result<RunnerRelease, NotModelled> {
         effective_pull_policy_line: *version >= v(18, 0, 0),
         credential_matching: matching,
         digest_in_using_line: *version >= v(13, 4, 0),
+        file_auth_config: lookup(&file_auth_config(), version).unwrap().value,
         sources: vec![
             "gitlab-runner.md §1.2 call sites",
             "gitlab-runner.md §2 formats",

@@ -168,6 +168,8 @@ pub struct Project {
     pub allowlist_groups: Vec<String>,
     pub images: Vec<StoredImage>,
     pub variables: BTreeMap<String, String>,
+    /// Names of `variables` of Type File.
+    pub file_variables: std::collections::BTreeSet<String>,
 }
 
 impl Project {
@@ -423,6 +425,24 @@ impl World {
     /// What the output should say about defaults this scenario relied on.
     pub fn notes(&self) -> Vec<Note> {
         let mut out = Vec::new();
+        let file_auth = self
+            .project(&self.job.project)
+            .is_some_and(|p| p.file_variables.contains("DOCKER_AUTH_CONFIG"));
+        if file_auth {
+            let table = crate::versions::runner::file_auth_config();
+            if let Some(e) = crate::versions::lookup(&table, &self.runner.version) {
+                let what = match e.value {
+                    crate::versions::runner::FileAuthConfig::Read => "reads it as its content",
+                    crate::versions::runner::FileAuthConfig::DroppedSilently => {
+                        "reads it as the temporary file's path, which is no JSON, and drops it without a word"
+                    }
+                };
+                out.push(Note(format!(
+                    "DOCKER_AUTH_CONFIG is a File variable: gitlab-runner {} {what} ({})",
+                    self.runner.version, e.source
+                )));
+            }
+        }
         if let Some(rule) = &self.gitlab.enforce_allowlist.rule {
             out.push(Note(format!(
                 "instance job token allowlist enforcement: {} — {rule}",

@@ -38,7 +38,7 @@ pub(super) async fn prepare(world: &World, payload: &JobPayload, engine: &Engine
     let mut clock = world.clock.unix_timestamp();
     // Variables: runner environment first, then the job's; the last one wins.
     let image = crate::expand::expanded_image(payload);
-    let docker_auth_config = payload.variable("DOCKER_AUTH_CONFIG");
+    let docker_auth_config = crate::credentials::docker_auth_config(payload, release);
     let host_config_path = format!("{}/.docker/config.json", world.runner.home.trim_end_matches('/'));
     let policies = pull_policies(world, payload);
     if release.sections {

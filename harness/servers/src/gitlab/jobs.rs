@@ -26,6 +26,7 @@ pub fn job_payload(world: &World) -> JobPayload {
         value: v,
         public,
         masked,
+        file: false,
     };
     let mut variables = vec![
         var("CI_JOB_ID", world.job.id.to_string(), true, false),
@@ -87,7 +88,10 @@ pub fn job_payload(world: &World) -> JobPayload {
         variables.push(var(k, v.clone(), true, false));
     }
     for (k, v) in &project.variables {
-        variables.push(var(k, v.clone(), false, false));
+        variables.push(PayloadVariable {
+            file: project.file_variables.contains(k),
+            ..var(k, v.clone(), false, false)
+        });
     }
     let mut credentials = Vec::new();
     if gl.registry_enabled {

@@ -170,7 +170,27 @@ fn project(ctx: &Ctx<'_>, i: usize, p: &scenario::Project, gitlab: &Version) -> 
         allowlist_groups: al.groups.clone(),
         images,
         variables: p.variables.clone(),
+        file_variables: file_variables(ctx, p, i)?,
     })
+}
+
+/// `file_variables:` must name variables of the project, each once.
+fn file_variables(
+    ctx: &Ctx<'_>,
+    p: &scenario::Project,
+    i: usize,
+) -> Result<std::collections::BTreeSet<String>, ScenarioError> {
+    let mut out = std::collections::BTreeSet::new();
+    for (j, name) in p.file_variables.iter().enumerate() {
+        let field = format!("projects[{i}].file_variables[{j}]");
+        if !p.variables.contains_key(name) {
+            return Err(ctx.err(&field, format!("`{name}` is not one of the project's variables")));
+        }
+        if !out.insert(name.clone()) {
+            return Err(ctx.err(&field, format!("`{name}` is listed twice")));
+        }
+    }
+    Ok(out)
 }
 
 /// An image of a registry other than Docker Hub: one platform (only the Docker Hub mock serves
