@@ -8,7 +8,7 @@ use regsim_model::versions::runner::CredentialMatching;
 use regsim_wire::engine_api::AuthConfig;
 use regsim_wire::job_api::{CredentialKind, PayloadCredential};
 use regsim_wire::reference::gitlab_runner::{
-    convert_to_hostname, convert_to_registry_path, normalize_image_ref, split_docker_image_name,
+    convert_to_hostname, convert_to_registry_path_as, normalize_image_ref, split_docker_image_name,
 };
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -196,13 +196,14 @@ pub fn resolve(image: &str, inputs: &Inputs<'_>, matching: CredentialMatching) -
                     })
             })
         }
-        CredentialMatching::PathPrefix => {
+        CredentialMatching::PathPrefix | CredentialMatching::PathPrefixHttpsOnly => {
+            let strips_http = matching == CredentialMatching::PathPrefix;
             let path = normalize_image_ref(image);
             // Merged map, first entry per key (earlier sources win); then the longest prefix.
             let mut merged: Vec<(String, &str, &AuthConfig)> = Vec::new();
             for s in &sources {
                 for (k, c) in &s.entries {
-                    let key = convert_to_registry_path(k);
+                    let key = convert_to_registry_path_as(k, strips_http);
                     if !merged.iter().any(|(m, _, _)| *m == key) {
                         merged.push((key, &s.label, c));
                     }

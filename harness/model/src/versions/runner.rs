@@ -322,7 +322,12 @@ pub enum AuthLine {
 pub enum CredentialMatching {
     /// v13.4 – v17.4: entry keys lower-cased, exact host[:port] equality.
     HostLowercased,
-    /// v17.5 →: path-prefix lookup, most specific entry wins.
+    /// v17.5 – v18.0.x: path-prefix lookup, most specific entry wins; the scheme regex
+    /// `(?i)^http[s]://` strips only `https://`, so a key written `http://host` matches no
+    /// image, silently [SRC helpers/docker/auth/auth.go:343 at every tag v17.5.0 … v18.0.5].
+    PathPrefixHttpsOnly,
+    /// v18.1.0 →: the same with `(?i)^https?://` (0de4d6e3d "Fix authentication towards HTTP
+    /// docker registries"; no 17.x or 18.0.x backport).
     PathPrefix,
 }
 
@@ -360,8 +365,10 @@ pub fn release(version: &Version) -> Result<RunnerRelease, NotModelled> {
     let cls = lookup(&classes, version)
         .expect("table starts at OLDEST_MODELLED")
         .clone();
-    let matching = if *version >= v(17, 5, 0) {
+    let matching = if *version >= v(18, 1, 0) {
         CredentialMatching::PathPrefix
+    } else if *version >= v(17, 5, 0) {
+        CredentialMatching::PathPrefixHttpsOnly
     } else {
         CredentialMatching::HostLowercased
     };

@@ -42,9 +42,18 @@ pub fn convert_to_hostname(key: &str) -> String {
     }
 }
 
-/// `convertToRegistryPath`: an `auths` key as the path prefix it matches (17.5 →).
+/// `convertToRegistryPath`: an `auths` key as the path prefix it matches (18.1 →).
 pub fn convert_to_registry_path(key: &str) -> String {
-    if let Some(rest) = key.strip_prefix("https://").or_else(|| key.strip_prefix("http://")) {
+    convert_to_registry_path_as(key, true)
+}
+
+/// `convertToRegistryPath` of a release: `strips_http` false for v17.5 – v18.0.x, whose scheme
+/// regex strips only `https://` (an `http://host` key becomes the path `http:/host`).
+pub fn convert_to_registry_path_as(key: &str, strips_http: bool) -> String {
+    let scheme_rest = key
+        .strip_prefix("https://")
+        .or_else(|| if strips_http { key.strip_prefix("http://") } else { None });
+    if let Some(rest) = scheme_rest {
         let host = rest.split('/').next().unwrap_or("").to_lowercase();
         return if host == "index.docker.io" {
             "docker.io".into()
@@ -152,6 +161,22 @@ mod tests {
         assert_eq!(
             (s.service.as_str(), s.version.as_str()),
             ("registry.example.com/grp/db", "15")
+        );
+    }
+
+    #[test]
+    fn http_keys_are_stripped_only_from_18_1() {
+        assert_eq!(
+            convert_to_registry_path_as("http://reg.example:5000", true),
+            "reg.example:5000"
+        );
+        assert_ne!(
+            convert_to_registry_path_as("http://reg.example:5000", false),
+            "reg.example:5000"
+        );
+        assert_eq!(
+            convert_to_registry_path_as("https://reg.example:5000", false),
+            "reg.example:5000"
         );
     }
 }
