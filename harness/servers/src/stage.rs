@@ -138,13 +138,15 @@ fn start_tls(
     Ok(Https { listeners, trust, pki })
 }
 
-/// Where each of the world's names is dialled: GitLab's host, the registry's, the others'.
+/// Where each of the world's names is dialled: GitLab's host, the registry's, the others', and
+/// Docker Hub's two names for the runner host's own pulls (`hub`).
 fn network_for(
     world: &World,
     gitlab: &Listener,
     tls: &[Option<Listener>],
     registry: SocketAddr,
     others: &[Listener],
+    hub: Option<&Listener>,
 ) -> Network {
     let mut network = Network::default();
     let gl = &world.gitlab;
@@ -168,6 +170,11 @@ fn network_for(
         let address = dialled(server, tls.get(i + 2));
         network.add(&r.host.host, r.host.port_or(443), "/", address);
         network.add(&r.host.host, r.host.port_or(80), "/", address);
+    }
+    if let Some(hub) = hub {
+        for host in [docker_hub::REGISTRY_HOST, docker_hub::AUTH_HOST] {
+            network.add(host, 443, "/", *hub.address());
+        }
     }
     network
 }
@@ -250,7 +257,6 @@ impl Stage {
             .map(|(p, t)| dialled(p, Some(t)).port())
             .collect();
         let world = Arc::new(placed(world, placement, loopback, &ports));
-        let network = network_for(&world, &gitlab, &tls, registry_addr, &others);
         let docker_hub = match &world.docker_hub {
             // Docker Hub is never moved by `--listen`: only GitLab dials it.
             Some(_) => {
@@ -281,12 +287,14 @@ impl Stage {
             }
             _ => None,
         };
-        let mut network = network;
-        if let Some(direct) = &docker_hub_direct {
-            for host in [docker_hub::REGISTRY_HOST, docker_hub::AUTH_HOST] {
-                network.add(host, 443, "/", *direct.address());
-            }
-        }
+        let network = network_for(
+            &world,
+            &gitlab,
+            &tls,
+            registry_addr,
+            &others,
+            docker_hub_direct.as_ref(),
+        );
         let stage = Stage {
             pushed: (0..=others.len()).map(|_| Default::default()).collect(),
             world,
@@ -391,7 +399,14 @@ impl Stage {
                 "the edit changes a server's name or certificate",
             ));
         }
-        self.network = network_for(&world, &self.gitlab, &self.tls, registry_addr, &self.others);
+        self.network = network_for(
+            &world,
+            &self.gitlab,
+            &self.tls,
+            registry_addr,
+            &self.others,
+            self.docker_hub_direct.as_ref(),
+        );
         self.world = world;
         // A fresh job, registries and proxy cache for the new world (requeue_job's resets).
         self.requeue_job();

@@ -24,8 +24,8 @@ pub struct Line {
     pub text: String,
 }
 
-/// What the cleaning found, for the report.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// What the cleaning found, for the report (and, as it is, for `--format json`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Shape {
     pub ansi: bool,
     pub section_markers: bool,

@@ -41,12 +41,8 @@ pub struct Document {
 
 #[derive(Debug, Serialize)]
 pub struct JsonShape {
-    pub ansi: bool,
-    pub section_markers: bool,
-    pub runner_timestamps: bool,
-    pub other_timestamps: bool,
-    pub section_durations: bool,
-    pub invalid_utf8: bool,
+    #[serde(flatten)]
+    pub shape: Shape,
     /// The same, in the text report's words.
     pub description: String,
 }
@@ -187,12 +183,7 @@ fn log_lines<'a>(lines: impl Iterator<Item = &'a Line>) -> Vec<LogLine> {
 
 fn shape(s: &Shape) -> JsonShape {
     JsonShape {
-        ansi: s.ansi,
-        section_markers: s.section_markers,
-        runner_timestamps: s.runner_timestamps,
-        other_timestamps: s.other_timestamps,
-        section_durations: s.section_durations,
-        invalid_utf8: s.invalid_utf8,
+        shape: s.clone(),
         description: s.describe(),
     }
 }

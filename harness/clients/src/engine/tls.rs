@@ -94,8 +94,7 @@ impl TlsFailure {
 /// dockerd's rule for a registry `authority` (`host[:port]`): insecure when on 127.0.0.0/8 (or
 /// `localhost`) or listed in `insecure-registries` (moby registry/config.go).
 pub fn is_insecure(trust: &DaemonTrust, authority: &str) -> bool {
-    let host = authority.rsplit_once(':').map_or(authority, |(h, _)| h);
-    let loopback = host == "localhost" || host.parse::<std::net::Ipv4Addr>().is_ok_and(|ip| ip.is_loopback());
+    let loopback = regsim_model::world::Authority::parse(authority).is_ok_and(|a| a.is_loopback());
     loopback
         || trust
             .insecure_registries

@@ -177,44 +177,18 @@ pub enum FileAuthConfig {
     DroppedSilently,
 }
 
+#[rustfmt::skip]
 pub fn file_auth_config() -> Vec<Era<FileAuthConfig>> {
     use FileAuthConfig::*;
     vec![
-        era(
-            v(10, 0, 0),
-            Read,
-            "before 9eef945e7, JobVariables.Get returned a file variable's content",
-        ),
-        era(
-            v(15, 7, 0),
-            DroppedSilently,
-            "[SRC] v15.7.0 common/variables.go:54-66 (Get returns the file's path, 9eef945e7), common/build.go:1340-1342 GetDockerAuthConfig uses Get; gitlab-runner#29575",
-        ),
-        era(
-            v(15, 7, 4),
-            Read,
-            "[SRC] v15.7.4 common/build.go:1341-1342 uses Value (a3297271c)",
-        ),
-        era(
-            v(15, 8, 0),
-            DroppedSilently,
-            "[SRC] v15.8.0 common/build.go still uses Get",
-        ),
-        era(
-            v(15, 8, 1),
-            Read,
-            "[SRC] v15.8.1 common/build.go uses Value (a3297271c, first in v15.9.0)",
-        ),
-        era(
-            v(16, 9, 0),
-            DroppedSilently,
-            "[SRC] v16.9.0 common/build_settings.go:110,138 validate calls variables.Get (511bf632b, MR !4611; its revert MR !4646 names the bug)",
-        ),
-        era(
-            v(16, 9, 1),
-            Read,
-            "[SRC] v16.9.1 common/build_settings.go:138 variables.Value (2838ec9fc, first in v16.10.0)",
-        ),
+        //   since          reads             source
+        era(v(10, 0, 0),  Read,             "before 9eef945e7, JobVariables.Get returned a file variable's content"),
+        era(v(15, 7, 0),  DroppedSilently,  "[SRC] v15.7.0 common/variables.go:54-66 (Get returns the file's path, 9eef945e7), common/build.go:1340-1342 GetDockerAuthConfig uses Get; gitlab-runner#29575"),
+        era(v(15, 7, 4),  Read,             "[SRC] v15.7.4 common/build.go:1341-1342 uses Value (a3297271c)"),
+        era(v(15, 8, 0),  DroppedSilently,  "[SRC] v15.8.0 common/build.go still uses Get"),
+        era(v(15, 8, 1),  Read,             "[SRC] v15.8.1 common/build.go uses Value (a3297271c, first in v15.9.0)"),
+        era(v(16, 9, 0),  DroppedSilently,  "[SRC] v16.9.0 common/build_settings.go:110,138 validate calls variables.Get (511bf632b, MR !4611; its revert MR !4646 names the bug)"),
+        era(v(16, 9, 1),  Read,             "[SRC] v16.9.1 common/build_settings.go:138 variables.Value (2838ec9fc, first in v16.10.0)"),
     ]
 }
 
