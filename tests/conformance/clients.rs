@@ -5,7 +5,6 @@
 use crate::table::{Check, OCI_CLIENT, SKOPEO};
 use regsim_clients::engine::AuthConfig;
 use regsim_model::world::World;
-use regsim_runner::credentials::{Inputs, resolve};
 use regsim_runner::services::split_name_and_version;
 use regsim_servers::gitlab::job_payload;
 use regsim_servers::{Placement, Stage};
@@ -30,15 +29,13 @@ pub fn first_pull(stage: &Stage) -> Option<Pull> {
         .first()
         .map(|s| split_name_and_version(&regsim_runner::expand::expand(&s.name, |k| payload.variable(k))).image_name)
         .unwrap_or_else(|| regsim_runner::expand::expanded_image(&payload));
-    // As the runner's release reads it (a File variable may be dropped).
-    let auth_config = regsim_runner::credentials::docker_auth_config(&payload, &world.runner.release);
-    let host_path = format!("{}/.docker/config.json", world.runner.home.trim_end_matches('/'));
-    let inputs = Inputs {
-        docker_auth_config: auth_config.as_deref(),
-        host_config: world.runner.docker_config.as_deref().map(|c| (host_path.as_str(), c)),
-        payload: &payload.credentials,
-    };
-    let (resolved, _) = resolve(&image, &inputs, world.runner.release.credential_matching);
+    // As the runner's release resolves it (a File variable may be dropped, helpers run); nothing
+    // to compare where the release's choice is Go's map order.
+    let resolution = regsim_runner::credentials::resolve_for_job(world, &payload, &image);
+    if resolution.not_modelled.is_some() {
+        return None;
+    }
+    let resolved = resolution.found;
     Some(Pull {
         image,
         credentials: resolved.map(|r| r.config),

@@ -6,7 +6,6 @@ use crate::term::{emit, emitln, warn};
 use regsim_model::scenario::TokenKind;
 use regsim_model::world::Overrides;
 use regsim_model::world::RegistryAuth;
-use regsim_runner::credentials::{Inputs, resolve};
 use regsim_servers::journal::Exchange;
 use regsim_servers::{Clock, Keys, Placement, Settings, Stage};
 use regsim_wire::reference::gitlab_runner::split_docker_image_name;
@@ -251,14 +250,7 @@ pub fn describe(stage: &Stage, show_secrets: bool) -> String {
     // the host's config.json, then the job payload), so the pull below behaves as in the job.
     let payload = regsim_servers::gitlab::job_payload(w);
     let image = regsim_runner::expand::expanded_image(&payload);
-    let auth_config = regsim_runner::credentials::docker_auth_config(&payload, &w.runner.release);
-    let host_path = format!("{}/.docker/config.json", w.runner.home.trim_end_matches('/'));
-    let inputs = Inputs {
-        docker_auth_config: auth_config.as_deref(),
-        host_config: w.runner.docker_config.as_deref().map(|c| (host_path.as_str(), c)),
-        payload: &payload.credentials,
-    };
-    let (resolved, _) = resolve(&image, &inputs, w.runner.release.credential_matching);
+    let resolved = regsim_runner::credentials::resolve_for_job(w, &payload, &image).found;
     if w.gitlab.scheme == "https" && w.gitlab.registry_certificate.is_tls() {
         s.push_str(&tls_steps(stage));
         s.push_str("\nThen:\n");

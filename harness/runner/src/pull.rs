@@ -117,9 +117,24 @@ impl Puller<'_> {
         image: &str,
         policy: PullPolicy,
     ) -> Result<ImageInspect, PullError> {
-        let (resolved, ignored) = credentials::resolve(image, &self.credentials, self.release.credential_matching);
-        self.ignored.extend(ignored);
+        let resolution = credentials::resolve(image, &self.credentials, self.release);
+        self.ignored.extend(resolution.ignored);
+        if let Some(m) = resolution.not_modelled {
+            // Which credentials the pull would carry cannot be told: nothing after this can be.
+            return Err(PullError {
+                message: m.reason.clone(),
+                build_error: true,
+                system_failure_reason: false,
+                unmodelled: Some(m),
+            });
+        }
+        let resolved = resolution.found;
+        let warnings = resolution.warnings;
+        // resolveAuthConfigForImage, right before the pull: its warnings, then the source line.
         let announce = |trace: &mut Trace| {
+            for w in &warnings {
+                trace.warningln(w);
+            }
             if let Some(Resolved { source, .. }) = &resolved {
                 trace.println(&format!("Authenticating with credentials from {source}"));
             }

@@ -476,6 +476,26 @@ pub struct Runner {
     /// are not service links).
     #[serde(default)]
     pub dns: Vec<String>,
+    /// `[[runners]] environment`: `NAME=value` entries the runner adds to every job's variables
+    /// (DOCKER_AUTH_CONFIG among them); a job's own variable of the same name wins.
+    #[serde(default)]
+    pub environment: Vec<String>,
+    /// Credential helpers installed on the runner host (`docker-credential-NAME` on its `$PATH`):
+    /// `NAME: {credentials: {SERVER: "user:secret"}}`, or `NAME: {fails: TEXT}` for one that prints
+    /// TEXT and exits 1. A helper named in a config but absent here is not installed.
+    #[serde(default)]
+    pub credential_helpers: BTreeMap<String, CredentialHelperSpec>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CredentialHelperSpec {
+    /// What `get` answers per server URL, `user:secret`; any other server gets "not found".
+    #[serde(default)]
+    pub credentials: BTreeMap<String, String>,
+    /// The helper fails every call, printing this.
+    #[serde(default)]
+    pub fails: Option<String>,
 }
 
 fn docker_executor() -> String {

@@ -192,6 +192,60 @@ pub fn file_auth_config() -> Vec<Era<FileAuthConfig>> {
     ]
 }
 
+/// How the runner picks among entries that name the same registry (docs/research/
+/// runner-executors-credentials.md §2.2). Go ranges over maps in random order, so where two
+/// entries match the same image with different credentials, which one is used changes from job
+/// to job: regsim says so instead of picking one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CredentialOrder {
+    /// Sources in order; inside one source, the map's random order (`ResolveDockerAuthConfig`
+    /// ranges over one source's map; from 13.4 the merged map keeps the first per host).
+    RandomWithinSource,
+    /// One map of every source's entries keyed by the raw key, walked in random order: entries
+    /// of different sources compete too (13.1.0 – 13.3.x).
+    RandomAcrossSources,
+    /// One config's entries sorted by key, the first per path kept (`withStableOrder`, 18.3.0 →).
+    SortedWithinSource,
+}
+
+#[rustfmt::skip]
+pub fn credential_order() -> Vec<Era<CredentialOrder>> {
+    use CredentialOrder::*;
+    vec![
+        //   since          order                 source
+        era(v(10, 0, 0),  RandomWithinSource,   "[SRC] v13.0.0 helpers/docker/auth_config.go:160-185 ResolveDockerAuthConfig ranges over one source's map, sources tried in order (executors/docker/docker.go:120-151)"),
+        era(v(13, 1, 0),  RandomAcrossSources,  "[SRC] v13.1.0 helpers/docker/auth/auth.go:66-93 res[registry] keyed by the raw key, ResolveConfigForImage ranges over it (5b76351a3)"),
+        era(v(13, 4, 0),  RandomWithinSource,   "[SRC] v13.4.0 auth.go:86-87 keyed by convertToHostname, first source wins (a74d75537); v16.2.0 auth.go:89-100 the same"),
+        era(v(18, 3, 0),  SortedWithinSource,   "[SRC] v18.3.0 auth.go:342-358 withStableOrder (4817f4fce \"Consume docker auth info in order\")"),
+    ]
+}
+
+/// What the runner does with `credHelpers`, a helper's "not found", and a source that fails
+/// (a helper missing or failing, a config that does not parse).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HelperHandling {
+    /// `credHelpers` entries are run (12.0.0 →); before, only `credsStore` is.
+    pub cred_helpers_run: bool,
+    /// A helper's "credentials not found" leaves an entry under the config's key with empty
+    /// credentials, which matches the image (≤ 18.2: entries keyed by the map key); from 18.3 the
+    /// entry's ServerAddress, empty then, is its key and it matches nothing.
+    pub not_found_matches: bool,
+    /// A failing DOCKER_AUTH_CONFIG source is reported as `WARNING: Failed to resolve credentials
+    /// from $DOCKER_AUTH_CONFIG: …` (18.11.0 →); before, dropped without a line.
+    pub warns_on_variable_error: bool,
+}
+
+#[rustfmt::skip]
+pub fn helper_handling() -> Vec<Era<HelperHandling>> {
+    let h = |cred_helpers_run, not_found_matches, warns_on_variable_error| HelperHandling { cred_helpers_run, not_found_matches, warns_on_variable_error };
+    vec![
+        era(v(10, 0, 0),  h(false, true, false),  "[SRC] credsStore run from v9.5.0 (d2191e85e); credHelpers not read before ca9bb8c35"),
+        era(v(12, 0, 0),  h(true, true, false),   "[SRC] credHelpers run from v12.0.0 (ca9bb8c35); v16.2.0 auth.go:224-291 readConfigsFromReader returns nil, err when a helper fails; helpersAuths[registry] keyed by the config's key"),
+        era(v(18, 3, 0),  h(true, false, false),  "[SRC] v18.3.0 auth.go:342-358 withStableOrder keys entries by AuthConfig.ServerAddress; docker/cli v27.5.0 native_store.go Get sets ServerAddress from the helper's answer, empty on not found"),
+        era(v(18, 11, 0), h(true, false, true),   "[SRC] v18.11.0 auth.go:152 logger.Warningln(\"Failed to resolve credentials from %v: %v. Credentials from this source will not be used.\"), absent at v18.10.0 (cb9b117f6)"),
+    ]
+}
+
 pub fn short_token_rule() -> Vec<Era<ShortTokenRule>> {
     use ShortTokenRule::*;
     const S: &str = "gitlab-runner.md §2.2 (helpers/shorten_token.go)";
@@ -278,6 +332,8 @@ pub struct RunnerRelease {
     /// `Using docker image … with digest … ...` (v13.4.0 →); before, without digest.
     pub digest_in_using_line: bool,
     pub file_auth_config: FileAuthConfig,
+    pub credential_order: CredentialOrder,
+    pub helpers: HelperHandling,
     pub sources: Vec<&'static str>,
 }
 
@@ -372,6 +428,8 @@ pub fn release(version: &Version) -> Result<RunnerRelease, NotModelled> {
         credential_matching: matching,
         digest_in_using_line: *version >= v(13, 4, 0),
         file_auth_config: lookup(&file_auth_config(), version).unwrap().value,
+        credential_order: lookup(&credential_order(), version).unwrap().value,
+        helpers: lookup(&helper_handling(), version).unwrap().value,
         sources: vec![
             "gitlab-runner.md §1.2 call sites",
             "gitlab-runner.md §2 formats",

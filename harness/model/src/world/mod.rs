@@ -321,6 +321,26 @@ pub struct RunnerHost {
     pub home: String,
     /// `[runners.docker] dns`.
     pub dns: Vec<String>,
+    /// `[[runners]] environment`, `(NAME, value)` in order.
+    pub environment: Vec<(String, String)>,
+    /// Helpers installed on the runner host, by the NAME of `docker-credential-NAME`.
+    pub credential_helpers: BTreeMap<String, CredentialHelper>,
+}
+
+/// A credential helper on the runner host.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CredentialHelper {
+    /// `get` answers these `(user, secret)` per server URL, "not found" for others.
+    Answers(BTreeMap<String, (String, String)>),
+    /// Every call prints this and exits 1.
+    Fails(String),
+}
+
+impl RunnerHost {
+    /// A variable of `[[runners]] environment` (the last entry of a name wins).
+    pub fn environment_variable(&self, name: &str) -> Option<&str> {
+        self.environment.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
 }
 
 #[derive(Debug, Clone)]

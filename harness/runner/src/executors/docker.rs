@@ -38,7 +38,24 @@ pub(super) async fn prepare(world: &World, payload: &JobPayload, engine: &Engine
     let mut clock = world.clock.unix_timestamp();
     // Variables: runner environment first, then the job's; the last one wins.
     let image = crate::expand::expanded_image(payload);
-    let docker_auth_config = crate::credentials::docker_auth_config(payload, release);
+    let docker_auth_config = crate::credentials::docker_auth_config(payload, &world.runner);
+    // The runner host's credential helpers, as programs on its PATH for the whole job.
+    let helpers = match crate::credentials::helper::Installed::install(&world.runner.credential_helpers) {
+        Ok(h) => h,
+        Err(e) => {
+            let m = regsim_wire::NotModelled::new(format!("the runner host's credential helpers could not be installed: {e}"));
+            return Prepared {
+                outcome: Err(PullError {
+                    message: m.reason.clone(),
+                    build_error: true,
+                    system_failure_reason: false,
+                    unmodelled: Some(m),
+                }),
+                services: Vec::new(),
+                ignored: Vec::new(),
+            };
+        }
+    };
     let host_config_path = format!("{}/.docker/config.json", world.runner.home.trim_end_matches('/'));
     let policies = pull_policies(world, payload);
     if release.sections {
@@ -57,6 +74,7 @@ pub(super) async fn prepare(world: &World, payload: &JobPayload, engine: &Engine
                 .as_deref()
                 .map(|c| (host_config_path.as_str(), c)),
             payload: &payload.credentials,
+            helpers: &helpers,
         },
         ignored: Vec::new(),
     };

@@ -72,7 +72,59 @@ pub(super) fn runner(
         docker_config: s.runner.docker_config.clone(),
         home: s.runner.home.clone().unwrap_or_else(|| "/root".into()),
         dns: s.runner.dns.clone(),
+        environment: environment(ctx, &s.runner.environment)?,
+        credential_helpers: credential_helpers(ctx, &s.runner.credential_helpers)?,
     })
+}
+
+fn environment(ctx: &Ctx<'_>, entries: &[String]) -> Result<Vec<(String, String)>, ScenarioError> {
+    entries
+        .iter()
+        .enumerate()
+        .map(|(i, e)| match e.split_once('=') {
+            Some((k, v)) if !k.is_empty() => Ok((k.to_string(), v.to_string())),
+            _ => Err(ctx.err(
+                &format!("runner.environment[{i}]"),
+                "expected NAME=value, as config.toml writes it".to_string(),
+            )),
+        })
+        .collect()
+}
+
+fn credential_helpers(
+    ctx: &Ctx<'_>,
+    specs: &std::collections::BTreeMap<String, crate::scenario::CredentialHelperSpec>,
+) -> Result<std::collections::BTreeMap<String, crate::world::CredentialHelper>, ScenarioError> {
+    use crate::world::CredentialHelper;
+    let mut out = std::collections::BTreeMap::new();
+    for (name, spec) in specs {
+        let field = format!("runner.credential_helpers.{name}");
+        // docker/cli and the runner refuse helper names that are paths (13.5 →: "path traversal").
+        if name.is_empty() || name.contains('/') || name.contains(char::is_whitespace) {
+            return Err(ctx.err(&field, format!("`{name}`: a helper is named by the NAME of docker-credential-NAME")));
+        }
+        let helper = match (&spec.fails, spec.credentials.is_empty()) {
+            (Some(_), false) => {
+                return Err(ctx.err(&field, "a helper either fails or answers credentials, not both".to_string()));
+            }
+            (Some(text), true) => CredentialHelper::Fails(text.clone()),
+            (None, _) => {
+                let mut answers = std::collections::BTreeMap::new();
+                for (server, pair) in &spec.credentials {
+                    let Some((user, secret)) = pair.split_once(':') else {
+                        return Err(ctx.err(
+                            &format!("{field}.credentials.{server}"),
+                            "expected user:secret".to_string(),
+                        ));
+                    };
+                    answers.insert(server.clone(), (user.to_string(), secret.to_string()));
+                }
+                CredentialHelper::Answers(answers)
+            }
+        };
+        out.insert(name.clone(), helper);
+    }
+    Ok(out)
 }
 
 /// The longest pull the runner can time: it prints `int(time.Since(started).Seconds())`
