@@ -91,7 +91,7 @@ impl Site {
 
 /// regsim's registry mock for `site`: htpasswd Basic auth, one image `x/app:1`.
 fn registry(site: &Site) -> Arc<RegistryServer> {
-    let config = RegistryConfig::other(&OtherRegistry {
+    let config = RegistryConfig::distribution(&OtherRegistry {
         host: Authority::parse(site.authority).expect("host[:port]"),
         certificate: regsim_model::world::Certificate::PublicCa,
         auth: RegistryAuth::Basic {

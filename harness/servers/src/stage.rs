@@ -358,7 +358,7 @@ impl Stage {
         self.registry
             .set_handler(Arc::new(registry::RegistryServer::new(config, self.pushed[0].clone())));
         for (i, (server, other)) in self.others.iter().zip(&world.registries).enumerate() {
-            let config = registry::RegistryConfig::other(other);
+            let config = registry::RegistryConfig::other(world, other, &self.settings);
             server.set_handler(Arc::new(registry::RegistryServer::new(
                 config,
                 self.pushed[i + 1].clone(),

@@ -22,7 +22,7 @@ fn in_ci() -> bool {
 }
 
 fn registry_handler() -> Arc<RegistryServer> {
-    let config = RegistryConfig::other(&OtherRegistry {
+    let config = RegistryConfig::distribution(&OtherRegistry {
         host: Authority::parse(NAME).expect("a host name"),
         certificate: regsim_model::world::Certificate::PublicCa,
         auth: RegistryAuth::None,

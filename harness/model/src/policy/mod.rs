@@ -9,6 +9,7 @@ mod access;
 pub mod dependency_proxy;
 mod identity;
 mod path;
+pub mod third_party;
 
 pub use access::{Access, Decision, Denial, Grant, authorize, can_access};
 pub use identity::{Abilities, Actor, AuthFailure, Authenticated, authenticate};

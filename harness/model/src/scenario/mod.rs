@@ -226,8 +226,21 @@ pub struct Allowlist {
 pub struct Registry {
     /// `host[:port]` as written in image names.
     pub host: String,
-    /// `basic` (htpasswd users) or `none` (anonymous pulls).
-    pub auth: String,
+    /// `distribution` (the default: upstream distribution, see `auth`), `harbor`, `nexus`,
+    /// `quay` (each with its own token service and texts), or `ecr` (Basic auth for `AWS` and a
+    /// token from the credential helper).
+    #[serde(default)]
+    pub kind: Option<String>,
+    /// distribution only: `basic` (htpasswd users) or `none` (anonymous pulls).
+    #[serde(default)]
+    pub auth: Option<String>,
+    /// harbor, nexus, quay: projects anyone may pull from (Harbor's public projects, Quay's public
+    /// repositories, Nexus's anonymous access), as path prefixes.
+    #[serde(default)]
+    pub public: Vec<String>,
+    /// ecr: passwords (authorization tokens) that have expired.
+    #[serde(default)]
+    pub expired_passwords: Vec<String>,
     /// Its certificate, as `gitlab.registry_certificate` (default public-ca; plain-http on
     /// 127.0.0.0/8).
     #[serde(default)]

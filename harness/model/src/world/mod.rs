@@ -199,6 +199,59 @@ pub enum RegistryAuth {
         users: BTreeMap<String, String>,
     },
     None,
+    /// A product with its own token service and texts (`registries[].kind`).
+    Product {
+        product: Product,
+        users: BTreeMap<String, String>,
+        /// Projects (first path component, or a longer prefix) anyone may pull.
+        public: Vec<String>,
+    },
+    /// Amazon ECR: Basic auth, user `AWS`, the password a 12-hour token from the credential helper.
+    Ecr {
+        users: BTreeMap<String, String>,
+        /// Tokens that were issued and have expired.
+        expired: Vec<String>,
+    },
+}
+
+impl RegistryAuth {
+    /// Accounts and their passwords, where the registry has accounts.
+    pub fn accounts(&self) -> Option<&BTreeMap<String, String>> {
+        match self {
+            RegistryAuth::Basic { users, .. } | RegistryAuth::Product { users, .. } | RegistryAuth::Ecr { users, .. } => {
+                Some(users)
+            }
+            RegistryAuth::None => None,
+        }
+    }
+
+    pub fn public_projects(&self) -> &[String] {
+        match self {
+            RegistryAuth::Product { public, .. } => public,
+            _ => &[],
+        }
+    }
+}
+
+/// Registry products with a token service of their own (docs/research/registries-identities.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Product {
+    /// Harbor 2.x: core's `v2auth` middleware in front of distribution (§2).
+    Harbor,
+    /// Sonatype Nexus Repository's Docker connector with the Docker Bearer Token Realm (§3).
+    Nexus,
+    /// Quay (project Quay / quay.io, §4.1).
+    Quay,
+}
+
+impl Product {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Product::Harbor => "harbor",
+            Product::Nexus => "nexus",
+            Product::Quay => "quay",
+        }
+    }
 }
 
 /// Docker Hub, upstream of the Dependency Proxy.

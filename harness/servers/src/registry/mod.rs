@@ -7,6 +7,7 @@
 
 pub mod access;
 mod blobs;
+pub mod products;
 mod manifests;
 mod uploads;
 
@@ -84,13 +85,35 @@ impl RegistryConfig {
     }
 
     /// A registry that is not GitLab's (`registries:`).
-    pub fn other(registry: &OtherRegistry) -> RegistryConfig {
+    pub fn other(
+        world: &std::sync::Arc<World>,
+        registry: &OtherRegistry,
+        settings: &crate::settings::Settings,
+    ) -> RegistryConfig {
+        let access: Box<dyn AccessController> = match &registry.auth {
+            RegistryAuth::Product { product, .. } => {
+                Box::new(products::ProductAuth::new(world, registry, *product, settings))
+            }
+            _ => return RegistryConfig::distribution(registry),
+        };
+        RegistryConfig {
+            access,
+            ..RegistryConfig::distribution(registry)
+        }
+    }
+
+    /// A registry that needs no world to answer: upstream distribution (htpasswd or no auth) or
+    /// ECR's Basic check. Products with a token service need the world: see [`Self::other`].
+    pub fn distribution(registry: &OtherRegistry) -> RegistryConfig {
         let access: Box<dyn AccessController> = match &registry.auth {
             RegistryAuth::Basic { realm, users } => Box::new(access::Htpasswd {
                 realm: realm.clone(),
                 users: users.clone(),
             }),
-            RegistryAuth::None => Box::new(access::Open),
+            RegistryAuth::Ecr { .. } => Box::new(products::EcrAuth {
+                registry: registry.clone(),
+            }),
+            RegistryAuth::None | RegistryAuth::Product { .. } => Box::new(access::Open),
         };
         RegistryConfig {
             journal_name: registry.host.to_string(),
@@ -170,15 +193,27 @@ impl RegistryServer {
     }
 
     /// The access controller's verdict; a refusal renders its challenge as distribution does.
-    fn check(&self, authorization: Option<&str>, records: &[AccessRecord<'_>]) -> Result<(), Box<Answer>> {
+    fn check(&self, method: &str, authorization: Option<&str>, records: &[AccessRecord<'_>]) -> Result<(), Box<Answer>> {
         self.config
             .access
-            .authorized(authorization, records)
+            .authorized_for(method, authorization, records)
             .map_err(|c| Box::new(self.unauthorized(c, records)))
     }
 
-    /// `401 UNAUTHORIZED` with the challenge header and the access records as detail.
+    /// `401 UNAUTHORIZED` with the challenge header and the access records as detail, or the
+    /// controller's own answer.
     fn unauthorized(&self, c: Challenge, records: &[AccessRecord<'_>]) -> Answer {
+        if let Some(r) = c.refusal {
+            let mut a = Answer::new(
+                Wire::new(r.status)
+                    .insert_header("Docker-Distribution-Api-Version", "registry/2.0")
+                    .set_body_raw(r.body, r.content_type)
+                    .insert_header("WWW-Authenticate", c.www_authenticate.as_str()),
+                c.note,
+            );
+            a.not_modelled = r.not_modelled;
+            return a;
+        }
         let kind = self.config.kind;
         let mut a = error_as(kind, ErrorCode::Unauthorized, Some(kind.access_detail(records)), c.note);
         a.response = a
@@ -283,19 +318,42 @@ impl Handler for RegistryServer {
         let kind = self.config.kind;
         let pull = |name| [AccessRecord { name, actions: PULL }];
         let push = |name| [AccessRecord { name, actions: PUSH }];
+        if let Some(ts) = self.config.access.token_service()
+            && req.url.path() == ts.path()
+        {
+            let scopes: Vec<String> = req
+                .url
+                .query_pairs()
+                .filter(|(k, _)| k == "scope")
+                .map(|(_, v)| v.into_owned())
+                .collect();
+            return match ts.token(authz, &scopes) {
+                Ok((token, note)) => {
+                    let body = serde_json::json!({"token": token, "access_token": token, "expires_in": 1800});
+                    Answer::new(
+                        Wire::new(200).set_body_raw(body.to_string().into_bytes(), "application/json"),
+                        note,
+                    )
+                }
+                Err(r) => Answer::new(
+                    Wire::new(r.status).set_body_raw(r.body, r.content_type),
+                    "wrong credentials at the token service",
+                ),
+            };
+        }
         match (method, route(req.url.path())) {
-            ("GET" | "HEAD", Route::Base) => match self.check(authz, &[]) {
+            ("GET" | "HEAD", Route::Base) => match self.check(method, authz, &[]) {
                 Ok(_) => Answer::new(
                     base(200).set_body_raw(b"{}".to_vec(), "application/json"),
                     "registry/2.0",
                 ),
                 Err(r) => *r,
             },
-            ("GET" | "HEAD", Route::Manifest { name, reference }) => match self.check(authz, &pull(name)) {
+            ("GET" | "HEAD", Route::Manifest { name, reference }) => match self.check(method, authz, &pull(name)) {
                 Ok(_) => manifests::get(kind, &self.repository(name), name, reference),
                 Err(r) => *r,
             },
-            ("PUT", Route::Manifest { name, reference }) => match self.check(authz, &push(name)) {
+            ("PUT", Route::Manifest { name, reference }) => match self.check(method, authz, &push(name)) {
                 Ok(_) => {
                     // Only the configured images here: the push store is locked below, and
                     // put_manifest looks there itself (taking the lock twice hung the server;
@@ -306,7 +364,7 @@ impl Handler for RegistryServer {
                 }
                 Err(r) => *r,
             },
-            ("GET" | "HEAD", Route::Blob { name, digest }) => match self.check(authz, &pull(name)) {
+            ("GET" | "HEAD", Route::Blob { name, digest }) => match self.check(method, authz, &pull(name)) {
                 Ok(_) => blobs::get(kind, self.blob(name, digest), digest),
                 Err(r) => *r,
             },
@@ -318,7 +376,7 @@ impl Handler for RegistryServer {
                 if let Some(f) = from {
                     records.push(AccessRecord { name: f, actions: PULL });
                 }
-                match self.check(authz, &records) {
+                match self.check(method, authz, &records) {
                     Ok(_) => {
                         let mount = mount.zip(from).map(|(d, f)| (d, self.blob(f, d)));
                         let mut pushed = self.pushed.lock().expect("push store lock");
@@ -327,14 +385,14 @@ impl Handler for RegistryServer {
                     Err(r) => *r,
                 }
             }
-            ("PATCH", Route::Upload { name, id }) => match self.check(authz, &push(name)) {
+            ("PATCH", Route::Upload { name, id }) => match self.check(method, authz, &push(name)) {
                 Ok(_) => {
                     let mut pushed = self.pushed.lock().expect("push store lock");
                     uploads::patch(kind, &mut pushed, &host, name, id, &req.body)
                 }
                 Err(r) => *r,
             },
-            ("PUT", Route::Upload { name, id }) => match self.check(authz, &push(name)) {
+            ("PUT", Route::Upload { name, id }) => match self.check(method, authz, &push(name)) {
                 Ok(_) => {
                     let digest = query.get("digest").map(String::as_str);
                     let mut pushed = self.pushed.lock().expect("push store lock");

@@ -27,6 +27,7 @@ impl AccessController for Htpasswd {
         Err(Challenge {
             www_authenticate: format!("Basic realm=\"{}\"", self.realm),
             note,
+            refusal: None,
         })
     }
 }

@@ -29,16 +29,52 @@ pub const PULL: &[Action] = &[Action::Pull];
 pub const PUSH: &[Action] = &[Action::Pull, Action::Push];
 
 /// An unauthorized answer's challenge: the header the controller sets, and why (for the journal).
+/// A controller that is not distribution's brings its own answer (`refusal`); without one, the
+/// registry answers distribution's 401 UNAUTHORIZED with the access records as detail.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Challenge {
     pub www_authenticate: String,
     pub note: String,
+    pub refusal: Option<Refusal>,
+}
+
+/// A whole answer a product words itself: status, body and its content type (the challenge
+/// header aside).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    pub status: u16,
+    pub content_type: &'static str,
+    pub body: Vec<u8>,
+    /// The product's answer here is not known: the run stops with this.
+    pub not_modelled: Option<regsim_wire::NotModelled>,
 }
 
 /// distribution's `auth.AccessController`: may this request have these records?
 pub trait AccessController: Send + Sync {
     /// `Ok` lets the request through; `Err` is the challenge to answer with (401 UNAUTHORIZED).
     fn authorized(&self, authorization: Option<&str>, records: &[AccessRecord<'_>]) -> Result<(), Challenge>;
+
+    /// The same, for controllers whose answer depends on the method (Harbor's "HEAD" rule).
+    fn authorized_for(
+        &self,
+        _method: &str,
+        authorization: Option<&str>,
+        records: &[AccessRecord<'_>],
+    ) -> Result<(), Challenge> {
+        self.authorized(authorization, records)
+    }
+
+    /// A token service on the registry's own host (Harbor's `/service/token`, …): its path.
+    fn token_service(&self) -> Option<&dyn TokenService> {
+        None
+    }
+}
+
+/// A token service the registry's host answers itself.
+pub trait TokenService: Send + Sync {
+    fn path(&self) -> &'static str;
+    /// `Ok((token, note))` or the refusal to answer with.
+    fn token(&self, authorization: Option<&str>, scopes: &[String]) -> Result<(String, String), Refusal>;
 }
 
 /// The records as a challenge's `scope` writes them: `repository:NAME:a,b`, space-separated

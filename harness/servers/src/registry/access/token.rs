@@ -42,6 +42,7 @@ impl TokenAuth {
         Challenge {
             www_authenticate: bearer(&self.realm, &self.service, scope.as_deref(), error),
             note,
+            refusal: None,
         }
     }
 }
