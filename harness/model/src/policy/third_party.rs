@@ -81,7 +81,10 @@ mod tests {
     #[test]
     fn accounts_pull_and_anonymous_only_public_projects() {
         let h = harbor(&["library"]);
-        assert_eq!(login(&h, Some(("robot$ci+pull", "s3cret"))), Login::Account("robot$ci+pull".into()));
+        assert_eq!(
+            login(&h, Some(("robot$ci+pull", "s3cret"))),
+            Login::Account("robot$ci+pull".into())
+        );
         assert_eq!(login(&h, Some(("robot$ci+pull", "wrong"))), Login::Wrong);
         assert_eq!(login(&h, Some(("robot+pull", "s3cret"))), Login::Wrong);
         assert_eq!(login(&h, None), Login::Anonymous);

@@ -109,6 +109,20 @@ impl World {
             if let Some(c) = &mut w.runner.docker_config {
                 *c = rewrite_auth_config(c, old, new);
             }
+            for (k, v) in &mut w.runner.environment {
+                if k == "DOCKER_AUTH_CONFIG" {
+                    *v = rewrite_auth_config(v, old, new);
+                }
+            }
+            // The helpers answer for the servers as the configs now name them.
+            for helper in w.runner.credential_helpers.values_mut() {
+                if let super::CredentialHelper::Answers(servers) = helper {
+                    *servers = std::mem::take(servers)
+                        .into_iter()
+                        .map(|(k, v)| (rewrite_key(&k, old, new), v))
+                        .collect();
+                }
+            }
         }
         w
     }
@@ -121,18 +135,24 @@ pub fn rewrite_image(image: &str, old: &Authority, new: &Authority) -> String {
     }
 }
 
-/// Rewrites `auths` keys that name the registry; a config that does not parse is left as it is
-/// (the runner ignores it either way).
+/// Rewrites `auths` and `credHelpers` keys that name the registry; a config that does not parse
+/// is left as it is (the runner ignores it either way).
 pub fn rewrite_auth_config(text: &str, old: &Authority, new: &Authority) -> String {
     let Ok(mut json) = serde_json::from_str::<serde_json::Value>(text) else {
         return text.to_string();
     };
-    let Some(auths) = json.get_mut("auths").and_then(|a| a.as_object_mut()) else {
+    let mut changed = false;
+    for section in ["auths", "credHelpers"] {
+        if let Some(map) = json.get_mut(section).and_then(|a| a.as_object_mut()) {
+            let entries: Vec<(String, serde_json::Value)> = std::mem::take(map).into_iter().collect();
+            for (k, v) in entries {
+                map.insert(rewrite_key(&k, old, new), v);
+            }
+            changed = true;
+        }
+    }
+    if !changed {
         return text.to_string();
-    };
-    let entries: Vec<(String, serde_json::Value)> = std::mem::take(auths).into_iter().collect();
-    for (k, v) in entries {
-        auths.insert(rewrite_key(&k, old, new), v);
     }
     serde_json::to_string(&json).unwrap_or_else(|_| text.to_string())
 }

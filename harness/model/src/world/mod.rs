@@ -218,9 +218,9 @@ impl RegistryAuth {
     /// Accounts and their passwords, where the registry has accounts.
     pub fn accounts(&self) -> Option<&BTreeMap<String, String>> {
         match self {
-            RegistryAuth::Basic { users, .. } | RegistryAuth::Product { users, .. } | RegistryAuth::Ecr { users, .. } => {
-                Some(users)
-            }
+            RegistryAuth::Basic { users, .. }
+            | RegistryAuth::Product { users, .. }
+            | RegistryAuth::Ecr { users, .. } => Some(users),
             RegistryAuth::None => None,
         }
     }
@@ -392,7 +392,11 @@ pub enum CredentialHelper {
 impl RunnerHost {
     /// A variable of `[[runners]] environment` (the last entry of a name wins).
     pub fn environment_variable(&self, name: &str) -> Option<&str> {
-        self.environment.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+        self.environment
+            .iter()
+            .rev()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     }
 }
 

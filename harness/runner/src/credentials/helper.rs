@@ -38,6 +38,25 @@ pub struct HelperError {
 /// Where helpers are looked up: the directory standing for the runner host's `$PATH`.
 pub trait HelperPath: Sync {
     fn dir(&self) -> Option<&Path>;
+    /// The helper's environment besides `PATH` (real helpers need a `HOME`, say).
+    fn env(&self) -> Vec<(String, String)> {
+        Vec::new()
+    }
+}
+
+/// Real helper binaries in `dir`, run with `env` (for tests against installed helpers).
+pub struct SystemHelpers {
+    pub dir: PathBuf,
+    pub env: Vec<(String, String)>,
+}
+
+impl HelperPath for SystemHelpers {
+    fn dir(&self) -> Option<&Path> {
+        Some(&self.dir)
+    }
+    fn env(&self) -> Vec<(String, String)> {
+        self.env.clone()
+    }
 }
 
 impl HelperPath for PathBuf {
@@ -72,7 +91,11 @@ pub fn get(path: &dyn HelperPath, helper: &str, server: &str) -> Result<Option<C
             })?;
             Ok(Some(Credentials {
                 // client.go starts from `Credentials{ServerURL: serverURL}` and decodes over it.
-                server_url: if a.server_url.is_empty() { server.to_string() } else { a.server_url },
+                server_url: if a.server_url.is_empty() {
+                    server.to_string()
+                } else {
+                    a.server_url
+                },
                 username: a.username,
                 secret: a.secret,
             }))
@@ -101,7 +124,12 @@ fn run(path: &dyn HelperPath, helper: &str, action: &str, input: &str) -> Result
     let program = format!("docker-credential-{helper}");
     // Go's exec.LookPath error, as the runner's Go release prints it (registries-identities.md
     // §6.2: Go ≥ 1.19 builds outside a directory holding the program).
-    let missing = || (format!("exec: \"{program}\": executable file not found in $PATH"), String::new());
+    let missing = || {
+        (
+            format!("exec: \"{program}\": executable file not found in $PATH"),
+            String::new(),
+        )
+    };
     let Some(file) = path.dir().map(|d| d.join(&program)).filter(|f| f.is_file()) else {
         return Err(missing());
     };
@@ -112,6 +140,7 @@ fn run(path: &dyn HelperPath, helper: &str, action: &str, input: &str) -> Result
         .stderr(Stdio::null())
         .env_clear()
         .env("PATH", path.dir().map(Path::as_os_str).unwrap_or_default())
+        .envs(path.env())
         .spawn()
         .map_err(|_| missing())?;
     if let Some(mut stdin) = child.stdin.take() {
@@ -204,7 +233,10 @@ fn script(helper: &CredentialHelper) -> String {
                     sh_quote(&json)
                 ));
             }
-            s.push_str(&format!("  esac\n  printf '%s\\n' {}\n  exit 1;;\n", sh_quote(NOT_FOUND)));
+            s.push_str(&format!(
+                "  esac\n  printf '%s\\n' {}\n  exit 1;;\n",
+                sh_quote(NOT_FOUND)
+            ));
             let listed: BTreeMap<&str, &str> = servers.iter().map(|(k, (u, _))| (k.as_str(), u.as_str())).collect();
             let listed = serde_json::to_string(&listed).expect("a map of strings");
             s.push_str(&format!("list) printf '%s\\n' {}; exit 0;;\n", sh_quote(&listed)));
@@ -227,7 +259,10 @@ mod tests {
         );
         let mut helpers = BTreeMap::new();
         helpers.insert("ecr-login".to_string(), CredentialHelper::Answers(servers));
-        helpers.insert("broken".to_string(), CredentialHelper::Fails("no account selected".into()));
+        helpers.insert(
+            "broken".to_string(),
+            CredentialHelper::Fails("no account selected".into()),
+        );
         let installed = Installed::install(&helpers).unwrap();
         let got = get(&installed, "ecr-login", "123456789012.dkr.ecr.eu-west-1.amazonaws.com")
             .unwrap()
@@ -236,7 +271,10 @@ mod tests {
         assert_eq!(get(&installed, "ecr-login", "other.example.com"), Ok(None));
         assert_eq!(
             list(&installed, "ecr-login").unwrap().into_iter().collect::<Vec<_>>(),
-            vec![("123456789012.dkr.ecr.eu-west-1.amazonaws.com".to_string(), "AWS".to_string())]
+            vec![(
+                "123456789012.dkr.ecr.eu-west-1.amazonaws.com".to_string(),
+                "AWS".to_string()
+            )]
         );
         assert_eq!(
             get(&installed, "broken", "x").unwrap_err().to_string(),

@@ -285,7 +285,10 @@ pub fn resolve(image: &str, inputs: &Inputs<'_>, release: &RunnerRelease) -> Res
             })
         }
         several => {
-            let keys: Vec<String> = several.iter().map(|(k, label, _)| format!("`{k}` from {label}")).collect();
+            let keys: Vec<String> = several
+                .iter()
+                .map(|(k, label, _)| format!("`{k}` from {label}"))
+                .collect();
             out.not_modelled = Some(NotModelled::new(format!(
                 "gitlab-runner {} picks among {} for {image} in Go's random map order, so which credentials the job \
                  uses changes from run to run ({}); give each registry one entry",
@@ -404,14 +407,20 @@ pub fn docker_auth_config(
 
 /// The runner's resolution for one image of `world`'s job, its helpers installed for the call
 /// (for callers outside a job: `serve`'s login hint, the conformance clients).
-pub fn resolve_for_job(world: &regsim_model::world::World, payload: &regsim_wire::job_api::JobPayload, image: &str) -> Resolution {
+pub fn resolve_for_job(
+    world: &regsim_model::world::World,
+    payload: &regsim_wire::job_api::JobPayload,
+    image: &str,
+) -> Resolution {
     let auth_config = docker_auth_config(payload, &world.runner);
     let host_path = format!("{}/.docker/config.json", world.runner.home.trim_end_matches('/'));
     let installed = match helper::Installed::install(&world.runner.credential_helpers) {
         Ok(i) => i,
         Err(e) => {
             return Resolution {
-                not_modelled: Some(NotModelled::new(format!("the runner host's credential helpers could not be installed: {e}"))),
+                not_modelled: Some(NotModelled::new(format!(
+                    "the runner host's credential helpers could not be installed: {e}"
+                ))),
                 ..Default::default()
             };
         }
@@ -559,7 +568,9 @@ mod tests {
         // (13.4 – 17.4): regsim refuses to choose.
         assert_eq!(res("r.example.com/grp/img:1", &inputs, HostLowercased).0, None);
         let release = regsim_model::versions::runner::release(&v(16, 2, 0)).unwrap();
-        let m = resolve("r.example.com/grp/img:1", &inputs, &release).not_modelled.unwrap();
+        let m = resolve("r.example.com/grp/img:1", &inputs, &release)
+            .not_modelled
+            .unwrap();
         assert!(m.reason.contains("random map order"), "{}", m.reason);
     }
 }

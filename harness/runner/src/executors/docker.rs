@@ -43,7 +43,9 @@ pub(super) async fn prepare(world: &World, payload: &JobPayload, engine: &Engine
     let helpers = match crate::credentials::helper::Installed::install(&world.runner.credential_helpers) {
         Ok(h) => h,
         Err(e) => {
-            let m = regsim_wire::NotModelled::new(format!("the runner host's credential helpers could not be installed: {e}"));
+            let m = regsim_wire::NotModelled::new(format!(
+                "the runner host's credential helpers could not be installed: {e}"
+            ));
             return Prepared {
                 outcome: Err(PullError {
                     message: m.reason.clone(),

@@ -7,8 +7,8 @@
 
 pub mod access;
 mod blobs;
-pub mod products;
 mod manifests;
+pub mod products;
 mod uploads;
 
 use crate::image::{self, Blob, Image};
@@ -193,7 +193,12 @@ impl RegistryServer {
     }
 
     /// The access controller's verdict; a refusal renders its challenge as distribution does.
-    fn check(&self, method: &str, authorization: Option<&str>, records: &[AccessRecord<'_>]) -> Result<(), Box<Answer>> {
+    fn check(
+        &self,
+        method: &str,
+        authorization: Option<&str>,
+        records: &[AccessRecord<'_>],
+    ) -> Result<(), Box<Answer>> {
         self.config
             .access
             .authorized_for(method, authorization, records)

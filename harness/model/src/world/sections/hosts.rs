@@ -101,11 +101,17 @@ fn credential_helpers(
         let field = format!("runner.credential_helpers.{name}");
         // docker/cli and the runner refuse helper names that are paths (13.5 →: "path traversal").
         if name.is_empty() || name.contains('/') || name.contains(char::is_whitespace) {
-            return Err(ctx.err(&field, format!("`{name}`: a helper is named by the NAME of docker-credential-NAME")));
+            return Err(ctx.err(
+                &field,
+                format!("`{name}`: a helper is named by the NAME of docker-credential-NAME"),
+            ));
         }
         let helper = match (&spec.fails, spec.credentials.is_empty()) {
             (Some(_), false) => {
-                return Err(ctx.err(&field, "a helper either fails or answers credentials, not both".to_string()));
+                return Err(ctx.err(
+                    &field,
+                    "a helper either fails or answers credentials, not both".to_string(),
+                ));
             }
             (Some(text), true) => CredentialHelper::Fails(text.clone()),
             (None, _) => {

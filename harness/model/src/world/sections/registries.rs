@@ -20,7 +20,10 @@ pub(super) fn build(ctx: &Ctx<'_>, s: &Scenario, gitlab: &Instance) -> Result<Ve
         let kind = r.kind.as_deref().unwrap_or("distribution");
         let refuse = |field: &str, why: &str| Err(ctx.err(&f(field), format!("{why} (kind {kind})")));
         if kind != "distribution" && r.auth.is_some() {
-            return refuse("auth", "`auth` describes upstream distribution; this product brings its own");
+            return refuse(
+                "auth",
+                "`auth` describes upstream distribution; this product brings its own",
+            );
         }
         if !matches!(kind, "harbor" | "nexus" | "quay") && !r.public.is_empty() {
             return refuse("public", "public projects belong to harbor, nexus and quay");
@@ -69,7 +72,10 @@ pub(super) fn build(ctx: &Ctx<'_>, s: &Scenario, gitlab: &Instance) -> Result<Ve
             }
         };
         if r.realm.is_some() && !matches!(auth, RegistryAuth::Basic { .. }) {
-            return refuse("realm", "`realm` is the htpasswd realm of a distribution registry with basic auth");
+            return refuse(
+                "realm",
+                "`realm` is the htpasswd realm of a distribution registry with basic auth",
+            );
         }
         let certificate = match &r.certificate {
             Some(c) => Certificate::parse(c).map_err(|m| ctx.err(&f("certificate"), m))?,
@@ -116,7 +122,9 @@ pub fn ecr_host(host: &str) -> bool {
         .unwrap_or("");
     !region.is_empty()
         && region.as_bytes()[0].is_ascii_alphanumeric()
-        && region.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        && region
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 #[cfg(test)]

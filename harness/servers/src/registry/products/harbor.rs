@@ -29,7 +29,12 @@ impl ProductTexts for Harbor {
                 "authorize header needed to send HEAD to repository".to_string()
             }
             Some(rec) => {
-                let action = rec.actions.iter().map(|a| a.as_str()).find(|a| *a != "pull").unwrap_or("pull");
+                let action = rec
+                    .actions
+                    .iter()
+                    .map(|a| a.as_str())
+                    .find(|a| *a != "pull")
+                    .unwrap_or("pull");
                 format!("unauthorized to access repository: {}, action: {action}", rec.name)
             }
         };

@@ -14,10 +14,10 @@ pub use ecr::EcrAuth;
 use super::access::{AccessController, AccessRecord, Challenge, Refusal};
 use crate::settings::{Clock, Settings};
 use crate::token::{IssueRequest, Trust, covers, issue, trust_for, verify};
-use regsim_model::policy::third_party::{Login, Requester, login, may_pull};
 use regsim_model::policy::Access;
-use regsim_wire::scope::ResourceType;
+use regsim_model::policy::third_party::{Login, Requester, login, may_pull};
 use regsim_model::world::{OtherRegistry, Product, World};
+use regsim_wire::scope::ResourceType;
 use std::sync::Arc;
 
 /// What a request looked like when it was refused.
@@ -97,6 +97,7 @@ impl ProductAuth {
     /// what the model's rule allows of the asked scopes.
     pub fn token(&self, authorization: Option<&str>, scopes: &[String]) -> Result<(String, String), Refusal> {
         let creds = authorization.map(regsim_wire::challenge::basic_credentials);
+        let mut wrong = false;
         let who = match creds {
             None => Requester::Anonymous,
             Some(c) => match login(&self.registry, c.as_ref().map(|(u, p)| (u.as_str(), p.as_str()))) {
@@ -104,7 +105,10 @@ impl ProductAuth {
                 Login::Anonymous => Requester::Anonymous,
                 Login::Wrong | Login::Expired => match self.texts.wrong_login() {
                     Some(r) => return Err(r),
-                    None => Requester::Anonymous,
+                    None => {
+                        wrong = true;
+                        Requester::Anonymous
+                    }
                 },
             },
         };
@@ -144,11 +148,18 @@ impl ProductAuth {
             auth_type: "",
             user_info: None,
         });
-        let said = match sub {
-            Some(a) => format!("token of {a}"),
-            None => "anonymous token".to_string(),
+        let granted: Vec<String> = access
+            .iter()
+            .filter(|a| !a.actions.is_empty())
+            .map(|a| format!("{} {}", a.actions.join(","), a.name))
+            .collect();
+        let granted = if granted.is_empty() { "nothing".to_string() } else { granted.join(", ") };
+        let said = match (sub, wrong) {
+            (Some(a), _) => format!("token of {a} granting {granted}"),
+            (None, true) => format!("wrong credentials, so an anonymous token granting {granted}"),
+            (None, false) => format!("anonymous token granting {granted}"),
         };
-        Ok((token, format!("{said}: {}", self.texts.source())))
+        Ok((token, said))
     }
 }
 
@@ -170,7 +181,12 @@ impl AccessController for ProductAuth {
         self.authorized_for("GET", authorization, records)
     }
 
-    fn authorized_for(&self, method: &str, authorization: Option<&str>, records: &[AccessRecord<'_>]) -> Result<(), Challenge> {
+    fn authorized_for(
+        &self,
+        method: &str,
+        authorization: Option<&str>,
+        records: &[AccessRecord<'_>],
+    ) -> Result<(), Challenge> {
         let refuse = || {
             self.texts.refusal(&Refused {
                 had_authorization: authorization.is_some(),
@@ -183,7 +199,11 @@ impl AccessController for ProductAuth {
         if !self.texts.knows_missing_project() {
             let missing = records.iter().find(|r| {
                 let project = r.name.split('/').next().unwrap_or_default();
-                !self.registry.images.iter().any(|i| i.repository.split('/').next() == Some(project))
+                !self
+                    .registry
+                    .images
+                    .iter()
+                    .any(|i| i.repository.split('/').next() == Some(project))
                     && !self.registry.auth.public_projects().iter().any(|p| p == project)
             });
             if let Some(r) = missing {

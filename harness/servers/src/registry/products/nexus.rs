@@ -17,7 +17,7 @@ fn refusal() -> Refusal {
         status: 401,
         content_type: "application/json",
         not_modelled: None,
-                body: errors_body("UNAUTHORIZED", MESSAGE, Some("null"), false),
+        body: errors_body("UNAUTHORIZED", MESSAGE, Some("null"), false),
     }
 }
 

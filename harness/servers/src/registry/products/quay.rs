@@ -43,7 +43,7 @@ impl ProductTexts for Quay {
             status: 401,
             content_type: "application/json",
             not_modelled: None,
-                body: errors_body("UNAUTHORIZED", "Invalid Username or Password", Some("{}"), false),
+            body: errors_body("UNAUTHORIZED", "Invalid Username or Password", Some("{}"), false),
         })
     }
 
