@@ -103,9 +103,23 @@ pub fn authenticate(world: &World, credentials: Option<(&str, &str)>) -> Result<
         });
     };
     let today = world.clock.date();
+    // `can_log_in_with_non_expired_password?`: a blocked user cannot, and bots pass instead by
+    // `bot_user_can_read_project?`/`project_bot?` (lib/gitlab/auth.rb, current code;
+    // gitlab-rails.md §1.3 — the first release of each check UNCONFIRMED).
+    let blocked = |name: &str| world.user(name).is_some_and(|u| u.blocked && !u.bot);
+    const CAN_LOG_IN: &str = "lib/gitlab/auth.rb: can_log_in_with_non_expired_password? is false for a blocked user \
+                              (current code; first release UNCONFIRMED)";
 
     // 2. build_access_token_check: login must be exactly gitlab-ci-token.
     if login == "gitlab-ci-token" && password == world.job.token {
+        if blocked(&world.job.user) {
+            return Err(AuthFailure::WrongCredentials {
+                why: format!(
+                    "the job's token acts as {}, who is blocked: build_access_token_check refuses it ({CAN_LOG_IN})",
+                    world.job.user
+                ),
+            });
+        }
         return Ok(Authenticated {
             actor: Actor::Job {
                 project: world.job.project.clone(),
@@ -139,6 +153,15 @@ pub fn authenticate(world: &World, credentials: Option<(&str, &str)>) -> Result<
                 _ => unreachable!("personal access tokens belong to users"),
             },
         };
+        if blocked(&username) {
+            return Err(AuthFailure::WrongCredentials {
+                why: format!(
+                    "{} `{}` belongs to {username}, who is blocked: personal_access_token_check refuses it ({CAN_LOG_IN})",
+                    kind_words(t.kind),
+                    t.name
+                ),
+            });
+        }
         return Ok(Authenticated {
             actor: Actor::User {
                 username,
@@ -175,6 +198,13 @@ pub fn authenticate(world: &World, credentials: Option<(&str, &str)>) -> Result<
     if let Some(u) = world.users.iter().find(|u| u.username == login && !u.bot)
         && u.password.as_deref() == Some(password)
     {
+        if u.blocked {
+            return Err(AuthFailure::WrongCredentials {
+                why: format!(
+                    "{login} is blocked: find_with_user_password stops before checking the password ({CAN_LOG_IN})"
+                ),
+            });
+        }
         if u.two_factor {
             return Err(AuthFailure::PersonalAccessTokenRequired {
                 why: format!("{login} has two-factor authentication: a password is refused, a token is required"),

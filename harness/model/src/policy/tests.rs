@@ -319,3 +319,25 @@ mod dependency_proxy_table {
         assert_eq!(may_change_proxy_setting(&w, role).allowed, allowed);
     }
 }
+
+#[test]
+fn a_blocked_user_authenticates_with_nothing() {
+    // A personal access token of a blocked user, and the job token of its pipeline.
+    let mut w = world(
+        "17.4.1",
+        "15.8.0",
+        "",
+        r#"[{ kind: personal_access_token, name: old-laptop, value: glpat-blockedUserToken0, user: dev, scopes: [read_registry] }]"#,
+    );
+    assert!(pull(&w, "dev", "glpat-blockedUserToken0").is_ok());
+    w.users.iter_mut().find(|u| u.username == "dev").unwrap().blocked = true;
+    for (login, password) in [
+        ("dev", "glpat-blockedUserToken0"),
+        ("gitlab-ci-token", w.job.token.as_str()),
+    ] {
+        match authenticate(&w, Some((login, password))) {
+            Err(AuthFailure::WrongCredentials { why }) => assert!(why.contains("blocked"), "{why}"),
+            other => panic!("{login}: {other:?}"),
+        }
+    }
+}

@@ -147,6 +147,9 @@ pub struct User {
     pub two_factor: bool,
     #[serde(default)]
     pub admin: bool,
+    /// Admin > Users: `active` (the default) or `blocked`.
+    #[serde(default)]
+    pub state: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

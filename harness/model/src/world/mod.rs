@@ -141,6 +141,9 @@ pub struct User {
     pub admin: bool,
     /// Project and group access tokens act as bot users (gitlab-rails.md §3.3).
     pub bot: bool,
+    /// Blocked by an administrator: cannot log in, so neither its password, its personal access
+    /// tokens nor the job tokens of its pipelines authenticate (gitlab-rails.md §1.3).
+    pub blocked: bool,
 }
 
 #[derive(Debug, Clone)]

@@ -81,7 +81,7 @@ pub fn build(path: &Path, text: &str, s: &Scenario, overrides: &Overrides) -> Re
     let clock = OffsetDateTime::parse(clock_text, &Rfc3339)
         .map_err(|e| ctx.err("clock", format!("`{clock_text}` is not an RFC 3339 time: {e}")))?;
     let gitlab = instance::build(&ctx, s, overrides)?;
-    let mut users = namespaces::users(s);
+    let mut users = namespaces::users(&ctx, s)?;
     let mut groups = namespaces::groups(&ctx, s, &gitlab.version)?;
     let mut projects = namespaces::projects(&ctx, s, &gitlab.version)?;
     checks::allowlist_entries(&ctx, s, &projects, &groups)?;

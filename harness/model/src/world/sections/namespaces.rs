@@ -15,6 +15,7 @@ fn plain_user(name: &str) -> User {
         two_factor: false,
         admin: false,
         bot: false,
+        blocked: false,
     }
 }
 
@@ -27,18 +28,28 @@ pub(super) fn add_user(name: &str, users: &mut Vec<User>) {
 
 /// Everyone named anywhere exists; `users:` adds passwords, 2FA and admin. Token owners and bots
 /// follow with the tokens.
-pub(super) fn users(s: &Scenario) -> Vec<User> {
-    let mut users: Vec<User> = s
-        .users
-        .iter()
-        .map(|u| User {
+pub(super) fn users(ctx: &Ctx<'_>, s: &Scenario) -> Result<Vec<User>, ScenarioError> {
+    let mut users: Vec<User> = Vec::new();
+    for (i, u) in s.users.iter().enumerate() {
+        let blocked = match u.state.as_deref() {
+            None | Some("active") => false,
+            Some("blocked") => true,
+            Some(other) => {
+                return Err(ctx.err(
+                    &format!("users[{i}].state"),
+                    format!("`{other}`: expected active or blocked"),
+                ));
+            }
+        };
+        users.push(User {
             username: u.username.clone(),
             password: u.password.clone(),
             two_factor: u.two_factor,
             admin: u.admin,
             bot: false,
-        })
-        .collect();
+            blocked,
+        });
+    }
     let members = s
         .groups
         .iter()
@@ -48,7 +59,7 @@ pub(super) fn users(s: &Scenario) -> Vec<User> {
         add_user(m, &mut users);
     }
     add_user(&s.job.user, &mut users);
-    users
+    Ok(users)
 }
 
 pub(super) fn groups(ctx: &Ctx<'_>, s: &Scenario, gitlab: &Version) -> Result<Vec<Group>, ScenarioError> {

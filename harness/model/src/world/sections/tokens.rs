@@ -68,6 +68,7 @@ pub(super) fn build(
                 two_factor: false,
                 admin: false,
                 bot: true,
+                blocked: false,
             });
             // The bot is a member of the token's project or group with the token's role.
             match &owner {

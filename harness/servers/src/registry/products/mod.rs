@@ -153,7 +153,11 @@ impl ProductAuth {
             .filter(|a| !a.actions.is_empty())
             .map(|a| format!("{} {}", a.actions.join(","), a.name))
             .collect();
-        let granted = if granted.is_empty() { "nothing".to_string() } else { granted.join(", ") };
+        let granted = if granted.is_empty() {
+            "nothing".to_string()
+        } else {
+            granted.join(", ")
+        };
         let said = match (sub, wrong) {
             (Some(a), _) => format!("token of {a} granting {granted}"),
             (None, true) => format!("wrong credentials, so an anonymous token granting {granted}"),
