@@ -91,6 +91,10 @@ pub struct DockerHubServer {
     limit: u32,
     /// Docker Hub accounts: username → password or personal access token.
     accounts: std::collections::BTreeMap<String, String>,
+    /// Pulls counted per account in this window, and the accounts' limit.
+    account_pulls: Mutex<std::collections::BTreeMap<String, u32>>,
+    account_limit: u32,
+    locked: Vec<String>,
     state: RateState,
     images: Vec<HubImage>,
     /// When schema 1 conversions are signed (the scenario clock).
@@ -131,6 +135,9 @@ impl DockerHubServer {
             .collect();
         DockerHubServer {
             accounts: hub.accounts.clone(),
+            account_pulls: Mutex::new(hub.account_pulls_used.clone()),
+            account_limit: hub.account_rate_limit,
+            locked: hub.locked_accounts.clone(),
             limit: hub.rate_limit,
             state,
             images,
@@ -240,9 +247,19 @@ impl DockerHubServer {
                     format!("{name} does not exist: insufficient_scope, as for a private repository"),
                 );
             }
-            // The loader only lets scenarios ask for tags the Hub holds of repositories it has.
+            // A tag the repository does not have: MANIFEST_UNKNOWN with the detail as a string,
+            // `unknown tag=TAG` (registries-identities.md §1.3: go-containerregistry clients
+            // print it as `MANIFEST_UNKNOWN: manifest unknown; unknown tag=nope` in many public
+            // logs; dockerd shows only code and message).
             None => {
-                return Answer::new(Wire::new(404), format!("{name}:{reference} is not on this Docker Hub"));
+                let body = format!(
+                    "{{\"errors\":[{{\"code\":\"MANIFEST_UNKNOWN\",\"message\":\"manifest unknown\",\"detail\":{}}}]}}",
+                    regsim_wire::go_json::string(&format!("unknown tag={reference}"))
+                );
+                return Answer::new(
+                    Wire::new(404).set_body_raw(body.into_bytes(), "application/json"),
+                    format!("{name} has no tag {reference}: MANIFEST_UNKNOWN"),
+                );
             }
         };
         // A client that does not accept schema 2 asking for a tag gets the image converted to
@@ -279,23 +296,73 @@ impl DockerHubServer {
                 .insert_header("Docker-Content-Digest", m.digest.as_str())
                 .insert_header("Content-Type", m.media_type)
                 .insert_header("Content-Length", m.bytes.len().to_string().as_str());
+            let counted = match granted.and_then(|(_, account)| account) {
+                Some(a) => {
+                    let used = self
+                        .account_pulls
+                        .lock()
+                        .expect("account counter lock")
+                        .get(a)
+                        .copied()
+                        .unwrap_or(0);
+                    format!("{a}: {used} of {}", self.account_limit)
+                }
+                None => format!("this address: {} of {}", st.used, self.limit),
+            };
             return Answer::new(
                 self.rate_headers(t, st.used),
-                format!(
-                    "{} (HEADs are not counted; {} of {} used)",
-                    m.digest, st.used, self.limit
-                ),
+                format!("{} (HEADs are not counted; {counted} used)", m.digest),
             );
         }
-        // An account's pulls count against the account, not the address; accounts' limits are
-        // not modelled, so such a pull is not counted here (the exchange says so).
-        if granted.is_some_and(|(_, account)| account) {
+        // An account's pulls count against the account, not the address.
+        if let Some(account) = granted.and_then(|(_, account)| account) {
+            let mut pulls = self.account_pulls.lock().expect("account counter lock");
+            let used = pulls.entry(account.to_string()).or_insert(0);
+            if *used >= self.account_limit {
+                let Some(era) = regsim_model::versions::docker_hub::authenticated_rate_limit(self.clock) else {
+                    let m = regsim_wire::NotModelled::new(format!(
+                        "Docker Hub's message to an account over its pull limit before 2026 is not known \
+                         ({account} has used {used} of {})",
+                        self.account_limit
+                    ));
+                    return Answer {
+                        not_modelled: Some(m.clone()),
+                        ..Answer::new(Wire::new(429), m.to_string())
+                    };
+                };
+                let message = era.message.replace("{account}", account).replace(
+                    "{token_id}",
+                    &token_id(self.accounts.get(account).map(String::as_str).unwrap_or("")),
+                );
+                let body = errcode::body_with_message(ErrorCode::TooManyRequests, &message, None);
+                let t = Wire::new(429).set_body_raw(body.trim_end().to_string().into_bytes(), "application/json");
+                return Answer::new(
+                    t.insert_header(
+                        "RateLimit-Limit",
+                        format!("{};w={WINDOW_SECONDS}", self.account_limit).as_str(),
+                    )
+                    .insert_header("RateLimit-Remaining", format!("0;w={WINDOW_SECONDS}").as_str()),
+                    format!("{account}'s pull limit reached: {used} of {}", self.account_limit),
+                );
+            }
+            *used += 1;
             let t = Wire::new(200)
                 .insert_header("Docker-Content-Digest", m.digest.as_str())
+                .insert_header(
+                    "RateLimit-Limit",
+                    format!("{};w={WINDOW_SECONDS}", self.account_limit).as_str(),
+                )
+                .insert_header(
+                    "RateLimit-Remaining",
+                    format!("{};w={WINDOW_SECONDS}", self.account_limit - *used).as_str(),
+                )
                 .set_body_raw(m.bytes.clone(), m.media_type);
             return Answer::new(
                 t,
-                format!("{} (an account's pull: its own limit is not modelled)", m.digest),
+                format!(
+                    "{} (counted for {account}: {} of {} used)",
+                    m.digest, *used, self.account_limit
+                ),
             );
         }
         st.gets += 1;
@@ -364,6 +431,18 @@ impl DockerHubServer {
                 format!("dockerhub-anonymous:{scope}"),
                 format!("anonymous token for {scope}"),
             ),
+            // Locked after too many failed logins: refused whatever the password (a 429 with
+            // `details`; versions/docker_hub.rs TOO_MANY_FAILED_LOGINS).
+            Some(Some((user, _))) if self.locked.contains(&user) => {
+                let body = format!(
+                    "{{\"details\":{}}}\n",
+                    regsim_wire::go_json::string(regsim_model::versions::docker_hub::TOO_MANY_FAILED_LOGINS)
+                );
+                return Answer::new(
+                    Wire::new(429).set_body_raw(body.into_bytes(), "application/json"),
+                    format!("{user} is locked after too many failed logins"),
+                );
+            }
             Some(Some((user, password))) if self.accounts.get(&user) == Some(&password) => (
                 format!("dockerhub-user:{user}:{scope}"),
                 format!("token of account {user} for {scope}"),
@@ -403,13 +482,25 @@ fn challenge(repository: Option<&str>, error: Option<&str>) -> String {
     render("Bearer", &params)
 }
 
-/// The scope a token names and whether an account holds it (`None`: not a token of this Hub).
-fn token_scope(bearer: &str) -> Option<(&str, bool)> {
+/// The scope a token names and the account that holds it (`None`: not a token of this Hub).
+fn token_scope(bearer: &str) -> Option<(&str, Option<&str>)> {
     if let Some(scope) = bearer.strip_prefix("dockerhub-anonymous:") {
-        return Some((scope, false));
+        return Some((scope, None));
     }
     let rest = bearer.strip_prefix("dockerhub-user:")?;
-    rest.split_once(':').map(|(_, scope)| (scope, true))
+    rest.split_once(':').map(|(account, scope)| (scope, Some(account)))
+}
+
+/// The access token's id as the 2026 rate-limit message shows it (`dckr_jti_…`, base64 with
+/// `-`/`_` and padding in the public log): regsim derives a stable one from the token itself.
+fn token_id(secret: &str) -> String {
+    use base64::Engine as _;
+    use sha2::Digest as _;
+    let digest = sha2::Sha256::digest(secret.as_bytes());
+    format!(
+        "dckr_jti_{}",
+        base64::engine::general_purpose::URL_SAFE.encode(&digest[..20])
+    )
 }
 
 /// Whether the request's `Accept` headers (one or several, comma-separated) name one of `types`.

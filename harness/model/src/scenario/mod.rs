@@ -588,6 +588,12 @@ pub struct DockerHubSpec {
     /// Docker Hub accounts: username → password or personal access token (`dckr_pat_…`).
     #[serde(default)]
     pub accounts: BTreeMap<String, String>,
+    /// Pulls each account has made in the current window (an account's limit is its own).
+    #[serde(default)]
+    pub account_pulls_used: BTreeMap<String, u32>,
+    /// Accounts Docker Hub has locked for a while after too many failed logins.
+    #[serde(default)]
+    pub locked_accounts: Vec<String>,
 }
 
 /// `{replace: TEXT, with: TEXT}` or `{pattern: REGEX, with: TEXT}` (regex crate syntax, `$1` in `with`).

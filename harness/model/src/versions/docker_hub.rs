@@ -27,6 +27,30 @@ pub const ANONYMOUS_RATE_LIMIT: &[RateLimitMessage] = &[
     },
 ];
 
+/// Pulls an authenticated free account may make per 6-hour window: 200 as Docker documented it
+/// from November 2020 (docker/docs#20774, #20788); whether that still held after the 2025
+/// announcements is NOT CONFIRMED (registries-identities.md §1.4). Only the RateLimit headers show
+/// the number; the job log does not.
+pub const AUTHENTICATED_PULLS_PER_WINDOW: u32 = 200;
+
+/// One era of the authenticated rate limit's message; `{account}` and `{token_id}` are filled in.
+pub const AUTHENTICATED_RATE_LIMIT: &[RateLimitMessage] = &[RateLimitMessage {
+    since: datetime!(2026-01-01 00:00 UTC),
+    message: "You have reached your pull rate limit as '{account}': {token_id}. You may increase the limit by upgrading. https://www.docker.com/increase-rate-limit",
+    source: "[RPT] a GitHub Actions log of 2026-01-18 and client code that strips this exact text (registries-identities.md §1.4); earlier authenticated wording NOT CONFIRMED",
+}];
+
+/// The message for an account over its limit at `now`, or `None` where the wording is not known.
+pub fn authenticated_rate_limit(now: OffsetDateTime) -> Option<&'static RateLimitMessage> {
+    AUTHENTICATED_RATE_LIMIT.iter().rev().find(|e| e.since <= now)
+}
+
+/// The `details` of the token service's 429 after too many failed logins: the text users quote
+/// from 2016 on (docker/hub-feedback#786, #2201, #2217); the body's shape (`{"details": …}`, as
+/// for a wrong password) is INFERRED from distribution's client, which renders a 429 `details`
+/// as `toomanyrequests: …` (registry/client/errors.go parseHTTPErrorResponse).
+pub const TOO_MANY_FAILED_LOGINS: &str = "too many failed login attempts for username or IP address";
+
 /// The message Docker Hub answers an anonymous client over its limit with at `now`.
 pub fn anonymous_rate_limit(now: OffsetDateTime) -> &'static RateLimitMessage {
     ANONYMOUS_RATE_LIMIT

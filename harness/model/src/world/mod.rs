@@ -270,6 +270,11 @@ pub struct DockerHub {
     pub runner_host_pulls_used: u32,
     /// Username → password or personal access token.
     pub accounts: BTreeMap<String, String>,
+    /// Pulls counted for each account in the window, and the accounts' limit.
+    pub account_pulls_used: BTreeMap<String, u32>,
+    pub account_rate_limit: u32,
+    /// Locked after too many failed logins.
+    pub locked_accounts: Vec<String>,
 }
 
 /// A docker/distribution registry that is not GitLab's.

@@ -40,12 +40,36 @@ pub(super) fn build(ctx: &Ctx<'_>, s: &Scenario) -> Result<Option<DockerHub>, Sc
             format!("{runner_host_pulls_used} pulls used is more than the limit of {rate_limit}"),
         ));
     }
+    let account_rate_limit = crate::versions::docker_hub::AUTHENTICATED_PULLS_PER_WINDOW;
+    for (name, used) in &h.account_pulls_used {
+        let field = format!("docker_hub.account_pulls_used.{name}");
+        if !h.accounts.contains_key(name) {
+            return Err(ctx.err(&field, format!("`{name}` is not in docker_hub.accounts")));
+        }
+        if *used > account_rate_limit {
+            return Err(ctx.err(
+                &field,
+                format!("{used} pulls used is more than an account's limit of {account_rate_limit}"),
+            ));
+        }
+    }
+    for (i, name) in h.locked_accounts.iter().enumerate() {
+        if !h.accounts.contains_key(name) {
+            return Err(ctx.err(
+                &format!("docker_hub.locked_accounts[{i}]"),
+                format!("`{name}` is not in docker_hub.accounts"),
+            ));
+        }
+    }
     Ok(Some(DockerHub {
         images,
         rate_limit,
         pulls_used,
         runner_host_pulls_used,
         accounts: h.accounts.clone(),
+        account_pulls_used: h.account_pulls_used.clone(),
+        account_rate_limit,
+        locked_accounts: h.locked_accounts.clone(),
     }))
 }
 
