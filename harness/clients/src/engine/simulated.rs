@@ -679,8 +679,19 @@ impl SimulatedEngine {
             if !(200..300).contains(&resp.status) {
                 return Err(self.read_error("GET", &url, &resp));
             }
-            let tr: serde_json::Value = serde_json::from_slice(&resp.body)
-                .map_err(|e| ClientError::Plain(format!("unable to decode token response: {e}")))?;
+            // distribution's session.go decodes the first JSON value (json.NewDecoder, so text after
+            // it is ignored): `unable to decode token response: %s` with Go's JSON error.
+            let first = serde_json::Deserializer::from_slice(&resp.body)
+                .into_iter::<serde_json::Value>()
+                .next()
+                .unwrap_or_else(|| serde_json::from_slice::<serde_json::Value>(b""));
+            let tr: serde_json::Value = first.map_err(|e| {
+                let body = String::from_utf8_lossy(&resp.body);
+                ClientError::Plain(format!(
+                    "unable to decode token response: {}",
+                    super::distribution::go_json_error(&body, &e)
+                ))
+            })?;
             let token = tr
                 .get("access_token")
                 .or_else(|| tr.get("token"))

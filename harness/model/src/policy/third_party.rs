@@ -73,6 +73,7 @@ mod tests {
                 product: Product::Harbor,
                 users,
                 public: public.iter().map(|s| s.to_string()).collect(),
+                token_service: crate::world::TokenServiceFront::Service,
             },
             images: Vec::new(),
         }

@@ -241,6 +241,10 @@ pub struct Registry {
     /// repositories, Nexus's anonymous access), as path prefixes.
     #[serde(default)]
     pub public: Vec<String>,
+    /// harbor, nexus, quay: what answers at the token service's URL, `service` (the default) or
+    /// `html:STATUS` — a reverse proxy's HTML page with that status (200 for a login page).
+    #[serde(default)]
+    pub token_service: Option<String>,
     /// ecr: passwords (authorization tokens) that have expired.
     #[serde(default)]
     pub expired_passwords: Vec<String>,

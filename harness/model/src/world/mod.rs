@@ -208,6 +208,8 @@ pub enum RegistryAuth {
         users: BTreeMap<String, String>,
         /// Projects (first path component, or a longer prefix) anyone may pull.
         public: Vec<String>,
+        /// What answers at the token service's URL.
+        token_service: TokenServiceFront,
     },
     /// Amazon ECR: Basic auth, user `AWS`, the password a 12-hour token from the credential helper.
     Ecr {
@@ -234,6 +236,14 @@ impl RegistryAuth {
             _ => &[],
         }
     }
+}
+
+/// What answers at a product's token-service URL: the service itself, or a reverse proxy's HTML
+/// page with this status (a login page, a 404 or a 502 of the proxy in front of it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenServiceFront {
+    Service,
+    HtmlPage(u16),
 }
 
 /// Registry products with a token service of their own (docs/research/registries-identities.md).

@@ -340,10 +340,14 @@ impl Handler for RegistryServer {
                         note,
                     )
                 }
-                Err(r) => Answer::new(
-                    Wire::new(r.status).set_body_raw(r.body, r.content_type),
-                    "wrong credentials at the token service",
-                ),
+                Err(r) => {
+                    let note = if r.content_type.starts_with("text/html") {
+                        "an HTML page from the reverse proxy in front of the token service"
+                    } else {
+                        "wrong credentials at the token service"
+                    };
+                    Answer::new(Wire::new(r.status).set_body_raw(r.body, r.content_type), note)
+                }
             };
         }
         match (method, route(req.url.path())) {

@@ -3,7 +3,7 @@
 use super::Ctx;
 use super::namespaces::single_platform;
 use crate::scenario::{self, Scenario, ScenarioError};
-use crate::world::{Authority, Certificate, Instance, OtherRegistry, Product, RegistryAuth};
+use crate::world::{Authority, Certificate, Instance, OtherRegistry, Product, RegistryAuth, TokenServiceFront};
 
 pub(super) fn build(ctx: &Ctx<'_>, s: &Scenario, gitlab: &Instance) -> Result<Vec<OtherRegistry>, ScenarioError> {
     let mut registries = Vec::new();
@@ -31,10 +31,33 @@ pub(super) fn build(ctx: &Ctx<'_>, s: &Scenario, gitlab: &Instance) -> Result<Ve
         if kind != "ecr" && !r.expired_passwords.is_empty() {
             return refuse("expired_passwords", "expired authorization tokens belong to ecr");
         }
+        let token_service = match r.token_service.as_deref() {
+            None | Some("service") => TokenServiceFront::Service,
+            Some(t) if matches!(kind, "harbor" | "nexus" | "quay") => match t
+                .strip_prefix("html:")
+                .and_then(|n| n.parse::<u16>().ok())
+                .filter(|n| (200..600).contains(n))
+            {
+                Some(status) => TokenServiceFront::HtmlPage(status),
+                None => {
+                    return Err(ctx.err(
+                        &f("token_service"),
+                        format!("`{t}`: expected service or html:STATUS (200 – 599)"),
+                    ));
+                }
+            },
+            Some(_) => {
+                return refuse(
+                    "token_service",
+                    "a token service of its own belongs to harbor, nexus and quay",
+                );
+            }
+        };
         let product = |product| RegistryAuth::Product {
             product,
             users: r.users.clone(),
             public: r.public.clone(),
+            token_service,
         };
         let auth = match kind {
             "distribution" => match r.auth.as_deref() {

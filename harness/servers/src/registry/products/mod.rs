@@ -16,7 +16,7 @@ use crate::settings::{Clock, Settings};
 use crate::token::{IssueRequest, Trust, covers, issue, trust_for, verify};
 use regsim_model::policy::Access;
 use regsim_model::policy::third_party::{Login, Requester, login, may_pull};
-use regsim_model::world::{OtherRegistry, Product, World};
+use regsim_model::world::{OtherRegistry, Product, TokenServiceFront, World};
 use regsim_wire::scope::ResourceType;
 use std::sync::Arc;
 
@@ -96,6 +96,13 @@ impl ProductAuth {
     /// The token service: the requester from Basic credentials (if any), then a token granting
     /// what the model's rule allows of the asked scopes.
     pub fn token(&self, authorization: Option<&str>, scopes: &[String]) -> Result<(String, String), Refusal> {
+        if let regsim_model::world::RegistryAuth::Product {
+            token_service: TokenServiceFront::HtmlPage(status),
+            ..
+        } = &self.registry.auth
+        {
+            return Err(html_page(*status));
+        }
         let creds = authorization.map(regsim_wire::challenge::basic_credentials);
         let mut wrong = false;
         let who = match creds {
@@ -257,4 +264,36 @@ pub(super) fn errors_body(code: &str, message: &str, detail: Option<&str>, newli
         b.push('\n');
     }
     b.into_bytes()
+}
+
+/// nginx's own error page for `status` (what a reverse proxy in front of a token service sends
+/// when the upstream is down or the path is not routed), or a sign-in page for 200. The exact
+/// page depends on the proxy; dockerd only quotes it in a 4xx's error text.
+fn html_page(status: u16) -> Refusal {
+    let reason = match status {
+        200 => "OK",
+        301 => "Moved Permanently",
+        302 => "Found",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        404 => "Not Found",
+        500 => "Internal Server Error",
+        502 => "Bad Gateway",
+        503 => "Service Temporarily Unavailable",
+        504 => "Gateway Time-out",
+        _ => "Error",
+    };
+    let body = if status == 200 {
+        "<!DOCTYPE html>\n<html><head><title>Sign in</title></head><body><form method=\"post\" action=\"/login\"></form></body></html>\n".to_string()
+    } else {
+        format!(
+            "<html>\r\n<head><title>{status} {reason}</title></head>\r\n<body>\r\n<center><h1>{status} {reason}</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n"
+        )
+    };
+    Refusal {
+        status,
+        content_type: "text/html",
+        body: body.into_bytes(),
+        not_modelled: None,
+    }
 }
