@@ -54,6 +54,9 @@ pub struct PayloadVariable {
     /// Type File: the runner writes `value` to a file and the job sees the file's path.
     #[serde(default)]
     pub file: bool,
+    /// "Expand variable reference" off: the runner does not expand `$` in the value.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub raw: bool,
 }
 
 /// `image:pull_policy` and the runner's `pull_policy` (gitlab-runner.md §4.1).

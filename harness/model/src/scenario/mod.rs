@@ -209,6 +209,10 @@ pub struct Project {
     /// the variable holds its path).
     #[serde(default)]
     pub file_variables: Vec<String>,
+    /// The names among `variables` with "Expand variable reference" turned off (sent as
+    /// `raw: true`; the runner leaves `$` in them alone).
+    #[serde(default)]
+    pub raw_variables: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

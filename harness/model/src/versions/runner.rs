@@ -246,6 +246,25 @@ pub fn helper_handling() -> Vec<Era<HelperHandling>> {
     ]
 }
 
+/// Whether the runner expands `$NAME` in a variable's value (DOCKER_AUTH_CONFIG included: it is
+/// read from `GetAllVariables`, which is `variables.Expand()`), and whether it honours `raw`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VariableExpansion {
+    /// Every value is expanded (os.Expand over the job's variables).
+    All,
+    /// Values of variables sent with `raw: true` are left alone.
+    UnlessRaw,
+}
+
+#[rustfmt::skip]
+pub fn variable_expansion() -> Vec<Era<VariableExpansion>> {
+    use VariableExpansion::*;
+    vec![
+        era(v(10, 0, 0),  All,        "[SRC] v11.1.0 common/variables.go:55-63 Expand has no raw check; common/build.go GetDockerAuthConfig reads GetAllVariables(), which is variables.Expand()"),
+        era(v(12, 10, 0), UnlessRaw,  "[SRC] 23bae347a \"Add support for raw variables\" (first tag v12.10.0); v13.0.0 – v18.5.0 common/variables.go Expand skips variable.Raw; v17.4.0 common/build_settings.go:143 reads DOCKER_AUTH_CONFIG from GetAllVariables"),
+    ]
+}
+
 pub fn short_token_rule() -> Vec<Era<ShortTokenRule>> {
     use ShortTokenRule::*;
     const S: &str = "gitlab-runner.md §2.2 (helpers/shorten_token.go)";
@@ -333,6 +352,7 @@ pub struct RunnerRelease {
     pub digest_in_using_line: bool,
     pub file_auth_config: FileAuthConfig,
     pub credential_order: CredentialOrder,
+    pub variable_expansion: VariableExpansion,
     pub helpers: HelperHandling,
     pub sources: Vec<&'static str>,
 }
@@ -429,6 +449,7 @@ pub fn release(version: &Version) -> Result<RunnerRelease, NotModelled> {
         digest_in_using_line: *version >= v(13, 4, 0),
         file_auth_config: lookup(&file_auth_config(), version).unwrap().value,
         credential_order: lookup(&credential_order(), version).unwrap().value,
+        variable_expansion: lookup(&variable_expansion(), version).unwrap().value,
         helpers: lookup(&helper_handling(), version).unwrap().value,
         sources: vec![
             "gitlab-runner.md §1.2 call sites",

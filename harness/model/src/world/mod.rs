@@ -173,6 +173,8 @@ pub struct Project {
     pub variables: BTreeMap<String, String>,
     /// Names of `variables` of Type File.
     pub file_variables: std::collections::BTreeSet<String>,
+    /// Variables with "Expand variable reference" off (`raw: true` in the job payload).
+    pub raw_variables: std::collections::BTreeSet<String>,
 }
 
 impl Project {

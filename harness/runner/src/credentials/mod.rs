@@ -395,14 +395,29 @@ pub fn docker_auth_config(
     payload: &regsim_wire::job_api::JobPayload,
     runner: &regsim_model::world::RunnerHost,
 ) -> Option<String> {
-    use regsim_model::versions::runner::FileAuthConfig;
+    use regsim_model::versions::runner::{FileAuthConfig, VariableExpansion};
+    let lookup = |k: &str| {
+        payload
+            .variable(k)
+            .or_else(|| runner.environment_variable(k).map(str::to_string))
+    };
     let Some(v) = payload.variable_entry("DOCKER_AUTH_CONFIG") else {
-        return runner.environment_variable("DOCKER_AUTH_CONFIG").map(str::to_string);
+        // config.toml's environment is part of GetAllVariables too, and expanded with it.
+        return runner
+            .environment_variable("DOCKER_AUTH_CONFIG")
+            .map(|v| crate::expand::expand(v, lookup));
     };
     if v.file && runner.release.file_auth_config == FileAuthConfig::DroppedSilently {
         return None;
     }
-    Some(v.value.clone())
+    // `$NAME` in the value is expanded like any variable's, unless it is raw and the release
+    // honours that (a Harbor robot's `robot$name` written as plain text loses `$name`).
+    let raw = v.raw && runner.release.variable_expansion == VariableExpansion::UnlessRaw;
+    Some(if raw {
+        v.value.clone()
+    } else {
+        crate::expand::expand(&v.value, lookup)
+    })
 }
 
 /// The runner's resolution for one image of `world`'s job, its helpers installed for the call

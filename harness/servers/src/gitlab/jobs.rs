@@ -27,6 +27,7 @@ pub fn job_payload(world: &World) -> JobPayload {
         public,
         masked,
         file: false,
+        raw: false,
     };
     let mut variables = vec![
         var("CI_JOB_ID", world.job.id.to_string(), true, false),
@@ -90,6 +91,7 @@ pub fn job_payload(world: &World) -> JobPayload {
     for (k, v) in &project.variables {
         variables.push(PayloadVariable {
             file: project.file_variables.contains(k),
+            raw: project.raw_variables.contains(k),
             ..var(k, v.clone(), false, false)
         });
     }

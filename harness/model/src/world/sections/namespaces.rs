@@ -181,19 +181,42 @@ fn project(ctx: &Ctx<'_>, i: usize, p: &scenario::Project, gitlab: &Version) -> 
         allowlist_groups: al.groups.clone(),
         images,
         variables: p.variables.clone(),
-        file_variables: file_variables(ctx, p, i)?,
+        file_variables: named_variables(ctx, p, i, "file_variables", &p.file_variables)?,
+        raw_variables: raw_variables(ctx, p, i, gitlab)?,
     })
 }
 
-/// `file_variables:` must name variables of the project, each once.
-fn file_variables(
+/// `raw_variables:` — the "Expand variable reference" checkbox is in every GitLab from 16.0; the
+/// release that added it (15.x) is NOT CONFIRMED, so older scenarios are refused.
+fn raw_variables(
     ctx: &Ctx<'_>,
     p: &scenario::Project,
     i: usize,
+    gitlab: &Version,
+) -> Result<std::collections::BTreeSet<String>, ScenarioError> {
+    if !p.raw_variables.is_empty() && *gitlab < Version::new(16, 0, 0) {
+        return Err(ctx.err(
+            &format!("projects[{i}].raw_variables"),
+            format!(
+                "not modelled: GitLab {gitlab} — \"Expand variable reference\" is in every release from 16.0; the 15.x \
+                 release that added it is not confirmed"
+            ),
+        ));
+    }
+    named_variables(ctx, p, i, "raw_variables", &p.raw_variables)
+}
+
+/// `file_variables:` and `raw_variables:` must name variables of the project, each once.
+fn named_variables(
+    ctx: &Ctx<'_>,
+    p: &scenario::Project,
+    i: usize,
+    what: &str,
+    names: &[String],
 ) -> Result<std::collections::BTreeSet<String>, ScenarioError> {
     let mut out = std::collections::BTreeSet::new();
-    for (j, name) in p.file_variables.iter().enumerate() {
-        let field = format!("projects[{i}].file_variables[{j}]");
+    for (j, name) in names.iter().enumerate() {
+        let field = format!("projects[{i}].{what}[{j}]");
         if !p.variables.contains_key(name) {
             return Err(ctx.err(&field, format!("`{name}` is not one of the project's variables")));
         }
