@@ -50,3 +50,75 @@ async fn a_failing_script_fails_the_row_too() {
         rows[0].log
     );
 }
+
+/// `regsim matrix --runner` shows each change of the runner's credential resolution where a
+/// catalogue scenario crosses it (issue: credential resolution per release, bugs included).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_runner_matrix_shows_each_credential_resolution_change() {
+    let rows_for = |file: &'static str, versions: &'static [&'static str]| async move {
+        let runners: Vec<_> = versions.iter().map(|v| Some(parse_version(v).unwrap())).collect();
+        matrix::run(&scenarios().join(file), &[None], &runners, &[None]).await
+    };
+    let outcome = |r: &matrix::Row| r.outcome.to_string();
+    let log = |r: &matrix::Row| r.log.clone().unwrap_or_default();
+
+    // 13.1 – 13.3: every source's entries in one map, Go's random order decides; 13.4 fixes it.
+    let rows = rows_for(
+        "runner-13-4-variable-beats-the-job-payload.yaml",
+        &["13.0.0", "13.2.0", "13.4.0"],
+    )
+    .await;
+    assert_eq!(outcome(&rows[0]), "succeeds");
+    assert!(outcome(&rows[1]).contains("random map order"), "{}", outcome(&rows[1]));
+    assert_eq!(outcome(&rows[2]), "succeeds");
+
+    // Two keys for one registry in one source: random up to 18.2, sorted from 18.3.
+    let rows = rows_for(
+        "runner-18-3-two-keys-for-one-registry-sorted.yaml",
+        &["18.2.0", "18.3.0"],
+    )
+    .await;
+    assert!(outcome(&rows[0]).contains("random map order"), "{}", outcome(&rows[0]));
+    assert_eq!(outcome(&rows[1]), "fails");
+
+    // A helper's "not found" matches the image up to 18.2, nothing from 18.3.
+    let rows = rows_for(
+        "ecr-helper-finds-no-aws-credentials-runner-17.yaml",
+        &["18.2.0", "18.3.0"],
+    )
+    .await;
+    assert!(log(&rows[0]).contains("Authenticating with credentials from $DOCKER_AUTH_CONFIG"));
+    assert!(!log(&rows[1]).contains("Authenticating with credentials from"));
+
+    // A missing helper: silent up to 18.10, a warning from 18.11; credHelpers not run before 12.0.
+    let rows = rows_for("ecr-credential-helper-not-installed.yaml", &["18.10.0", "18.11.0"]).await;
+    assert!(!log(&rows[0]).contains("Failed to resolve credentials"));
+    assert!(log(&rows[1]).contains("WARNING: Failed to resolve credentials from $DOCKER_AUTH_CONFIG"));
+    let rows = rows_for("ecr-credential-helper-installed-pulls.yaml", &["11.10.0", "12.0.0"]).await;
+    assert_eq!(
+        (outcome(&rows[0]).as_str(), outcome(&rows[1]).as_str()),
+        ("fails", "succeeds")
+    );
+
+    // Raw variables honoured from 12.10.
+    let rows = rows_for("harbor-robot-name-in-a-raw-variable.yaml", &["12.9.0", "12.10.0"]).await;
+    assert_eq!(
+        (outcome(&rows[0]).as_str(), outcome(&rows[1]).as_str()),
+        ("fails", "succeeds")
+    );
+
+    // http:// keys match no image in 17.5 – 18.0; file-type DOCKER_AUTH_CONFIG dropped in 16.9.0.
+    let rows = rows_for(
+        "runner-18-1-http-key-matches-again.yaml",
+        &["17.4.0", "17.5.0", "18.1.0"],
+    )
+    .await;
+    let auth = |r: &matrix::Row| log(r).contains("Authenticating with credentials from $DOCKER_AUTH_CONFIG");
+    assert_eq!((auth(&rows[0]), auth(&rows[1]), auth(&rows[2])), (true, false, true));
+    let rows = rows_for(
+        "runner-16-9-1-file-docker-auth-config-read.yaml",
+        &["16.8.0", "16.9.0", "16.9.1"],
+    )
+    .await;
+    assert_eq!((auth(&rows[0]), auth(&rows[1]), auth(&rows[2])), (true, false, true));
+}
