@@ -438,7 +438,11 @@ impl Dockerd<'_> {
             .env_remove("DOCKER_CONTEXT")
             .env_remove("DOCKER_TLS_VERIFY")
             .env_remove("DOCKER_CERT_PATH")
-            .env_remove("DOCKER_AUTH_CONFIG");
+            .env_remove("DOCKER_AUTH_CONFIG")
+            // No credential helper on PATH: docker/cli otherwise picks `pass` or `secretservice`
+            // as its default store when their helpers are installed (DetectDefaultStore), and a
+            // login would go there instead of to config.json.
+            .env("PATH", config_dir);
         run_bounded(cmd, &format!("{} {}", cli.display(), args.join(" ")), limit)
     }
 }
