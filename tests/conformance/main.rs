@@ -7,6 +7,8 @@
 //! - forged and broken tokens against the mock registry and distribution 2.8.2;
 //! - schema 1 manifests: regsim's conversion against distribution 2.8.2's, and the image the real
 //!   dockerd stores from one against the simulated engines';
+//! - the real containerd 1.6.20's CRI `PullImage` (the kubelet's call) vs the simulated
+//!   containerd 1.6.20, on the mocks (`containerd`);
 //! - the real dockerd by the scenarios' own host names over HTTPS, in a network namespace of the
 //!   suite's own, against the simulated engine by the same names (`by_name`).
 //!
@@ -16,6 +18,7 @@
 
 mod by_name;
 mod clients;
+mod containerd;
 mod daemon;
 mod forged;
 mod forward;
@@ -336,7 +339,10 @@ async fn run() -> bool {
     }
     checks.sort_by_key(|(i, _)| *i);
     let mut checks: Vec<Check> = checks.into_iter().flat_map(|(_, c)| c).collect();
-    // After the others: the scenarios take turns on one dockerd in a namespace of its own.
+    // After the others: the scenarios take turns on one private containerd, then on one dockerd in
+    // a namespace of its own.
+    let worlds: Vec<(String, World)> = by_name_scenarios.iter().map(|(n, _, w)| (n.clone(), w.clone())).collect();
+    checks.extend(containerd::checks(&worlds, ci).await);
     checks.extend(by_name::checks(by_name_scenarios, ci).await);
 
     if let Ok(d) = &avail.daemon

@@ -10,6 +10,7 @@ pub const OCI_CLIENT: &str = "oci-client";
 pub const FORGED: &str = "forged token";
 pub const SCHEMA1: &str = "schema 1";
 pub const DOCKERD_BY_NAME: &str = "dockerd by name";
+pub const CONTAINERD_CRI: &str = "containerd CRI";
 
 #[derive(Debug)]
 pub enum Verdict {

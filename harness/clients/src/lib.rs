@@ -3,10 +3,13 @@
 //! sbt-native-packager. They reach the servers only over HTTP, in the words of `regsim-wire`.
 //!
 //! - `engine`: the Engine API's daemon (`simulated` per `versions::docker`, `real` for comparison).
+//! - `containerd`: containerd as the kubelet's runtime (CRI `PullImage`), simulated per
+//!   `versions::containerd`, and the real CRI client it is checked against.
 //! - `docker_cli`: the job image's Docker CLI per `versions::docker_cli`.
 //! - `sbt`: sbt-native-packager's `docker:publish`.
 //! - `http`: the plain-HTTP client of the simulated side, built once per process.
 
+pub mod containerd;
 pub mod docker_cli;
 pub mod engine;
 pub mod http;

@@ -231,7 +231,7 @@ fn parse_errors_json(body: &str) -> Result<Vec<ClientError>, String> {
 }
 
 /// The text of Go's `encoding/json` error for the bodies a registry realistically sends.
-pub(super) fn go_json_error(body: &str, e: &serde_json::Error) -> String {
+pub(crate) fn go_json_error(body: &str, e: &serde_json::Error) -> String {
     let trimmed = body.trim_start();
     match trimmed.chars().next() {
         None => "unexpected end of JSON input".into(),

@@ -1004,7 +1004,7 @@ pub(super) fn url_error(op: &'static str, url: &str, inner: ClientError) -> Clie
 }
 
 /// Go's `url.QueryEscape`.
-pub(super) fn go_query_escape(s: &str) -> String {
+pub(crate) fn go_query_escape(s: &str) -> String {
     let mut out = String::new();
     for b in s.bytes() {
         match b {

@@ -5,6 +5,7 @@
 
 pub mod docker;
 pub mod docker_cli;
+pub mod containerd;
 pub mod docker_hub;
 pub mod gitlab;
 pub mod runner;

@@ -1,0 +1,659 @@
+//! containerd as the kubelet's runtime: CRI `PullImage` through containerd's docker resolver
+//! (containerd v1.6.20 `pkg/cri/server/image_pull.go`, `remotes/docker/resolver.go`,
+//! `authorizer.go`, `auth/fetch.go`), over real HTTP to the mocks, with the texts of the release's
+//! row in `regsim_model::versions::containerd`. [`cri`] holds the real CRI client the simulation
+//! is checked against.
+//!
+//! Modelled: plain-HTTP registries (containerd's CRI uses http for loopback hosts), tags and
+//! digests, Bearer and Basic challenges, the token POST with credentials and its GET fallback,
+//! manifest lists narrowed to linux/amd64, schema 2 and OCI manifests. A fetch that fails after
+//! the reference resolved, TLS and unpacking problems stop with "not modelled".
+
+pub mod cri;
+
+pub use cri::{CriAuth, GrpcCode, GrpcStatus};
+
+use crate::engine::distribution::go_quote;
+use base64::Engine as _;
+use regsim_model::versions::containerd::ContainerdProfile;
+use regsim_wire::NotModelled;
+use regsim_wire::challenge::parse_challenge;
+use regsim_wire::net::Network;
+use regsim_wire::reference::Reference;
+
+/// The Accept header of every registry request (resolver.go `NewResolver`).
+const MANIFEST_ACCEPT: &str = "application/vnd.docker.distribution.manifest.v2+json, \
+application/vnd.docker.distribution.manifest.list.v2+json, application/vnd.oci.image.manifest.v1+json, \
+application/vnd.oci.image.index.v1+json, */*";
+
+/// `ErrInvalidAuthorization` (resolver.go:46).
+const INVALID_AUTHORIZATION: &str = "authorization failed";
+
+pub struct SimulatedContainerd {
+    profile: ContainerdProfile,
+    network: Network,
+    http: reqwest::Client,
+}
+
+/// A response as the resolver keeps it for its retry decisions.
+struct Seen {
+    method: &'static str,
+    url: String,
+    status: u16,
+    status_line: String,
+    challenges: Vec<regsim_wire::challenge::Challenge>,
+    headers: reqwest::header::HeaderMap,
+    body: Vec<u8>,
+}
+
+/// The authorizer's handler for the registry's host.
+#[derive(Clone)]
+enum Handler {
+    Basic {
+        username: String,
+        secret: String,
+    },
+    Bearer {
+        realm: String,
+        service: String,
+        scopes: Vec<String>,
+        username: String,
+        secret: String,
+        /// The token once fetched (`scopedTokens`): a refusal is remembered too.
+        token: Option<Result<String, String>>,
+    },
+}
+
+/// Why a pull stopped: containerd's error text (gRPC NotFound when `not_found`), or a path regsim
+/// does not model.
+enum Stop {
+    Error { text: String, not_found: bool },
+    NotModelled(String),
+}
+
+impl SimulatedContainerd {
+    pub fn new(profile: ContainerdProfile, network: Network) -> Self {
+        SimulatedContainerd {
+            profile,
+            network,
+            http: crate::http::pooled(),
+        }
+    }
+
+    /// CRI `PullImage`: the image id on success, the gRPC status otherwise (`Err` when the outcome
+    /// needs behaviour regsim does not model).
+    pub async fn pull_image(&self, image: &str, auth: Option<&CriAuth>) -> Result<Result<String, GrpcStatus>, NotModelled> {
+        let reference = Reference::parse(image).map_err(|e| NotModelled::new(format!("{image}: {e}")))?;
+        let normalized = normalized(&reference);
+        let host = reference.registry_host();
+        let (username, secret) = match parse_auth(auth, &host) {
+            Ok(c) => c,
+            Err(e) => {
+                return Ok(Err(GrpcStatus {
+                    code: GrpcCode::Unknown,
+                    message: format!("failed to pull and unpack image {}: {e}", go_quote(&normalized)),
+                }));
+            }
+        };
+        match self.pull(&reference, &normalized, &host, &username, &secret).await {
+            Ok(id) => Ok(Ok(id)),
+            Err(Stop::NotModelled(why)) => Err(NotModelled::new(format!("containerd {}: {why}", self.profile.version))),
+            // image_pull.go:143, then errdefs.ToGRPC: not-found errors keep their code.
+            Err(Stop::Error { text, not_found }) => Ok(Err(GrpcStatus {
+                code: if not_found { GrpcCode::NotFound } else { GrpcCode::Unknown },
+                message: format!("failed to pull and unpack image {}: {text}", go_quote(&normalized)),
+            })),
+        }
+    }
+
+    async fn pull(&self, r: &Reference, normalized: &str, host: &str, username: &str, secret: &str) -> Result<String, Stop> {
+        let mut handler: Option<Handler> = None;
+        let scope = format!("repository:{}:pull", r.path);
+        let resolve_err = |e: String, not_found: bool| Stop::Error {
+            text: format!("failed to resolve reference {}: {e}", go_quote(normalized)),
+            not_found,
+        };
+        // Resolve: HEAD the manifest by tag (or digest), with retries and authorization.
+        let object = r.api_tag();
+        let url = format!("http://{host}/v2/{}/manifests/{object}", r.path);
+        let seen = match self
+            .with_retries("HEAD", &url, &mut handler, &scope, username, secret)
+            .await
+        {
+            Ok(s) => s,
+            Err(RequestError::Authorize(e)) => return Err(resolve_err(format!("failed to authorize: {e}"), false)),
+            Err(RequestError::InvalidAuthorization(e)) => {
+                return Err(resolve_err(
+                    format!("pull access denied, repository does not exist or may require authorization: {e}"),
+                    false,
+                ));
+            }
+            Err(RequestError::Other(e)) => return Err(resolve_err(e, false)),
+            Err(RequestError::NotModelled(e)) => return Err(Stop::NotModelled(e)),
+        };
+        if seen.status == 404 {
+            if r.digest.is_some() {
+                return Err(Stop::NotModelled(
+                    "a digest the registry does not have as a manifest (containerd then tries the blobs path)".into(),
+                ));
+            }
+            return Err(resolve_err(format!("{normalized}: not found"), true));
+        }
+        if seen.status > 399 {
+            return Err(resolve_err(
+                format!(
+                    "pulling from host {host} failed with status code [manifests {object}]: {}",
+                    seen.status_line
+                ),
+                false,
+            ));
+        }
+        if seen.status > 299 {
+            return Err(Stop::NotModelled(format!("the manifest HEAD answered {}", seen.status_line)));
+        }
+        let digest = match (
+            seen.headers.get("docker-content-digest").and_then(|v| v.to_str().ok()),
+            r.digest.as_deref(),
+        ) {
+            (_, Some(d)) => d.to_string(),
+            (Some(d), None) => d.to_string(),
+            (None, None) => {
+                return Err(Stop::NotModelled(
+                    "a manifest HEAD without Docker-Content-Digest (containerd then GETs it)".into(),
+                ));
+            }
+        };
+        // Fetch: the manifest by digest, an index narrowed to linux/amd64, the config and layers.
+        let get = |path: String| format!("http://{host}/v2/{}/{path}", r.path);
+        let manifest_url = get(format!("manifests/{digest}"));
+        let mut manifest = self.fetch(&manifest_url, &mut handler, &scope, username, secret).await?;
+        let media = |m: &serde_json::Value| m.get("mediaType").and_then(|t| t.as_str()).unwrap_or("").to_string();
+        if matches!(
+            media(&manifest).as_str(),
+            regsim_wire::media::MANIFEST_LIST_V2 | regsim_wire::media::OCI_INDEX
+        ) {
+            let chosen = manifest
+                .get("manifests")
+                .and_then(|m| m.as_array())
+                .and_then(|list| {
+                    list.iter().find(|e| {
+                        let p = e.get("platform");
+                        p.and_then(|p| p.get("os")).and_then(|o| o.as_str()) == Some("linux")
+                            && p.and_then(|p| p.get("architecture")).and_then(|a| a.as_str()) == Some("amd64")
+                    })
+                })
+                .and_then(|e| e.get("digest").and_then(|d| d.as_str()).map(str::to_string))
+                .ok_or_else(|| Stop::NotModelled("a manifest list without linux/amd64".into()))?;
+            let url = get(format!("manifests/{chosen}"));
+            manifest = self.fetch(&url, &mut handler, &scope, username, secret).await?;
+        }
+        let config = manifest
+            .get("config")
+            .and_then(|c| c.get("digest"))
+            .and_then(|d| d.as_str())
+            .map(str::to_string)
+            .ok_or_else(|| Stop::NotModelled("a manifest without a config (schema 1)".into()))?;
+        let layers: Vec<String> = manifest
+            .get("layers")
+            .and_then(|l| l.as_array())
+            .map(|l| l.iter().filter_map(|e| e.get("digest")?.as_str().map(str::to_string)).collect())
+            .unwrap_or_default();
+        for blob in std::iter::once(&config).chain(layers.iter()) {
+            let url = get(format!("blobs/{blob}"));
+            self.fetch_bytes(&url, &mut handler, &scope, username, secret).await?;
+        }
+        // The CRI answers the image id: the config's digest.
+        Ok(config)
+    }
+
+    /// A GET after the reference resolved; any failure here is not modelled.
+    async fn fetch(
+        &self,
+        url: &str,
+        handler: &mut Option<Handler>,
+        scope: &str,
+        username: &str,
+        secret: &str,
+    ) -> Result<serde_json::Value, Stop> {
+        let body = self.fetch_bytes(url, handler, scope, username, secret).await?;
+        serde_json::from_slice(&body).map_err(|e| Stop::NotModelled(format!("{url}: not JSON: {e}")))
+    }
+
+    async fn fetch_bytes(
+        &self,
+        url: &str,
+        handler: &mut Option<Handler>,
+        scope: &str,
+        username: &str,
+        secret: &str,
+    ) -> Result<Vec<u8>, Stop> {
+        match self.with_retries("GET", url, handler, scope, username, secret).await {
+            Ok(s) if s.status == 200 => Ok(s.body),
+            Ok(s) => Err(Stop::NotModelled(format!(
+                "GET {url} answered {} after the reference resolved; containerd's text for that is not modelled",
+                s.status_line
+            ))),
+            Err(e) => Err(Stop::NotModelled(format!(
+                "GET {url} failed after the reference resolved ({}); not modelled",
+                e.text()
+            ))),
+        }
+    }
+
+    /// `request.doWithRetries`: authorize, send, and retry on 401 (with the authorizer's new
+    /// handler), 405 for a manifest HEAD (as GET), 408 and 429 — at most six responses.
+    async fn with_retries(
+        &self,
+        method: &'static str,
+        url: &str,
+        handler: &mut Option<Handler>,
+        scope: &str,
+        username: &str,
+        secret: &str,
+    ) -> Result<Seen, RequestError> {
+        let mut method = method;
+        let mut responses: Vec<Seen> = Vec::new();
+        loop {
+            let authorization = match handler.as_mut() {
+                None => None,
+                Some(h) => Some(self.authorize(h).await.map_err(RequestError::Authorize)?),
+            };
+            let seen = self.send(method, url, authorization.as_deref()).await?;
+            let status = seen.status;
+            responses.push(seen);
+            if responses.len() > 5 {
+                return Ok(responses.pop().expect("just pushed"));
+            }
+            let retry = match status {
+                401 => self.add_responses(&responses, handler, scope, username, secret)?,
+                405 if method == "HEAD" && url.contains("/manifests/") => {
+                    method = "GET";
+                    true
+                }
+                408 | 429 => true,
+                _ => false,
+            };
+            if !retry {
+                return Ok(responses.pop().expect("just pushed"));
+            }
+        }
+    }
+
+    /// `dockerAuthorizer.AddResponses`: a handler for the last response's challenge, or the
+    /// `insufficient_scope` error when the same request was refused twice with `error=`.
+    fn add_responses(
+        &self,
+        responses: &[Seen],
+        handler: &mut Option<Handler>,
+        scope: &str,
+        username: &str,
+        secret: &str,
+    ) -> Result<bool, RequestError> {
+        let last = responses.last().expect("one response at least");
+        for c in &last.challenges {
+            if c.scheme == "bearer" {
+                if let Some(err) = c.params.get("error").filter(|e| !e.is_empty()) {
+                    let n = responses.len();
+                    let same = n > 1 && responses[n - 2].method == last.method && responses[n - 2].url == last.url;
+                    if same {
+                        *handler = None;
+                        return Err(RequestError::InvalidAuthorization(format!(
+                            "server message: {err}: {INVALID_AUTHORIZATION}"
+                        )));
+                    }
+                }
+                if matches!(handler, Some(Handler::Bearer { .. })) {
+                    return Ok(true);
+                }
+                // GenerateTokenOptions: realm and service from the challenge, its scope joined to
+                // the repository's pull scope, sorted and unique (GetTokenScopes).
+                let realm = c.params.get("realm").cloned().unwrap_or_default();
+                if realm.is_empty() {
+                    return Err(RequestError::Other("no realm specified for token auth challenge".into()));
+                }
+                let mut scopes: Vec<String> = c
+                    .params
+                    .get("scope")
+                    .map(|s| s.split(' ').map(str::to_string).collect())
+                    .unwrap_or_default();
+                scopes.push(scope.to_string());
+                scopes.sort();
+                scopes.dedup();
+                *handler = Some(Handler::Bearer {
+                    realm,
+                    service: c.params.get("service").cloned().unwrap_or_default(),
+                    scopes,
+                    username: username.to_string(),
+                    secret: secret.to_string(),
+                    token: None,
+                });
+                return Ok(true);
+            } else if c.scheme == "basic" && !username.is_empty() && !secret.is_empty() {
+                *handler = Some(Handler::Basic {
+                    username: username.to_string(),
+                    secret: secret.to_string(),
+                });
+                return Ok(true);
+            }
+        }
+        // "failed to find supported auth scheme": NotImplemented, so no retry and no error.
+        Ok(false)
+    }
+
+    /// `authHandler.authorize`: Basic credentials, or the (cached) bearer token.
+    async fn authorize(&self, h: &mut Handler) -> Result<String, String> {
+        match h {
+            Handler::Basic { username, secret } => {
+                let raw = format!("{username}:{secret}");
+                Ok(format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(raw)))
+            }
+            Handler::Bearer {
+                realm,
+                service,
+                scopes,
+                username,
+                secret,
+                token,
+            } => {
+                if token.is_none() {
+                    *token = Some(self.fetch_token(realm, service, scopes, username, secret).await);
+                }
+                token.clone().expect("set above").map(|t| format!("Bearer {t}"))
+            }
+        }
+    }
+
+    /// `doBearerAuth`: with a secret the OAuth POST first, then GET on 404, 401, 400 (and 405 with a
+    /// user name); without one the anonymous GET.
+    async fn fetch_token(
+        &self,
+        realm: &str,
+        service: &str,
+        scopes: &[String],
+        username: &str,
+        secret: &str,
+    ) -> Result<String, String> {
+        if secret.is_empty() {
+            return self
+                .token_get(realm, service, scopes, None)
+                .await
+                .map_err(|e| format!("failed to fetch anonymous token: {e}"));
+        }
+        let wrap = |e: String| format!("failed to fetch oauth token: {e}");
+        // FetchTokenWithOAuth's form, as url.Values.Encode sorts it.
+        let mut form: Vec<(&str, String)> = Vec::new();
+        if !scopes.is_empty() {
+            form.push(("scope", scopes.join(" ")));
+        }
+        form.push(("service", service.to_string()));
+        form.push(("client_id", "containerd-client".to_string()));
+        if username.is_empty() {
+            form.push(("grant_type", "refresh_token".into()));
+            form.push(("refresh_token", secret.to_string()));
+        } else {
+            form.push(("grant_type", "password".into()));
+            form.push(("username", username.to_string()));
+            form.push(("password", secret.to_string()));
+        }
+        form.sort_by_key(|(k, _)| *k);
+        let body: Vec<String> = form
+            .iter()
+            .map(|(k, v)| format!("{k}={}", crate::engine::simulated::go_query_escape(v)))
+            .collect();
+        let resp = self
+            .raw("POST", realm, None, Some(("application/x-www-form-urlencoded; charset=utf-8", body.join("&"))))
+            .await
+            .map_err(|e| wrap(e.text()))?;
+        if !(200..400).contains(&resp.status) {
+            let falls_back = (resp.status == 405 && !username.is_empty()) || matches!(resp.status, 404 | 401 | 400);
+            if !falls_back {
+                return Err(wrap(format!("unexpected status: {}", resp.status_line)));
+            }
+            return self
+                .token_get(realm, service, scopes, Some((username, secret)))
+                .await
+                .map_err(wrap);
+        }
+        let v: serde_json::Value = first_json(&resp.body).map_err(|e| wrap(format!("unable to decode token response: {e}")))?;
+        match v.get("access_token").and_then(|t| t.as_str()).filter(|t| !t.is_empty()) {
+            Some(t) => Ok(t.to_string()),
+            None => Err(wrap("unable to decode token response: missing access_token".into())),
+        }
+    }
+
+    /// `auth.FetchToken`: GET realm?scope=…&service=… (Basic credentials when given).
+    async fn token_get(
+        &self,
+        realm: &str,
+        service: &str,
+        scopes: &[String],
+        credentials: Option<(&str, &str)>,
+    ) -> Result<String, String> {
+        let mut q: Vec<(&str, &str)> = Vec::new();
+        for s in scopes {
+            q.push(("scope", s));
+        }
+        if !service.is_empty() {
+            q.push(("service", service));
+        }
+        q.sort_by_key(|(k, _)| *k);
+        let query: Vec<String> = q
+            .iter()
+            .map(|(k, v)| format!("{k}={}", crate::engine::simulated::go_query_escape(v)))
+            .collect();
+        let sep = if realm.contains('?') { "&" } else { "?" };
+        let url = format!("{realm}{sep}{}", query.join("&"));
+        let basic = credentials.map(|(u, p)| {
+            format!(
+                "Basic {}",
+                base64::engine::general_purpose::STANDARD.encode(format!("{u}:{p}"))
+            )
+        });
+        let resp = self.raw("GET", &url, basic.as_deref(), None).await.map_err(|e| e.text())?;
+        if !(200..400).contains(&resp.status) {
+            return Err(format!("unexpected status: {}", resp.status_line));
+        }
+        let v = first_json(&resp.body).map_err(|e| format!("unable to decode token response: {e}"))?;
+        let token = v
+            .get("access_token")
+            .and_then(|t| t.as_str())
+            .filter(|t| !t.is_empty())
+            .or_else(|| v.get("token").and_then(|t| t.as_str()))
+            .unwrap_or("");
+        if token.is_empty() {
+            return Err("authorization server did not include a token in the response".into());
+        }
+        Ok(token.to_string())
+    }
+
+    async fn send(&self, method: &'static str, url: &str, authorization: Option<&str>) -> Result<Seen, RequestError> {
+        // NewResolver sets this Accept on every request to the registry, blobs included.
+        let mut resp = self
+            .raw_with(method, url, authorization, None, Some(MANIFEST_ACCEPT))
+            .await?;
+        resp.method = method;
+        Ok(resp)
+    }
+
+    async fn raw(
+        &self,
+        method: &'static str,
+        url: &str,
+        authorization: Option<&str>,
+        body: Option<(&str, String)>,
+    ) -> Result<Seen, RequestError> {
+        self.raw_with(method, url, authorization, body, None).await
+    }
+
+    async fn raw_with(
+        &self,
+        method: &'static str,
+        url: &str,
+        authorization: Option<&str>,
+        body: Option<(&str, String)>,
+        accept: Option<&str>,
+    ) -> Result<Seen, RequestError> {
+        let parsed = url::Url::parse(url).map_err(|e| RequestError::Other(format!("parse {url:?}: {e}")))?;
+        if parsed.scheme() != "http" {
+            return Err(RequestError::NotModelled(format!(
+                "{url}: containerd over TLS is not modelled yet"
+            )));
+        }
+        let host = parsed.host_str().unwrap_or_default().to_string();
+        let port = parsed.port_or_known_default().unwrap_or(80);
+        let Some(addr) = self.network.resolve(&host, port, parsed.path()) else {
+            return Err(RequestError::NotModelled(format!(
+                "{host}:{port} is no server of this scenario; what containerd prints when it cannot reach a registry is not modelled"
+            )));
+        };
+        let path = match parsed.query() {
+            Some(q) => format!("{}?{q}", parsed.path()),
+            None => parsed.path().to_string(),
+        };
+        let host_header = match parsed.port() {
+            Some(p) => format!("{host}:{p}"),
+            None => host.clone(),
+        };
+        let m = reqwest::Method::from_bytes(method.as_bytes()).expect("static method");
+        let mut req = self
+            .http
+            .request(m, format!("http://{addr}{path}"))
+            .header("host", host_header)
+            .header("user-agent", format!("containerd/{}", self.profile.version));
+        if let Some(a) = authorization {
+            req = req.header("authorization", a);
+        }
+        if let Some(a) = accept {
+            req = req.header("accept", a);
+        }
+        if let Some((ct, b)) = body {
+            req = req.header("content-type", ct).body(b);
+        }
+        let resp = req
+            .send()
+            .await
+            .map_err(|e| RequestError::NotModelled(format!("regsim: request to the mock failed: {e}")))?;
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let challenges = headers
+            .get_all("www-authenticate")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .filter_map(|h| parse_challenge(h).ok())
+            .collect();
+        let body = resp.bytes().await.map(|b| b.to_vec()).unwrap_or_default();
+        Ok(Seen {
+            method,
+            url: url.to_string(),
+            status: status.as_u16(),
+            status_line: format!("{} {}", status.as_u16(), status.canonical_reason().unwrap_or("")),
+            challenges,
+            headers,
+            body,
+        })
+    }
+}
+
+enum RequestError {
+    /// `failed to authorize: …` (the token or Basic handler failed).
+    Authorize(String),
+    /// `ErrInvalidAuthorization` with the server's message.
+    InvalidAuthorization(String),
+    Other(String),
+    NotModelled(String),
+}
+
+impl RequestError {
+    fn text(&self) -> String {
+        match self {
+            RequestError::Authorize(e) | RequestError::InvalidAuthorization(e) | RequestError::Other(e) => e.clone(),
+            RequestError::NotModelled(e) => e.clone(),
+        }
+    }
+}
+
+/// json.NewDecoder(...).Decode: the first value, with Go's error text.
+fn first_json(body: &[u8]) -> Result<serde_json::Value, String> {
+    serde_json::Deserializer::from_slice(body)
+        .into_iter::<serde_json::Value>()
+        .next()
+        .unwrap_or_else(|| serde_json::from_slice::<serde_json::Value>(b""))
+        .map_err(|e| crate::engine::distribution::go_json_error(&String::from_utf8_lossy(body), &e))
+}
+
+/// `reference.ParseDockerRef(...).String()`: the full name, `:latest` added, a digest winning over
+/// a tag.
+pub fn normalized(r: &Reference) -> String {
+    let name = format!("{}/{}", r.domain, r.path);
+    match (&r.digest, &r.tag) {
+        (Some(d), _) => format!("{name}@{d}"),
+        (None, Some(t)) => format!("{name}:{t}"),
+        (None, None) => format!("{name}:latest"),
+    }
+}
+
+/// CRI `ParseAuth` (v1.6.20 `pkg/cri/server/image_pull.go:179-213`): credentials for `host`, or
+/// none when the request names another server; `registry_token` is not supported.
+pub fn parse_auth(auth: Option<&CriAuth>, host: &str) -> Result<(String, String), String> {
+    let Some(a) = auth else {
+        return Ok((String::new(), String::new()));
+    };
+    if !a.server_address.is_empty() {
+        // url.Parse("host:port") has no Host: such an address never matches.
+        let u = url::Url::parse(&a.server_address).map_err(|e| format!("parse server address: {e}"))?;
+        let u_host = match (u.host_str(), u.port()) {
+            (Some(h), Some(p)) => format!("{h}:{p}"),
+            (Some(h), None) => h.to_string(),
+            (None, _) => String::new(),
+        };
+        if u_host != host {
+            return Ok((String::new(), String::new()));
+        }
+    }
+    if !a.username.is_empty() {
+        return Ok((a.username.clone(), a.password.clone()));
+    }
+    if !a.identity_token.is_empty() {
+        return Ok((String::new(), a.identity_token.clone()));
+    }
+    if !a.auth.is_empty() {
+        let raw = base64::engine::general_purpose::STANDARD
+            .decode(a.auth.as_bytes())
+            .map_err(|e| format!("illegal base64 data: {e}"))?;
+        let s = String::from_utf8_lossy(&raw).into_owned();
+        return match s.split_once(':') {
+            Some((u, p)) => Ok((u.to_string(), p.trim_matches('\0').to_string())),
+            None => Err(format!("invalid decoded auth: {}", go_quote(&s))),
+        };
+    }
+    Ok((String::new(), String::new()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn references_normalise_as_parse_docker_ref() {
+        let n = |s: &str| normalized(&Reference::parse(s).unwrap());
+        assert_eq!(n("alpine"), "docker.io/library/alpine:latest");
+        assert_eq!(n("127.0.0.1:5000/g/app:1"), "127.0.0.1:5000/g/app:1");
+    }
+
+    #[test]
+    fn cri_auth_follows_the_server_address() {
+        let a = CriAuth {
+            username: "u".into(),
+            password: "p".into(),
+            server_address: "https://r.example.com".into(),
+            ..Default::default()
+        };
+        assert_eq!(parse_auth(Some(&a), "r.example.com").unwrap(), ("u".into(), "p".into()));
+        assert_eq!(parse_auth(Some(&a), "other.example.com").unwrap(), (String::new(), String::new()));
+        let b64 = CriAuth {
+            auth: "dTpw".into(),
+            ..Default::default()
+        };
+        assert_eq!(parse_auth(Some(&b64), "x").unwrap(), ("u".into(), "p".into()));
+    }
+}

@@ -1,0 +1,95 @@
+//! containerd as the kubelet's runtime: the real containerd 1.6.20 (Debian's `containerd`), a
+//! private instance with its CRI plugin on its own socket and state directories, answers the CRI
+//! `PullImage` call the kubelet makes for the first image of each scenario, with the credentials
+//! the runner resolves; the simulated containerd 1.6.20 answers the same call on the same mocks.
+//! The gRPC code and message (or the image id) must be equal.
+
+use crate::clients::first_pull;
+use crate::table::{CONTAINERD_CRI, Check, Verdict};
+use regsim_clients::containerd::{CriAuth, SimulatedContainerd, cri};
+use regsim_model::versions::{containerd, v};
+use regsim_model::world::World;
+use regsim_servers::{Placement, Stage};
+use std::time::Duration;
+
+/// What the comparison prints for one outcome.
+fn shown(r: &Result<String, cri::GrpcStatus>) -> String {
+    match r {
+        Ok(id) => format!("pulled {id}"),
+        Err(status) => status.to_string(),
+    }
+}
+
+pub async fn checks(scenarios: &[(String, World)], ci: bool) -> Vec<Check> {
+    let root = std::env::temp_dir().join(format!("regsim-conformance-containerd-{}", std::process::id()));
+    let real = match tokio::task::spawn_blocking(move || cri::RealContainerd::start(&root)).await {
+        Ok(Ok(r)) => r,
+        Ok(Err(why)) => {
+            let why = format!("a private containerd with its CRI plugin could not start: {why}");
+            if !ci {
+                eprintln!("SKIPPED containerd CRI: {why}");
+            }
+            return scenarios.iter().map(|(n, _)| Check::skipped(n, CONTAINERD_CRI, why.clone())).collect();
+        }
+        Err(e) => return vec![Check::broken("(containerd)", CONTAINERD_CRI, e.to_string())],
+    };
+    let profile = containerd::profile(&v(1, 6, 20)).expect("1.6.20 is modelled");
+    let mut out = Vec::new();
+    for (name, world) in scenarios {
+        out.push(one(name, world, &real, &profile).await);
+    }
+    drop(real);
+    out
+}
+
+async fn one(
+    name: &str,
+    world: &World,
+    real: &cri::RealContainerd,
+    profile: &containerd::ContainerdProfile,
+) -> Check {
+    let not_compared = |why: String| Check {
+        scenario: name.to_string(),
+        client: CONTAINERD_CRI,
+        what: "PullImage".into(),
+        verdict: Verdict::NotCompared(why),
+    };
+    if regsim::run::pulls_from_docker_hub(world) {
+        return not_compared("pulls from Docker Hub, which has no name on 127.0.0.1".into());
+    }
+    let stage = match Stage::start(world, Placement::Loopback).await {
+        Ok(s) => s,
+        Err(e) => return Check::broken(name, CONTAINERD_CRI, e.to_string()),
+    };
+    let Some(pull) = first_pull(&stage) else {
+        return not_compared("the runner asks no registry (pull policy never)".into());
+    };
+    let auth = match &pull.credentials {
+        Some(c) if !c.registrytoken.is_empty() => {
+            return not_compared("a registry token: containerd's CRI does not take one (ParseAuth TODO)".into());
+        }
+        Some(c) if !c.username.is_empty() || !c.identitytoken.is_empty() => Some(CriAuth {
+            username: c.username.clone(),
+            password: c.password.clone(),
+            identity_token: c.identitytoken.clone(),
+            ..Default::default()
+        }),
+        _ => None,
+    };
+    let simulated = SimulatedContainerd::new(profile.clone(), stage.network.clone());
+    let predicted = match simulated.pull_image(&pull.image, auth.as_ref()).await {
+        Ok(r) => r,
+        Err(m) => return not_compared(m.reason),
+    };
+    let observed = match cri::pull_image(&real.socket, &pull.image, auth.as_ref(), Duration::from_secs(60)).await {
+        Ok(r) => r,
+        Err(e) => return Check::broken(name, CONTAINERD_CRI, e.to_string()),
+    };
+    Check::compare(
+        name,
+        CONTAINERD_CRI,
+        "PullImage",
+        ("containerd 1.6.20", shown(&observed)),
+        ("simulated", shown(&predicted)),
+    )
+}
