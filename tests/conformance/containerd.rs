@@ -29,7 +29,10 @@ pub async fn checks(scenarios: &[(String, World)], ci: bool) -> Vec<Check> {
             if !ci {
                 eprintln!("SKIPPED containerd CRI: {why}");
             }
-            return scenarios.iter().map(|(n, _)| Check::skipped(n, CONTAINERD_CRI, why.clone())).collect();
+            return scenarios
+                .iter()
+                .map(|(n, _)| Check::skipped(n, CONTAINERD_CRI, why.clone()))
+                .collect();
         }
         Err(e) => return vec![Check::broken("(containerd)", CONTAINERD_CRI, e.to_string())],
     };
@@ -42,12 +45,7 @@ pub async fn checks(scenarios: &[(String, World)], ci: bool) -> Vec<Check> {
     out
 }
 
-async fn one(
-    name: &str,
-    world: &World,
-    real: &cri::RealContainerd,
-    profile: &containerd::ContainerdProfile,
-) -> Check {
+async fn one(name: &str, world: &World, real: &cri::RealContainerd, profile: &containerd::ContainerdProfile) -> Check {
     let not_compared = |why: String| Check {
         scenario: name.to_string(),
         client: CONTAINERD_CRI,
@@ -85,10 +83,21 @@ async fn one(
         Ok(r) => r,
         Err(e) => return Check::broken(name, CONTAINERD_CRI, e.to_string()),
     };
+    let what = match &observed {
+        Ok(_) => "PullImage: pulled".to_string(),
+        Err(st) => {
+            let m: String = st.message.chars().take(90).collect();
+            format!(
+                "PullImage: {} {m}{}",
+                st.code.name(),
+                if st.message.chars().count() > 90 { "…" } else { "" }
+            )
+        }
+    };
     Check::compare(
         name,
         CONTAINERD_CRI,
-        "PullImage",
+        what,
         ("containerd 1.6.20", shown(&observed)),
         ("simulated", shown(&predicted)),
     )

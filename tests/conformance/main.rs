@@ -341,7 +341,10 @@ async fn run() -> bool {
     let mut checks: Vec<Check> = checks.into_iter().flat_map(|(_, c)| c).collect();
     // After the others: the scenarios take turns on one private containerd, then on one dockerd in
     // a namespace of its own.
-    let worlds: Vec<(String, World)> = by_name_scenarios.iter().map(|(n, _, w)| (n.clone(), w.clone())).collect();
+    let worlds: Vec<(String, World)> = by_name_scenarios
+        .iter()
+        .map(|(n, _, w)| (n.clone(), w.clone()))
+        .collect();
     checks.extend(containerd::checks(&worlds, ci).await);
     checks.extend(by_name::checks(by_name_scenarios, ci).await);
 

@@ -5,8 +5,8 @@
 //! (ImageSpec{image = 1}), auth = 2 (AuthConfig{username = 1, password = 2, auth = 3,
 //! server_address = 4, identity_token = 5, registry_token = 6})}`, `PullImageResponse{image_ref = 1}`.
 
-use hyper::body::Bytes;
 use http_body_util::{BodyExt, Full};
+use hyper::body::Bytes;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -228,7 +228,10 @@ pub async fn pull_image(
             .header("te", "trailers")
             .body(Full::new(Bytes::from(framed)))
             .map_err(|e| CriError::Call(e.to_string()))?;
-        let resp = sender.send_request(req).await.map_err(|e| CriError::Call(e.to_string()))?;
+        let resp = sender
+            .send_request(req)
+            .await
+            .map_err(|e| CriError::Call(e.to_string()))?;
         let (parts, body) = resp.into_parts();
         let collected = body.collect().await.map_err(|e| CriError::Call(e.to_string()))?;
         let trailers = collected.trailers().cloned().unwrap_or_default();
@@ -251,7 +254,8 @@ pub async fn pull_image(
             }));
         }
         let payload = data.get(5..).unwrap_or_default();
-        let image_ref = decode_image_ref(payload).ok_or_else(|| CriError::Call("undecodable PullImageResponse".into()))?;
+        let image_ref =
+            decode_image_ref(payload).ok_or_else(|| CriError::Call("undecodable PullImageResponse".into()))?;
         Ok(Ok(image_ref))
     };
     tokio::time::timeout(limit, call)
@@ -308,7 +312,10 @@ impl RealContainerd {
         let deadline = Instant::now() + Duration::from_secs(30);
         while Instant::now() < deadline {
             if let Ok(Some(status)) = me.child.try_wait() {
-                return Err(format!("containerd exited ({status}); see {}", me.root.join("containerd.log").display()));
+                return Err(format!(
+                    "containerd exited ({status}); see {}",
+                    me.root.join("containerd.log").display()
+                ));
             }
             if me.socket.exists() {
                 return Ok(me);
@@ -341,7 +348,12 @@ mod tests {
             ..Default::default()
         };
         let b = encode_pull_request("a:1", Some(&auth));
-        assert_eq!(b, [0x0a, 5, 0x0a, 3, b'a', b':', b'1', 0x12, 6, 0x0a, 1, b'u', 0x12, 1, b'p']);
+        assert_eq!(
+            b,
+            [
+                0x0a, 5, 0x0a, 3, b'a', b':', b'1', 0x12, 6, 0x0a, 1, b'u', 0x12, 1, b'p'
+            ]
+        );
         assert_eq!(decode_image_ref(&[0x0a, 3, b's', b'h', b'a']).as_deref(), Some("sha"));
         assert_eq!(percent_decode("a%20b%3A"), "a b:");
     }

@@ -82,7 +82,11 @@ impl SimulatedContainerd {
 
     /// CRI `PullImage`: the image id on success, the gRPC status otherwise (`Err` when the outcome
     /// needs behaviour regsim does not model).
-    pub async fn pull_image(&self, image: &str, auth: Option<&CriAuth>) -> Result<Result<String, GrpcStatus>, NotModelled> {
+    pub async fn pull_image(
+        &self,
+        image: &str,
+        auth: Option<&CriAuth>,
+    ) -> Result<Result<String, GrpcStatus>, NotModelled> {
         let reference = Reference::parse(image).map_err(|e| NotModelled::new(format!("{image}: {e}")))?;
         let normalized = normalized(&reference);
         let host = reference.registry_host();
@@ -100,13 +104,24 @@ impl SimulatedContainerd {
             Err(Stop::NotModelled(why)) => Err(NotModelled::new(format!("containerd {}: {why}", self.profile.version))),
             // image_pull.go:143, then errdefs.ToGRPC: not-found errors keep their code.
             Err(Stop::Error { text, not_found }) => Ok(Err(GrpcStatus {
-                code: if not_found { GrpcCode::NotFound } else { GrpcCode::Unknown },
+                code: if not_found {
+                    GrpcCode::NotFound
+                } else {
+                    GrpcCode::Unknown
+                },
                 message: format!("failed to pull and unpack image {}: {text}", go_quote(&normalized)),
             })),
         }
     }
 
-    async fn pull(&self, r: &Reference, normalized: &str, host: &str, username: &str, secret: &str) -> Result<String, Stop> {
+    async fn pull(
+        &self,
+        r: &Reference,
+        normalized: &str,
+        host: &str,
+        username: &str,
+        secret: &str,
+    ) -> Result<String, Stop> {
         let mut handler: Option<Handler> = None;
         let scope = format!("repository:{}:pull", r.path);
         let resolve_err = |e: String, not_found: bool| Stop::Error {
@@ -121,7 +136,7 @@ impl SimulatedContainerd {
             .await
         {
             Ok(s) => s,
-            Err(RequestError::Authorize(e)) => return Err(resolve_err(format!("failed to authorize: {e}"), false)),
+            Err(e @ RequestError::Authorize(_)) => return Err(resolve_err(e.text(), false)),
             Err(RequestError::InvalidAuthorization(e)) => {
                 return Err(resolve_err(
                     format!("pull access denied, repository does not exist or may require authorization: {e}"),
@@ -149,7 +164,10 @@ impl SimulatedContainerd {
             ));
         }
         if seen.status > 299 {
-            return Err(Stop::NotModelled(format!("the manifest HEAD answered {}", seen.status_line)));
+            return Err(Stop::NotModelled(format!(
+                "the manifest HEAD answered {}",
+                seen.status_line
+            )));
         }
         let digest = match (
             seen.headers.get("docker-content-digest").and_then(|v| v.to_str().ok()),
@@ -157,16 +175,38 @@ impl SimulatedContainerd {
         ) {
             (_, Some(d)) => d.to_string(),
             (Some(d), None) => d.to_string(),
+            // No digest header: GET the manifest and hash what comes (resolver.go:330-360; that
+            // GET's status is not looked at).
             (None, None) => {
-                return Err(Stop::NotModelled(
-                    "a manifest HEAD without Docker-Content-Digest (containerd then GETs it)".into(),
-                ));
+                let got = match self
+                    .with_retries("GET", &url, &mut handler, &scope, username, secret)
+                    .await
+                {
+                    Ok(s) => s,
+                    Err(e) => return Err(resolve_err(e.text(), false)),
+                };
+                let media = got
+                    .headers
+                    .get("content-type")
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.split(';').next())
+                    .unwrap_or("")
+                    .trim()
+                    .to_string();
+                if media == regsim_wire::media::MANIFEST_V1_SIGNED
+                    || media == "application/vnd.docker.distribution.manifest.v1+json"
+                {
+                    return Err(Stop::NotModelled("a schema 1 manifest (containerd converts it)".into()));
+                }
+                regsim_wire::digest::sha256_digest(&got.body)
             }
         };
         // Fetch: the manifest by digest, an index narrowed to linux/amd64, the config and layers.
         let get = |path: String| format!("http://{host}/v2/{}/{path}", r.path);
         let manifest_url = get(format!("manifests/{digest}"));
-        let mut manifest = self.fetch(&manifest_url, &mut handler, &scope, username, secret).await?;
+        let mut manifest = self
+            .fetch(&manifest_url, &mut handler, &scope, username, secret)
+            .await?;
         let media = |m: &serde_json::Value| m.get("mediaType").and_then(|t| t.as_str()).unwrap_or("").to_string();
         if matches!(
             media(&manifest).as_str(),
@@ -196,7 +236,11 @@ impl SimulatedContainerd {
         let layers: Vec<String> = manifest
             .get("layers")
             .and_then(|l| l.as_array())
-            .map(|l| l.iter().filter_map(|e| e.get("digest")?.as_str().map(str::to_string)).collect())
+            .map(|l| {
+                l.iter()
+                    .filter_map(|e| e.get("digest")?.as_str().map(str::to_string))
+                    .collect()
+            })
             .unwrap_or_default();
         for blob in std::iter::once(&config).chain(layers.iter()) {
             let url = get(format!("blobs/{blob}"));
@@ -309,7 +353,9 @@ impl SimulatedContainerd {
                 // the repository's pull scope, sorted and unique (GetTokenScopes).
                 let realm = c.params.get("realm").cloned().unwrap_or_default();
                 if realm.is_empty() {
-                    return Err(RequestError::Other("no realm specified for token auth challenge".into()));
+                    return Err(RequestError::Other(
+                        "no realm specified for token auth challenge".into(),
+                    ));
                 }
                 let mut scopes: Vec<String> = c
                     .params
@@ -345,7 +391,10 @@ impl SimulatedContainerd {
         match h {
             Handler::Basic { username, secret } => {
                 let raw = format!("{username}:{secret}");
-                Ok(format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(raw)))
+                Ok(format!(
+                    "Basic {}",
+                    base64::engine::general_purpose::STANDARD.encode(raw)
+                ))
             }
             Handler::Bearer {
                 realm,
@@ -401,7 +450,12 @@ impl SimulatedContainerd {
             .map(|(k, v)| format!("{k}={}", crate::engine::simulated::go_query_escape(v)))
             .collect();
         let resp = self
-            .raw("POST", realm, None, Some(("application/x-www-form-urlencoded; charset=utf-8", body.join("&"))))
+            .raw(
+                "POST",
+                realm,
+                None,
+                Some(("application/x-www-form-urlencoded; charset=utf-8", body.join("&"))),
+            )
             .await
             .map_err(|e| wrap(e.text()))?;
         if !(200..400).contains(&resp.status) {
@@ -414,7 +468,8 @@ impl SimulatedContainerd {
                 .await
                 .map_err(wrap);
         }
-        let v: serde_json::Value = first_json(&resp.body).map_err(|e| wrap(format!("unable to decode token response: {e}")))?;
+        let v: serde_json::Value =
+            first_json(&resp.body).map_err(|e| wrap(format!("unable to decode token response: {e}")))?;
         match v.get("access_token").and_then(|t| t.as_str()).filter(|t| !t.is_empty()) {
             Some(t) => Ok(t.to_string()),
             None => Err(wrap("unable to decode token response: missing access_token".into())),
@@ -449,7 +504,10 @@ impl SimulatedContainerd {
                 base64::engine::general_purpose::STANDARD.encode(format!("{u}:{p}"))
             )
         });
-        let resp = self.raw("GET", &url, basic.as_deref(), None).await.map_err(|e| e.text())?;
+        let resp = self
+            .raw("GET", &url, basic.as_deref(), None)
+            .await
+            .map_err(|e| e.text())?;
         if !(200..400).contains(&resp.status) {
             return Err(format!("unexpected status: {}", resp.status_line));
         }
@@ -566,7 +624,8 @@ enum RequestError {
 impl RequestError {
     fn text(&self) -> String {
         match self {
-            RequestError::Authorize(e) | RequestError::InvalidAuthorization(e) | RequestError::Other(e) => e.clone(),
+            RequestError::Authorize(e) => format!("failed to authorize: {e}"),
+            RequestError::InvalidAuthorization(e) | RequestError::Other(e) => e.clone(),
             RequestError::NotModelled(e) => e.clone(),
         }
     }
@@ -649,7 +708,10 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(parse_auth(Some(&a), "r.example.com").unwrap(), ("u".into(), "p".into()));
-        assert_eq!(parse_auth(Some(&a), "other.example.com").unwrap(), (String::new(), String::new()));
+        assert_eq!(
+            parse_auth(Some(&a), "other.example.com").unwrap(),
+            (String::new(), String::new())
+        );
         let b64 = CriAuth {
             auth: "dTpw".into(),
             ..Default::default()

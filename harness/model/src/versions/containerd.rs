@@ -21,7 +21,8 @@ pub struct ContainerdProfile {
 /// status errors name method and URL (INFERRED from the error type for the manifest row); 2.1's
 /// transfer service says `failed to resolve image`.
 pub fn profile(version: &Version) -> Result<ContainerdProfile, NotModelled> {
-    let in_era = (*version >= v(1, 4, 12) && *version < v(1, 5, 0)) || (*version >= v(1, 5, 5) && *version <= v(1, 6, 24));
+    let in_era =
+        (*version >= v(1, 4, 12) && *version < v(1, 5, 0)) || (*version >= v(1, 5, 5) && *version <= v(1, 6, 24));
     if !in_era {
         return Err(NotModelled::new(format!(
             "containerd {version}: only 1.4.12 – 1.4.13 and 1.5.5 – 1.6.24 are modelled (their resolver texts read \

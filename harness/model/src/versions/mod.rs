@@ -3,9 +3,9 @@
 //! is at or below the version, so patch releases inherit their minor's behaviour unless a row
 //! says otherwise.
 
+pub mod containerd;
 pub mod docker;
 pub mod docker_cli;
-pub mod containerd;
 pub mod docker_hub;
 pub mod gitlab;
 pub mod runner;
