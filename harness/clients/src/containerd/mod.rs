@@ -87,7 +87,16 @@ impl SimulatedContainerd {
         image: &str,
         auth: Option<&CriAuth>,
     ) -> Result<Result<String, GrpcStatus>, NotModelled> {
-        let reference = Reference::parse(image).map_err(|e| NotModelled::new(format!("{image}: {e}")))?;
+        // image_pull.go:95: the reference as distribution's parser reads it.
+        let reference = match Reference::parse(image) {
+            Ok(r) => r,
+            Err(e) => {
+                return Ok(Err(GrpcStatus {
+                    code: GrpcCode::Unknown,
+                    message: format!("failed to parse image reference {}: {e}", go_quote(image)),
+                }));
+            }
+        };
         let normalized = normalized(&reference);
         let host = reference.registry_host();
         let (username, secret) = match parse_auth(auth, &host) {
@@ -169,6 +178,17 @@ impl SimulatedContainerd {
                 seen.status_line
             )));
         }
+        let content_type = |h: &reqwest::header::HeaderMap| {
+            // getManifestMediaType: the Content-Type without parameters; text/plain is schema 1.
+            let t = h
+                .get("content-type")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.split(';').next())
+                .unwrap_or("")
+                .to_string();
+            if t == "text/plain" { SCHEMA1.to_string() } else { t }
+        };
+        let mut root_media = content_type(&seen.headers);
         let digest = match (
             seen.headers.get("docker-content-digest").and_then(|v| v.to_str().ok()),
             r.digest.as_deref(),
@@ -185,34 +205,31 @@ impl SimulatedContainerd {
                     Ok(s) => s,
                     Err(e) => return Err(resolve_err(e.text(), false)),
                 };
-                let media = got
-                    .headers
-                    .get("content-type")
-                    .and_then(|v| v.to_str().ok())
-                    .and_then(|v| v.split(';').next())
-                    .unwrap_or("")
-                    .trim()
-                    .to_string();
-                if media == regsim_wire::media::MANIFEST_V1_SIGNED
-                    || media == "application/vnd.docker.distribution.manifest.v1+json"
-                {
+                root_media = content_type(&got.headers);
+                if root_media == SCHEMA1 || root_media == regsim_wire::media::MANIFEST_V1_SIGNED {
                     return Err(Stop::NotModelled("a schema 1 manifest (containerd converts it)".into()));
                 }
                 regsim_wire::digest::sha256_digest(&got.body)
             }
         };
-        // Fetch: the manifest by digest, an index narrowed to linux/amd64, the config and layers.
-        let get = |path: String| format!("http://{host}/v2/{}/{path}", r.path);
-        let manifest_url = get(format!("manifests/{digest}"));
-        let mut manifest = self
-            .fetch(&manifest_url, &mut handler, &scope, username, secret)
-            .await?;
-        let media = |m: &serde_json::Value| m.get("mediaType").and_then(|t| t.as_str()).unwrap_or("").to_string();
+        // Fetch (remotes/handlers.go, fetcher.go): the root by its descriptor, an index narrowed
+        // to linux/amd64, the config and the layers.
+        let mut f = Fetch {
+            c: self,
+            host,
+            path: &r.path,
+            handler: &mut handler,
+            scope: &scope,
+            username,
+            secret,
+        };
+        let mut manifest: serde_json::Value = f.json(&digest, &root_media).await?;
+        let media_of = |v: &serde_json::Value| v.get("mediaType").and_then(|t| t.as_str()).unwrap_or("").to_string();
         if matches!(
-            media(&manifest).as_str(),
+            root_media.as_str(),
             regsim_wire::media::MANIFEST_LIST_V2 | regsim_wire::media::OCI_INDEX
         ) {
-            let chosen = manifest
+            let entry = manifest
                 .get("manifests")
                 .and_then(|m| m.as_array())
                 .and_then(|list| {
@@ -222,66 +239,41 @@ impl SimulatedContainerd {
                             && p.and_then(|p| p.get("architecture")).and_then(|a| a.as_str()) == Some("amd64")
                     })
                 })
-                .and_then(|e| e.get("digest").and_then(|d| d.as_str()).map(str::to_string))
-                .ok_or_else(|| Stop::NotModelled("a manifest list without linux/amd64".into()))?;
-            let url = get(format!("manifests/{chosen}"));
-            manifest = self.fetch(&url, &mut handler, &scope, username, secret).await?;
+                .cloned()
+                // images/image.go: `no match for platform in manifest: %w` (ErrNotFound) [OBS 1.6.20].
+                .ok_or_else(|| Stop::Error {
+                    text: "no match for platform in manifest: not found".into(),
+                    not_found: true,
+                })?;
+            let d = entry.get("digest").and_then(|d| d.as_str()).unwrap_or("").to_string();
+            manifest = f.json(&d, &media_of(&entry)).await?;
+        } else if !matches!(
+            root_media.as_str(),
+            regsim_wire::media::MANIFEST_V2 | regsim_wire::media::OCI_MANIFEST
+        ) {
+            return Err(Stop::NotModelled(format!(
+                "a root descriptor of media type {root_media:?}: what containerd makes of its children is not modelled"
+            )));
         }
         let config = manifest
             .get("config")
-            .and_then(|c| c.get("digest"))
-            .and_then(|d| d.as_str())
-            .map(str::to_string)
+            .cloned()
             .ok_or_else(|| Stop::NotModelled("a manifest without a config (schema 1)".into()))?;
-        let layers: Vec<String> = manifest
-            .get("layers")
-            .and_then(|l| l.as_array())
-            .map(|l| {
-                l.iter()
-                    .filter_map(|e| e.get("digest")?.as_str().map(str::to_string))
-                    .collect()
-            })
-            .unwrap_or_default();
-        for blob in std::iter::once(&config).chain(layers.iter()) {
-            let url = get(format!("blobs/{blob}"));
-            self.fetch_bytes(&url, &mut handler, &scope, username, secret).await?;
+        let blobs: Vec<serde_json::Value> = std::iter::once(config.clone())
+            .chain(
+                manifest
+                    .get("layers")
+                    .and_then(|l| l.as_array())
+                    .cloned()
+                    .unwrap_or_default(),
+            )
+            .collect();
+        for b in &blobs {
+            let d = b.get("digest").and_then(|d| d.as_str()).unwrap_or("").to_string();
+            f.bytes(&d, &media_of(b)).await?;
         }
         // The CRI answers the image id: the config's digest.
-        Ok(config)
-    }
-
-    /// A GET after the reference resolved; any failure here is not modelled.
-    async fn fetch(
-        &self,
-        url: &str,
-        handler: &mut Option<Handler>,
-        scope: &str,
-        username: &str,
-        secret: &str,
-    ) -> Result<serde_json::Value, Stop> {
-        let body = self.fetch_bytes(url, handler, scope, username, secret).await?;
-        serde_json::from_slice(&body).map_err(|e| Stop::NotModelled(format!("{url}: not JSON: {e}")))
-    }
-
-    async fn fetch_bytes(
-        &self,
-        url: &str,
-        handler: &mut Option<Handler>,
-        scope: &str,
-        username: &str,
-        secret: &str,
-    ) -> Result<Vec<u8>, Stop> {
-        match self.with_retries("GET", url, handler, scope, username, secret).await {
-            Ok(s) if s.status == 200 => Ok(s.body),
-            Ok(s) => Err(Stop::NotModelled(format!(
-                "GET {url} answered {} after the reference resolved; containerd's text for that is not modelled",
-                s.status_line
-            ))),
-            Err(e) => Err(Stop::NotModelled(format!(
-                "GET {url} failed after the reference resolved ({}); not modelled",
-                e.text()
-            ))),
-        }
+        Ok(config.get("digest").and_then(|d| d.as_str()).unwrap_or("").to_string())
     }
 
     /// `request.doWithRetries`: authorize, send, and retry on 401 (with the authorizer's new
@@ -295,6 +287,21 @@ impl SimulatedContainerd {
         username: &str,
         secret: &str,
     ) -> Result<Seen, RequestError> {
+        self.with_retries_accept(method, url, handler, scope, username, secret, MANIFEST_ACCEPT)
+            .await
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn with_retries_accept(
+        &self,
+        method: &'static str,
+        url: &str,
+        handler: &mut Option<Handler>,
+        scope: &str,
+        username: &str,
+        secret: &str,
+        accept: &str,
+    ) -> Result<Seen, RequestError> {
         let mut method = method;
         let mut responses: Vec<Seen> = Vec::new();
         loop {
@@ -302,7 +309,7 @@ impl SimulatedContainerd {
                 None => None,
                 Some(h) => Some(self.authorize(h).await.map_err(RequestError::Authorize)?),
             };
-            let seen = self.send(method, url, authorization.as_deref()).await?;
+            let seen = self.send(method, url, authorization.as_deref(), accept).await?;
             let status = seen.status;
             responses.push(seen);
             if responses.len() > 5 {
@@ -524,11 +531,14 @@ impl SimulatedContainerd {
         Ok(token.to_string())
     }
 
-    async fn send(&self, method: &'static str, url: &str, authorization: Option<&str>) -> Result<Seen, RequestError> {
-        // NewResolver sets this Accept on every request to the registry, blobs included.
-        let mut resp = self
-            .raw_with(method, url, authorization, None, Some(MANIFEST_ACCEPT))
-            .await?;
+    async fn send(
+        &self,
+        method: &'static str,
+        url: &str,
+        authorization: Option<&str>,
+        accept: &str,
+    ) -> Result<Seen, RequestError> {
+        let mut resp = self.raw_with(method, url, authorization, None, Some(accept)).await?;
         resp.method = method;
         Ok(resp)
     }
@@ -609,6 +619,130 @@ impl SimulatedContainerd {
             headers,
             body,
         })
+    }
+}
+
+/// `application/vnd.docker.distribution.manifest.v1+json` (what text/plain is taken for).
+const SCHEMA1: &str = "application/vnd.docker.distribution.manifest.v1+json";
+
+/// The fetcher of one pull: `dockerFetcher.Fetch` and `open` (fetcher.go:40-205), wrapped as
+/// `content.Copy` and the read seeker wrap them.
+struct Fetch<'a> {
+    c: &'a SimulatedContainerd,
+    host: &'a str,
+    path: &'a str,
+    handler: &'a mut Option<Handler>,
+    scope: &'a str,
+    username: &'a str,
+    secret: &'a str,
+}
+
+impl Fetch<'_> {
+    async fn json(&mut self, digest: &str, media: &str) -> Result<serde_json::Value, Stop> {
+        let body = self.bytes(digest, media).await?;
+        serde_json::from_slice(&body).map_err(|e| Stop::NotModelled(format!("{digest}: not JSON: {e}")))
+    }
+
+    /// Manifest types from `manifests/DIGEST`, anything else from `blobs/DIGEST`, with `Accept:
+    /// MEDIA, */*`; failures as `failed to copy: httpReadSeeker: failed open: …`.
+    async fn bytes(&mut self, digest: &str, media: &str) -> Result<Vec<u8>, Stop> {
+        let manifest_type = matches!(
+            media,
+            regsim_wire::media::MANIFEST_V2
+                | regsim_wire::media::MANIFEST_LIST_V2
+                | regsim_wire::media::OCI_MANIFEST
+                | regsim_wire::media::OCI_INDEX
+                | SCHEMA1
+        );
+        let kind = if manifest_type { "manifests" } else { "blobs" };
+        let url = format!("http://{}/v2/{}/{kind}/{digest}", self.host, self.path);
+        let accept = format!("{media}, */*");
+        let failed = |e: String, not_found: bool| Stop::Error {
+            text: format!("failed to copy: httpReadSeeker: failed open: {e}"),
+            not_found,
+        };
+        let got = self
+            .c
+            .with_retries_accept(
+                "GET",
+                &url,
+                self.handler,
+                self.scope,
+                self.username,
+                self.secret,
+                &accept,
+            )
+            .await
+            .map_err(|e| match e {
+                RequestError::NotModelled(m) => Stop::NotModelled(m),
+                e => failed(e.text(), false),
+            })?;
+        if got.status == 404 {
+            // The manifests endpoint keeps open's error; the blobs endpoint says which descriptor.
+            return Err(if manifest_type {
+                failed(format!("content at {url} not found: not found"), true)
+            } else {
+                failed(
+                    format!("could not fetch content descriptor {digest} ({media}) from remote: not found"),
+                    true,
+                )
+            });
+        }
+        if got.status > 299 {
+            let server = parse_errors(&got.body);
+            return Err(failed(
+                match server {
+                    Some(m) => format!(
+                        "unexpected status code {url}: {} - Server message: {m}",
+                        got.status_line
+                    ),
+                    None => format!("unexpected status code {url}: {}", got.status_line),
+                },
+                false,
+            ));
+        }
+        Ok(got.body)
+    }
+}
+
+/// containerd's `Errors` from a registry body (remotes/docker/errcode.go, errdesc.go at v1.6.20):
+/// codes it does not register read as UNKNOWN; an error without detail whose message is empty or
+/// the code's own prints as the code alone, others as `code words: message`; several as `errors:`
+/// and one per line. `None` when the body is no such list.
+fn parse_errors(body: &[u8]) -> Option<String> {
+    const REGISTERED: &[(&str, &str)] = &[
+        ("UNKNOWN", "unknown error"),
+        ("UNSUPPORTED", "The operation is unsupported."),
+        ("UNAUTHORIZED", "authentication required"),
+        ("DENIED", "requested access to the resource is denied"),
+        ("UNAVAILABLE", "service unavailable"),
+        ("TOOMANYREQUESTS", "too many requests"),
+    ];
+    let v: serde_json::Value = first_json(body).ok()?;
+    let list = v.get("errors")?.as_array()?;
+    let one = |e: &serde_json::Value| {
+        let given = e.get("code").and_then(|c| c.as_str()).unwrap_or("");
+        let (code, own) = REGISTERED
+            .iter()
+            .find(|(c, _)| *c == given)
+            .copied()
+            .unwrap_or(REGISTERED[0]);
+        let words = code.to_lowercase().replace('_', " ");
+        let message = e.get("message").and_then(|m| m.as_str()).unwrap_or("");
+        let detail = e.get("detail").is_some_and(|d| !d.is_null());
+        if !detail && (message.is_empty() || message == own) {
+            words
+        } else {
+            format!("{words}: {message}")
+        }
+    };
+    match list.as_slice() {
+        [] => None,
+        [e] => Some(one(e)),
+        many => Some(format!(
+            "errors:\n{}",
+            many.iter().map(|e| format!("{}\n", one(e))).collect::<String>()
+        )),
     }
 }
 
