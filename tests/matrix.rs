@@ -122,3 +122,23 @@ async fn the_runner_matrix_shows_each_credential_resolution_change() {
     .await;
     assert_eq!((auth(&rows[0]), auth(&rows[1]), auth(&rows[2])), (true, false, true));
 }
+
+/// The docker-autoscaler's dial lines by runner release: printed from 15.9, debug only in 16.6,
+/// printed again from 16.7, and refused from 18.2 (the addresses they name are not confirmed).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_runner_matrix_shows_the_autoscaler_dial_lines() {
+    let f = scenarios().join("seed-000-on-docker-autoscaler.yaml");
+    let runners: Vec<_> = ["16.5.0", "16.6.0", "16.7.0", "18.2.0"]
+        .iter()
+        .map(|v| Some(parse_version(v).unwrap()))
+        .collect();
+    let rows = matrix::run(&f, &[None], &runners, &[None]).await;
+    let dials = |r: &matrix::Row| {
+        r.log
+            .as_deref()
+            .unwrap_or_default()
+            .contains("Dialing instance i-0f3e9c2a7b1d84c56...")
+    };
+    assert_eq!((dials(&rows[0]), dials(&rows[1]), dials(&rows[2])), (true, false, true));
+    assert!(rows[3].outcome.to_string().contains("addresses"), "{}", rows[3].outcome);
+}

@@ -509,6 +509,10 @@ pub struct Runner {
     /// TEXT and exits 1. A helper named in a config but absent here is not installed.
     #[serde(default)]
     pub credential_helpers: BTreeMap<String, CredentialHelperSpec>,
+    /// docker-autoscaler: the instance's id as the fleeting plugin names it (default
+    /// `i-0a1b2c3d4e5f60718`, an AWS-style id).
+    #[serde(default)]
+    pub instance_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -265,6 +265,30 @@ pub fn variable_expansion() -> Vec<Era<VariableExpansion>> {
     ]
 }
 
+/// The docker-autoscaler's dial lines in the job log (runner-executors-credentials.md §4,
+/// `executors/internal/autoscaler/acquisition.go`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AutoscalerDial {
+    /// `Dialing instance ID...` and `Instance ID connected` (Println).
+    Printed,
+    /// Both at debug level: not in the job log.
+    DebugOnly,
+    /// `Dialing instance ID[, IP…]...`: which addresses, NOT CONFIRMED.
+    WithAddresses,
+}
+
+#[rustfmt::skip]
+pub fn autoscaler_dial() -> Vec<Era<Option<AutoscalerDial>>> {
+    use AutoscalerDial::*;
+    vec![
+        era(v(10, 0, 0),  None,                "no docker-autoscaler executor before v15.9.0"),
+        era(v(15, 9, 0),  Some(Printed),       "[SRC] v15.9.0 executors/internal/autoscaler/acquisition.go:48,55"),
+        era(v(16, 6, 0),  Some(DebugOnly),     "[SRC] v16.6.0 acquisition.go:86,91 Debugln (patches of 16.6 NOT CONFIRMED)"),
+        era(v(16, 7, 0),  Some(Printed),       "[SRC] v17.5.0 acquisition.go:93,101"),
+        era(v(18, 2, 0),  Some(WithAddresses), "[SRC] v18.2.0 acquisition.go:103,111 strings.Join(ident, \", \"); the addresses NOT CONFIRMED"),
+    ]
+}
+
 pub fn short_token_rule() -> Vec<Era<ShortTokenRule>> {
     use ShortTokenRule::*;
     const S: &str = "gitlab-runner.md §2.2 (helpers/shorten_token.go)";
@@ -353,6 +377,8 @@ pub struct RunnerRelease {
     pub file_auth_config: FileAuthConfig,
     pub credential_order: CredentialOrder,
     pub variable_expansion: VariableExpansion,
+    /// `None`: no docker-autoscaler executor in this release.
+    pub autoscaler_dial: Option<AutoscalerDial>,
     pub helpers: HelperHandling,
     pub sources: Vec<&'static str>,
 }
@@ -450,6 +476,7 @@ pub fn release(version: &Version) -> Result<RunnerRelease, NotModelled> {
         file_auth_config: lookup(&file_auth_config(), version).unwrap().value,
         credential_order: lookup(&credential_order(), version).unwrap().value,
         variable_expansion: lookup(&variable_expansion(), version).unwrap().value,
+        autoscaler_dial: lookup(&autoscaler_dial(), version).unwrap().value,
         helpers: lookup(&helper_handling(), version).unwrap().value,
         sources: vec![
             "gitlab-runner.md §1.2 call sites",

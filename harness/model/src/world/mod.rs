@@ -358,11 +358,13 @@ pub struct SbtNativePackager {
     pub base_image: String,
 }
 
-/// The runner's executor (`[[runners]] executor`). Only `docker` is modelled; the loader refuses
-/// the others by name until their modules exist (regsim-runner's `executors`).
+/// The runner's executor (`[[runners]] executor`). The loader refuses the others by name until
+/// their modules exist (regsim-runner's `executors`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Executor {
     Docker,
+    DockerMachine,
+    DockerAutoscaler,
 }
 
 impl Executor {
@@ -370,6 +372,8 @@ impl Executor {
     pub fn parse(name: &str) -> Option<Executor> {
         match name {
             "docker" => Some(Executor::Docker),
+            "docker+machine" => Some(Executor::DockerMachine),
+            "docker-autoscaler" => Some(Executor::DockerAutoscaler),
             _ => None,
         }
     }
@@ -377,6 +381,8 @@ impl Executor {
     pub fn as_str(self) -> &'static str {
         match self {
             Executor::Docker => "docker",
+            Executor::DockerMachine => "docker+machine",
+            Executor::DockerAutoscaler => "docker-autoscaler",
         }
     }
 }
@@ -398,6 +404,8 @@ pub struct RunnerHost {
     pub environment: Vec<(String, String)>,
     /// Helpers installed on the runner host, by the NAME of `docker-credential-NAME`.
     pub credential_helpers: BTreeMap<String, CredentialHelper>,
+    /// docker-autoscaler: the instance the fleeting plugin hands out, as the dial lines name it.
+    pub instance_id: String,
 }
 
 /// A credential helper on the runner host.

@@ -33,7 +33,32 @@ fn services(world: &World, payload: &JobPayload) -> Vec<(Service, Vec<String>)> 
         .collect()
 }
 
-pub(super) async fn prepare(world: &World, payload: &JobPayload, engine: &Engine, t: &mut Trace) -> Prepared {
+/// What an executor built on the docker executor adds: its name in the section header, lines its
+/// own `Prepare` prints before the docker executor's in each attempt, and a reason why a second
+/// attempt cannot be told (`None` when it can).
+pub(super) struct Flavour {
+    pub name: &'static str,
+    pub per_attempt: Vec<String>,
+    pub no_retry: Option<String>,
+}
+
+impl Flavour {
+    pub fn docker() -> Flavour {
+        Flavour {
+            name: "docker",
+            per_attempt: Vec::new(),
+            no_retry: None,
+        }
+    }
+}
+
+pub(super) async fn prepare(
+    world: &World,
+    payload: &JobPayload,
+    engine: &Engine,
+    t: &mut Trace,
+    flavour: &Flavour,
+) -> Prepared {
     let release = &world.runner.release;
     let mut clock = world.clock.unix_timestamp();
     // Variables: runner environment first, then the job's; the last one wins.
@@ -62,7 +87,10 @@ pub(super) async fn prepare(world: &World, payload: &JobPayload, engine: &Engine
     let policies = pull_policies(world, payload);
     if release.sections {
         t.section_start("prepare_executor", clock);
-        t.println(&format!("{BOLD_CYAN}Preparing the \"docker\" executor{RESET}"));
+        t.println(&format!(
+            "{BOLD_CYAN}Preparing the \"{}\" executor{RESET}",
+            flavour.name
+        ));
     }
     let mut puller = Puller {
         release,
@@ -82,7 +110,22 @@ pub(super) async fn prepare(world: &World, payload: &JobPayload, engine: &Engine
     };
     let services = services(world, payload);
     let mut outcome: Result<ImageInspect, PullError> = Err(PullError::default());
-    for _ in 0..PREPARATION_RETRIES {
+    for n in 0..PREPARATION_RETRIES {
+        if n > 0
+            && let Some(why) = &flavour.no_retry
+        {
+            let m = regsim_wire::NotModelled::new(why.clone());
+            outcome = Err(PullError {
+                message: m.reason.clone(),
+                build_error: true,
+                system_failure_reason: false,
+                unmodelled: Some(m),
+            });
+            break;
+        }
+        for line in &flavour.per_attempt {
+            t.println(line);
+        }
         t.println(&format!("Using Docker executor with image {image} ..."));
         outcome = attempt(world, &mut puller, t, &services, &image, &policies).await;
         match &outcome {

@@ -1,10 +1,14 @@
 //! The executor seam: how a job's images are prepared before its script runs. One module per
 //! executor, its per-release facts as rows of `regsim_model::versions::runner`; the world names
-//! the executor (`world.runner.executor`) and refuses the ones without a module here. The
-//! kubernetes executor would be `kubernetes.rs` (the build pod and the kubelet's pulls), shell
-//! `shell.rs` (no images at all), docker+machine `docker_machine.rs` — each a match arm below.
+//! the executor (`world.runner.executor`) and refuses the ones without a module here.
+//! docker+machine and docker-autoscaler are the docker executor under their own names (and the
+//! autoscaler's dial lines). The kubernetes executor would be `kubernetes.rs` (the build pod and
+//! the kubelet's pulls through `regsim_clients::containerd`), shell `shell.rs` (no images at all)
+//! — each a match arm below.
 
 mod docker;
+mod docker_autoscaler;
+mod docker_machine;
 
 use crate::credentials::Ignored;
 use crate::pull::PullError;
@@ -26,6 +30,8 @@ pub struct Prepared {
 /// Prepares the job's environment with the world's executor, writing its lines to `t`.
 pub async fn prepare(world: &World, payload: &JobPayload, engine: &Engine, t: &mut Trace) -> Prepared {
     match world.runner.executor {
-        Executor::Docker => docker::prepare(world, payload, engine, t).await,
+        Executor::Docker => docker::prepare(world, payload, engine, t, &docker::Flavour::docker()).await,
+        Executor::DockerMachine => docker_machine::prepare(world, payload, engine, t).await,
+        Executor::DockerAutoscaler => docker_autoscaler::prepare(world, payload, engine, t).await,
     }
 }

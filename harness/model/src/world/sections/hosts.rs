@@ -19,10 +19,25 @@ pub(super) fn runner(
     let executor = Executor::parse(&s.runner.executor).ok_or_else(|| {
         ctx.err(
             "runner.executor",
-            format!("executor `{}` is not modelled (docker only)", s.runner.executor),
+            format!(
+                "executor `{}` is not modelled (docker, docker+machine and docker-autoscaler are)",
+                s.runner.executor
+            ),
         )
     })?;
     let release = rv::release(&version).map_err(|m| ctx.err("runner.version", m.reason))?;
+    if executor == Executor::DockerAutoscaler && release.autoscaler_dial.is_none() {
+        return Err(ctx.err(
+            "runner.executor",
+            format!("docker-autoscaler exists from gitlab-runner 15.9.0 (this is {version})"),
+        ));
+    }
+    if s.runner.instance_id.is_some() && executor != Executor::DockerAutoscaler {
+        return Err(ctx.err(
+            "runner.instance_id",
+            "an instance id belongs to the docker-autoscaler executor".to_string(),
+        ));
+    }
     if release.revision.is_none() {
         return Err(ctx.err(
             "runner.version",
@@ -74,6 +89,11 @@ pub(super) fn runner(
         dns: s.runner.dns.clone(),
         environment: environment(ctx, &s.runner.environment)?,
         credential_helpers: credential_helpers(ctx, &s.runner.credential_helpers)?,
+        instance_id: s
+            .runner
+            .instance_id
+            .clone()
+            .unwrap_or_else(|| "i-0a1b2c3d4e5f60718".into()),
     })
 }
 
