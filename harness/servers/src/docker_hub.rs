@@ -156,6 +156,14 @@ impl DockerHubServer {
     fn answer_request(&self, req: &Request) -> Answer {
         let path = req.url.path();
         if path == "/token" {
+            // auth.docker.io's answer to an OAuth POST (containerd with credentials) was never
+            // fetched; dockerd only GETs.
+            if req.method.as_str() != "GET" {
+                return Answer::not_modelled(format!(
+                    "{} {AUTH_HOST}/token: Docker Hub's answer to an OAuth POST is not known",
+                    req.method
+                ));
+            }
             return self.token(req);
         }
         let Some(rest) = path.strip_prefix("/v2/") else {

@@ -326,6 +326,15 @@ impl Handler for RegistryServer {
         if let Some(ts) = self.config.access.token_service()
             && req.url.path() == ts.path()
         {
+            // containerd POSTs an OAuth form when it has credentials; what these products answer
+            // to that is not known (dockerd only GETs).
+            if method != "GET" && method != "HEAD" && !ts.answers_any_method() {
+                return Answer::not_modelled(format!(
+                    "{method} {}: this product's token service answer to anything but GET (containerd's OAuth \
+                     form) is not known",
+                    ts.path()
+                ));
+            }
             let scopes: Vec<String> = req
                 .url
                 .query_pairs()

@@ -75,6 +75,11 @@ pub trait TokenService: Send + Sync {
     fn path(&self) -> &'static str;
     /// `Ok((token, note))` or the refusal to answer with.
     fn token(&self, authorization: Option<&str>, scopes: &[String]) -> Result<(String, String), Refusal>;
+    /// Whether what answers there answers every method alike (a reverse proxy's page); otherwise
+    /// only GET is modelled.
+    fn answers_any_method(&self) -> bool {
+        false
+    }
 }
 
 /// The records as a challenge's `scope` writes them: `repository:NAME:a,b`, space-separated

@@ -181,6 +181,15 @@ impl super::access::TokenService for ProductAuth {
     fn token(&self, authorization: Option<&str>, scopes: &[String]) -> Result<(String, String), Refusal> {
         ProductAuth::token(self, authorization, scopes)
     }
+    fn answers_any_method(&self) -> bool {
+        matches!(
+            self.registry.auth,
+            regsim_model::world::RegistryAuth::Product {
+                token_service: TokenServiceFront::HtmlPage(_),
+                ..
+            }
+        )
+    }
 }
 
 impl AccessController for ProductAuth {
