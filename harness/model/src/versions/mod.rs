@@ -8,6 +8,7 @@ pub mod docker;
 pub mod docker_cli;
 pub mod docker_hub;
 pub mod gitlab;
+pub mod kubelet;
 pub mod runner;
 pub mod sbt_native_packager;
 
