@@ -25,3 +25,36 @@ pub fn pooled() -> reqwest::Client {
         })
         .clone()
 }
+
+/// Where a request for a URL goes on a scenario's network: the mock's address (`None` when no
+/// server of the scenario answers that name), the request target and the Host header as Go's
+/// client writes them (the port only when the URL names one).
+pub struct Target {
+    pub host: String,
+    pub port: u16,
+    pub addr: Option<std::net::SocketAddr>,
+    /// Path and query.
+    pub path: String,
+    pub host_header: String,
+}
+
+pub fn target(network: &regsim_wire::net::Network, parsed: &url::Url) -> Target {
+    let host = parsed.host_str().unwrap_or_default().to_string();
+    let port = parsed.port_or_known_default().unwrap_or(443);
+    let addr = network.resolve(&host, port, parsed.path());
+    let path = match parsed.query() {
+        Some(q) => format!("{}?{q}", parsed.path()),
+        None => parsed.path().to_string(),
+    };
+    let host_header = match parsed.port() {
+        Some(p) => format!("{host}:{p}"),
+        None => host.clone(),
+    };
+    Target {
+        host,
+        port,
+        addr,
+        path,
+        host_header,
+    }
+}

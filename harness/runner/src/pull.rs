@@ -24,6 +24,18 @@ pub struct PullError {
     pub unmodelled: Option<regsim_wire::NotModelled>,
 }
 
+impl PullError {
+    /// The pull cannot be told: stop at once with the reason.
+    pub fn unmodelled(m: regsim_wire::NotModelled) -> PullError {
+        PullError {
+            message: m.reason.clone(),
+            build_error: true,
+            system_failure_reason: false,
+            unmodelled: Some(m),
+        }
+    }
+}
+
 pub struct Puller<'a> {
     pub release: &'a RunnerRelease,
     /// Whole seconds the daemon takes to answer a pull.
@@ -121,12 +133,7 @@ impl Puller<'_> {
         self.ignored.extend(resolution.ignored);
         if let Some(m) = resolution.not_modelled {
             // Which credentials the pull would carry cannot be told: nothing after this can be.
-            return Err(PullError {
-                message: m.reason.clone(),
-                build_error: true,
-                system_failure_reason: false,
-                unmodelled: Some(m),
-            });
+            return Err(PullError::unmodelled(m));
         }
         let resolved = resolution.found;
         let warnings = resolution.warnings;

@@ -567,20 +567,17 @@ impl SimulatedContainerd {
                 "{url}: containerd over TLS is not modelled yet"
             )));
         }
-        let host = parsed.host_str().unwrap_or_default().to_string();
-        let port = parsed.port_or_known_default().unwrap_or(80);
-        let Some(addr) = self.network.resolve(&host, port, parsed.path()) else {
+        let crate::http::Target {
+            host,
+            port,
+            addr,
+            path,
+            host_header,
+        } = crate::http::target(&self.network, &parsed);
+        let Some(addr) = addr else {
             return Err(RequestError::NotModelled(format!(
                 "{host}:{port} is no server of this scenario; what containerd prints when it cannot reach a registry is not modelled"
             )));
-        };
-        let path = match parsed.query() {
-            Some(q) => format!("{}?{q}", parsed.path()),
-            None => parsed.path().to_string(),
-        };
-        let host_header = match parsed.port() {
-            Some(p) => format!("{host}:{p}"),
-            None => host.clone(),
         };
         let m = reqwest::Method::from_bytes(method.as_bytes()).expect("static method");
         let mut req = self

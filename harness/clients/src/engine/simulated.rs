@@ -733,23 +733,20 @@ impl SimulatedEngine {
         body: Vec<u8>,
     ) -> Result<Response, ClientError> {
         let parsed = url::Url::parse(url).map_err(|e| ClientError::Plain(format!("parse {url:?}: {e}")))?;
-        let host = parsed.host_str().unwrap_or_default().to_string();
-        let port = parsed.port_or_known_default().unwrap_or(443);
-        let Some(addr): Option<SocketAddr> = self.network.resolve(&host, port, parsed.path()) else {
+        let crate::http::Target {
+            host,
+            port,
+            addr,
+            path,
+            host_header,
+        } = crate::http::target(&self.network, &parsed);
+        let Some(addr): Option<SocketAddr> = addr else {
             let why = format!(
                 "the job reaches for {host}:{port}, which no server of this scenario answers; what Docker prints \
                  when it cannot reach a registry is not modelled"
             );
             *self.unreachable.lock().expect("unreachable lock") = Some(regsim_wire::NotModelled::new(why.clone()));
             return Err(ClientError::Plain(why));
-        };
-        let path = match parsed.query() {
-            Some(q) => format!("{}?{q}", parsed.path()),
-            None => parsed.path().to_string(),
-        };
-        let host_header = match parsed.port() {
-            Some(p) => format!("{host}:{p}"),
-            None => host.clone(),
         };
         if parsed.scheme() == "https" {
             return self

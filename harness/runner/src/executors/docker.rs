@@ -68,19 +68,9 @@ pub(super) async fn prepare(
     let helpers = match crate::credentials::helper::Installed::install(&world.runner.credential_helpers) {
         Ok(h) => h,
         Err(e) => {
-            let m = regsim_wire::NotModelled::new(format!(
+            return Prepared::unmodelled(regsim_wire::NotModelled::new(format!(
                 "the runner host's credential helpers could not be installed: {e}"
-            ));
-            return Prepared {
-                outcome: Err(PullError {
-                    message: m.reason.clone(),
-                    build_error: true,
-                    system_failure_reason: false,
-                    unmodelled: Some(m),
-                }),
-                services: Vec::new(),
-                ignored: Vec::new(),
-            };
+            )));
         }
     };
     let host_config_path = format!("{}/.docker/config.json", world.runner.home.trim_end_matches('/'));
@@ -114,13 +104,7 @@ pub(super) async fn prepare(
         if n > 0
             && let Some(why) = &flavour.no_retry
         {
-            let m = regsim_wire::NotModelled::new(why.clone());
-            outcome = Err(PullError {
-                message: m.reason.clone(),
-                build_error: true,
-                system_failure_reason: false,
-                unmodelled: Some(m),
-            });
+            outcome = Err(PullError::unmodelled(regsim_wire::NotModelled::new(why.clone())));
             break;
         }
         for line in &flavour.per_attempt {

@@ -4,7 +4,6 @@
 
 use super::Prepared;
 use super::docker::{Flavour, prepare as prepare_docker};
-use crate::pull::PullError;
 use crate::trace::Trace;
 use regsim_clients::engine::Engine;
 use regsim_model::versions::runner::AutoscalerDial;
@@ -22,16 +21,7 @@ pub(super) async fn prepare(world: &World, payload: &JobPayload, engine: &Engine
                  and which ones is not confirmed (runner-executors-credentials.md §4)",
                 world.runner.version
             ));
-            return Prepared {
-                outcome: Err(PullError {
-                    message: m.reason.clone(),
-                    build_error: true,
-                    system_failure_reason: false,
-                    unmodelled: Some(m),
-                }),
-                services: Vec::new(),
-                ignored: Vec::new(),
-            };
+            return Prepared::unmodelled(m);
         }
     };
     let flavour = Flavour {

@@ -27,6 +27,17 @@ pub struct Prepared {
     pub ignored: Vec<Ignored>,
 }
 
+impl Prepared {
+    /// A preparation that cannot be told, before anything ran.
+    pub(crate) fn unmodelled(m: regsim_wire::NotModelled) -> Prepared {
+        Prepared {
+            outcome: Err(PullError::unmodelled(m)),
+            services: Vec::new(),
+            ignored: Vec::new(),
+        }
+    }
+}
+
 /// Prepares the job's environment with the world's executor, writing its lines to `t`.
 pub async fn prepare(world: &World, payload: &JobPayload, engine: &Engine, t: &mut Trace) -> Prepared {
     match world.runner.executor {
