@@ -157,7 +157,11 @@ async fn row(path: std::path::PathBuf, (g, r, d): Combination) -> Row {
             let (gitlab, runner, docker) = (
                 w.gitlab.version.to_string(),
                 w.runner.version.to_string(),
-                docker::shown(&w.docker.version),
+                // A kubernetes runner's column names its node, not a Docker daemon.
+                match &w.cluster {
+                    Some(c) => format!("k8s {}", c.kubelet),
+                    None => docker::shown(&w.docker.version),
+                },
             );
             let (outcome, log) = match run_world(&w, &path).await {
                 Ok(rep) => (RowOutcome::Ran(rep.outcome), Some(whole_log(&rep))),

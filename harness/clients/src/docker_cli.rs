@@ -105,6 +105,8 @@ pub struct DockerCli<'a> {
     logins: BTreeMap<String, (String, String)>,
     /// Set when DOCKER_HOST leads nowhere: the authority of its URL and why.
     unreachable: Option<(String, ConnectFailure)>,
+    /// Where config.json is (the login warnings name it).
+    config_path: String,
 }
 
 impl<'a> DockerCli<'a> {
@@ -114,7 +116,17 @@ impl<'a> DockerCli<'a> {
             client,
             logins: BTreeMap::new(),
             unreachable: None,
+            // A job image runs as root with the default config location.
+            config_path: "/root/.docker/config.json".into(),
         }
+    }
+
+    /// A CLI whose config.json at `path` already holds `logins` (a shell runner's user, whose
+    /// earlier `docker login`s stay on the host).
+    pub fn with_config(mut self, path: String, logins: BTreeMap<String, (String, String)>) -> Self {
+        self.config_path = path;
+        self.logins = logins;
+        self
     }
 
     /// A CLI whose DOCKER_HOST reaches no daemon.
@@ -175,9 +187,8 @@ impl<'a> DockerCli<'a> {
         }
         match self.engine.login(&user, &password, &server).await {
             Ok(status) => {
-                // The job image runs as root with the default config location; the warnings
-                // go to stderr, the daemon's status to stdout.
-                let after = self.client.login.after_success("/root/.docker/config.json");
+                // The warnings go to stderr, the daemon's status to stdout.
+                let after = self.client.login.after_success(&self.config_path);
                 if !after.is_empty() {
                     run.err(after);
                 }

@@ -5,6 +5,8 @@
 //! - `engine`: the Engine API's daemon (`simulated` per `versions::docker`, `real` for comparison).
 //! - `containerd`: containerd as the kubelet's runtime (CRI `PullImage`), simulated per
 //!   `versions::containerd`, and the real CRI client it is checked against.
+//! - `kubelet`: the kubelet's pulls for a pod (its keyring from imagePullSecrets, one CRI call
+//!   per matching credential) through the simulated containerd.
 //! - `docker_cli`: the job image's Docker CLI per `versions::docker_cli`.
 //! - `sbt`: sbt-native-packager's `docker:publish`.
 //! - `http`: the plain-HTTP client of the simulated side, built once per process.
@@ -13,4 +15,5 @@ pub mod containerd;
 pub mod docker_cli;
 pub mod engine;
 pub mod http;
+pub mod kubelet;
 pub mod sbt;

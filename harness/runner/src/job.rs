@@ -6,14 +6,14 @@
 use crate::credentials::Ignored;
 use crate::executors::{self, Prepared};
 use crate::pull::PullError;
-use crate::script::{ScriptLog, run_script};
+use crate::script::{CliHome, ScriptLog, run_script};
 use crate::services::StartedService;
 use crate::trace::{self, Trace};
 use hmac::{Hmac, Mac};
 use regsim_clients::engine::Engine;
 use regsim_model::scenario::Outcome;
 use regsim_model::versions::runner::{JobFailedLine, PullFailureClass, shorten_token};
-use regsim_model::world::World;
+use regsim_model::world::{Executor, World};
 use regsim_wire::NotModelled;
 use regsim_wire::job_api::JobPayload;
 use serde::Serialize;
@@ -24,6 +24,10 @@ pub struct JobEnv<'a> {
     pub world: &'a World,
     /// GitLab's base URL as the runner dials it (`http://127.0.0.1:PORT`).
     pub gitlab_url: String,
+    /// How the runner's machines dial names (a kubernetes node reaches the registries this way).
+    pub network: regsim_wire::net::Network,
+    /// What the runner's machines trust: the system store a kubernetes node checks registries with.
+    pub trust: regsim_wire::tls::DaemonTrust,
 }
 
 /// Why a job could not be told.
@@ -143,6 +147,24 @@ fn job_failed(world: &World, t: &mut Trace, e: &PullError) {
     }
 }
 
+/// The config.json the script's Docker CLI uses: a job container's own, or on a shell runner the
+/// runner user's, with its earlier logins.
+fn cli_home(world: &World) -> Result<CliHome, NotModelled> {
+    match world.runner.executor {
+        Executor::Shell => Ok(CliHome {
+            config_path: format!("{}/.docker/config.json", world.runner.home.trim_end_matches('/')),
+            logins: match &world.runner.docker_config {
+                Some(text) => crate::credentials::cli_logins(text)?,
+                None => Default::default(),
+            },
+        }),
+        Executor::Kubernetes => Err(NotModelled::new(
+            "the job's Docker CLI in a kubernetes build pod (a dind service or a mounted socket) is not simulated",
+        )),
+        _ => Ok(CliHome::job_image()),
+    }
+}
+
 pub async fn run_job(env: &JobEnv<'_>, engine: &Engine) -> Result<JobLog, RunError> {
     let world = env.world;
     let release = &world.runner.release;
@@ -153,7 +175,7 @@ pub async fn run_job(env: &JobEnv<'_>, engine: &Engine) -> Result<JobLog, RunErr
         outcome,
         services,
         ignored,
-    } = executors::prepare(world, &payload, engine, &mut t).await;
+    } = executors::prepare(env, &payload, engine, &mut t).await;
     if let Err(PullError {
         unmodelled: Some(m), ..
     }) = &outcome
@@ -167,7 +189,10 @@ pub async fn run_job(env: &JobEnv<'_>, engine: &Engine) -> Result<JobLog, RunErr
     }
     let started = if image_ready { services } else { Vec::new() };
     let script = match (&world.job.docker_client, image_ready && !world.job.script.is_empty()) {
-        (Some(_), true) => Some(run_script(engine, &payload, &world.job, &started, &world.runner.dns).await?),
+        (Some(_), true) => {
+            let home = cli_home(world)?;
+            Some(run_script(engine, &payload, &world.job, &started, &world.runner.dns, &home).await?)
+        }
         _ => None,
     };
     let raw = t.raw().to_string();

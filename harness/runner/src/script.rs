@@ -100,6 +100,23 @@ pub fn created_images(payload: &JobPayload, job: &regsim_model::world::Job) -> V
     names
 }
 
+/// The config.json the job's Docker CLI starts from.
+pub struct CliHome {
+    pub config_path: String,
+    /// Logins already in it: server → (user, password).
+    pub logins: std::collections::BTreeMap<String, (String, String)>,
+}
+
+impl CliHome {
+    /// A job container's: root's default location, empty.
+    pub fn job_image() -> CliHome {
+        CliHome {
+            config_path: "/root/.docker/config.json".into(),
+            logins: Default::default(),
+        }
+    }
+}
+
 /// Runs the script's lines; `Err` when a line needs behaviour regsim does not model.
 pub async fn run_script(
     engine: &Engine,
@@ -107,6 +124,7 @@ pub async fn run_script(
     job: &regsim_model::world::Job,
     services: &[StartedService],
     dns: &[String],
+    home: &CliHome,
 ) -> Result<ScriptLog, NotModelled> {
     let lookup = |k: &str| payload.variable(k);
     let Some(client) = &job.docker_client else {
@@ -119,7 +137,7 @@ pub async fn run_script(
         dns,
     )?;
     let dind;
-    let (mut cli, daemon) = match daemon {
+    let (cli, daemon) = match daemon {
         DaemonAt::HostSocket => (
             DockerCli::new(engine, client),
             "the job's Docker CLI talks to the runner host's daemon (DOCKER_HOST unset: the mounted socket)"
@@ -137,6 +155,7 @@ pub async fn run_script(
             format!("the job's Docker CLI reaches no daemon at {authority} (DOCKER_HOST): not a service link"),
         ),
     };
+    let mut cli = cli.with_config(home.config_path.clone(), home.logins.clone());
     let mut text = String::new();
     for line in &job.script {
         text.push_str(&format!("$ {line}\n"));

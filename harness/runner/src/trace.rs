@@ -54,6 +54,10 @@ impl Trace {
     pub fn errorln(&mut self, text: &str) {
         self.line(&format!("{BOLD_RED}ERROR: "), text);
     }
+    /// Bytes written to the trace as they are (`fmt.Fprintf(s.Trace, …)`): no prefix, no reset.
+    pub fn write_raw(&mut self, text: &str) {
+        self.raw.push_str(text);
+    }
     pub fn section_start(&mut self, name: &str, unix: i64) {
         self.raw.push_str(&format!("section_start:{unix}:{name}\r{CLEAR}"));
     }

@@ -13,6 +13,22 @@ pub struct JobPayload {
     pub variables: Vec<PayloadVariable>,
     pub credentials: Vec<PayloadCredential>,
     pub features: serde_json::Value,
+    #[serde(default)]
+    pub job_info: JobInfo,
+    #[serde(default)]
+    pub runner_info: RunnerInfo,
+}
+
+/// `job_info`: what the runner names resources after (`runner-…-project-ID-concurrent-N`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct JobInfo {
+    pub project_id: u64,
+}
+
+/// `runner_info`: the job's timeout in seconds.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct RunnerInfo {
+    pub timeout: u64,
 }
 
 impl JobPayload {

@@ -90,6 +90,7 @@ pub struct Entry {
     pub outcome: Outcome,
     pub runner: Version,
     pub docker: Version,
+    pub executor: regsim_model::world::Executor,
     /// Distinct lines of the simulated log (job log, then script), in order.
     pub lines: Vec<ScenarioLine>,
 }
@@ -191,6 +192,7 @@ impl Knowledge {
                         outcome: rep.outcome,
                         runner: world.runner.version.clone(),
                         docker: world.docker.version.clone(),
+                        executor: world.runner.executor,
                         lines,
                     });
                 }
@@ -225,6 +227,8 @@ pub struct Candidate {
     pub evidence: Vec<Evidence>,
     /// The scenario's failure patterns the log does not show.
     pub unmatched_failures: usize,
+    /// How well the scenario's executor fits what the log shows (`executor_fit`).
+    pub executor_fit: u8,
     pub runner_in_band: bool,
     pub engine_in_band: bool,
     /// The scenario's lines the log contains word for word (same hosts, paths, durations).
@@ -259,8 +263,49 @@ fn with_joins(lines: &[Line]) -> Vec<(Vec<usize>, String)> {
     out
 }
 
+/// What the log says of its executor: the section header's name (12.9 →), else the docker
+/// family's or another executor's own first line; `None` when it shows none.
+fn log_executor(lines: &[Line]) -> Option<String> {
+    static HEADER: std::sync::LazyLock<regex::Regex> =
+        std::sync::LazyLock::new(|| regex::Regex::new(r#"Preparing the "([^"]+)" executor"#).expect("constant pattern"));
+    let header = &*HEADER;
+    for l in lines {
+        if let Some(c) = header.captures(&l.text) {
+            return Some(c[1].to_string());
+        }
+    }
+    lines.iter().find_map(|l| {
+        let t = l.text.trim_start();
+        if t.starts_with("Using Docker executor") {
+            Some("docker-family".to_string())
+        } else if t.starts_with("Using Kubernetes executor") {
+            Some("kubernetes".to_string())
+        } else if t.starts_with("Using Shell") {
+            Some("shell".to_string())
+        } else {
+            None
+        }
+    })
+}
+
+/// How well a scenario's executor fits the log's: its own name 2; the docker executor when the log
+/// shows only the docker family's lines, or nothing, 1 (the default executor); else 0.
+fn executor_fit(log: Option<&str>, scenario: regsim_model::world::Executor) -> u8 {
+    use regsim_model::world::Executor;
+    match log {
+        Some("docker-family") => match scenario {
+            Executor::Docker => 2,
+            Executor::DockerMachine | Executor::DockerAutoscaler => 1,
+            _ => 0,
+        },
+        Some(name) => 2 * u8::from(name == scenario.as_str()),
+        None => u8::from(scenario == Executor::Docker),
+    }
+}
+
 pub fn diagnose(k: &Knowledge, input: &[u8]) -> Diagnosis {
     let (lines, shape) = clean::clean(input);
+    let executor = log_executor(&lines);
     let runner = bands::runner_band(&lines);
     let engine = bands::engine_band(&lines);
     let pasted: Vec<(Vec<usize>, String, String)> = with_joins(&lines)
@@ -323,12 +368,13 @@ pub fn diagnose(k: &Knowledge, input: &[u8]) -> Diagnosis {
             score,
             evidence,
             unmatched_failures,
+            executor_fit: executor_fit(executor.as_deref(), e.executor),
             runner_in_band: runner.steps.is_empty() || runner.releases.contains(&e.runner),
             engine_in_band: engine.steps.is_empty() || engine.contains(&e.docker),
         });
     }
-    // Best first: the sentences matched (weighted), then agreement with the versions the log
-    // shows, then fewer failure lines the log lacks, then more lines the log has word for word
+    // Best first: the sentences matched (weighted), then the executor the log shows, then
+    // agreement with the versions the log shows, then fewer failure lines the log lacks, then more lines the log has word for word
     // (the scenario written for this very log), then scenarios that reproduce a public post
     // (a cause seen in the wild), then the file name.
     candidates.sort_by(|a, b| {
@@ -336,6 +382,7 @@ pub fn diagnose(k: &Knowledge, input: &[u8]) -> Diagnosis {
         let eb = &k.entries[b.entry];
         b.score
             .cmp(&a.score)
+            .then(b.executor_fit.cmp(&a.executor_fit))
             .then(
                 (b.runner_in_band as u8 + b.engine_in_band as u8)
                     .cmp(&(a.runner_in_band as u8 + a.engine_in_band as u8)),

@@ -53,7 +53,11 @@ pub struct Versions {
     /// `16.2.0 (782e15da)`: the release and its revision.
     pub runner: String,
     /// The engine version, its behaviour row and that row's source.
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub docker: String,
+    /// The kubernetes executor's node (kubelet and containerd).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub node: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -139,6 +143,7 @@ fn scenario(e: &Entry) -> Scenario {
                 gitlab: r.gitlab.clone(),
                 runner: r.runner.clone(),
                 docker: r.docker.clone(),
+                node: r.node.clone(),
             }),
             derived: r.derived.clone(),
             exchange: r.exchange.iter().map(ExchangeEntry::from).collect(),

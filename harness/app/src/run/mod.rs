@@ -62,7 +62,10 @@ pub struct Report {
     pub seed: Option<&'static Seed>,
     pub gitlab: String,
     pub runner: String,
+    /// The Docker engine (empty on a kubernetes runner, whose node is `node`).
     pub docker: String,
+    /// The kubernetes executor's node: its kubelet and containerd.
+    pub node: Option<String>,
     /// Which rules gave the values the scenario left out.
     pub derived: Vec<String>,
     /// The HTTP exchange, in order, as the mocks saw it.
@@ -85,11 +88,23 @@ impl Report {
     }
 }
 
+impl Report {
+    /// What pulled the images: `Docker …` or `Kubernetes … · containerd …`.
+    pub fn engine_label(&self) -> String {
+        match &self.node {
+            Some(n) => n.clone(),
+            None => format!("Docker {}", self.docker),
+        }
+    }
+}
+
 /// Where the stage's runner runs: its world and its GitLab.
 pub fn job_env(stage: &Stage) -> JobEnv<'_> {
     JobEnv {
         world: &stage.world,
         gitlab_url: stage.gitlab.uri(),
+        network: stage.network.clone(),
+        trust: stage.trust.clone(),
     }
 }
 
@@ -205,7 +220,16 @@ pub(crate) fn report(world: &World, file: &Path, stage: &Stage, log: JobLog, che
             world.runner.version,
             world.runner.release.revision.clone().unwrap_or_default()
         ),
-        docker: format!(
+        node: world.cluster.as_ref().map(|c| {
+            format!(
+                "Kubernetes {} · containerd {} ({})",
+                c.kubelet, c.containerd.version, c.containerd.source
+            )
+        }),
+        docker: if world.cluster.is_some() {
+            String::new()
+        } else {
+            format!(
             "{}{} ({}; {})",
             regsim_model::versions::docker::shown(&world.docker.version),
             if world.docker.platform == regsim_wire::platform::Platform::default() {
@@ -215,7 +239,8 @@ pub(crate) fn report(world: &World, file: &Path, stage: &Stage, log: JobLog, che
             },
             world.docker.profile.line,
             world.docker.profile.source
-        ),
+        )
+        },
         derived,
         exchange: stage.journal.entries(),
         engine_trail: Vec::new(),

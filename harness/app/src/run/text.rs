@@ -67,8 +67,10 @@ fn header(r: &Report) -> String {
         s.push_str(&format!("Reproduces: {}\n", seed.citation()));
     }
     s.push_str(&format!(
-        "GitLab {} · gitlab-runner {} · Docker {}\n",
-        r.gitlab, r.runner, r.docker
+        "GitLab {} · gitlab-runner {} · {}\n",
+        r.gitlab,
+        r.runner,
+        r.engine_label()
     ));
     if !r.derived.is_empty() {
         s.push_str("Derived:\n");

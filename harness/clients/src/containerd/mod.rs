@@ -4,8 +4,9 @@
 //! row in `regsim_model::versions::containerd`. [`cri`] holds the real CRI client the simulation
 //! is checked against.
 //!
-//! Modelled: plain-HTTP registries (containerd's CRI uses http for loopback hosts), tags and
-//! digests, Bearer and Basic challenges, the token POST with credentials and its GET fallback,
+//! Modelled: plain HTTP to localhost registries (containerd's CRI default for them), HTTPS to
+//! others with a certificate the node's system store vouches for (a failed handshake is not
+//! modelled: its texts are containerd's, not read), tags and digests, Bearer and Basic challenges, the token POST with credentials and its GET fallback,
 //! manifest lists narrowed to linux/amd64, schema 2 and OCI manifests. A fetch that fails after
 //! the reference resolved, TLS and unpacking problems stop with "not modelled".
 
@@ -33,6 +34,19 @@ pub struct SimulatedContainerd {
     profile: ContainerdProfile,
     network: Network,
     http: reqwest::Client,
+    /// The node's system store and clock, for registries it reaches over TLS.
+    roots: Option<(Vec<Vec<u8>>, i64)>,
+}
+
+/// `docker.IsLocalhost` (containerd remotes/docker/resolver.go): `localhost` or a loopback IP,
+/// which containerd's CRI reaches over plain HTTP by default; every other host over HTTPS.
+fn scheme_for(host: &str) -> &'static str {
+    let name = match host.strip_prefix('[') {
+        Some(rest) => rest.split(']').next().unwrap_or(rest),
+        None => host.rsplit_once(':').map_or(host, |(h, _)| h),
+    };
+    let local = name == "localhost" || name.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
+    if local { "http" } else { "https" }
 }
 
 /// A response as the resolver keeps it for its retry decisions.
@@ -77,7 +91,14 @@ impl SimulatedContainerd {
             profile,
             network,
             http: crate::http::pooled(),
+            roots: None,
         }
+    }
+
+    /// The node trusts `roots` (DER) at Unix time `now` for registries it reaches over TLS.
+    pub fn with_roots(mut self, roots: Vec<Vec<u8>>, now: i64) -> Self {
+        self.roots = Some((roots, now));
+        self
     }
 
     /// CRI `PullImage`: the image id on success, the gRPC status otherwise (`Err` when the outcome
@@ -139,7 +160,7 @@ impl SimulatedContainerd {
         };
         // Resolve: HEAD the manifest by tag (or digest), with retries and authorization.
         let object = r.api_tag();
-        let url = format!("http://{host}/v2/{}/manifests/{object}", r.path);
+        let url = format!("{}://{host}/v2/{}/manifests/{object}", scheme_for(host), r.path);
         let seen = match self
             .with_retries("HEAD", &url, &mut handler, &scope, username, secret)
             .await
@@ -562,11 +583,15 @@ impl SimulatedContainerd {
         accept: Option<&str>,
     ) -> Result<Seen, RequestError> {
         let parsed = url::Url::parse(url).map_err(|e| RequestError::Other(format!("parse {url:?}: {e}")))?;
-        if parsed.scheme() != "http" {
-            return Err(RequestError::NotModelled(format!(
-                "{url}: containerd over TLS is not modelled yet"
-            )));
-        }
+        let tls = match (parsed.scheme(), &self.roots) {
+            ("http", _) => None,
+            ("https", Some(roots)) => Some(roots.clone()),
+            _ => {
+                return Err(RequestError::NotModelled(format!(
+                    "{url}: containerd over TLS is modelled only with the node's trust store"
+                )));
+            }
+        };
         let crate::http::Target {
             host,
             port,
@@ -579,6 +604,11 @@ impl SimulatedContainerd {
                 "{host}:{port} is no server of this scenario; what containerd prints when it cannot reach a registry is not modelled"
             )));
         };
+        if let Some((roots, now)) = tls {
+            return self
+                .send_tls(addr, &host, &host_header, method, &path, authorization, body, accept, (roots, now), url)
+                .await;
+        }
         let m = reqwest::Method::from_bytes(method.as_bytes()).expect("static method");
         let mut req = self
             .http
@@ -607,6 +637,82 @@ impl SimulatedContainerd {
             .filter_map(|h| parse_challenge(h).ok())
             .collect();
         let body = resp.bytes().await.map(|b| b.to_vec()).unwrap_or_default();
+        Ok(Seen {
+            method,
+            url: url.to_string(),
+            status: status.as_u16(),
+            status_line: format!("{} {}", status.as_u16(), status.canonical_reason().unwrap_or("")),
+            challenges,
+            headers,
+            body,
+        })
+    }
+}
+
+impl SimulatedContainerd {
+    /// One request over TLS, the handshake checked against the node's store; a failed handshake
+    /// is not modelled (containerd's words for it were not read).
+    #[allow(clippy::too_many_arguments)]
+    async fn send_tls(
+        &self,
+        addr: std::net::SocketAddr,
+        host: &str,
+        host_header: &str,
+        method: &'static str,
+        path: &str,
+        authorization: Option<&str>,
+        body: Option<(&str, String)>,
+        accept: Option<&str>,
+        (roots, now): (Vec<Vec<u8>>, i64),
+        url: &str,
+    ) -> Result<Seen, RequestError> {
+        use crate::engine::tls;
+        let check = tls::Check { roots: Some(roots), now };
+        let stream = tls::connect(addr, host, &check).await.map_err(|f| {
+            RequestError::NotModelled(format!(
+                "{url}: the TLS handshake fails ({}); containerd's text for it is not modelled",
+                f.verdict()
+            ))
+        })?;
+        let failed = |e: &dyn std::fmt::Display| RequestError::NotModelled(format!("regsim: request to the mock failed: {e}"));
+        let (mut sender, connection) = hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
+            .await
+            .map_err(|e| failed(&e))?;
+        tokio::spawn(connection);
+        let mut req = hyper::Request::builder()
+            .method(method)
+            .uri(path)
+            .header("host", host_header)
+            .header("user-agent", format!("containerd/{}", self.profile.version));
+        if let Some(a) = authorization {
+            req = req.header("authorization", a);
+        }
+        if let Some(a) = accept {
+            req = req.header("accept", a);
+        }
+        let payload = match body {
+            Some((ct, b)) => {
+                req = req.header("content-type", ct);
+                b.into_bytes()
+            }
+            None => Vec::new(),
+        };
+        let req = req
+            .body(http_body_util::Full::new(hyper::body::Bytes::from(payload)))
+            .map_err(|e| failed(&e))?;
+        let resp = sender.send_request(req).await.map_err(|e| failed(&e))?;
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let challenges = headers
+            .get_all("www-authenticate")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .filter_map(|h| parse_challenge(h).ok())
+            .collect();
+        let body = http_body_util::BodyExt::collect(resp.into_body())
+            .await
+            .map(|b| b.to_bytes().to_vec())
+            .unwrap_or_default();
         Ok(Seen {
             method,
             url: url.to_string(),
@@ -652,7 +758,7 @@ impl Fetch<'_> {
                 | SCHEMA1
         );
         let kind = if manifest_type { "manifests" } else { "blobs" };
-        let url = format!("http://{}/v2/{}/{kind}/{digest}", self.host, self.path);
+        let url = format!("{}://{}/v2/{}/{kind}/{digest}", scheme_for(self.host), self.host, self.path);
         let accept = format!("{media}, */*");
         let failed = |e: String, not_found: bool| Stop::Error {
             text: format!("failed to copy: httpReadSeeker: failed open: {e}"),
@@ -828,6 +934,15 @@ mod tests {
         let n = |s: &str| normalized(&Reference::parse(s).unwrap());
         assert_eq!(n("alpine"), "docker.io/library/alpine:latest");
         assert_eq!(n("127.0.0.1:5000/g/app:1"), "127.0.0.1:5000/g/app:1");
+    }
+
+    #[test]
+    fn localhost_is_plain_http() {
+        assert_eq!(scheme_for("127.0.0.1:5000"), "http");
+        assert_eq!(scheme_for("localhost:5050"), "http");
+        assert_eq!(scheme_for("[::1]:5000"), "http");
+        assert_eq!(scheme_for("registry.example.com"), "https");
+        assert_eq!(scheme_for("registry.example.com:5050"), "https");
     }
 
     #[test]

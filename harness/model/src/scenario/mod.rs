@@ -43,7 +43,14 @@ pub struct Scenario {
     pub docker_hub: Option<DockerHubSpec>,
     pub job: Job,
     pub runner: Runner,
-    pub docker: Docker,
+    /// The Docker daemon the docker-family and shell executors use (not the kubernetes executor's:
+    /// its node is `kubernetes:`).
+    #[serde(default)]
+    pub docker: Option<Docker>,
+    /// The cluster the kubernetes executor creates the build pod in: the node's kubelet and
+    /// containerd, and the Secrets of the job's namespace.
+    #[serde(default)]
+    pub kubernetes: Option<KubernetesSpec>,
     pub expect: Expect,
     /// How to fix what this failing scenario shows, in the words of GitLab's settings pages
     /// (`regsim diagnose` quotes it for a log that matches this scenario).
@@ -513,6 +520,52 @@ pub struct Runner {
     /// `i-0a1b2c3d4e5f60718`, an AWS-style id).
     #[serde(default)]
     pub instance_id: Option<String>,
+    /// `[runners.kubernetes]` of config.toml, for the kubernetes executor.
+    #[serde(default)]
+    pub kubernetes: Option<RunnerKubernetes>,
+}
+
+/// `[runners.kubernetes]`: where the build pod goes and the pull secrets it names, and what
+/// the scenario must state about timing (the apiserver's random pod-name suffix, which
+/// container state the runner's poll meets).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunnerKubernetes {
+    /// `namespace` (default `default`).
+    #[serde(default)]
+    pub namespace: Option<String>,
+    /// `image_pull_secrets`: Secret names in the namespace, added to the pod's imagePullSecrets.
+    #[serde(default)]
+    pub image_pull_secrets: Vec<String>,
+    /// `poll_timeout` in seconds (default 180).
+    #[serde(default)]
+    pub poll_timeout: Option<u64>,
+    /// The eight characters the runner appends to the pod's name (random in a real runner;
+    /// default `k3j9x0qa`).
+    #[serde(default)]
+    pub pod_suffix: Option<String>,
+    /// How many of the runner's polls (every 3 s) find the pod pending before one meets the
+    /// failed pull (default 1: a timing, stated by the scenario).
+    #[serde(default)]
+    pub pending_polls: Option<u32>,
+    /// What the runner's poll meets once the kubelet's pull has failed: `ErrImagePull` (the
+    /// pull's own error, the default) or `ImagePullBackOff` (the kubelet already backing off).
+    #[serde(default)]
+    pub sees: Option<String>,
+}
+
+/// `kubernetes:`: the node the build pod lands on and the namespace's Secrets.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KubernetesSpec {
+    /// The kubelet's Kubernetes release (`1.27.3`).
+    pub version: String,
+    /// The node's containerd (the CRI runtime; `1.6.20`).
+    pub containerd: String,
+    /// Secrets of type `kubernetes.io/dockerconfigjson` in the job's namespace: name →
+    /// the `.dockerconfigjson` document, verbatim.
+    #[serde(default)]
+    pub secrets: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -555,6 +608,21 @@ pub struct Docker {
     /// The instance's CA is in the runner host's system store (`update-ca-certificates`).
     #[serde(default)]
     pub ca_in_system_store: bool,
+}
+
+impl Docker {
+    /// The daemon a world without one carries (the kubernetes executor's): never asked.
+    pub fn unused() -> Docker {
+        Docker {
+            version: "20.10.24".into(),
+            image_store: None,
+            pull_seconds: 0,
+            platform: None,
+            certs_d: Vec::new(),
+            insecure_registries: Vec::new(),
+            ca_in_system_store: false,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]

@@ -7,6 +7,7 @@ pub mod containerd;
 pub mod docker;
 pub mod docker_cli;
 pub mod docker_hub;
+pub mod executors;
 pub mod gitlab;
 pub mod kubelet;
 pub mod runner;

@@ -365,6 +365,8 @@ pub enum Executor {
     Docker,
     DockerMachine,
     DockerAutoscaler,
+    Kubernetes,
+    Shell,
 }
 
 impl Executor {
@@ -374,6 +376,8 @@ impl Executor {
             "docker" => Some(Executor::Docker),
             "docker+machine" => Some(Executor::DockerMachine),
             "docker-autoscaler" => Some(Executor::DockerAutoscaler),
+            "kubernetes" => Some(Executor::Kubernetes),
+            "shell" => Some(Executor::Shell),
             _ => None,
         }
     }
@@ -383,6 +387,8 @@ impl Executor {
             Executor::Docker => "docker",
             Executor::DockerMachine => "docker+machine",
             Executor::DockerAutoscaler => "docker-autoscaler",
+            Executor::Kubernetes => "kubernetes",
+            Executor::Shell => "shell",
         }
     }
 }
@@ -406,6 +412,43 @@ pub struct RunnerHost {
     pub credential_helpers: BTreeMap<String, CredentialHelper>,
     /// docker-autoscaler: the instance the fleeting plugin hands out, as the dial lines name it.
     pub instance_id: String,
+    /// `[runners.kubernetes]`, for the kubernetes executor.
+    pub kubernetes: Option<RunnerKubernetes>,
+}
+
+/// `[runners.kubernetes]` and the timing a scenario states for it.
+#[derive(Debug, Clone)]
+pub struct RunnerKubernetes {
+    pub namespace: String,
+    /// config.toml sets `namespace` (else the executor warns and assumes `default`).
+    pub namespace_written: bool,
+    /// Polls that find the pod pending before the one that meets the failed pull.
+    pub pending_polls: u32,
+    /// `image_pull_secrets`, in order.
+    pub image_pull_secrets: Vec<String>,
+    /// `poll_timeout`, seconds.
+    pub poll_timeout: u64,
+    /// The apiserver's generateName suffix.
+    pub pod_suffix: String,
+    pub sees: WaitingReason,
+}
+
+/// The kubelet's waiting reason for a container whose image it could not pull.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WaitingReason {
+    ErrImagePull,
+    ImagePullBackOff,
+}
+
+/// The node of a kubernetes executor's build pod, and its namespace's Secrets.
+#[derive(Debug, Clone)]
+pub struct Cluster {
+    /// The kubelet's release.
+    pub kubelet: Version,
+    pub containerd: crate::versions::containerd::ContainerdProfile,
+    /// `kubernetes.io/dockerconfigjson` Secrets by name: their `auths` map, key → entry, in the
+    /// document's order.
+    pub secrets: BTreeMap<String, Vec<(String, serde_json::Value)>>,
 }
 
 /// A credential helper on the runner host.
@@ -489,7 +532,11 @@ pub struct World {
     pub docker_hub: Option<DockerHub>,
     pub job: Job,
     pub runner: RunnerHost,
+    /// The Docker daemon of the docker-family and shell executors. A kubernetes world has none
+    /// that takes part: this one is the default, unused.
     pub docker: DockerHost,
+    /// The kubernetes executor's node and Secrets.
+    pub cluster: Option<Cluster>,
     pub expect: Expect,
 }
 

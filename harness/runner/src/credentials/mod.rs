@@ -117,6 +117,29 @@ fn decode_auth(auth: &str) -> Result<(String, String), ConfigError> {
     }
 }
 
+/// The logins a Docker CLI finds in `config.json` (`auths` with `auth` or username/password), for
+/// a CLI that uses the file itself (a shell runner's user). A credential store or helpers are
+/// not simulated for the CLI.
+pub fn cli_logins(text: &str) -> Result<BTreeMap<String, (String, String)>, NotModelled> {
+    let cfg: ConfigFile = serde_json::from_str(text)
+        .map_err(|e| NotModelled::new(format!("the host's config.json is not valid JSON ({e}): what the CLI does then is not simulated")))?;
+    if cfg.creds_store.is_some() || cfg.cred_helpers.as_ref().is_some_and(|h| !h.is_empty()) {
+        return Err(NotModelled::new(
+            "the host's config.json names a credential store or helpers: the job's Docker CLI using them is not simulated",
+        ));
+    }
+    let mut out = BTreeMap::new();
+    for (key, e) in cfg.auths {
+        let pair = if e.auth.is_empty() {
+            (e.username, e.password)
+        } else {
+            decode_auth(&e.auth).map_err(|e| NotModelled::new(format!("the host's config.json: {e}")))?
+        };
+        out.insert(key, pair);
+    }
+    Ok(out)
+}
+
 /// The runner's `readConfigsFromReader`: docker/cli's `LoadFromReader` (a config that does not
 /// parse yields an error and no entries), then `credsStore` (`list`, then `get` for each) over the
 /// `auths`, then each `credHelpers` entry (`get`); a helper that fails drops the whole source.
@@ -248,25 +271,9 @@ pub fn resolve(image: &str, inputs: &Inputs<'_>, release: &RunnerRelease) -> Res
             }),
         }
     }
-    let payload: Vec<(String, AuthConfig)> = inputs
-        .payload
-        .iter()
-        .filter(|c| c.kind == CredentialKind::Registry)
-        .map(|c| {
-            (
-                c.url.clone(),
-                AuthConfig {
-                    username: c.username.clone(),
-                    password: c.password.clone(),
-                    serveraddress: c.url.clone(),
-                    ..Default::default()
-                },
-            )
-        })
-        .collect();
     sources.push(Source {
         label: SOURCE_JOB_PAYLOAD.into(),
-        entries: payload,
+        entries: payload_entries(inputs.payload),
     });
 
     let candidates = candidates(image, &sources, release.credential_matching, release.credential_order);
@@ -384,6 +391,84 @@ fn candidates<'s>(
         }
     }
     Vec::new()
+}
+
+/// `auth.ResolveConfigs` as the kubernetes executor calls it for the job's pull secret
+/// (v16.2.0 `executors/kubernetes/kubernetes.go:1421-1440`, `helpers/docker/auth/auth.go:70-105`):
+/// every entry of the three sources under its lookup key (the host ≤ 17.4, the registry path
+/// 17.5 →), the first source to name a key keeping it; sources that do not parse give nothing.
+/// Keyed and sorted as `json.Marshal` writes the map. `Err` when two entries of one source meet
+/// under one key with different credentials (Go's map order decides).
+pub fn resolve_configs(
+    inputs: &Inputs<'_>,
+    release: &RunnerRelease,
+) -> Result<(BTreeMap<String, AuthConfig>, Vec<Ignored>), NotModelled> {
+    let mut ignored = Vec::new();
+    let mut sources = Vec::new();
+    let configs = [
+        inputs.docker_auth_config.map(|t| (SOURCE_VARIABLE, t)),
+        inputs.host_config,
+    ];
+    for (label, text) in configs.into_iter().flatten() {
+        match parse_config(label, text, inputs.helpers, release.helpers) {
+            Ok(s) => sources.push(s),
+            Err(why) => ignored.push(Ignored {
+                source: label.into(),
+                why: why.to_string(),
+            }),
+        }
+    }
+    sources.push(Source {
+        label: SOURCE_JOB_PAYLOAD.into(),
+        entries: payload_entries(inputs.payload),
+    });
+    let key_of = |k: &str| -> String {
+        match release.credential_matching {
+            CredentialMatching::HostLowercased => convert_to_hostname(k),
+            CredentialMatching::PathPrefix => convert_to_registry_path_as(k, true),
+            CredentialMatching::PathPrefixHttpsOnly => convert_to_registry_path_as(k, false),
+        }
+    };
+    let mut out: BTreeMap<String, AuthConfig> = BTreeMap::new();
+    for source in &sources {
+        let mut mine: BTreeMap<String, &AuthConfig> = BTreeMap::new();
+        for (raw, config) in &source.entries {
+            let key = key_of(raw);
+            if let Some(other) = mine.get(&key)
+                && !same_credentials(other, config)
+            {
+                return Err(NotModelled::new(format!(
+                    "gitlab-runner {}: two entries of {} meet under `{key}` in the job's pull secret, and Go's map order \
+                     picks one",
+                    release.version, source.label
+                )));
+            }
+            mine.insert(key, config);
+        }
+        for (key, config) in mine {
+            out.entry(key).or_insert_with(|| config.clone());
+        }
+    }
+    Ok((out, ignored))
+}
+
+/// The job payload's registry credentials as config entries.
+fn payload_entries(payload: &[PayloadCredential]) -> Vec<(String, AuthConfig)> {
+    payload
+        .iter()
+        .filter(|c| c.kind == CredentialKind::Registry)
+        .map(|c| {
+            (
+                c.url.clone(),
+                AuthConfig {
+                    username: c.username.clone(),
+                    password: c.password.clone(),
+                    serveraddress: c.url.clone(),
+                    ..Default::default()
+                },
+            )
+        })
+        .collect()
 }
 
 /// The DOCKER_AUTH_CONFIG the runner's release actually reads: the job's variable (a File

@@ -126,7 +126,7 @@ pub(super) async fn prepare(
         t.section_end("prepare_executor", clock);
     }
     Prepared {
-        outcome,
+        outcome: outcome.map(|_| ()),
         services: services
             .into_iter()
             .map(|(s, links)| StartedService {

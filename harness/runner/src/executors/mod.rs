@@ -2,27 +2,28 @@
 //! executor, its per-release facts as rows of `regsim_model::versions::runner`; the world names
 //! the executor (`world.runner.executor`) and refuses the ones without a module here.
 //! docker+machine and docker-autoscaler are the docker executor under their own names (and the
-//! autoscaler's dial lines). The kubernetes executor would be `kubernetes.rs` (the build pod and
-//! the kubelet's pulls through `regsim_clients::containerd`), shell `shell.rs` (no images at all)
-//! — each a match arm below.
+//! autoscaler's dial lines). `kubernetes` creates the build pod and relays the kubelet's pulls
+//! through `regsim_clients::containerd`; `shell` pulls no image at all.
 
 mod docker;
 mod docker_autoscaler;
 mod docker_machine;
+mod kubernetes;
+mod shell;
 
 use crate::credentials::Ignored;
 use crate::pull::PullError;
 use crate::services::StartedService;
 use crate::trace::Trace;
 use regsim_clients::engine::Engine;
-use regsim_model::world::{Executor, World};
-use regsim_wire::engine_api::ImageInspect;
+use crate::JobEnv;
+use regsim_model::world::Executor;
 use regsim_wire::job_api::JobPayload;
 
-/// What an executor's preparation left: the job image (or why not), the services it started, and
-/// the credential sources it skipped without a word.
+/// What an executor's preparation left: whether the job can go on to its script (or why not),
+/// the services it started, and the credential sources it skipped without a word.
 pub struct Prepared {
-    pub outcome: Result<ImageInspect, PullError>,
+    pub outcome: Result<(), PullError>,
     pub services: Vec<StartedService>,
     pub ignored: Vec<Ignored>,
 }
@@ -39,10 +40,13 @@ impl Prepared {
 }
 
 /// Prepares the job's environment with the world's executor, writing its lines to `t`.
-pub async fn prepare(world: &World, payload: &JobPayload, engine: &Engine, t: &mut Trace) -> Prepared {
+pub async fn prepare(env: &JobEnv<'_>, payload: &JobPayload, engine: &Engine, t: &mut Trace) -> Prepared {
+    let world = env.world;
     match world.runner.executor {
         Executor::Docker => docker::prepare(world, payload, engine, t, &docker::Flavour::docker()).await,
         Executor::DockerMachine => docker_machine::prepare(world, payload, engine, t).await,
         Executor::DockerAutoscaler => docker_autoscaler::prepare(world, payload, engine, t).await,
+        Executor::Kubernetes => kubernetes::prepare(world, payload, env, t).await,
+        Executor::Shell => shell::prepare(world, t),
     }
 }

@@ -131,6 +131,9 @@ pub fn job_payload(world: &World) -> JobPayload {
         variables,
         credentials,
         features: serde_json::json!({"trace_sections": true}),
+        job_info: regsim_wire::job_api::JobInfo { project_id: project.id },
+        // A project's default job timeout (Settings → CI/CD → General pipelines): 60 minutes.
+        runner_info: regsim_wire::job_api::RunnerInfo { timeout: 3600 },
     }
 }
 

@@ -20,7 +20,7 @@ pub(super) fn runner(
         ctx.err(
             "runner.executor",
             format!(
-                "executor `{}` is not modelled (docker, docker+machine and docker-autoscaler are)",
+                "executor `{}` is not modelled (docker, docker+machine, docker-autoscaler, kubernetes and shell are)",
                 s.runner.executor
             ),
         )
@@ -37,6 +37,49 @@ pub(super) fn runner(
             "runner.instance_id",
             "an instance id belongs to the docker-autoscaler executor".to_string(),
         ));
+    }
+    if s.runner.kubernetes.is_some() && executor != Executor::Kubernetes {
+        return Err(ctx.err(
+            "runner.kubernetes",
+            "[runners.kubernetes] belongs to the kubernetes executor".to_string(),
+        ));
+    }
+    match (executor, &s.docker, &s.kubernetes) {
+        (Executor::Kubernetes, Some(_), _) => {
+            return Err(ctx.err(
+                "docker",
+                "the kubernetes executor pulls through the node's kubelet and containerd, not a Docker daemon: \
+                 describe the node in `kubernetes:`"
+                    .to_string(),
+            ));
+        }
+        (Executor::Kubernetes, None, None) => {
+            return Err(ctx.err(
+                "runner.executor",
+                "the kubernetes executor needs the node: `kubernetes: {version: KUBELET, containerd: VERSION}`"
+                    .to_string(),
+            ));
+        }
+        (Executor::Kubernetes, None, Some(_)) => {
+            crate::versions::executors::kubernetes::release(&version).map_err(|m| ctx.err("runner.version", m.reason))?;
+        }
+        (_, _, Some(_)) => {
+            return Err(ctx.err(
+                "kubernetes",
+                format!("a cluster belongs to the kubernetes executor (this runner's is {})", executor.as_str()),
+            ));
+        }
+        (_, None, None) => {
+            // Located at the runner, whose executor asks for the section that is missing.
+            return Err(ctx.err(
+                "runner",
+                format!(
+                    "missing field `docker`: the {} executor needs its Docker daemon (`docker: {{version: …}}`)",
+                    executor.as_str()
+                ),
+            ));
+        }
+        (_, Some(_), None) => {}
     }
     if release.revision.is_none() {
         return Err(ctx.err(
@@ -85,7 +128,11 @@ pub(super) fn runner(
             .or_else(|| Some("6a0f3d1bd3c14e7c9c6a1b2f4e8d9a01".into())),
         pull_policy,
         docker_config: s.runner.docker_config.clone(),
-        home: s.runner.home.clone().unwrap_or_else(|| "/root".into()),
+        home: s.runner.home.clone().unwrap_or_else(|| match executor {
+            // A package install runs shell jobs as its own user.
+            Executor::Shell => crate::versions::executors::shell::DEFAULT_HOME.into(),
+            _ => "/root".into(),
+        }),
         dns: s.runner.dns.clone(),
         environment: environment(ctx, &s.runner.environment)?,
         credential_helpers: credential_helpers(ctx, &s.runner.credential_helpers)?,
@@ -94,7 +141,116 @@ pub(super) fn runner(
             .instance_id
             .clone()
             .unwrap_or_else(|| "i-0a1b2c3d4e5f60718".into()),
+        kubernetes: match executor {
+            Executor::Kubernetes => Some(runner_kubernetes(ctx, s.runner.kubernetes.as_ref())?),
+            _ => None,
+        },
     })
+}
+
+/// Defaults as config.toml's: namespace `default`, poll_timeout 180 s
+/// (common/consts.go `KubernetesPollTimeout`, runner-executors-credentials.md §5.1).
+fn runner_kubernetes(
+    ctx: &Ctx<'_>,
+    k: Option<&crate::scenario::RunnerKubernetes>,
+) -> Result<crate::world::RunnerKubernetes, ScenarioError> {
+    use crate::world::WaitingReason;
+    let default = crate::scenario::RunnerKubernetes {
+        namespace: None,
+        image_pull_secrets: Vec::new(),
+        poll_timeout: None,
+        pod_suffix: None,
+        sees: None,
+        pending_polls: None,
+    };
+    let k = k.unwrap_or(&default);
+    let sees = match k.sees.as_deref() {
+        None | Some("ErrImagePull") => WaitingReason::ErrImagePull,
+        Some("ImagePullBackOff") => WaitingReason::ImagePullBackOff,
+        Some(other) => {
+            return Err(ctx.err(
+                "runner.kubernetes.sees",
+                format!("`{other}`: expected ErrImagePull or ImagePullBackOff"),
+            ));
+        }
+    };
+    // The runner's own random suffix (generateNameForK8sResources).
+    use crate::versions::executors::kubernetes::{POD_SUFFIX_ALPHABET, POD_SUFFIX_LENGTH};
+    let pod_suffix = k.pod_suffix.clone().unwrap_or_else(|| "k3j9x0qa".into());
+    if pod_suffix.len() != POD_SUFFIX_LENGTH || !pod_suffix.chars().all(|c| POD_SUFFIX_ALPHABET.contains(c)) {
+        return Err(ctx.err(
+            "runner.kubernetes.pod_suffix",
+            format!("`{pod_suffix}`: the runner appends {POD_SUFFIX_LENGTH} characters of `{POD_SUFFIX_ALPHABET}`"),
+        ));
+    }
+    let namespace = k
+        .namespace
+        .clone()
+        .unwrap_or_else(|| crate::versions::executors::kubernetes::DEFAULT_NAMESPACE.into());
+    // A DNS-1123 label, as the apiserver checks namespace names.
+    let label = regex::Regex::new("^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$").expect("constant pattern");
+    if !label.is_match(&namespace) {
+        return Err(ctx.err(
+            "runner.kubernetes.namespace",
+            format!("`{namespace}` is not a DNS-1123 label, which namespace names are"),
+        ));
+    }
+    let poll_timeout = k.poll_timeout.unwrap_or(180);
+    if poll_timeout == 0 {
+        return Err(ctx.err(
+            "runner.kubernetes.poll_timeout",
+            "0: the runner would not wait for the pod at all".to_string(),
+        ));
+    }
+    let pending_polls = k.pending_polls.unwrap_or(1);
+    // 61 polls at most with the default poll_timeout; more is a timeout, which is not modelled.
+    if u64::from(pending_polls) * crate::versions::executors::kubernetes::POLL_INTERVAL_SECS >= poll_timeout {
+        return Err(ctx.err(
+            "runner.kubernetes.pending_polls",
+            format!("{pending_polls} polls of 3 s reach poll_timeout ({poll_timeout} s): a timed-out wait is not modelled"),
+        ));
+    }
+    Ok(crate::world::RunnerKubernetes {
+        namespace_written: k.namespace.is_some(),
+        pending_polls,
+        namespace,
+        image_pull_secrets: k.image_pull_secrets.clone(),
+        poll_timeout,
+        pod_suffix,
+        sees,
+    })
+}
+
+/// `kubernetes:`: the node's kubelet and containerd (each refused unless its release is modelled)
+/// and the namespace's Secrets, each a `.dockerconfigjson` with an `auths` object.
+pub(super) fn cluster(ctx: &Ctx<'_>, s: &Scenario) -> Result<Option<crate::world::Cluster>, ScenarioError> {
+    let Some(k) = &s.kubernetes else {
+        return Ok(None);
+    };
+    let kubelet = ctx.version("kubernetes.version", &k.version)?;
+    if crate::versions::kubelet::err_image_pull(&kubelet, "Unknown", "").is_none() {
+        return Err(ctx.err("kubernetes.version", format!("Kubernetes {kubelet} is not tabulated")));
+    }
+    let containerd_version = ctx.version("kubernetes.containerd", &k.containerd)?;
+    let containerd = crate::versions::containerd::profile(&containerd_version)
+        .map_err(|m| ctx.err("kubernetes.containerd", m.reason))?;
+    let mut secrets = std::collections::BTreeMap::new();
+    for (name, doc) in &k.secrets {
+        let field = format!("kubernetes.secrets.{name}");
+        let auths = serde_json::from_str::<serde_json::Value>(doc)
+            .map_err(|e| format!("not JSON: {e}"))
+            .and_then(|v| match v.get("auths") {
+                Some(serde_json::Value::Object(m)) => Ok(m.clone().into_iter().collect::<Vec<_>>()),
+                _ => Err("a .dockerconfigjson needs an `auths` object".to_string()),
+            })
+            .map_err(|m| ctx.err(&field, m))?;
+        secrets.insert(name.clone(), auths);
+    }
+    Ok(Some(crate::world::Cluster {
+        kubelet,
+        containerd,
+        secrets,
+    }))
 }
 
 fn environment(ctx: &Ctx<'_>, entries: &[String]) -> Result<Vec<(String, String)>, ScenarioError> {
@@ -171,8 +327,12 @@ fn pull_seconds(ctx: &Ctx<'_>, written: u64) -> Result<u64, ScenarioError> {
 }
 
 pub(super) fn docker(ctx: &Ctx<'_>, s: &Scenario, overrides: &Overrides) -> Result<DockerHost, ScenarioError> {
-    let version = ctx.version_or(&overrides.docker, "docker.version", &s.docker.version)?;
-    let store = match s.docker.image_store.as_deref() {
+    // A kubernetes world (checked by `runner`) has no daemon that takes part: the default one.
+    let unused = crate::scenario::Docker::unused();
+    let d = s.docker.as_ref().unwrap_or(&unused);
+    let overrides = if s.docker.is_some() { overrides } else { &Overrides::default() };
+    let version = ctx.version_or(&overrides.docker, "docker.version", &d.version)?;
+    let store = match d.image_store.as_deref() {
         Some("graphdriver") => Derived::explicit(dv::ImageStore::Graphdriver),
         Some("containerd") => Derived::explicit(dv::ImageStore::Containerd),
         Some(other) => {
@@ -187,7 +347,7 @@ pub(super) fn docker(ctx: &Ctx<'_>, s: &Scenario, overrides: &Overrides) -> Resu
         ),
     };
     let profile = dv::profile(&version, store.value).map_err(|m| ctx.err("docker.version", m.reason))?;
-    let platform = match &s.docker.platform {
+    let platform = match &d.platform {
         None => Platform::default(),
         Some(p) => Platform::parse(p)
             .ok_or_else(|| ctx.err("docker.platform", format!("`{p}`: expected os/arch or os/arch/variant")))
@@ -201,17 +361,17 @@ pub(super) fn docker(ctx: &Ctx<'_>, s: &Scenario, overrides: &Overrides) -> Resu
     };
     Ok(DockerHost {
         version,
-        pull_seconds: pull_seconds(ctx, s.docker.pull_seconds)?,
+        pull_seconds: pull_seconds(ctx, d.pull_seconds)?,
         platform,
         store,
         profile,
-        tls: daemon_tls(ctx, s)?,
+        tls: daemon_tls(ctx, d)?,
     })
 }
 
 /// `docker.certs_d`, `docker.insecure_registries`, `docker.ca_in_system_store`: each entry a
 /// `host[:port]` (a CIDR range in `insecure_registries` is not modelled).
-fn daemon_tls(ctx: &Ctx<'_>, s: &Scenario) -> Result<DaemonTls, ScenarioError> {
+fn daemon_tls(ctx: &Ctx<'_>, d: &crate::scenario::Docker) -> Result<DaemonTls, ScenarioError> {
     let check = |field: &str, list: &[String]| -> Result<Vec<String>, ScenarioError> {
         list.iter()
             .enumerate()
@@ -233,8 +393,8 @@ fn daemon_tls(ctx: &Ctx<'_>, s: &Scenario) -> Result<DaemonTls, ScenarioError> {
             .collect()
     };
     Ok(DaemonTls {
-        certs_d: check("docker.certs_d", &s.docker.certs_d)?,
-        insecure_registries: check("docker.insecure_registries", &s.docker.insecure_registries)?,
-        ca_in_system_store: s.docker.ca_in_system_store,
+        certs_d: check("docker.certs_d", &d.certs_d)?,
+        insecure_registries: check("docker.insecure_registries", &d.insecure_registries)?,
+        ca_in_system_store: d.ca_in_system_store,
     })
 }

@@ -92,6 +92,7 @@ pub fn build(path: &Path, text: &str, s: &Scenario, overrides: &Overrides) -> Re
     let job = job::build(&ctx, s)?;
     let runner = hosts::runner(&ctx, s, overrides, &job)?;
     let docker = hosts::docker(&ctx, s, overrides)?;
+    let cluster = hosts::cluster(&ctx, s)?;
     checks::certs_d(&ctx, &docker, &gitlab, &registries)?;
     let name = path
         .file_stem()
@@ -113,6 +114,7 @@ pub fn build(path: &Path, text: &str, s: &Scenario, overrides: &Overrides) -> Re
         job,
         runner,
         docker,
+        cluster,
         expect: expect::build(&ctx, s)?,
     })
 }

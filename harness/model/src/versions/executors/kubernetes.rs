@@ -1,0 +1,185 @@
+//! The kubernetes executor (`executors/kubernetes`) per release: the lines of its
+//! `prepare_executor` section, the build pod's name, what the runner prints while it waits for the
+//! pod, and how it words a pull the kubelet could not make (runner-executors-credentials.md §4,
+//! §5). Read at v16.2.0, v16.5.0, v17.2.0, v17.3.0, v17.5.0 and v17.11.0; releases outside
+//! 16.2 – 17.11 are refused (before 16.2 the apiserver names the pod; from 18.0 the executor prints
+//! one `Using effective pull policy` line per container in Go's map order).
+
+use crate::versions::{Era, era, lookup, v};
+use regsim_wire::NotModelled;
+use semver::Version;
+
+/// Whether the executor is modelled for a release, and why not.
+#[rustfmt::skip]
+pub fn modelled() -> Vec<Era<bool>> {
+    vec![
+        era(v(10, 0, 0), false, "before v16.2.0 the pod is named by the apiserver's GenerateName (v16.0.0 kubernetes.go:1515) and Warning events are not read: not modelled"),
+        era(v(16, 2, 0), true,  "[SRC] v16.2.0 executors/kubernetes/kubernetes.go, util.go, internal/pull"),
+        era(v(18, 0, 0), false, "[SRC] v18.0.0 kubernetes.go:452 prints `Using effective pull policy of %s for container %s` per container from a Go map, in random order: not modelled"),
+    ]
+}
+
+/// Whether the Warning events of the pod are printed after a failed run
+/// (`Event retrieved from the cluster: …`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WarningEvents {
+    Printed,
+    /// Behind FF_RETRIEVE_POD_WARNING_EVENTS, default off.
+    BehindFlagOff,
+}
+
+#[rustfmt::skip]
+pub fn warning_events() -> Vec<Era<WarningEvents>> {
+    use WarningEvents::*;
+    vec![
+        era(v(16, 2, 0), Printed,       "[SRC] v16.2.0 kubernetes.go:453-454,500"),
+        era(v(16, 3, 0), BehindFlagOff, "[SRC] v16.4.0 kubernetes.go:458, v16.5.0 :495 (FF_RETRIEVE_POD_WARNING_EVENTS, default false v16.3.0 – v17.1.0 in helpers/featureflags/flags.go)"),
+        era(v(17, 2, 0), Printed,       "[SRC] v17.2.0 kubernetes.go:489-490, v17.5.0 :513-514,601"),
+    ]
+}
+
+/// `Using FF_USE_POD_ACTIVE_DEADLINE_SECONDS, the Pod activeDeadlineSeconds will be set to the job
+/// timeout: %v...` at the start of `Preparing environment`: printed where the flag is on by default.
+#[rustfmt::skip]
+pub fn active_deadline_line() -> Vec<Era<bool>> {
+    vec![
+        era(v(16, 2, 0), false, "FF_USE_POD_ACTIVE_DEADLINE_SECONDS default false v15.10.0 – v16.4.0 [SRC] helpers/featureflags/flags.go"),
+        era(v(16, 5, 0), true,  "[SRC] v17.5.0 kubernetes.go:2165-2173; the flag's default true from v16.5.0 (flags.go)"),
+    ]
+}
+
+/// The pull manager's warning and the ImagePullError's text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PullWording {
+    /// `Failed to pull image with policy %q: %v` / `pulling image %q: %s`
+    PolicyOnly,
+    /// `Failed to pull image %q with policy %q: %v` / `pulling image %q: %s`
+    WithImage,
+    /// `Failed to pull image %q for container %q with policy %q: %v` /
+    /// `pulling image %q for container %s: %s`
+    WithContainer,
+}
+
+#[rustfmt::skip]
+pub fn pull_wording() -> Vec<Era<PullWording>> {
+    use PullWording::*;
+    vec![
+        era(v(16, 2, 0), PolicyOnly,    "[SRC] v16.2.0 executors/kubernetes/internal/pull/manager.go:67-71, errors.go:15"),
+        era(v(17, 3, 0), WithImage,     "[SRC] v17.3.0 internal/pull/manager.go:69"),
+        era(v(17, 5, 0), WithContainer, "[SRC] v17.5.0 internal/pull/manager.go:69, errors.go:16"),
+    ]
+}
+
+impl PullWording {
+    pub fn warning(self, image: &str, container: &str, policy: &str, message: &str) -> String {
+        match self {
+            PullWording::PolicyOnly => format!("Failed to pull image with policy {policy:?}: {message}"),
+            PullWording::WithImage => format!("Failed to pull image {image:?} with policy {policy:?}: {message}"),
+            PullWording::WithContainer => {
+                format!("Failed to pull image {image:?} for container {container:?} with policy {policy:?}: {message}")
+            }
+        }
+    }
+
+    pub fn error(self, image: &str, container: &str, message: &str) -> String {
+        match self {
+            PullWording::PolicyOnly | PullWording::WithImage => format!("pulling image {image:?}: {message}"),
+            PullWording::WithContainer => format!("pulling image {image:?} for container {container}: {message}"),
+        }
+    }
+}
+
+/// `prepare environment: %w. Check URL for more information` (common/build.go executeScript).
+#[rustfmt::skip]
+pub fn shell_profile_url() -> Vec<Era<&'static str>> {
+    vec![
+        era(v(13, 1, 0),  "https://docs.gitlab.com/runner/shells/index.html#shell-profile-loading", "[SRC] v16.2.0 common/build.go:448; v17.10.0 :503-504"),
+        era(v(17, 11, 0), "https://docs.gitlab.com/runner/shells/#shell-profile-loading",           "[SRC] v17.11.0 common/build.go:504-505"),
+    ]
+}
+
+/// Defaults of `[runners.kubernetes]` the log shows.
+pub const DEFAULT_NAMESPACE: &str = "default";
+/// `KubernetesPollInterval` (common/consts.go:23 at v16.2.0).
+pub const POLL_INTERVAL_SECS: u64 = 3;
+/// `k8sResourcesNameSuffixLength` and `chars` (v16.2.0 kubernetes.go:84,126): the runner's own
+/// random suffix of the pod's name.
+pub const POD_SUFFIX_LENGTH: usize = 8;
+pub const POD_SUFFIX_ALPHABET: &str = "abcdefghijklmnopqrstuvwxyz0123456789";
+/// `k8sResourcesNameMaxLength` (v16.2.0 kubernetes.go:85).
+pub const NAME_MAX_LENGTH: usize = 63;
+
+/// What a release of the kubernetes executor prints.
+#[derive(Debug, Clone)]
+pub struct KubernetesRelease {
+    pub warning_events: WarningEvents,
+    pub active_deadline_line: bool,
+    pub pull_wording: PullWording,
+    pub shell_profile_url: &'static str,
+}
+
+pub fn release(version: &Version) -> Result<KubernetesRelease, NotModelled> {
+    let table = modelled();
+    let m = lookup(&table, version).expect("the table starts at 10.0");
+    if !m.value {
+        return Err(NotModelled::new(format!(
+            "the kubernetes executor of gitlab-runner {version}: only 16.2.0 – 17.11.x are modelled ({})",
+            m.source
+        )));
+    }
+    Ok(KubernetesRelease {
+        warning_events: lookup(&warning_events(), version).expect("modelled").value,
+        active_deadline_line: lookup(&active_deadline_line(), version).expect("modelled").value,
+        pull_wording: lookup(&pull_wording(), version).expect("modelled").value,
+        shell_profile_url: lookup(&shell_profile_url(), version).expect("modelled").value,
+    })
+}
+
+/// `time.Duration(seconds)*time.Second` as Go's `%v` prints it (`1h0m0s`, `5m0s`, `30s`).
+pub fn go_duration(seconds: u64) -> String {
+    let (h, m, s) = (seconds / 3600, seconds / 60 % 60, seconds % 60);
+    match (h, m) {
+        (0, 0) => format!("{s}s"),
+        (0, _) => format!("{m}m{s}s"),
+        _ => format!("{h}h{m}m{s}s"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_modelled_band_is_16_2_to_17_11() {
+        assert!(release(&v(16, 1, 0)).is_err());
+        assert!(release(&v(18, 0, 0)).is_err());
+        let r = release(&v(16, 2, 0)).unwrap();
+        assert_eq!(r.warning_events, WarningEvents::Printed);
+        assert!(!r.active_deadline_line);
+        assert_eq!(release(&v(16, 8, 0)).unwrap().warning_events, WarningEvents::BehindFlagOff);
+        let r = release(&v(17, 11, 0)).unwrap();
+        assert_eq!(r.pull_wording, PullWording::WithContainer);
+        assert!(r.shell_profile_url.ends_with("/runner/shells/#shell-profile-loading"));
+    }
+
+    #[test]
+    fn go_prints_durations_this_way() {
+        assert_eq!(go_duration(3600), "1h0m0s");
+        assert_eq!(go_duration(300), "5m0s");
+        assert_eq!(go_duration(45), "45s");
+    }
+
+    #[test]
+    fn the_three_wordings() {
+        let w = |p: PullWording| p.warning("r/a:1", "build", "", "image pull failed: x");
+        assert_eq!(w(PullWording::PolicyOnly), "Failed to pull image with policy \"\": image pull failed: x");
+        assert_eq!(
+            w(PullWording::WithContainer),
+            "Failed to pull image \"r/a:1\" for container \"build\" with policy \"\": image pull failed: x"
+        );
+        assert_eq!(
+            PullWording::WithContainer.error("r/a:1", "build", "m"),
+            "pulling image \"r/a:1\" for container build: m"
+        );
+    }
+}

@@ -1,0 +1,307 @@
+//! The kubernetes executor (`executors/kubernetes`, 16.2 – 17.11; runner-executors-credentials.md
+//! §4–§5, as read at v16.2.0 and v17.5.0): `Prepare` prints the namespace and image and creates
+//! nothing; `Run` creates the job's pull secret and the build pod in `Preparing environment`, and
+//! the kubelet (`regsim_clients::kubelet`) pulls the pod's images through the node's containerd.
+//! The runner polls the pod every 3 s, printing the pending pod's conditions, until a container
+//! waits in `ErrImagePull` or `ImagePullBackOff`; then the pod's Warning events, the pull
+//! manager's warning, and the BuildError that ends the job.
+//!
+//! What the scenario states because a real cluster decides it by timing: how many polls find the
+//! pod pending (`runner.kubernetes.pending_polls`) and which waiting reason the failing poll meets
+//! (`runner.kubernetes.sees`). Assumed: a node that has none of the job's images but has the
+//! helper image (the `helper` and `init-permissions` containers start; the runner names it only
+//! in its debug log), events listed in the order the kubelet recorded them, one job on the runner
+//! (`concurrent-0`).
+
+use super::Prepared;
+use crate::credentials::{Ignored, Inputs, helper::Installed, resolve_configs};
+use crate::pull::PullError;
+use crate::trace::{BOLD_CYAN, RESET, Trace};
+use regsim_clients::containerd::SimulatedContainerd;
+use regsim_clients::kubelet::{DockerKeyring, SimulatedKubelet};
+use regsim_model::versions::executors::kubernetes::{
+    KubernetesRelease, NAME_MAX_LENGTH, POD_SUFFIX_LENGTH, POLL_INTERVAL_SECS, WarningEvents, go_duration, release,
+};
+use regsim_model::versions::kubelet;
+use regsim_model::versions::runner::shorten_token;
+use regsim_model::world::{Cluster, RunnerKubernetes, WaitingReason, World};
+use regsim_wire::NotModelled;
+use regsim_wire::job_api::{JobPayload, PullPolicy};
+use crate::JobEnv;
+
+/// One container of the build pod whose image the kubelet pulls.
+struct PodContainer {
+    name: String,
+    image: String,
+}
+
+/// `Build.ProjectUniqueName()` made RFC 1123 compatible, cut for the random suffix
+/// (`generateNameForK8sResources`, v16.2.0 kubernetes.go:2465-2476).
+fn pod_name(world: &World, payload: &JobPayload, k: &RunnerKubernetes) -> String {
+    let short = shorten_token(world.runner.release.short_token, &world.runner.token);
+    let unique = format!("runner-{short}-project-{}-concurrent-0", payload.job_info.project_id);
+    // dns.MakeRFC1123Compatible: lower case, only [-a-z0-9], no leading non-alphanumerics, 63 at most.
+    let mut unique: String = unique
+        .to_lowercase()
+        .chars()
+        .filter(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-')
+        .collect();
+    unique = unique.trim_start_matches(|c: char| !c.is_ascii_alphanumeric()).to_string();
+    unique.truncate(NAME_MAX_LENGTH);
+    unique.truncate(NAME_MAX_LENGTH - POD_SUFFIX_LENGTH - 1);
+    format!("{unique}-{}", k.pod_suffix)
+}
+
+/// `ConvertFromDockerPullPolicy` of the one policy in force (`""` when none is configured).
+fn kubernetes_policy(world: &World, payload: &JobPayload) -> Result<&'static str, NotModelled> {
+    let policies: Vec<PullPolicy> = if !payload.image.pull_policy.is_empty() {
+        payload.image.pull_policy.clone()
+    } else {
+        world.runner.pull_policy.clone().unwrap_or_default()
+    };
+    match policies.as_slice() {
+        [] => Ok(""),
+        [PullPolicy::Always] => Ok("Always"),
+        [PullPolicy::IfNotPresent] => Ok("IfNotPresent"),
+        [PullPolicy::Never] => Err(NotModelled::new(
+            "pull policy never on the kubernetes executor: the container waits in ErrImageNeverPull, which the runner \
+             does not catch, until poll_timeout; that wait is not modelled",
+        )),
+        _ => Err(NotModelled::new(
+            "several pull policies on the kubernetes executor: a failed pull deletes the pod and creates another with a \
+             new random name; not modelled",
+        )),
+    }
+}
+
+pub(super) async fn prepare(world: &World, payload: &JobPayload, env: &JobEnv<'_>, t: &mut Trace) -> Prepared {
+    match run(world, payload, env, t).await {
+        Ok(p) => p,
+        Err(m) => Prepared::unmodelled(m),
+    }
+}
+
+async fn run(world: &World, payload: &JobPayload, env: &JobEnv<'_>, t: &mut Trace) -> Result<Prepared, NotModelled> {
+    let k = world
+        .runner
+        .kubernetes
+        .as_ref()
+        .expect("the world gives a kubernetes runner its settings");
+    let cluster = world.cluster.as_ref().expect("the world gives a kubernetes runner its node");
+    let kr = release(&world.runner.version)?;
+    let sections = world.runner.release.sections;
+    let mut clock = world.clock.unix_timestamp();
+    let image = crate::expand::expanded_image(payload);
+    let policy = kubernetes_policy(world, payload)?;
+
+    // Prepare: the namespace and the image; nothing is created yet.
+    if sections {
+        t.section_start("prepare_executor", clock);
+        t.println(&format!("{BOLD_CYAN}Preparing the \"kubernetes\" executor{RESET}"));
+    }
+    if !k.namespace_written {
+        t.warningln(&format!("Namespace is empty, therefore assuming '{}'.", k.namespace));
+    }
+    t.println(&format!("Using Kubernetes namespace: {}", k.namespace));
+    t.println(&format!("Using Kubernetes executor with image {image} ..."));
+    t.println("Using attach strategy to execute scripts...");
+    if sections {
+        t.section_end("prepare_executor", clock);
+    }
+
+    // The pod, its pull secrets, and the kubelet's pulls.
+    let mut containers = vec![PodContainer {
+        name: "build".into(),
+        image: image.clone(),
+    }];
+    for (i, s) in payload.services.iter().enumerate() {
+        containers.push(PodContainer {
+            name: format!("svc-{i}"),
+            image: crate::expand::expand(&s.name, |v| payload.variable(v)),
+        });
+    }
+    for c in &containers {
+        if regsim_wire::reference::Reference::parse(&c.image).is_ok_and(|r| r.domain == "docker.io") {
+            return Err(NotModelled::new(format!(
+                "`{}` on the kubernetes executor: Docker Hub names and the kubelet's index.docker.io fallback are not \
+                 modelled",
+                c.image
+            )));
+        }
+    }
+    let (secrets, ignored) = pull_secrets(world, payload, k, cluster)?;
+    let keyring = DockerKeyring::from_secrets(&secrets)?;
+    let node = SimulatedKubelet {
+        version: cluster.kubelet.clone(),
+        // The node trusts the public CAs of its system store (the Docker host's certs.d is not its).
+        runtime: SimulatedContainerd::new(cluster.containerd.clone(), env.network.clone())
+            .with_roots(env.trust.system_roots.clone(), env.trust.now),
+    };
+    // Pulled in the pod's order (build, then services); each failure is the container's.
+    let mut failures = Vec::new();
+    for c in &containers {
+        if let Err(f) = node.ensure_image_exists(&c.image, &keyring).await? {
+            failures.push((c, f.message));
+        }
+    }
+    if failures.is_empty() {
+        // The pod runs; the environment's section (`Running on …`) and the script are the later
+        // stages, which regsim does not write.
+        return Ok(Prepared {
+            outcome: Ok(()),
+            services: Vec::new(),
+            ignored,
+        });
+    }
+
+    // Run: the job's section, the polls, the failure.
+    if sections {
+        t.section_start("prepare_script", clock);
+        t.println(&format!("{BOLD_CYAN}Preparing environment{RESET}"));
+    }
+    if kr.active_deadline_line {
+        t.println(&format!(
+            "Using FF_USE_POD_ACTIVE_DEADLINE_SECONDS, the Pod activeDeadlineSeconds will be set to the job timeout: {}...",
+            go_duration(payload.runner_info.timeout)
+        ));
+    }
+    let pod = pod_name(world, payload, k);
+    // Container names in the pod's order: build, helper, then the services.
+    let mut names = vec!["build".to_string(), "helper".to_string()];
+    names.extend((0..payload.services.len()).map(|i| format!("svc-{i}")));
+    let unready = format!("containers with unready status: [{}]", names.join(" "));
+    for _ in 0..k.pending_polls {
+        t.write_raw(&format!(
+            "Waiting for pod {}/{pod} to be running, status is Pending\n",
+            k.namespace
+        ));
+        // Ready and ContainersReady, the conditions with a reason (util.go: reason-less are skipped).
+        for _ in 0..2 {
+            t.write_raw(&format!("\tContainersNotReady: {unready:?}\n"));
+        }
+        clock += POLL_INTERVAL_SECS as i64;
+    }
+    // The failing poll: the first container in status order (sorted by name) that waits.
+    failures.sort_by(|a, b| a.0.name.cmp(&b.0.name));
+    let events = warning_events(&failures, k.sees);
+    let (container, pull_message) = &failures[0];
+    let waiting = match k.sees {
+        WaitingReason::ErrImagePull => pull_message.clone(),
+        WaitingReason::ImagePullBackOff => kubelet::back_off(&cluster.kubelet, &container.image).ok_or_else(|| {
+            NotModelled::new(format!(
+                "Kubernetes {}: the back-off message carries the last error from kubernetes#127918 (first release NOT \
+                 CONFIRMED)",
+                cluster.kubelet
+            ))
+        })?,
+    };
+    let message = format!("image pull failed: {waiting}");
+    if kr.warning_events == WarningEvents::Printed {
+        for e in &events {
+            t.warningln(&format!("Event retrieved from the cluster: {e}"));
+        }
+    }
+    t.warningln(&kr.pull_wording.warning(&container.image, &container.name, policy, &message));
+    if sections {
+        t.section_end("prepare_script", clock);
+    }
+    let error = format!(
+        "prepare environment: waiting for pod running: {}. Check {} for more information",
+        kr.pull_wording.error(&container.image, &container.name, &message),
+        kr.shell_profile_url
+    );
+    let _: &KubernetesRelease = &kr;
+    Ok(Prepared {
+        outcome: Err(PullError {
+            message: error,
+            // BuildError{FailureReason: ImagePullFailure} (util.go:171-178).
+            build_error: true,
+            system_failure_reason: false,
+            unmodelled: None,
+        }),
+        services: Vec::new(),
+        ignored,
+    })
+}
+
+/// The pod's Warning events when the failing poll lands: for each failed container, the kubelet's
+/// `Failed to pull image %q: %v` and `Error: ErrImagePull`, and `Error: ImagePullBackOff` once it
+/// backs off (its `Back-off pulling image` event is Normal, not listed).
+fn warning_events(failures: &[(&PodContainer, String)], sees: WaitingReason) -> Vec<String> {
+    let mut out = Vec::new();
+    for (c, message) in failures {
+        out.push(format!("Failed to pull image {:?}: {message}", c.image));
+        out.push("Error: ErrImagePull".to_string());
+    }
+    if sees == WaitingReason::ImagePullBackOff {
+        out.extend(failures.iter().map(|_| "Error: ImagePullBackOff".to_string()));
+    }
+    out
+}
+
+/// The pod's `imagePullSecrets`: config.toml's `image_pull_secrets` (each a Secret of the
+/// namespace), then the job's own secret from `ResolveConfigs` when it has entries
+/// (`prepareImagePullSecrets`, v16.2.0 kubernetes.go:1671-1683).
+#[allow(clippy::type_complexity)]
+fn pull_secrets(
+    world: &World,
+    payload: &JobPayload,
+    k: &RunnerKubernetes,
+    cluster: &Cluster,
+) -> Result<(Vec<Vec<(String, serde_json::Value)>>, Vec<Ignored>), NotModelled> {
+    let mut secrets = Vec::new();
+    for name in &k.image_pull_secrets {
+        let Some(s) = cluster.secrets.get(name) else {
+            return Err(NotModelled::new(format!(
+                "image_pull_secrets names `{name}`, which the namespace does not have: whether the runner waits for it \
+                 (resource_availability_check_max_attempts) or the kubelet pulls without it is not confirmed"
+            )));
+        };
+        secrets.push(s.clone());
+    }
+    let docker_auth_config = crate::credentials::docker_auth_config(payload, &world.runner);
+    let helpers = Installed::install(&world.runner.credential_helpers)
+        .map_err(|e| NotModelled::new(format!("the runner host's credential helpers could not be installed: {e}")))?;
+    let host_path = format!("{}/.docker/config.json", world.runner.home.trim_end_matches('/'));
+    let inputs = Inputs {
+        docker_auth_config: docker_auth_config.as_deref(),
+        host_config: world.runner.docker_config.as_deref().map(|c| (host_path.as_str(), c)),
+        payload: &payload.credentials,
+        helpers: &helpers,
+    };
+    let (job_secret, ignored) = resolve_configs(&inputs, &world.runner.release)?;
+    if !job_secret.is_empty() {
+        secrets.push(
+            job_secret
+                .into_iter()
+                .map(|(key, c)| {
+                    (
+                        key,
+                        serde_json::json!({"username": c.username, "password": c.password}),
+                    )
+                })
+                .collect(),
+        );
+    }
+    Ok((secrets, ignored))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn events_follow_the_kubelet() {
+        let c = super::PodContainer {
+            name: "build".into(),
+            image: "r/a:1".into(),
+        };
+        let e = super::warning_events(&[(&c, "m".into())], regsim_model::world::WaitingReason::ImagePullBackOff);
+        assert_eq!(
+            e,
+            [
+                "Failed to pull image \"r/a:1\": m",
+                "Error: ErrImagePull",
+                "Error: ImagePullBackOff"
+            ]
+        );
+    }
+}
