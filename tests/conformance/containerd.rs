@@ -59,35 +59,59 @@ async fn one(name: &str, world: &World, real: &cri::RealContainerd, profile: &co
         Ok(s) => s,
         Err(e) => return Check::broken(name, CONTAINERD_CRI, e.to_string()),
     };
-    let Some(pull) = first_pull(&stage) else {
-        return not_compared("the runner asks no registry (pull policy never)".into());
-    };
-    let auth = match &pull.credentials {
-        Some(c) if !c.registrytoken.is_empty() => {
-            return not_compared("a registry token: containerd's CRI does not take one (ParseAuth TODO)".into());
+    // The calls the kubelet makes: for a kubernetes runner its keyring's, container by container;
+    // otherwise the runner's first pull with the credentials it resolves.
+    let calls: Vec<(String, Option<CriAuth>)> = if world.runner.kubernetes.is_some() {
+        let payload = regsim_servers::gitlab::job_payload(&stage.world);
+        match regsim_runner::executors::cri_requests(&stage.world, &payload) {
+            Ok(r) => r
+                .into_iter()
+                .flat_map(|(image, auths)| auths.into_iter().map(move |a| (image.clone(), a)))
+                .collect(),
+            Err(m) => return not_compared(m.reason),
         }
-        Some(c) if !c.username.is_empty() || !c.identitytoken.is_empty() => Some(CriAuth {
-            username: c.username.clone(),
-            password: c.password.clone(),
-            identity_token: c.identitytoken.clone(),
-            ..Default::default()
-        }),
-        _ => None,
+    } else {
+        let Some(pull) = first_pull(&stage) else {
+            return not_compared("the runner asks no registry (pull policy never)".into());
+        };
+        let auth = match &pull.credentials {
+            Some(c) if !c.registrytoken.is_empty() => {
+                return not_compared("a registry token: containerd's CRI does not take one (ParseAuth TODO)".into());
+            }
+            Some(c) if !c.username.is_empty() || !c.identitytoken.is_empty() => Some(CriAuth {
+                username: c.username.clone(),
+                password: c.password.clone(),
+                identity_token: c.identitytoken.clone(),
+                ..Default::default()
+            }),
+            _ => None,
+        };
+        vec![(pull.image, auth)]
     };
     let simulated = SimulatedContainerd::new(profile.clone(), stage.network.clone());
-    let predicted = simulated.pull_image(&pull.image, auth.as_ref()).await;
+    let (mut predicted_all, mut observed_all) = (Vec::new(), Vec::new());
+    let mut unmodelled = None;
+    for (image, auth) in &calls {
+        let predicted = simulated.pull_image(image, auth.as_ref()).await;
+        let observed = match cri::pull_image(&real.socket, image, auth.as_ref(), Duration::from_secs(60)).await {
+            Ok(r) => r,
+            Err(e) => return Check::broken(name, CONTAINERD_CRI, e.to_string()),
+        };
+        match predicted {
+            Ok(p) => predicted_all.push(p),
+            Err(m) => unmodelled = unmodelled.or(Some(m.reason)),
+        }
+        observed_all.push(observed);
+    }
     // A mock that had to answer what its product's answer is not known for: nothing to compare.
     let unknown_answer = stage.journal.not_modelled().map(|(_, m)| m.reason);
-    let observed = match cri::pull_image(&real.socket, &pull.image, auth.as_ref(), Duration::from_secs(60)).await {
-        Ok(r) => r,
-        Err(e) => return Check::broken(name, CONTAINERD_CRI, e.to_string()),
-    };
+    let observed_text = observed_all.iter().map(shown).collect::<Vec<_>>().join("\n");
     // What the real one said where regsim does not model it: the material for the next row.
-    let predicted = match (predicted, unknown_answer) {
-        (Ok(r), None) => r,
-        (Err(m), _) => return not_compared(format!("{}; the real containerd: {}", m.reason, shown(&observed))),
-        (Ok(_), Some(why)) => return not_compared(format!("{why}; the real containerd: {}", shown(&observed))),
-    };
+    if let Some(why) = unmodelled.or(unknown_answer) {
+        return not_compared(format!("{why}; the real containerd: {observed_text}"));
+    }
+    let predicted_text = predicted_all.iter().map(shown).collect::<Vec<_>>().join("\n");
+    let observed = observed_all.last().cloned().expect("one call at least");
     let what = match &observed {
         Ok(_) => "PullImage: pulled".to_string(),
         Err(st) => {
@@ -103,7 +127,7 @@ async fn one(name: &str, world: &World, real: &cri::RealContainerd, profile: &co
         name,
         CONTAINERD_CRI,
         what,
-        ("containerd 1.6.20", shown(&observed)),
-        ("simulated", shown(&predicted)),
+        ("containerd 1.6.20", observed_text),
+        ("simulated", predicted_text),
     )
 }

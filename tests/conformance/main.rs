@@ -135,6 +135,19 @@ async fn scenario_checks(
     } else {
         Some(scripts.lock().await)
     };
+    if world.cluster.is_some() {
+        let why = "the kubernetes executor pulls through the node's containerd, not a Docker daemon: compared in the \
+                   containerd CRI column, with the kubelet's credentials";
+        return [DOCKERD_VIA_MOCK, DOCKERD_VIA_REFERENCE, SKOPEO, OCI_CLIENT]
+            .into_iter()
+            .map(|client| Check {
+                scenario: name.clone(),
+                client,
+                what: "job log".into(),
+                verdict: table::Verdict::NotCompared(why.into()),
+            })
+            .collect();
+    }
     if regsim::run::pulls_from_docker_hub(&world) {
         let why = "pulls from Docker Hub, which has no name on 127.0.0.1 (and the real Hub must never be reached): \
                    compared by its real names (dockerd by name)";

@@ -170,6 +170,37 @@ pub struct PullFailure {
     pub message: String,
 }
 
+/// The CRI `PullImage` calls the kubelet makes for `image` (the container's image as the pod spec
+/// writes it): the image with its default tag, and one auth per matching credential in keyring
+/// order, or a single call without auth when none matches.
+pub fn cri_attempts(image: &str, keyring: &DockerKeyring) -> Result<(String, Vec<Option<CriAuth>>), NotModelled> {
+    // applyDefaultImageTag: a name without tag or digest gets `:latest`.
+    let reference = regsim_wire::reference::Reference::parse(image)
+        .map_err(|e| NotModelled::new(format!("`{image}`: the kubelet's InvalidImageName path is not modelled ({e})")))?;
+    let spec = if reference.tag.is_none() && reference.digest.is_none() {
+        format!("{image}:latest")
+    } else {
+        image.to_string()
+    };
+    let repo = format!("{}/{}", reference.domain, reference.path);
+    let credentials = keyring.lookup(&repo);
+    let attempts = if credentials.is_empty() {
+        vec![None]
+    } else {
+        credentials
+            .into_iter()
+            .map(|c| {
+                Some(CriAuth {
+                    username: c.username,
+                    password: c.password,
+                    ..Default::default()
+                })
+            })
+            .collect()
+    };
+    Ok((spec, attempts))
+}
+
 impl SimulatedKubelet {
     /// `EnsureImageExists` on a node without the image: `Ok(image id)` or the failure.
     /// `image` is the container's image as the pod spec writes it.
@@ -178,35 +209,12 @@ impl SimulatedKubelet {
         image: &str,
         keyring: &Result<DockerKeyring, String>,
     ) -> Result<Result<String, PullFailure>, NotModelled> {
-        // applyDefaultImageTag: a name without tag or digest gets `:latest`.
-        let reference = regsim_wire::reference::Reference::parse(image)
-            .map_err(|e| NotModelled::new(format!("`{image}`: the kubelet's InvalidImageName path is not modelled ({e})")))?;
-        let spec = if reference.tag.is_none() && reference.digest.is_none() {
-            format!("{image}:latest")
-        } else {
-            image.to_string()
-        };
         let keyring = match keyring {
             Ok(k) => k,
             Err(e) => return Ok(Err(PullFailure { message: e.clone() })),
         };
-        let repo = format!("{}/{}", reference.domain, reference.path);
-        let credentials = keyring.lookup(&repo);
+        let (spec, attempts) = cri_attempts(image, keyring)?;
         let mut errors = Vec::new();
-        let attempts: Vec<Option<CriAuth>> = if credentials.is_empty() {
-            vec![None]
-        } else {
-            credentials
-                .into_iter()
-                .map(|c| {
-                    Some(CriAuth {
-                        username: c.username,
-                        password: c.password,
-                        ..Default::default()
-                    })
-                })
-                .collect()
-        };
         for auth in attempts {
             match self.runtime.pull_image(&spec, auth.as_ref()).await? {
                 Ok(id) => return Ok(Ok(id)),

@@ -114,6 +114,14 @@ impl World {
                     *v = rewrite_auth_config(v, old, new);
                 }
             }
+            // A kubernetes node's pull secrets name the registries as image names do.
+            if let Some(c) = &mut w.cluster {
+                for entries in c.secrets.values_mut() {
+                    for (k, _) in entries.iter_mut() {
+                        *k = rewrite_key(k, old, new);
+                    }
+                }
+            }
             // The helpers answer for the servers as the configs now name them.
             for helper in w.runner.credential_helpers.values_mut() {
                 if let super::CredentialHelper::Answers(servers) = helper {

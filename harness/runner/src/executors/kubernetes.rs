@@ -110,25 +110,7 @@ async fn run(world: &World, payload: &JobPayload, env: &JobEnv<'_>, t: &mut Trac
     }
 
     // The pod, its pull secrets, and the kubelet's pulls.
-    let mut containers = vec![PodContainer {
-        name: "build".into(),
-        image: image.clone(),
-    }];
-    for (i, s) in payload.services.iter().enumerate() {
-        containers.push(PodContainer {
-            name: format!("svc-{i}"),
-            image: crate::expand::expand(&s.name, |v| payload.variable(v)),
-        });
-    }
-    for c in &containers {
-        if regsim_wire::reference::Reference::parse(&c.image).is_ok_and(|r| r.domain == "docker.io") {
-            return Err(NotModelled::new(format!(
-                "`{}` on the kubernetes executor: Docker Hub names and the kubelet's index.docker.io fallback are not \
-                 modelled",
-                c.image
-            )));
-        }
-    }
+    let containers = pod_containers(payload)?;
     let (secrets, ignored) = pull_secrets(world, payload, k, cluster)?;
     let keyring = DockerKeyring::from_secrets(&secrets)?;
     let node = SimulatedKubelet {
@@ -222,6 +204,51 @@ async fn run(world: &World, payload: &JobPayload, env: &JobEnv<'_>, t: &mut Trac
         services: Vec::new(),
         ignored,
     })
+}
+
+/// The containers whose images the kubelet pulls: `build`, then `svc-0`, `svc-1`… (the helper's
+/// image is taken as present on the node).
+fn pod_containers(payload: &JobPayload) -> Result<Vec<PodContainer>, NotModelled> {
+    let mut containers = vec![PodContainer {
+        name: "build".into(),
+        image: crate::expand::expanded_image(payload),
+    }];
+    for (i, s) in payload.services.iter().enumerate() {
+        containers.push(PodContainer {
+            name: format!("svc-{i}"),
+            image: crate::expand::expand(&s.name, |v| payload.variable(v)),
+        });
+    }
+    for c in &containers {
+        if regsim_wire::reference::Reference::parse(&c.image).is_ok_and(|r| r.domain == "docker.io") {
+            return Err(NotModelled::new(format!(
+                "`{}` on the kubernetes executor: Docker Hub names and the kubelet's index.docker.io fallback are not \
+                 modelled",
+                c.image
+            )));
+        }
+    }
+    Ok(containers)
+}
+
+/// The kubelet's CRI `PullImage` calls for the build pod's images, container by container, with
+/// the auth its keyring gives each (the conformance suite makes the same calls to the real
+/// containerd). `Err` where the pull secrets cannot be told.
+pub fn cri_requests(
+    world: &World,
+    payload: &JobPayload,
+) -> Result<Vec<(String, Vec<Option<regsim_clients::containerd::CriAuth>>)>, NotModelled> {
+    let k = world.runner.kubernetes.as_ref().ok_or("not a kubernetes runner")?;
+    let cluster = world.cluster.as_ref().ok_or("not a kubernetes runner")?;
+    let (secrets, _) = pull_secrets(world, payload, k, cluster)?;
+    let keyring = match DockerKeyring::from_secrets(&secrets)? {
+        Ok(k) => k,
+        Err(e) => return Err(NotModelled::new(format!("every pull fails before a CRI call: {e}"))),
+    };
+    pod_containers(payload)?
+        .iter()
+        .map(|c| regsim_clients::kubelet::cri_attempts(&c.image, &keyring))
+        .collect()
 }
 
 /// The pod's Warning events when the failing poll lands: for each failed container, the kubelet's

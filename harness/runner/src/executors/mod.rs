@@ -11,6 +11,8 @@ mod docker_machine;
 mod kubernetes;
 mod shell;
 
+pub use kubernetes::cri_requests;
+
 use crate::credentials::Ignored;
 use crate::pull::PullError;
 use crate::services::StartedService;
