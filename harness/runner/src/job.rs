@@ -49,6 +49,8 @@ pub struct JobLog {
     pub plain: String,
     /// The image was prepared and the job would go on to its script.
     pub image_ready: bool,
+    /// The executor pulls no image (shell): `image_ready` only says the job goes on.
+    pub no_image: bool,
     /// The `docker` lines of the script and what the job image's CLI printed for them (the
     /// runner's stage headers around them are not simulated).
     pub script: Option<ScriptLog>,
@@ -65,6 +67,16 @@ pub struct JobLog {
 }
 
 impl JobLog {
+    /// What the outcome is about: the script, or before it the image's pull (the preparation on
+    /// an executor without images).
+    pub fn stage(&self) -> &'static str {
+        match (&self.script, self.no_image) {
+            (Some(_), _) => "job",
+            (None, true) => "preparation",
+            (None, false) => "image pull",
+        }
+    }
+
     /// The job's outcome, decided here once for every report: the image was prepared and the
     /// script, if any, got to its end.
     pub fn outcome(&self) -> Outcome {
@@ -200,6 +212,7 @@ pub async fn run_job(env: &JobEnv<'_>, engine: &Engine) -> Result<JobLog, RunErr
         plain: trace::plain(&raw),
         raw,
         image_ready,
+        no_image: world.runner.executor == Executor::Shell,
         script,
         ignored_sources: ignored
             .iter()

@@ -93,11 +93,7 @@ fn common_prefix(a: &str, b: &str) -> usize {
 }
 
 fn what(r: &Report) -> &'static str {
-    if r.job_log.script.is_some() {
-        "job"
-    } else {
-        "image pull"
-    }
+    r.job_log.stage()
 }
 
 fn outcome_word(o: Outcome) -> &'static str {

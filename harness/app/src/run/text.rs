@@ -27,11 +27,7 @@ pub fn render_text_coloured(r: &Report, raw: bool, colour: bool) -> String {
 /// One line per scenario, for CI logs (`regsim run --summary`): the verdict, the file, what
 /// happened and what was expected.
 pub fn summary_line(r: &Report, colour: bool) -> String {
-    let what = if r.job_log.script.is_some() {
-        "job"
-    } else {
-        "image pull"
-    };
+    let what = r.job_log.stage();
     let mut detail = format!("{what} {}", outcome_word(r.outcome));
     if r.outcome != r.expected {
         detail.push_str(&format!(", expected {}", outcome_word(r.expected)));
@@ -122,8 +118,16 @@ fn log_block(r: &Report, raw: bool) -> String {
     s.push_str("--- end of job log");
     match &r.job_log.script {
         Some(script) => {
-            s.push_str(" (the image is ready) ---\n");
-            s.push_str("--- script: the job image's Docker CLI (stage headers, git output and the final line are not simulated) ---\n");
+            s.push_str(if r.job_log.no_image {
+                " (no image on this executor) ---\n"
+            } else {
+                " (the image is ready) ---\n"
+            });
+            s.push_str(if r.job_log.no_image {
+                "--- script: the runner host's Docker CLI, as the runner's user (stage headers, git output and the final line are not simulated) ---\n"
+            } else {
+                "--- script: the job image's Docker CLI (stage headers, git output and the final line are not simulated) ---\n"
+            });
             s.push_str(&script.text);
             s.push_str("--- end of script");
             if let Some(code) = script.failed_with {
@@ -131,6 +135,9 @@ fn log_block(r: &Report, raw: bool) -> String {
             }
             s.push_str(" ---\n");
         }
+        None if r.job_log.image_ready && r.job_log.no_image => s.push_str(
+            " (no image on this executor: the job goes on to its script, which with later stages is not simulated) ---\n",
+        ),
         None if r.job_log.image_ready => {
             s.push_str(" (the image is ready; the job's script and later stages are not simulated) ---\n")
         }
@@ -146,11 +153,7 @@ fn verdict(r: &Report, colour: bool) -> String {
     } else {
         paint(colour, RED, "NOT AS EXPECTED")
     };
-    let what = if r.job_log.script.is_some() {
-        "job"
-    } else {
-        "image pull"
-    };
+    let what = r.job_log.stage();
     s.push_str(&format!(
         "Outcome: {what} {} (expected: {}) — {verdict}\n",
         outcome_word(r.outcome),
