@@ -142,3 +142,38 @@ async fn the_runner_matrix_shows_the_autoscaler_dial_lines() {
     assert_eq!((dials(&rows[0]), dials(&rows[1]), dials(&rows[2])), (true, false, true));
     assert!(rows[3].outcome.to_string().contains("addresses"), "{}", rows[3].outcome);
 }
+
+/// The kubernetes executor by runner release: refused before 16.2 (the apiserver named the pod);
+/// the Warning events printed in 16.2, behind an off-by-default flag from 16.3 (this scenario
+/// turns it on in config.toml, so the header names it), the active-deadline line from 16.5, the
+/// container named from 17.5, the shorter docs URL from 17.11, and refused from 18.0 (one line per
+/// container in Go's map order).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_runner_matrix_shows_where_the_kubernetes_lines_change() {
+    let f = scenarios().join("kubernetes-runner-16-8-warning-events-behind-a-flag.yaml");
+    let runners: Vec<_> = ["16.1.0", "16.2.0", "16.4.0", "16.5.0", "17.5.0", "17.11.0", "18.0.0"]
+        .iter()
+        .map(|v| Some(parse_version(v).unwrap()))
+        .collect();
+    let rows = matrix::run(&f, &[None], &runners, &[None]).await;
+    let log = |i: usize| rows[i].log.clone().unwrap_or_default();
+    assert!(
+        rows[0].outcome.to_string().contains("GenerateName"),
+        "{}",
+        rows[0].outcome
+    );
+    assert!(log(1).contains("Event retrieved from the cluster: Error: ErrImagePull"));
+    assert!(!log(1).contains("feature flags:"), "16.2 does not declare the flag");
+    assert!(log(2).contains("  feature flags: FF_RETRIEVE_POD_WARNING_EVENTS:true"));
+    assert!(
+        log(2).contains("Event retrieved from the cluster"),
+        "the flag turns them on"
+    );
+    assert!(!log(2).contains("activeDeadlineSeconds"));
+    assert!(log(3).contains("the Pod activeDeadlineSeconds will be set to the job timeout: 1h0m0s..."));
+    assert!(log(4).contains("for container \"build\" with policy \"\""));
+    assert!(log(4).contains("shells/index.html#shell-profile-loading"));
+    assert!(log(5).contains("https://docs.gitlab.com/runner/shells/#shell-profile-loading"));
+    assert!(!log(5).contains("feature flags:"), "on by default from 17.2");
+    assert!(rows[6].outcome.to_string().contains("map"), "{}", rows[6].outcome);
+}

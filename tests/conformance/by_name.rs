@@ -75,7 +75,8 @@ pub async fn checks(scenarios: Vec<(String, PathBuf, World)>, ci: bool) -> Vec<C
             client: DOCKERD_BY_NAME,
             what: "job log".into(),
             verdict: Verdict::NotCompared(
-                "the kubernetes executor pulls through the node's containerd, compared in the containerd CRI column".into(),
+                "the kubernetes executor pulls through the node's containerd, compared in the containerd CRI column"
+                    .into(),
             ),
         })
         .collect();

@@ -114,7 +114,7 @@ impl DockerKeyring {
                         },
                         None => {
                             return Ok(Err(
-                                "unable to parse auth field, must be formatted as base64(username:password)".into()
+                                "unable to parse auth field, must be formatted as base64(username:password)".into(),
                             ));
                         }
                     }
@@ -175,8 +175,11 @@ pub struct PullFailure {
 /// order, or a single call without auth when none matches.
 pub fn cri_attempts(image: &str, keyring: &DockerKeyring) -> Result<(String, Vec<Option<CriAuth>>), NotModelled> {
     // applyDefaultImageTag: a name without tag or digest gets `:latest`.
-    let reference = regsim_wire::reference::Reference::parse(image)
-        .map_err(|e| NotModelled::new(format!("`{image}`: the kubelet's InvalidImageName path is not modelled ({e})")))?;
+    let reference = regsim_wire::reference::Reference::parse(image).map_err(|e| {
+        NotModelled::new(format!(
+            "`{image}`: the kubelet's InvalidImageName path is not modelled ({e})"
+        ))
+    })?;
     let spec = if reference.tag.is_none() && reference.digest.is_none() {
         format!("{image}:latest")
     } else {
@@ -256,7 +259,10 @@ mod tests {
     #[test]
     fn lookup_walks_keys_in_reverse_order() {
         let secret = vec![
-            ("reg.io".to_string(), serde_json::json!({"username": "a", "password": "1"})),
+            (
+                "reg.io".to_string(),
+                serde_json::json!({"username": "a", "password": "1"}),
+            ),
             ("reg.io/g".to_string(), serde_json::json!({"auth": "Yjoy"})),
         ];
         let k = DockerKeyring::from_secrets(&[secret]).unwrap().unwrap();

@@ -3,6 +3,7 @@
 //! header every executor prints, the executor's preparation (`executors`), the failure line, and
 //! the script's Docker lines.
 
+use crate::JobEnv;
 use crate::credentials::Ignored;
 use crate::executors::{self, Prepared};
 use crate::pull::PullError;
@@ -18,17 +19,6 @@ use regsim_wire::NotModelled;
 use regsim_wire::job_api::JobPayload;
 use serde::Serialize;
 use sha2::Sha256;
-
-/// Where the runner runs: the world it belongs to and the GitLab it asks for jobs.
-pub struct JobEnv<'a> {
-    pub world: &'a World,
-    /// GitLab's base URL as the runner dials it (`http://127.0.0.1:PORT`).
-    pub gitlab_url: String,
-    /// How the runner's machines dial names (a kubernetes node reaches the registries this way).
-    pub network: regsim_wire::net::Network,
-    /// What the runner's machines trust: the system store a kubernetes node checks registries with.
-    pub trust: regsim_wire::tls::DaemonTrust,
-}
 
 /// Why a job could not be told.
 #[derive(Debug, thiserror::Error)]
@@ -122,7 +112,7 @@ fn system_id(machine_id: &str) -> String {
 }
 
 /// The header every executor prints first (common/build.go printRunningWithHeader).
-fn header(world: &World, t: &mut Trace) {
+fn header(world: &World, payload: &JobPayload, t: &mut Trace) -> Result<(), NotModelled> {
     let release = &world.runner.release;
     let revision = release.revision.clone().expect("world checks the release tag");
     t.println(&format!(
@@ -136,6 +126,10 @@ fn header(world: &World, t: &mut Trace) {
     } else {
         t.println(&format!("  on {} {short}", world.runner.name));
     }
+    if let Some(line) = regsim_model::versions::feature_flags::line(&crate::flags::feature_flags(world, payload)?) {
+        t.println(&format!("  {line}"));
+    }
+    Ok(())
 }
 
 /// `setTraceStatus`: the last line of a job whose preparation failed. BuildErrors are recognised
@@ -182,7 +176,7 @@ pub async fn run_job(env: &JobEnv<'_>, engine: &Engine) -> Result<JobLog, RunErr
     let release = &world.runner.release;
     let payload = request_job(env).await?;
     let mut t = Trace::new(release.reset);
-    header(world, &mut t);
+    header(world, &payload, &mut t)?;
     let Prepared {
         outcome,
         services,

@@ -8,17 +8,20 @@
 //! - `pull`: the pull manager and its error text.
 //! - `services`, `docker_host`, `script`: the job's services, the daemon its Docker CLI reaches,
 //!   and the script's Docker lines.
-//! - `trace`, `expand`: the trace bytes and `$VAR` expansion.
+//! - `trace`, `expand`, `flags`: the trace bytes, `$VAR` expansion, the job's feature flags.
 
 pub mod credentials;
 pub mod docker_host;
+mod env;
 pub mod executors;
 pub mod expand;
+pub mod flags;
 mod job;
 pub mod pull;
 pub mod script;
 pub mod services;
 pub mod trace;
 
-pub use job::{JobEnv, JobLog, RunError, run_job};
+pub use env::JobEnv;
+pub use job::{JobLog, RunError, run_job};
 pub use pull::pull_policies;

@@ -266,8 +266,9 @@ fn with_joins(lines: &[Line]) -> Vec<(Vec<usize>, String)> {
 /// What the log says of its executor: the section header's name (12.9 →), else the docker
 /// family's or another executor's own first line; `None` when it shows none.
 fn log_executor(lines: &[Line]) -> Option<String> {
-    static HEADER: std::sync::LazyLock<regex::Regex> =
-        std::sync::LazyLock::new(|| regex::Regex::new(r#"Preparing the "([^"]+)" executor"#).expect("constant pattern"));
+    static HEADER: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r#"Preparing the "([^"]+)" executor"#).expect("constant pattern")
+    });
     let header = &*HEADER;
     for l in lines {
         if let Some(c) = header.captures(&l.text) {

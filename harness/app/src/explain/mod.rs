@@ -182,7 +182,12 @@ pub fn explain(world: &World, r: &Report) -> Explanation {
     Explanation {
         file: r.file.clone(),
         description: r.description.clone(),
-        versions: format!("GitLab {} · gitlab-runner {} · {}", r.gitlab, r.runner, r.engine_label()),
+        versions: format!(
+            "GitLab {} · gitlab-runner {} · {}",
+            r.gitlab,
+            r.runner,
+            r.engine_label()
+        ),
         derived: r.derived.clone(),
         steps,
         tokens,

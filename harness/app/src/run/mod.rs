@@ -230,16 +230,16 @@ pub(crate) fn report(world: &World, file: &Path, stage: &Stage, log: JobLog, che
             String::new()
         } else {
             format!(
-            "{}{} ({}; {})",
-            regsim_model::versions::docker::shown(&world.docker.version),
-            if world.docker.platform == regsim_wire::platform::Platform::default() {
-                String::new()
-            } else {
-                format!(" on {}", world.docker.platform)
-            },
-            world.docker.profile.line,
-            world.docker.profile.source
-        )
+                "{}{} ({}; {})",
+                regsim_model::versions::docker::shown(&world.docker.version),
+                if world.docker.platform == regsim_wire::platform::Platform::default() {
+                    String::new()
+                } else {
+                    format!(" on {}", world.docker.platform)
+                },
+                world.docker.profile.line,
+                world.docker.profile.source
+            )
         },
         derived,
         exchange: stage.journal.entries(),

@@ -606,7 +606,18 @@ impl SimulatedContainerd {
         };
         if let Some((roots, now)) = tls {
             return self
-                .send_tls(addr, &host, &host_header, method, &path, authorization, body, accept, (roots, now), url)
+                .send_tls(
+                    addr,
+                    &host,
+                    &host_header,
+                    method,
+                    &path,
+                    authorization,
+                    body,
+                    accept,
+                    (roots, now),
+                    url,
+                )
                 .await;
         }
         let m = reqwest::Method::from_bytes(method.as_bytes()).expect("static method");
@@ -667,14 +678,18 @@ impl SimulatedContainerd {
         url: &str,
     ) -> Result<Seen, RequestError> {
         use crate::engine::tls;
-        let check = tls::Check { roots: Some(roots), now };
+        let check = tls::Check {
+            roots: Some(roots),
+            now,
+        };
         let stream = tls::connect(addr, host, &check).await.map_err(|f| {
             RequestError::NotModelled(format!(
                 "{url}: the TLS handshake fails ({}); containerd's text for it is not modelled",
                 f.verdict()
             ))
         })?;
-        let failed = |e: &dyn std::fmt::Display| RequestError::NotModelled(format!("regsim: request to the mock failed: {e}"));
+        let failed =
+            |e: &dyn std::fmt::Display| RequestError::NotModelled(format!("regsim: request to the mock failed: {e}"));
         let (mut sender, connection) = hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
             .await
             .map_err(|e| failed(&e))?;
@@ -758,7 +773,12 @@ impl Fetch<'_> {
                 | SCHEMA1
         );
         let kind = if manifest_type { "manifests" } else { "blobs" };
-        let url = format!("{}://{}/v2/{}/{kind}/{digest}", scheme_for(self.host), self.host, self.path);
+        let url = format!(
+            "{}://{}/v2/{}/{kind}/{digest}",
+            scheme_for(self.host),
+            self.host,
+            self.path
+        );
         let accept = format!("{media}, */*");
         let failed = |e: String, not_found: bool| Stop::Error {
             text: format!("failed to copy: httpReadSeeker: failed open: {e}"),

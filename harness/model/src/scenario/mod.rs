@@ -523,6 +523,10 @@ pub struct Runner {
     /// `[runners.kubernetes]` of config.toml, for the kubernetes executor.
     #[serde(default)]
     pub kubernetes: Option<RunnerKubernetes>,
+    /// `[runners.feature_flags]` of config.toml (13.11 →): `FF_NAME: true|false`, which win over
+    /// job variables of the same name.
+    #[serde(default)]
+    pub feature_flags: BTreeMap<String, bool>,
 }
 
 /// `[runners.kubernetes]`: where the build pod goes and the pull secrets it names, and what

@@ -8,6 +8,7 @@ pub mod docker;
 pub mod docker_cli;
 pub mod docker_hub;
 pub mod executors;
+pub mod feature_flags;
 pub mod gitlab;
 pub mod kubelet;
 pub mod runner;

@@ -414,6 +414,8 @@ pub struct RunnerHost {
     pub instance_id: String,
     /// `[runners.kubernetes]`, for the kubernetes executor.
     pub kubernetes: Option<RunnerKubernetes>,
+    /// `[runners.feature_flags]`.
+    pub feature_flags: BTreeMap<String, bool>,
 }
 
 /// `[runners.kubernetes]` and the timing a scenario states for it.

@@ -121,8 +121,11 @@ fn decode_auth(auth: &str) -> Result<(String, String), ConfigError> {
 /// a CLI that uses the file itself (a shell runner's user). A credential store or helpers are
 /// not simulated for the CLI.
 pub fn cli_logins(text: &str) -> Result<BTreeMap<String, (String, String)>, NotModelled> {
-    let cfg: ConfigFile = serde_json::from_str(text)
-        .map_err(|e| NotModelled::new(format!("the host's config.json is not valid JSON ({e}): what the CLI does then is not simulated")))?;
+    let cfg: ConfigFile = serde_json::from_str(text).map_err(|e| {
+        NotModelled::new(format!(
+            "the host's config.json is not valid JSON ({e}): what the CLI does then is not simulated"
+        ))
+    })?;
     if cfg.creds_store.is_some() || cfg.cred_helpers.as_ref().is_some_and(|h| !h.is_empty()) {
         return Err(NotModelled::new(
             "the host's config.json names a credential store or helpers: the job's Docker CLI using them is not simulated",

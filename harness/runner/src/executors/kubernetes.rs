@@ -14,20 +14,20 @@
 //! (`concurrent-0`).
 
 use super::Prepared;
+use crate::JobEnv;
 use crate::credentials::{Ignored, Inputs, helper::Installed, resolve_configs};
 use crate::pull::PullError;
 use crate::trace::{BOLD_CYAN, RESET, Trace};
 use regsim_clients::containerd::SimulatedContainerd;
 use regsim_clients::kubelet::{DockerKeyring, SimulatedKubelet};
 use regsim_model::versions::executors::kubernetes::{
-    KubernetesRelease, NAME_MAX_LENGTH, POD_SUFFIX_LENGTH, POLL_INTERVAL_SECS, WarningEvents, go_duration, release,
+    NAME_MAX_LENGTH, POD_SUFFIX_LENGTH, POLL_INTERVAL_SECS, WarningEvents, go_duration, release,
 };
 use regsim_model::versions::kubelet;
 use regsim_model::versions::runner::shorten_token;
 use regsim_model::world::{Cluster, RunnerKubernetes, WaitingReason, World};
 use regsim_wire::NotModelled;
 use regsim_wire::job_api::{JobPayload, PullPolicy};
-use crate::JobEnv;
 
 /// One container of the build pod whose image the kubelet pulls.
 struct PodContainer {
@@ -46,7 +46,9 @@ fn pod_name(world: &World, payload: &JobPayload, k: &RunnerKubernetes) -> String
         .chars()
         .filter(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-')
         .collect();
-    unique = unique.trim_start_matches(|c: char| !c.is_ascii_alphanumeric()).to_string();
+    unique = unique
+        .trim_start_matches(|c: char| !c.is_ascii_alphanumeric())
+        .to_string();
     unique.truncate(NAME_MAX_LENGTH);
     unique.truncate(NAME_MAX_LENGTH - POD_SUFFIX_LENGTH - 1);
     format!("{unique}-{}", k.pod_suffix)
@@ -87,8 +89,18 @@ async fn run(world: &World, payload: &JobPayload, env: &JobEnv<'_>, t: &mut Trac
         .kubernetes
         .as_ref()
         .expect("the world gives a kubernetes runner its settings");
-    let cluster = world.cluster.as_ref().expect("the world gives a kubernetes runner its node");
-    let kr = release(&world.runner.version)?;
+    let cluster = world
+        .cluster
+        .as_ref()
+        .expect("the world gives a kubernetes runner its node");
+    let mut kr = release(&world.runner.version)?;
+    // The two flags that move these lines, as this job has them.
+    if kr.warning_events == WarningEvents::BehindFlagOff
+        && crate::flags::flag_on(world, payload, "FF_RETRIEVE_POD_WARNING_EVENTS")?
+    {
+        kr.warning_events = WarningEvents::Printed;
+    }
+    kr.active_deadline_line = crate::flags::flag_on(world, payload, "FF_USE_POD_ACTIVE_DEADLINE_SECONDS")?;
     let sections = world.runner.release.sections;
     let mut clock = world.clock.unix_timestamp();
     let image = crate::expand::expanded_image(payload);
@@ -183,7 +195,10 @@ async fn run(world: &World, payload: &JobPayload, env: &JobEnv<'_>, t: &mut Trac
             t.warningln(&format!("Event retrieved from the cluster: {e}"));
         }
     }
-    t.warningln(&kr.pull_wording.warning(&container.image, &container.name, policy, &message));
+    t.warningln(
+        &kr.pull_wording
+            .warning(&container.image, &container.name, policy, &message),
+    );
     if sections {
         t.section_end("prepare_script", clock);
     }
@@ -192,7 +207,6 @@ async fn run(world: &World, payload: &JobPayload, env: &JobEnv<'_>, t: &mut Trac
         kr.pull_wording.error(&container.image, &container.name, &message),
         kr.shell_profile_url
     );
-    let _: &KubernetesRelease = &kr;
     Ok(Prepared {
         outcome: Err(PullError {
             message: error,
@@ -231,13 +245,13 @@ fn pod_containers(payload: &JobPayload) -> Result<Vec<PodContainer>, NotModelled
     Ok(containers)
 }
 
+/// One container's image as the kubelet asks for it, and the auth of each call it makes.
+pub type CriCalls = (String, Vec<Option<regsim_clients::containerd::CriAuth>>);
+
 /// The kubelet's CRI `PullImage` calls for the build pod's images, container by container, with
 /// the auth its keyring gives each (the conformance suite makes the same calls to the real
 /// containerd). `Err` where the pull secrets cannot be told.
-pub fn cri_requests(
-    world: &World,
-    payload: &JobPayload,
-) -> Result<Vec<(String, Vec<Option<regsim_clients::containerd::CriAuth>>)>, NotModelled> {
+pub fn cri_requests(world: &World, payload: &JobPayload) -> Result<Vec<CriCalls>, NotModelled> {
     let k = world.runner.kubernetes.as_ref().ok_or("not a kubernetes runner")?;
     let cluster = world.cluster.as_ref().ok_or("not a kubernetes runner")?;
     let (secrets, _) = pull_secrets(world, payload, k, cluster)?;
@@ -269,13 +283,15 @@ fn warning_events(failures: &[(&PodContainer, String)], sees: WaitingReason) -> 
 /// The pod's `imagePullSecrets`: config.toml's `image_pull_secrets` (each a Secret of the
 /// namespace), then the job's own secret from `ResolveConfigs` when it has entries
 /// (`prepareImagePullSecrets`, v16.2.0 kubernetes.go:1671-1683).
-#[allow(clippy::type_complexity)]
+/// A pull secret's entries: key → `.dockerconfigjson` entry.
+type SecretEntries = Vec<(String, serde_json::Value)>;
+
 fn pull_secrets(
     world: &World,
     payload: &JobPayload,
     k: &RunnerKubernetes,
     cluster: &Cluster,
-) -> Result<(Vec<Vec<(String, serde_json::Value)>>, Vec<Ignored>), NotModelled> {
+) -> Result<(Vec<SecretEntries>, Vec<Ignored>), NotModelled> {
     let mut secrets = Vec::new();
     for name in &k.image_pull_secrets {
         let Some(s) = cluster.secrets.get(name) else {
@@ -287,8 +303,11 @@ fn pull_secrets(
         secrets.push(s.clone());
     }
     let docker_auth_config = crate::credentials::docker_auth_config(payload, &world.runner);
-    let helpers = Installed::install(&world.runner.credential_helpers)
-        .map_err(|e| NotModelled::new(format!("the runner host's credential helpers could not be installed: {e}")))?;
+    let helpers = Installed::install(&world.runner.credential_helpers).map_err(|e| {
+        NotModelled::new(format!(
+            "the runner host's credential helpers could not be installed: {e}"
+        ))
+    })?;
     let host_path = format!("{}/.docker/config.json", world.runner.home.trim_end_matches('/'));
     let inputs = Inputs {
         docker_auth_config: docker_auth_config.as_deref(),
@@ -301,12 +320,7 @@ fn pull_secrets(
         secrets.push(
             job_secret
                 .into_iter()
-                .map(|(key, c)| {
-                    (
-                        key,
-                        serde_json::json!({"username": c.username, "password": c.password}),
-                    )
-                })
+                .map(|(key, c)| (key, serde_json::json!({"username": c.username, "password": c.password})))
                 .collect(),
         );
     }
@@ -321,7 +335,10 @@ mod tests {
             name: "build".into(),
             image: "r/a:1".into(),
         };
-        let e = super::warning_events(&[(&c, "m".into())], regsim_model::world::WaitingReason::ImagePullBackOff);
+        let e = super::warning_events(
+            &[(&c, "m".into())],
+            regsim_model::world::WaitingReason::ImagePullBackOff,
+        );
         assert_eq!(
             e,
             [

@@ -13,12 +13,12 @@ mod shell;
 
 pub use kubernetes::cri_requests;
 
+use crate::JobEnv;
 use crate::credentials::Ignored;
 use crate::pull::PullError;
 use crate::services::StartedService;
 use crate::trace::Trace;
 use regsim_clients::engine::Engine;
-use crate::JobEnv;
 use regsim_model::world::Executor;
 use regsim_wire::job_api::JobPayload;
 

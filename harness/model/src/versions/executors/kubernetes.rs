@@ -156,7 +156,10 @@ mod tests {
         let r = release(&v(16, 2, 0)).unwrap();
         assert_eq!(r.warning_events, WarningEvents::Printed);
         assert!(!r.active_deadline_line);
-        assert_eq!(release(&v(16, 8, 0)).unwrap().warning_events, WarningEvents::BehindFlagOff);
+        assert_eq!(
+            release(&v(16, 8, 0)).unwrap().warning_events,
+            WarningEvents::BehindFlagOff
+        );
         let r = release(&v(17, 11, 0)).unwrap();
         assert_eq!(r.pull_wording, PullWording::WithContainer);
         assert!(r.shell_profile_url.ends_with("/runner/shells/#shell-profile-loading"));
@@ -172,7 +175,10 @@ mod tests {
     #[test]
     fn the_three_wordings() {
         let w = |p: PullWording| p.warning("r/a:1", "build", "", "image pull failed: x");
-        assert_eq!(w(PullWording::PolicyOnly), "Failed to pull image with policy \"\": image pull failed: x");
+        assert_eq!(
+            w(PullWording::PolicyOnly),
+            "Failed to pull image with policy \"\": image pull failed: x"
+        );
         assert_eq!(
             w(PullWording::WithContainer),
             "Failed to pull image \"r/a:1\" for container \"build\" with policy \"\": image pull failed: x"

@@ -42,7 +42,10 @@ mod tests {
     #[test]
     fn the_shell_name_appears_from_15_9() {
         let t = using_line();
-        assert_eq!(lookup(&t, &v(15, 8, 3)).unwrap().value.text("bash"), "Using Shell executor...");
+        assert_eq!(
+            lookup(&t, &v(15, 8, 3)).unwrap().value.text("bash"),
+            "Using Shell executor..."
+        );
         assert_eq!(
             lookup(&t, &v(15, 9, 0)).unwrap().value.text("bash"),
             "Using Shell (bash) executor..."

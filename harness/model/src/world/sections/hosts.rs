@@ -61,12 +61,16 @@ pub(super) fn runner(
             ));
         }
         (Executor::Kubernetes, None, Some(_)) => {
-            crate::versions::executors::kubernetes::release(&version).map_err(|m| ctx.err("runner.version", m.reason))?;
+            crate::versions::executors::kubernetes::release(&version)
+                .map_err(|m| ctx.err("runner.version", m.reason))?;
         }
         (_, _, Some(_)) => {
             return Err(ctx.err(
                 "kubernetes",
-                format!("a cluster belongs to the kubernetes executor (this runner's is {})", executor.as_str()),
+                format!(
+                    "a cluster belongs to the kubernetes executor (this runner's is {})",
+                    executor.as_str()
+                ),
             ));
         }
         (_, None, None) => {
@@ -80,6 +84,12 @@ pub(super) fn runner(
             ));
         }
         (_, Some(_), None) => {}
+    }
+    if !s.runner.feature_flags.is_empty() && version < crate::versions::feature_flags::CONFIG_SINCE {
+        return Err(ctx.err(
+            "runner.feature_flags",
+            format!("[runners.feature_flags] is read from gitlab-runner 13.11.0 (this is {version}): set them as job variables"),
+        ));
     }
     if release.revision.is_none() {
         return Err(ctx.err(
@@ -141,6 +151,7 @@ pub(super) fn runner(
             .instance_id
             .clone()
             .unwrap_or_else(|| "i-0a1b2c3d4e5f60718".into()),
+        feature_flags: s.runner.feature_flags.clone(),
         kubernetes: match executor {
             Executor::Kubernetes => Some(runner_kubernetes(ctx, s.runner.kubernetes.as_ref())?),
             _ => None,
@@ -207,7 +218,9 @@ fn runner_kubernetes(
     if u64::from(pending_polls) * crate::versions::executors::kubernetes::POLL_INTERVAL_SECS >= poll_timeout {
         return Err(ctx.err(
             "runner.kubernetes.pending_polls",
-            format!("{pending_polls} polls of 3 s reach poll_timeout ({poll_timeout} s): a timed-out wait is not modelled"),
+            format!(
+                "{pending_polls} polls of 3 s reach poll_timeout ({poll_timeout} s): a timed-out wait is not modelled"
+            ),
         ));
     }
     Ok(crate::world::RunnerKubernetes {
@@ -330,7 +343,11 @@ pub(super) fn docker(ctx: &Ctx<'_>, s: &Scenario, overrides: &Overrides) -> Resu
     // A kubernetes world (checked by `runner`) has no daemon that takes part: the default one.
     let unused = crate::scenario::Docker::unused();
     let d = s.docker.as_ref().unwrap_or(&unused);
-    let overrides = if s.docker.is_some() { overrides } else { &Overrides::default() };
+    let overrides = if s.docker.is_some() {
+        overrides
+    } else {
+        &Overrides::default()
+    };
     let version = ctx.version_or(&overrides.docker, "docker.version", &d.version)?;
     let store = match d.image_store.as_deref() {
         Some("graphdriver") => Derived::explicit(dv::ImageStore::Graphdriver),
