@@ -37,6 +37,8 @@ pub struct JobLog {
     pub raw: String,
     /// What the job page shows (and what a user copies).
     pub plain: String,
+    /// The sections, each header with the duration the job page shows beside it.
+    pub sections: Vec<trace::Section>,
     /// The image was prepared and the job would go on to its script.
     pub image_ready: bool,
     /// The executor pulls no image (shell): `image_ready` only says the job goes on.
@@ -121,7 +123,10 @@ fn header(world: &World, payload: &JobPayload, t: &mut Trace) -> Result<(), NotM
     ));
     let short = shorten_token(release.short_token, &world.runner.token);
     if release.system_id {
-        let id = system_id(world.runner.machine_id.as_deref().unwrap_or_default());
+        let id = match &world.runner.system_id {
+            Some(stored) => stored.clone(),
+            None => system_id(world.runner.machine_id.as_deref().unwrap_or_default()),
+        };
         t.println(&format!("  on {} {short}, system ID: {id}", world.runner.name));
     } else {
         t.println(&format!("  on {} {short}", world.runner.name));
@@ -204,6 +209,7 @@ pub async fn run_job(env: &JobEnv<'_>, engine: &Engine) -> Result<JobLog, RunErr
     let raw = t.raw().to_string();
     Ok(JobLog {
         plain: trace::plain(&raw),
+        sections: trace::sections(&raw),
         raw,
         image_ready,
         no_image: world.runner.executor == Executor::Shell,

@@ -40,6 +40,8 @@ pub struct Puller<'a> {
     pub release: &'a RunnerRelease,
     /// Whole seconds the daemon takes to answer a pull.
     pub pull_seconds: u64,
+    /// Seconds the pulls so far took (the section's clock moves by them).
+    pub elapsed: std::sync::atomic::AtomicU64,
     pub engine: &'a Engine,
     pub credentials: Inputs<'a>,
     /// What the report should know about sources the runner skipped.
@@ -196,6 +198,8 @@ impl Puller<'_> {
             }
             Err(e) => Err(DaemonError::Client { message: e.to_string() }),
         };
+        self.elapsed
+            .fetch_add(self.pull_seconds, std::sync::atomic::Ordering::Relaxed);
         if let Err(e) = pulled {
             let text = wrap_after(&client_text(&e), self.release.pull_call_site, self.pull_seconds);
             let mut err = self.classify(text, &e);

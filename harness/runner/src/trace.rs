@@ -97,8 +97,104 @@ pub fn plain(raw: &str) -> String {
     out
 }
 
+/// One section as the job page shows it: its header line and duration.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Section {
+    pub name: String,
+    pub header: String,
+    /// `MM:SS`, or `HH:MM:SS` from an hour.
+    pub duration: String,
+}
+
+/// The duration GitLab shows beside a section's header: end minus start in whole seconds
+/// (`Ansi2json::State#close_section`), as `MM:SS` under an hour. From an hour GitLab 14.x and
+/// later write `HH:MM:SS` (earlier ones dropped the hours: the release of the change is NOT
+/// CONFIRMED, gitlab-runner.md §2.3).
+pub fn duration_text(seconds: i64) -> String {
+    let s = seconds.max(0);
+    let (h, m, sec) = (s / 3600, s / 60 % 60, s % 60);
+    if h > 0 {
+        format!("{h:02}:{m:02}:{sec:02}")
+    } else {
+        format!("{m:02}:{sec:02}")
+    }
+}
+
+/// The sections of a raw trace, in order: each one's first line (its header) and the time
+/// between its two markers. A section left open (the trace stops inside it) is not listed.
+pub fn sections(raw: &str) -> Vec<Section> {
+    let mut open: Vec<(String, i64, usize)> = Vec::new();
+    let mut out: Vec<(usize, Section)> = Vec::new();
+    let mut rest = raw;
+    let mut order = 0;
+    while let Some(i) = rest.find("section_") {
+        rest = &rest[i..];
+        let Some(end) = rest.find('\r') else { break };
+        let marker = &rest[..end];
+        rest = &rest[end + 1..];
+        let mut parts = marker.splitn(3, ':');
+        let (Some(kind), Some(ts), Some(name)) = (parts.next(), parts.next(), parts.next()) else {
+            continue;
+        };
+        let Ok(ts) = ts.parse::<i64>() else { continue };
+        match kind {
+            "section_start" => {
+                open.push((name.to_string(), ts, order));
+                order += 1;
+                // The header: the rest of the line, ANSI sequences stripped.
+                let line = rest.split('\n').next().unwrap_or_default();
+                let header = plain(line);
+                out.push((
+                    order - 1,
+                    Section {
+                        name: name.to_string(),
+                        header: header.trim().to_string(),
+                        duration: String::new(),
+                    },
+                ));
+            }
+            "section_end" => {
+                if let Some(pos) = open.iter().rposition(|(n, _, _)| n == name) {
+                    let (_, start, idx) = open.remove(pos);
+                    if let Some((_, s)) = out.iter_mut().find(|(i, _)| *i == idx) {
+                        s.duration = duration_text(ts - start);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    out.into_iter()
+        .filter(|(_, s)| !s.duration.is_empty())
+        .map(|(_, s)| s)
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn sections_carry_their_duration() {
+        let mut t = super::Trace::new(regsim_model::versions::runner::ResetPlacement::BeforeNewline);
+        t.section_start("prepare_executor", 10);
+        t.println("\x1b[36;1mPreparing the \"kubernetes\" executor\x1b[0;m");
+        t.section_end("prepare_executor", 10);
+        t.section_start("prepare_script", 10);
+        t.println("\x1b[36;1mPreparing environment\x1b[0;m");
+        t.section_end("prepare_script", 13);
+        let s = super::sections(t.raw());
+        assert_eq!(s.len(), 2);
+        assert_eq!(
+            (s[0].header.as_str(), s[0].duration.as_str()),
+            ("Preparing the \"kubernetes\" executor", "00:00")
+        );
+        assert_eq!(
+            (s[1].header.as_str(), s[1].duration.as_str()),
+            ("Preparing environment", "00:03")
+        );
+        assert_eq!(super::duration_text(75), "01:15");
+        assert_eq!(super::duration_text(3725), "01:02:05");
+    }
+
     use super::*;
 
     #[test]

@@ -96,6 +96,8 @@ pub struct JobLog {
     /// The job script's `docker` lines and their output, when the job has a script.
     pub script: Option<String>,
     pub script_exit_code: Option<i32>,
+    /// Each section's header and the duration the job page shows beside it (`MM:SS`).
+    pub sections: Vec<regsim_runner::trace::Section>,
 }
 
 pub fn document(entries: &[Entry]) -> Document {
@@ -153,6 +155,7 @@ fn scenario(e: &Entry) -> Scenario {
                 image_ready: r.job_log.image_ready,
                 script: r.job_log.script.as_ref().map(|s| s.text.clone()),
                 script_exit_code: r.job_log.script.as_ref().and_then(|s| s.failed_with),
+                sections: r.job_log.sections.clone(),
             }),
             outcome: Some(r.outcome),
             expected: Some(r.expected),

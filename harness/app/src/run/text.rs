@@ -143,6 +143,12 @@ fn log_block(r: &Report, raw: bool) -> String {
         }
         None => s.push_str(" ---\n"),
     }
+    if !raw && !r.job_log.sections.is_empty() {
+        s.push_str("--- sections: each header with the duration the job page shows beside it ---\n");
+        for sec in &r.job_log.sections {
+            s.push_str(&format!("{} {}\n", sec.header, sec.duration));
+        }
+    }
     s
 }
 

@@ -494,6 +494,11 @@ pub struct Runner {
     /// `/etc/machine-id` of the runner host, for the system ID.
     #[serde(default)]
     pub machine_id: Option<String>,
+    /// The runner's stored system ID (`.runner_system_id` beside config.toml, 15.8 →): `s_…` is
+    /// derived from the machine ID; a runner without one (in a container, usually) made
+    /// `r_` + 12 random characters, which the scenario states here.
+    #[serde(default)]
+    pub system_id: Option<String>,
     /// `[runners.docker] pull_policy`
     #[serde(default)]
     pub pull_policy: Option<PullPolicies>,

@@ -401,6 +401,8 @@ pub struct RunnerHost {
     pub name: String,
     pub token: String,
     pub machine_id: Option<String>,
+    /// A stored system ID the scenario states (`r_…` for a runner without a machine ID).
+    pub system_id: Option<String>,
     pub pull_policy: Option<Vec<regsim_wire::job_api::PullPolicy>>,
     pub docker_config: Option<String>,
     pub home: String,

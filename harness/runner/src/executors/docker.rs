@@ -85,6 +85,7 @@ pub(super) async fn prepare(
     let mut puller = Puller {
         release,
         pull_seconds: world.docker.pull_seconds,
+        elapsed: Default::default(),
         engine,
         credentials: Inputs {
             docker_auth_config: docker_auth_config.as_deref(),
@@ -122,6 +123,7 @@ pub(super) async fn prepare(
             }
         }
     }
+    clock += puller.elapsed.load(std::sync::atomic::Ordering::Relaxed) as i64;
     if release.sections {
         t.section_end("prepare_executor", clock);
     }

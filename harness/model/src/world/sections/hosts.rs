@@ -121,6 +121,24 @@ pub(super) fn runner(
             ),
         ));
     }
+    let system_id = match &s.runner.system_id {
+        None => None,
+        // common/system_id_state.go:48 (v15.8.0): a stored ID is used only in this shape.
+        Some(id)
+            if regex::Regex::new("^[sr]_[0-9a-zA-Z]{12}$")
+                .expect("constant")
+                .is_match(id) =>
+        {
+            // Releases before 15.8 print no system ID: the stored one is simply not shown.
+            Some(id.clone())
+        }
+        Some(id) => {
+            return Err(ctx.err(
+                "runner.system_id",
+                format!("`{id}`: the runner keeps a stored ID only if it matches ^[sr]_[0-9a-zA-Z]{{12}}$"),
+            ));
+        }
+    };
     Ok(RunnerHost {
         version,
         release,
@@ -131,6 +149,7 @@ pub(super) fn runner(
             .token
             .clone()
             .unwrap_or_else(|| "glrt-t1_regsimRunnerTok3n".into()),
+        system_id,
         machine_id: s
             .runner
             .machine_id
