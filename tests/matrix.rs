@@ -143,24 +143,32 @@ async fn the_runner_matrix_shows_the_autoscaler_dial_lines() {
     assert!(rows[3].outcome.to_string().contains("addresses"), "{}", rows[3].outcome);
 }
 
-/// The kubernetes executor by runner release: refused before 16.2 (the apiserver named the pod);
-/// the Warning events printed in 16.2, behind an off-by-default flag from 16.3 (this scenario
+/// The kubernetes executor by runner release: refused before 14.1 (the legacy exec strategy and a
+/// BuildError shown as a system failure); no Warning events and the apiserver's pod names up to
+/// 16.1; the events printed in 16.2, behind an off-by-default flag from 16.3 (this scenario
 /// turns it on in config.toml, so the header names it), the active-deadline line from 16.5, the
 /// container named from 17.5, the shorter docs URL from 17.11, and refused from 18.0 (one line per
 /// container in Go's map order).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_runner_matrix_shows_where_the_kubernetes_lines_change() {
     let f = scenarios().join("kubernetes-runner-16-8-warning-events-behind-a-flag.yaml");
-    let runners: Vec<_> = ["16.1.0", "16.2.0", "16.4.0", "16.5.0", "17.5.0", "17.11.0", "18.0.0"]
-        .iter()
-        .map(|v| Some(parse_version(v).unwrap()))
-        .collect();
+    let runners: Vec<_> = [
+        "14.0.1", "16.2.0", "16.4.0", "16.5.0", "17.5.0", "17.11.0", "18.0.0", "16.1.0",
+    ]
+    .iter()
+    .map(|v| Some(parse_version(v).unwrap()))
+    .collect();
     let rows = matrix::run(&f, &[None], &runners, &[None]).await;
     let log = |i: usize| rows[i].log.clone().unwrap_or_default();
     assert!(
-        rows[0].outcome.to_string().contains("GenerateName"),
+        rows[0].outcome.to_string().contains("system failure"),
         "{}",
         rows[0].outcome
+    );
+    assert!(!log(7).contains("Event retrieved"), "16.1 reads no events");
+    assert!(
+        log(7).contains("-concurrent-0x7k2p to be running"),
+        "16.1: the apiserver's suffix"
     );
     assert!(log(1).contains("Event retrieved from the cluster: Error: ErrImagePull"));
     assert!(!log(1).contains("feature flags:"), "16.2 does not declare the flag");

@@ -52,6 +52,9 @@ async fn one(name: &str, world: &World, real: &cri::RealContainerd, profile: &co
         what: "PullImage".into(),
         verdict: Verdict::NotCompared(why),
     };
+    if world.runner.executor == regsim_model::world::Executor::Shell {
+        return not_compared("the shell executor pulls no image".into());
+    }
     if regsim::run::pulls_from_docker_hub(world) {
         return not_compared("pulls from Docker Hub, which has no name on 127.0.0.1".into());
     }

@@ -148,6 +148,19 @@ async fn scenario_checks(
             })
             .collect();
     }
+    let shell = world.runner.executor == regsim_model::world::Executor::Shell;
+    if shell && world.job.script.is_empty() {
+        let why = "the shell executor pulls no image and this job has no script: nothing reaches a registry";
+        return [DOCKERD_VIA_MOCK, DOCKERD_VIA_REFERENCE, SKOPEO, OCI_CLIENT]
+            .into_iter()
+            .map(|client| Check {
+                scenario: name.clone(),
+                client,
+                what: "job log".into(),
+                verdict: table::Verdict::NotCompared(why.into()),
+            })
+            .collect();
+    }
     if regsim::run::pulls_from_docker_hub(&world) {
         let why = "pulls from Docker Hub, which has no name on 127.0.0.1 (and the real Hub must never be reached): \
                    compared by its real names (dockerd by name)";
@@ -172,7 +185,8 @@ async fn scenario_checks(
     };
     let (check, real) = daemon::via_mock(&world, &file, &name, daemon.clone()).await;
     out.push(check);
-    if let Some(real) = real {
+    // skopeo and oci-client pull the job image: a shell runner never does.
+    if let Some(real) = real.filter(|_| !shell) {
         let allowed = real.job_log.image_ready;
         let skopeo = async {
             match &avail.skopeo {

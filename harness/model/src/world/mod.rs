@@ -432,8 +432,9 @@ pub struct RunnerKubernetes {
     pub image_pull_secrets: Vec<String>,
     /// `poll_timeout`, seconds.
     pub poll_timeout: u64,
-    /// The apiserver's generateName suffix.
-    pub pod_suffix: String,
+    /// The random suffix of the pod's name as the scenario states it (its length and alphabet are
+    /// the naming era's: checked when the job runs, since `regsim matrix` walks eras).
+    pub pod_suffix: Option<String>,
     pub sees: WaitingReason,
 }
 

@@ -21,7 +21,7 @@ use crate::trace::{BOLD_CYAN, RESET, Trace};
 use regsim_clients::containerd::SimulatedContainerd;
 use regsim_clients::kubelet::{DockerKeyring, SimulatedKubelet};
 use regsim_model::versions::executors::kubernetes::{
-    NAME_MAX_LENGTH, POD_SUFFIX_LENGTH, POLL_INTERVAL_SECS, WarningEvents, go_duration, release,
+    NAME_MAX_LENGTH, POD_SUFFIX_LENGTH, POLL_INTERVAL_SECS, PodNaming, WarningEvents, go_duration, release,
 };
 use regsim_model::versions::kubelet;
 use regsim_model::versions::runner::shorten_token;
@@ -35,9 +35,15 @@ struct PodContainer {
     image: String,
 }
 
-/// `Build.ProjectUniqueName()` made RFC 1123 compatible, cut for the random suffix
-/// (`generateNameForK8sResources`, v16.2.0 kubernetes.go:2465-2476).
-fn pod_name(world: &World, payload: &JobPayload, k: &RunnerKubernetes) -> String {
+/// `Build.ProjectUniqueName()` made RFC 1123 compatible, then the random suffix: the runner's
+/// `-` and 8 characters, cut for them (`generateNameForK8sResources`, v16.2.0
+/// kubernetes.go:2465-2476), or before 16.2 the apiserver's 5 characters of GenerateName.
+fn pod_name(
+    world: &World,
+    payload: &JobPayload,
+    k: &RunnerKubernetes,
+    naming: PodNaming,
+) -> Result<String, NotModelled> {
     let short = shorten_token(world.runner.release.short_token, &world.runner.token);
     let unique = format!("runner-{short}-project-{}-concurrent-0", payload.job_info.project_id);
     // dns.MakeRFC1123Compatible: lower case, only [-a-z0-9], no leading non-alphanumerics, 63 at most.
@@ -50,8 +56,28 @@ fn pod_name(world: &World, payload: &JobPayload, k: &RunnerKubernetes) -> String
         .trim_start_matches(|c: char| !c.is_ascii_alphanumeric())
         .to_string();
     unique.truncate(NAME_MAX_LENGTH);
-    unique.truncate(NAME_MAX_LENGTH - POD_SUFFIX_LENGTH - 1);
-    format!("{unique}-{}", k.pod_suffix)
+    let (length, alphabet) = naming.suffix();
+    let suffix = k
+        .pod_suffix
+        .clone()
+        .unwrap_or_else(|| naming.default_suffix().to_string());
+    if suffix.len() != length || !suffix.chars().all(|c| alphabet.contains(c)) {
+        return Err(NotModelled::new(format!(
+            "runner.kubernetes.pod_suffix `{suffix}`: gitlab-runner {}'s pod names end in {length} characters of `{alphabet}`",
+            world.runner.version
+        )));
+    }
+    Ok(match naming {
+        PodNaming::Runner => {
+            unique.truncate(NAME_MAX_LENGTH - POD_SUFFIX_LENGTH - 1);
+            format!("{unique}-{suffix}")
+        }
+        // The apiserver cuts the base to leave room for its suffix (maxGeneratedNameLength).
+        PodNaming::Apiserver => {
+            unique.truncate(NAME_MAX_LENGTH - length);
+            format!("{unique}{suffix}")
+        }
+    })
 }
 
 /// `ConvertFromDockerPullPolicy` of the one policy in force (`""` when none is configured).
@@ -112,7 +138,7 @@ async fn run(world: &World, payload: &JobPayload, env: &JobEnv<'_>, t: &mut Trac
         t.println(&format!("{BOLD_CYAN}Preparing the \"kubernetes\" executor{RESET}"));
     }
     if !k.namespace_written {
-        t.warningln(&format!("Namespace is empty, therefore assuming '{}'.", k.namespace));
+        t.warningln(&kr.namespace_warning.text(&k.namespace));
     }
     t.println(&format!("Using Kubernetes namespace: {}", k.namespace));
     t.println(&format!("Using Kubernetes executor with image {image} ..."));
@@ -159,7 +185,7 @@ async fn run(world: &World, payload: &JobPayload, env: &JobEnv<'_>, t: &mut Trac
             go_duration(payload.runner_info.timeout)
         ));
     }
-    let pod = pod_name(world, payload, k);
+    let pod = pod_name(world, payload, k, kr.pod_naming)?;
     // Container names in the pod's order: build, helper, then the services.
     let mut names = vec!["build".to_string(), "helper".to_string()];
     names.extend((0..payload.services.len()).map(|i| format!("svc-{i}")));

@@ -1,9 +1,10 @@
 //! The kubernetes executor (`executors/kubernetes`) per release: the lines of its
 //! `prepare_executor` section, the build pod's name, what the runner prints while it waits for the
 //! pod, and how it words a pull the kubelet could not make (runner-executors-credentials.md §4,
-//! §5). Read at v16.2.0, v16.5.0, v17.2.0, v17.3.0, v17.5.0 and v17.11.0; releases outside
-//! 16.2 – 17.11 are refused (before 16.2 the apiserver names the pod; from 18.0 the executor prints
-//! one `Using effective pull policy` line per container in Go's map order).
+//! §5b). Read at v14.1.0 – v16.1.0 (runner-executors-credentials.md §5e) and v16.2.0, v16.5.0,
+//! v17.2.0, v17.3.0, v17.5.0, v17.11.0; releases outside 14.1 – 17.11 are refused (before 14.1
+//! the legacy exec strategy by default and a BuildError shown as a system failure, not modelled;
+//! from 18.0 one `Using effective pull policy` line per container in Go's map order).
 
 use crate::versions::{Era, era, lookup, v};
 use regsim_wire::NotModelled;
@@ -13,7 +14,8 @@ use semver::Version;
 #[rustfmt::skip]
 pub fn modelled() -> Vec<Era<bool>> {
     vec![
-        era(v(10, 0, 0), false, "before v16.2.0 the pod is named by the apiserver's GenerateName (v16.0.0 kubernetes.go:1515) and Warning events are not read: not modelled"),
+        era(v(10, 0, 0), false, "before v14.1.0 the legacy exec strategy is the default (13.x) and setTraceStatus's type assertion shows the wrapped BuildError as a system failure (v14.0.0 common/build.go:800,810): not modelled"),
+        era(v(14, 1, 0), true,  "[SRC] v14.1.0 – v16.1.0 executors/kubernetes/kubernetes.go, util.go, internal/pull (runner-executors-credentials.md §5e)"),
         era(v(16, 2, 0), true,  "[SRC] v16.2.0 executors/kubernetes/kubernetes.go, util.go, internal/pull"),
         era(v(18, 0, 0), false, "[SRC] v18.0.0 kubernetes.go:452 prints `Using effective pull policy of %s for container %s` per container from a Go map, in random order: not modelled"),
     ]
@@ -23,6 +25,8 @@ pub fn modelled() -> Vec<Era<bool>> {
 /// (`Event retrieved from the cluster: …`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WarningEvents {
+    /// `logPodWarningEvents` does not exist yet.
+    Absent,
     Printed,
     /// Behind FF_RETRIEVE_POD_WARNING_EVENTS, default off.
     BehindFlagOff,
@@ -32,6 +36,7 @@ pub enum WarningEvents {
 pub fn warning_events() -> Vec<Era<WarningEvents>> {
     use WarningEvents::*;
     vec![
+        era(v(10, 0, 0), Absent,        "[SRC] absent in every tag through v16.1.1 (first in 5c4c6da5f, v16.2.0)"),
         era(v(16, 2, 0), Printed,       "[SRC] v16.2.0 kubernetes.go:453-454,500"),
         era(v(16, 3, 0), BehindFlagOff, "[SRC] v16.4.0 kubernetes.go:458, v16.5.0 :495 (FF_RETRIEVE_POD_WARNING_EVENTS, default false v16.3.0 – v17.1.0 in helpers/featureflags/flags.go)"),
         era(v(17, 2, 0), Printed,       "[SRC] v17.2.0 kubernetes.go:489-490, v17.5.0 :513-514,601"),
@@ -43,7 +48,7 @@ pub fn warning_events() -> Vec<Era<WarningEvents>> {
 #[rustfmt::skip]
 pub fn active_deadline_line() -> Vec<Era<bool>> {
     vec![
-        era(v(16, 2, 0), false, "FF_USE_POD_ACTIVE_DEADLINE_SECONDS default false v15.10.0 – v16.4.0 [SRC] helpers/featureflags/flags.go"),
+        era(v(10, 0, 0), false, "FF_USE_POD_ACTIVE_DEADLINE_SECONDS declared from v15.10.0, default false until v16.4.0 [SRC] helpers/featureflags/flags.go"),
         era(v(16, 5, 0), true,  "[SRC] v17.5.0 kubernetes.go:2165-2173; the flag's default true from v16.5.0 (flags.go)"),
     ]
 }
@@ -64,7 +69,7 @@ pub enum PullWording {
 pub fn pull_wording() -> Vec<Era<PullWording>> {
     use PullWording::*;
     vec![
-        era(v(16, 2, 0), PolicyOnly,    "[SRC] v16.2.0 executors/kubernetes/internal/pull/manager.go:67-71, errors.go:15"),
+        era(v(13, 11, 0), PolicyOnly,   "[SRC] v13.11.0 internal/pull/manager.go:65 (5ddeddbb3); v16.2.0 manager.go:67-71, errors.go:15"),
         era(v(17, 3, 0), WithImage,     "[SRC] v17.3.0 internal/pull/manager.go:69"),
         era(v(17, 5, 0), WithContainer, "[SRC] v17.5.0 internal/pull/manager.go:69, errors.go:16"),
     ]
@@ -98,6 +103,74 @@ pub fn shell_profile_url() -> Vec<Era<&'static str>> {
     ]
 }
 
+/// What Prepare prints when config.toml sets no namespace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NamespaceWarning {
+    /// `Namespace is empty, therefore assuming 'default'.`
+    Sentence,
+    /// `s.Warningln(fmt.Printf(…))`: the sentence goes to the runner's stdout and the trace gets
+    /// Printf's results, `WARNING: 49 <nil>` (the sentence's length and a nil error).
+    PrintfResults,
+}
+
+#[rustfmt::skip]
+pub fn namespace_warning() -> Vec<Era<NamespaceWarning>> {
+    use NamespaceWarning::*;
+    vec![
+        era(v(10, 0, 0),  Sentence,      "[SRC] v14.10.0 kubernetes.go:1782"),
+        era(v(15, 0, 0),  PrintfResults, "[SRC] v15.0.0 kubernetes.go:1890-1891, v15.5.0 :1973-1974 (0487064bf); every tag v15.0.0 – v15.9.1"),
+        era(v(15, 10, 0), Sentence,      "[SRC] v15.10.0 (245fd34a0), v16.2.0 kubernetes.go:2379-2382"),
+    ]
+}
+
+impl NamespaceWarning {
+    pub fn text(self, namespace: &str) -> String {
+        match self {
+            NamespaceWarning::Sentence => format!("Namespace is empty, therefore assuming '{namespace}'."),
+            NamespaceWarning::PrintfResults => {
+                let sentence = format!("Namespace is empty, therefore assuming '{namespace}'.");
+                format!("{} <nil>", sentence.len())
+            }
+        }
+    }
+}
+
+/// Who names the build pod.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PodNaming {
+    /// `GenerateName: ProjectUniqueName()`: the apiserver appends 5 characters of
+    /// `bcdfghjklmnpqrstvwxz2456789`, with no separator.
+    Apiserver,
+    /// `generateNameForK8sResources`: the runner appends `-` and 8 characters of `[a-z0-9]`.
+    Runner,
+}
+
+#[rustfmt::skip]
+pub fn pod_naming() -> Vec<Era<PodNaming>> {
+    use PodNaming::*;
+    vec![
+        era(v(10, 0, 0), Apiserver, "[SRC] v16.1.0 kubernetes.go:1515 GenerateName; the apiserver cuts the base to 58 and appends utilrand.String(5) (k8s.io/apiserver pkg/storage/names/generate.go, k8s.io/apimachinery pkg/util/rand/rand.go alphanums; [SRC] as copied in public code)"),
+        era(v(16, 2, 0), Runner,    "[SRC] v16.2.0 kubernetes.go:1716, :2465-2476"),
+    ]
+}
+
+impl PodNaming {
+    /// The suffix's length and alphabet.
+    pub fn suffix(self) -> (usize, &'static str) {
+        match self {
+            PodNaming::Apiserver => (5, "bcdfghjklmnpqrstvwxz2456789"),
+            PodNaming::Runner => (POD_SUFFIX_LENGTH, POD_SUFFIX_ALPHABET),
+        }
+    }
+    /// The suffix a scenario that states none gets.
+    pub fn default_suffix(self) -> &'static str {
+        match self {
+            PodNaming::Apiserver => "x7k2p",
+            PodNaming::Runner => "k3j9x0qa",
+        }
+    }
+}
+
 /// Defaults of `[runners.kubernetes]` the log shows.
 pub const DEFAULT_NAMESPACE: &str = "default";
 /// `KubernetesPollInterval` (common/consts.go:23 at v16.2.0).
@@ -112,6 +185,8 @@ pub const NAME_MAX_LENGTH: usize = 63;
 /// What a release of the kubernetes executor prints.
 #[derive(Debug, Clone)]
 pub struct KubernetesRelease {
+    pub namespace_warning: NamespaceWarning,
+    pub pod_naming: PodNaming,
     pub warning_events: WarningEvents,
     pub active_deadline_line: bool,
     pub pull_wording: PullWording,
@@ -123,11 +198,13 @@ pub fn release(version: &Version) -> Result<KubernetesRelease, NotModelled> {
     let m = lookup(&table, version).expect("the table starts at 10.0");
     if !m.value {
         return Err(NotModelled::new(format!(
-            "the kubernetes executor of gitlab-runner {version}: only 16.2.0 – 17.11.x are modelled ({})",
+            "the kubernetes executor of gitlab-runner {version}: only 14.1.0 – 17.11.x are modelled ({})",
             m.source
         )));
     }
     Ok(KubernetesRelease {
+        namespace_warning: lookup(&namespace_warning(), version).expect("modelled").value,
+        pod_naming: lookup(&pod_naming(), version).expect("modelled").value,
         warning_events: lookup(&warning_events(), version).expect("modelled").value,
         active_deadline_line: lookup(&active_deadline_line(), version).expect("modelled").value,
         pull_wording: lookup(&pull_wording(), version).expect("modelled").value,
@@ -150,8 +227,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_modelled_band_is_16_2_to_17_11() {
-        assert!(release(&v(16, 1, 0)).is_err());
+    fn the_modelled_band_is_14_1_to_17_11() {
+        assert!(release(&v(14, 0, 1)).is_err());
+        let r = release(&v(15, 5, 0)).unwrap();
+        assert_eq!(r.namespace_warning.text("default"), "49 <nil>");
+        assert_eq!(r.pod_naming, PodNaming::Apiserver);
+        assert_eq!(r.warning_events, WarningEvents::Absent);
+        assert_eq!(
+            release(&v(15, 10, 0)).unwrap().namespace_warning,
+            NamespaceWarning::Sentence
+        );
         assert!(release(&v(18, 0, 0)).is_err());
         let r = release(&v(16, 2, 0)).unwrap();
         assert_eq!(r.warning_events, WarningEvents::Printed);

@@ -204,13 +204,14 @@ fn runner_kubernetes(
             ));
         }
     };
-    // The runner's own random suffix (generateNameForK8sResources).
-    use crate::versions::executors::kubernetes::{POD_SUFFIX_ALPHABET, POD_SUFFIX_LENGTH};
-    let pod_suffix = k.pod_suffix.clone().unwrap_or_else(|| "k3j9x0qa".into());
-    if pod_suffix.len() != POD_SUFFIX_LENGTH || !pod_suffix.chars().all(|c| POD_SUFFIX_ALPHABET.contains(c)) {
+    // The pod name's random suffix: the runner's 8 characters (16.2 →) or the apiserver's 5.
+    let pod_suffix = k.pod_suffix.clone();
+    if let Some(p) = &pod_suffix
+        && !((p.len() == 5 || p.len() == 8) && p.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()))
+    {
         return Err(ctx.err(
             "runner.kubernetes.pod_suffix",
-            format!("`{pod_suffix}`: the runner appends {POD_SUFFIX_LENGTH} characters of `{POD_SUFFIX_ALPHABET}`"),
+            format!("`{p}`: the runner appends 8 characters of [a-z0-9] (16.2 →), the apiserver 5 (before)"),
         ));
     }
     let namespace = k
