@@ -21,7 +21,8 @@ use crate::trace::{BOLD_CYAN, RESET, Trace};
 use regsim_clients::containerd::SimulatedContainerd;
 use regsim_clients::kubelet::{DockerKeyring, SimulatedKubelet};
 use regsim_model::versions::executors::kubernetes::{
-    NAME_MAX_LENGTH, POD_SUFFIX_LENGTH, POLL_INTERVAL_SECS, PodNaming, WarningEvents, go_duration, release,
+    HelperWarning, NAME_MAX_LENGTH, POD_SUFFIX_LENGTH, POLL_INTERVAL_SECS, PodNaming, Strategy, WarningEvents,
+    go_duration, release,
 };
 use regsim_model::versions::kubelet;
 use regsim_model::versions::runner::shorten_token;
@@ -127,9 +128,47 @@ async fn run(world: &World, payload: &JobPayload, env: &JobEnv<'_>, t: &mut Trac
         kr.warning_events = WarningEvents::Printed;
     }
     kr.active_deadline_line = crate::flags::flag_on(world, payload, "FF_USE_POD_ACTIVE_DEADLINE_SECONDS")?;
+    // The 13.x defaults regsim models: a job that turns them round is refused.
+    for (flag, default_on) in [
+        (
+            "FF_USE_LEGACY_KUBERNETES_EXECUTION_STRATEGY",
+            kr.default_strategy == Strategy::LegacyExec,
+        ),
+        (
+            "FF_GITLAB_REGISTRY_HELPER_IMAGE",
+            kr.helper_warning == HelperWarning::None,
+        ),
+    ] {
+        let on = if world.runner.version >= regsim_model::versions::feature_flags::LINE_SINCE {
+            crate::flags::flag_on(world, payload, flag)?
+        } else {
+            // Before 13.9 the table does not hold the flags: only the default is modelled.
+            if payload.variable(flag).is_some() || world.runner.environment_variable(flag).is_some() {
+                return Err(NotModelled::new(format!(
+                    "{flag} set for gitlab-runner {}",
+                    world.runner.version
+                )));
+            }
+            default_on
+        };
+        let declared = regsim_model::versions::feature_flags::declared(&world.runner.version)?
+            .is_none_or(|flags| flags.iter().any(|(n, _)| *n == flag));
+        if declared && on != default_on {
+            return Err(NotModelled::new(format!(
+                "{flag} turned {} on gitlab-runner {}: only its default is modelled for the kubernetes executor",
+                if on { "on" } else { "off" },
+                world.runner.version
+            )));
+        }
+    }
     let sections = world.runner.release.sections;
     let mut clock = world.clock.unix_timestamp();
     let image = crate::expand::expanded_image(payload);
+    let image_line = if kr.image_line_unexpanded {
+        payload.image.name.clone()
+    } else {
+        image.clone()
+    };
     let policy = kubernetes_policy(world, payload)?;
 
     // Prepare: the namespace and the image; nothing is created yet.
@@ -141,15 +180,20 @@ async fn run(world: &World, payload: &JobPayload, env: &JobEnv<'_>, t: &mut Trac
         t.warningln(&kr.namespace_warning.text(&k.namespace));
     }
     t.println(&format!("Using Kubernetes namespace: {}", k.namespace));
-    t.println(&format!("Using Kubernetes executor with image {image} ..."));
-    t.println("Using attach strategy to execute scripts...");
+    if let HelperWarning::InPrepare(w) = kr.helper_warning {
+        t.warningln(w);
+    }
+    t.println(&format!("Using Kubernetes executor with image {image_line} ..."));
+    if kr.default_strategy == Strategy::Attach {
+        t.println("Using attach strategy to execute scripts...");
+    }
     if sections {
         t.section_end("prepare_executor", clock);
     }
 
     // The pod, its pull secrets, and the kubelet's pulls.
     let containers = pod_containers(payload)?;
-    let (secrets, ignored) = pull_secrets(world, payload, k, cluster)?;
+    let (secrets, ignored) = pull_secrets(world, payload, k, cluster, kr.payload_only_secret)?;
     let keyring = DockerKeyring::from_secrets(&secrets)?;
     let node = SimulatedKubelet {
         version: cluster.kubelet.clone(),
@@ -179,6 +223,10 @@ async fn run(world: &World, payload: &JobPayload, env: &JobEnv<'_>, t: &mut Trac
         t.section_start("prepare_script", clock);
         t.println(&format!("{BOLD_CYAN}Preparing environment{RESET}"));
     }
+    // The legacy strategy builds one helper container, and the warning comes with it.
+    if let HelperWarning::PerHelperContainer(w) = kr.helper_warning {
+        t.warningln(w);
+    }
     if kr.active_deadline_line {
         t.println(&format!(
             "Using FF_USE_POD_ACTIVE_DEADLINE_SECONDS, the Pod activeDeadlineSeconds will be set to the job timeout: {}...",
@@ -196,8 +244,10 @@ async fn run(world: &World, payload: &JobPayload, env: &JobEnv<'_>, t: &mut Trac
             k.namespace
         ));
         // Ready and ContainersReady, the conditions with a reason (util.go: reason-less are skipped).
-        for _ in 0..2 {
-            t.write_raw(&format!("\tContainersNotReady: {unready:?}\n"));
+        if kr.condition_lines {
+            for _ in 0..2 {
+                t.write_raw(&format!("\tContainersNotReady: {unready:?}\n"));
+            }
         }
         clock += POLL_INTERVAL_SECS as i64;
     }
@@ -221,23 +271,28 @@ async fn run(world: &World, payload: &JobPayload, env: &JobEnv<'_>, t: &mut Trac
             t.warningln(&format!("Event retrieved from the cluster: {e}"));
         }
     }
-    t.warningln(
-        &kr.pull_wording
-            .warning(&container.image, &container.name, policy, &message),
-    );
+    if let Some(w) = kr
+        .pull_wording
+        .warning(&container.image, &container.name, policy, &message)
+    {
+        t.warningln(&w);
+    }
     if sections {
         t.section_end("prepare_script", clock);
     }
-    let error = format!(
-        "prepare environment: waiting for pod running: {}. Check {} for more information",
-        kr.pull_wording.error(&container.image, &container.name, &message),
-        kr.shell_profile_url
-    );
+    let mut error = kr.pull_wording.error(&container.image, &container.name, &message);
+    if kr.default_strategy == Strategy::Attach {
+        error = format!("waiting for pod running: {error}");
+    }
+    if let Some(url) = kr.shell_profile_url {
+        error = format!("prepare environment: {error}. Check {url} for more information");
+    }
     Ok(Prepared {
         outcome: Err(PullError {
             message: error,
-            // BuildError{FailureReason: ImagePullFailure} (util.go:171-178).
-            build_error: true,
+            // A BuildError (util.go:171-178), which setTraceStatus did not see through the
+            // `prepare environment` wrapper before 14.1.
+            build_error: !kr.wrapped_error_is_system_failure,
             system_failure_reason: false,
             unmodelled: None,
         }),
@@ -280,7 +335,8 @@ pub type CriCalls = (String, Vec<Option<regsim_clients::containerd::CriAuth>>);
 pub fn cri_requests(world: &World, payload: &JobPayload) -> Result<Vec<CriCalls>, NotModelled> {
     let k = world.runner.kubernetes.as_ref().ok_or("not a kubernetes runner")?;
     let cluster = world.cluster.as_ref().ok_or("not a kubernetes runner")?;
-    let (secrets, _) = pull_secrets(world, payload, k, cluster)?;
+    let kr = release(&world.runner.version)?;
+    let (secrets, _) = pull_secrets(world, payload, k, cluster, kr.payload_only_secret)?;
     let keyring = match DockerKeyring::from_secrets(&secrets)? {
         Ok(k) => k,
         Err(e) => return Err(NotModelled::new(format!("every pull fails before a CRI call: {e}"))),
@@ -317,6 +373,7 @@ fn pull_secrets(
     payload: &JobPayload,
     k: &RunnerKubernetes,
     cluster: &Cluster,
+    payload_only: bool,
 ) -> Result<(Vec<SecretEntries>, Vec<Ignored>), NotModelled> {
     let mut secrets = Vec::new();
     for name in &k.image_pull_secrets {
@@ -327,6 +384,35 @@ fn pull_secrets(
             )));
         };
         secrets.push(s.clone());
+    }
+    if payload_only {
+        // v13.0.0 kubernetes.go:704-740: the job payload's registry credentials, keyed by their
+        // URL as written; DOCKER_AUTH_CONFIG and the runner user's config.json are not read.
+        let entries: SecretEntries = payload
+            .credentials
+            .iter()
+            .filter(|c| c.kind == regsim_wire::job_api::CredentialKind::Registry)
+            .map(|c| {
+                (
+                    c.url.clone(),
+                    serde_json::json!({"username": c.username, "password": c.password}),
+                )
+            })
+            .collect();
+        let mut ignored = Vec::new();
+        if crate::credentials::docker_auth_config(payload, &world.runner).is_some() {
+            ignored.push(Ignored {
+                source: crate::credentials::SOURCE_VARIABLE.into(),
+                why: format!(
+                    "the kubernetes executor of gitlab-runner {} builds the pod's pull secret from the job payload only",
+                    world.runner.version
+                ),
+            });
+        }
+        if !entries.is_empty() {
+            secrets.push(entries);
+        }
+        return Ok((secrets, ignored));
     }
     let docker_auth_config = crate::credentials::docker_auth_config(payload, &world.runner);
     let helpers = Installed::install(&world.runner.credential_helpers).map_err(|e| {
