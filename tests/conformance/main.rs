@@ -135,44 +135,39 @@ async fn scenario_checks(
     } else {
         Some(scripts.lock().await)
     };
-    if world.cluster.is_some() {
-        let why = "the kubernetes executor pulls through the node's containerd, not a Docker daemon: compared in the \
-                   containerd CRI column, with the kubelet's credentials";
-        return [DOCKERD_VIA_MOCK, DOCKERD_VIA_REFERENCE, SKOPEO, OCI_CLIENT]
-            .into_iter()
-            .map(|client| Check {
+    // The columns that do not apply to this job, and why.
+    let not_compared = |clients: &[&'static str], why: &str| -> Vec<Check> {
+        clients
+            .iter()
+            .map(|&client| Check {
                 scenario: name.clone(),
                 client,
                 what: "job log".into(),
                 verdict: table::Verdict::NotCompared(why.into()),
             })
-            .collect();
+            .collect()
+    };
+    let docker_columns = [DOCKERD_VIA_MOCK, DOCKERD_VIA_REFERENCE, SKOPEO, OCI_CLIENT];
+    if world.cluster.is_some() {
+        return not_compared(
+            &docker_columns,
+            "the kubernetes executor pulls through the node's containerd, not a Docker daemon: compared in the \
+             containerd CRI column, with the kubelet's credentials",
+        );
     }
     let shell = world.runner.executor == regsim_model::world::Executor::Shell;
     if shell && world.job.script.is_empty() {
-        let why = "the shell executor pulls no image and this job has no script: nothing reaches a registry";
-        return [DOCKERD_VIA_MOCK, DOCKERD_VIA_REFERENCE, SKOPEO, OCI_CLIENT]
-            .into_iter()
-            .map(|client| Check {
-                scenario: name.clone(),
-                client,
-                what: "job log".into(),
-                verdict: table::Verdict::NotCompared(why.into()),
-            })
-            .collect();
+        return not_compared(
+            &docker_columns,
+            "the shell executor pulls no image and this job has no script: nothing reaches a registry",
+        );
     }
     if regsim::run::pulls_from_docker_hub(&world) {
-        let why = "pulls from Docker Hub, which has no name on 127.0.0.1 (and the real Hub must never be reached): \
-                   compared by its real names (dockerd by name)";
-        return [DOCKERD_VIA_MOCK, SKOPEO, OCI_CLIENT]
-            .into_iter()
-            .map(|client| Check {
-                scenario: name.clone(),
-                client,
-                what: "job log".into(),
-                verdict: table::Verdict::NotCompared(why.into()),
-            })
-            .collect();
+        return not_compared(
+            &[DOCKERD_VIA_MOCK, SKOPEO, OCI_CLIENT],
+            "pulls from Docker Hub, which has no name on 127.0.0.1 (and the real Hub must never be reached): \
+             compared by its real names (dockerd by name)",
+        );
     }
     let daemon = match &avail.daemon {
         Ok(d) => d.clone(),

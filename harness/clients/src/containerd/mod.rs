@@ -60,6 +60,33 @@ struct Seen {
     body: Vec<u8>,
 }
 
+impl Seen {
+    /// A response with its challenges parsed, as the resolver keeps it.
+    fn new(
+        method: &'static str,
+        url: &str,
+        status: reqwest::StatusCode,
+        headers: reqwest::header::HeaderMap,
+        body: Vec<u8>,
+    ) -> Seen {
+        let challenges = headers
+            .get_all("www-authenticate")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .filter_map(|h| parse_challenge(h).ok())
+            .collect();
+        Seen {
+            method,
+            url: url.to_string(),
+            status: status.as_u16(),
+            status_line: format!("{} {}", status.as_u16(), status.canonical_reason().unwrap_or("")),
+            challenges,
+            headers,
+            body,
+        }
+    }
+}
+
 /// The authorizer's handler for the registry's host.
 #[derive(Clone)]
 enum Handler {
@@ -639,24 +666,9 @@ impl SimulatedContainerd {
             .send()
             .await
             .map_err(|e| RequestError::NotModelled(format!("regsim: request to the mock failed: {e}")))?;
-        let status = resp.status();
-        let headers = resp.headers().clone();
-        let challenges = headers
-            .get_all("www-authenticate")
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .filter_map(|h| parse_challenge(h).ok())
-            .collect();
+        let (status, headers) = (resp.status(), resp.headers().clone());
         let body = resp.bytes().await.map(|b| b.to_vec()).unwrap_or_default();
-        Ok(Seen {
-            method,
-            url: url.to_string(),
-            status: status.as_u16(),
-            status_line: format!("{} {}", status.as_u16(), status.canonical_reason().unwrap_or("")),
-            challenges,
-            headers,
-            body,
-        })
+        Ok(Seen::new(method, url, status, headers, body))
     }
 }
 
@@ -716,27 +728,12 @@ impl SimulatedContainerd {
             .body(http_body_util::Full::new(hyper::body::Bytes::from(payload)))
             .map_err(|e| failed(&e))?;
         let resp = sender.send_request(req).await.map_err(|e| failed(&e))?;
-        let status = resp.status();
-        let headers = resp.headers().clone();
-        let challenges = headers
-            .get_all("www-authenticate")
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .filter_map(|h| parse_challenge(h).ok())
-            .collect();
+        let (status, headers) = (resp.status(), resp.headers().clone());
         let body = http_body_util::BodyExt::collect(resp.into_body())
             .await
             .map(|b| b.to_bytes().to_vec())
             .unwrap_or_default();
-        Ok(Seen {
-            method,
-            url: url.to_string(),
-            status: status.as_u16(),
-            status_line: format!("{} {}", status.as_u16(), status.canonical_reason().unwrap_or("")),
-            challenges,
-            headers,
-            body,
-        })
+        Ok(Seen::new(method, url, status, headers, body))
     }
 }
 
