@@ -58,3 +58,35 @@ pub fn target(network: &regsim_wire::net::Network, parsed: &url::Url) -> Target 
         host_header,
     }
 }
+
+/// One HTTP/1.1 request on a connection already open (a TLS stream whose handshake the caller
+/// checked its own way): the status, headers and whole body, or hyper's error text.
+pub async fn send_on<S>(
+    stream: S,
+    method: &str,
+    path: &str,
+    headers: &[(&str, String)],
+    body: Vec<u8>,
+) -> Result<(reqwest::StatusCode, reqwest::header::HeaderMap, Vec<u8>), String>
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let (mut sender, connection) = hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
+        .await
+        .map_err(|e| e.to_string())?;
+    tokio::spawn(connection);
+    let mut req = hyper::Request::builder().method(method).uri(path);
+    for (k, v) in headers {
+        req = req.header(*k, v.as_str());
+    }
+    let req = req
+        .body(http_body_util::Full::new(hyper::body::Bytes::from(body)))
+        .map_err(|e| e.to_string())?;
+    let resp = sender.send_request(req).await.map_err(|e| e.to_string())?;
+    let (status, headers) = (resp.status(), resp.headers().clone());
+    let body = http_body_util::BodyExt::collect(resp.into_body())
+        .await
+        .map(|b| b.to_bytes().to_vec())
+        .unwrap_or_default();
+    Ok((status, headers, body))
+}

@@ -700,39 +700,22 @@ impl SimulatedContainerd {
                 f.verdict()
             ))
         })?;
-        let failed =
-            |e: &dyn std::fmt::Display| RequestError::NotModelled(format!("regsim: request to the mock failed: {e}"));
-        let (mut sender, connection) = hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
-            .await
-            .map_err(|e| failed(&e))?;
-        tokio::spawn(connection);
-        let mut req = hyper::Request::builder()
-            .method(method)
-            .uri(path)
-            .header("host", host_header)
-            .header("user-agent", format!("containerd/{}", self.profile.version));
-        if let Some(a) = authorization {
-            req = req.header("authorization", a);
-        }
-        if let Some(a) = accept {
-            req = req.header("accept", a);
-        }
+        let mut headers = vec![
+            ("host", host_header.to_string()),
+            ("user-agent", format!("containerd/{}", self.profile.version)),
+        ];
+        headers.extend(authorization.map(|a| ("authorization", a.to_string())));
+        headers.extend(accept.map(|a| ("accept", a.to_string())));
         let payload = match body {
             Some((ct, b)) => {
-                req = req.header("content-type", ct);
+                headers.push(("content-type", ct.to_string()));
                 b.into_bytes()
             }
             None => Vec::new(),
         };
-        let req = req
-            .body(http_body_util::Full::new(hyper::body::Bytes::from(payload)))
-            .map_err(|e| failed(&e))?;
-        let resp = sender.send_request(req).await.map_err(|e| failed(&e))?;
-        let (status, headers) = (resp.status(), resp.headers().clone());
-        let body = http_body_util::BodyExt::collect(resp.into_body())
+        let (status, headers, body) = crate::http::send_on(stream, method, path, &headers, payload)
             .await
-            .map(|b| b.to_bytes().to_vec())
-            .unwrap_or_default();
+            .map_err(|e| RequestError::NotModelled(format!("regsim: request to the mock failed: {e}")))?;
         Ok(Seen::new(method, url, status, headers, body))
     }
 }

@@ -847,30 +847,12 @@ impl SimulatedEngine {
                 });
             }
         };
-        let failed = |e: &dyn std::fmt::Display| ClientError::Plain(format!("regsim: request to the mock failed: {e}"));
-        let (mut sender, connection) = hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
+        let mut all = vec![("host", host_header.to_string()), ("user-agent", self.user_agent())];
+        all.extend(headers.iter().map(|(k, v)| (*k, v.clone())));
+        let (status, headers, body) = crate::http::send_on(stream, method, path, &all, body)
             .await
-            .map_err(|e| failed(&e))?;
-        tokio::spawn(connection);
-        let mut req = hyper::Request::builder()
-            .method(method)
-            .uri(path)
-            .header("host", host_header)
-            .header("user-agent", self.user_agent());
-        for (k, v) in headers {
-            req = req.header(*k, v.as_str());
-        }
-        let req = req
-            .body(http_body_util::Full::new(hyper::body::Bytes::from(body)))
-            .map_err(|e| failed(&e))?;
-        let resp = sender.send_request(req).await.map_err(|e| failed(&e))?;
-        let status = resp.status();
+            .map_err(|e| ClientError::Plain(format!("regsim: request to the mock failed: {e}")))?;
         let status_line = format!("{} {}", status.as_u16(), status.canonical_reason().unwrap_or(""));
-        let headers = resp.headers().clone();
-        let body = http_body_util::BodyExt::collect(resp.into_body())
-            .await
-            .map(|b| b.to_bytes().to_vec())
-            .unwrap_or_default();
         Ok(Response {
             status: status.as_u16(),
             status_line,
