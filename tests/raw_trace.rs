@@ -71,3 +71,40 @@ async fn v11_7_resets_after_the_newline() {
     assert!(raw.ends_with("(executor_docker.go:168:0s)\n\x1b[0;m"));
     assert!(!raw.contains("section_"));
 }
+
+#[tokio::test]
+async fn v16_2_script_failure_after_the_preparation() {
+    // runner-executors-credentials.md §3.4, §8 (v16.2.0): the user-script section with its
+    // header, the build image named again, green echo lines, the cleanup section, then the
+    // docker executor's `exit code 1` with the 14.3 – 18.5 extra line.
+    let p =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../scenarios/job-token-push-to-other-project-denied.yaml");
+    let w = load(&p, &Overrides::default()).unwrap();
+    let log = run_world(&w, &p).await.unwrap().job_log;
+    let c = log.continued.expect("the script ran");
+    let ts = log
+        .raw
+        .rsplit("section_end:")
+        .next()
+        .unwrap()
+        .split(':')
+        .next()
+        .unwrap()
+        .to_string();
+    let head = format!(
+        "section_start:{ts}:step_script\r{ESC}[0K{ESC}[0K{ESC}[36;1mExecuting \"step_script\" stage of the job script{ESC}[0;m{ESC}[0;m\n\
+         {ESC}[0KUsing docker image sha256:"
+    );
+    assert!(c.raw.starts_with(&head), "{:?}", c.raw);
+    assert!(c.raw.contains(&format!(
+        "{ESC}[32;1m$ docker login -u gitlab-ci-token -p $CI_JOB_TOKEN \"$CI_REGISTRY\"{ESC}[0;m\n"
+    )));
+    let tail = format!(
+        "denied: requested access to the resource is denied\n\
+         section_end:{ts}:step_script\r{ESC}[0K\
+         section_start:{ts}:cleanup_file_variables\r{ESC}[0K{ESC}[0K{ESC}[36;1mCleaning up project directory and file based variables{ESC}[0;m{ESC}[0;m\n\
+         section_end:{ts}:cleanup_file_variables\r{ESC}[0K\
+         {ESC}[31;1mERROR: Job failed: exit code 1\n{ESC}[0;m\n"
+    );
+    assert!(c.raw.ends_with(&tail), "{:?}", c.raw);
+}

@@ -171,7 +171,15 @@ async fn json_field_names_are_pinned() {
     assert_eq!(token_answer["rules"][1]["what"], "pull your/project/image");
     assert_eq!(
         keys(&v["scenarios"][0]["job_log"]),
-        ["text", "raw", "image_ready", "script", "script_exit_code", "sections"]
+        [
+            "text",
+            "raw",
+            "image_ready",
+            "script",
+            "script_exit_code",
+            "continued",
+            "sections"
+        ]
     );
     let wrong = &v["scenarios"][1];
     assert_eq!(wrong["status"], "not_as_expected");

@@ -82,11 +82,7 @@ pub struct Row {
 
 /// The job log and the script's output, as one text (both can change with a version).
 pub fn whole_log(r: &Report) -> String {
-    let mut log = r.job_log.plain.clone();
-    if let Some(s) = &r.job_log.script {
-        log.push_str(&s.text);
-    }
-    log
+    r.job_log.known_text()
 }
 
 /// One combination of versions; `None` keeps the scenario's.

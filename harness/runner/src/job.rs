@@ -5,7 +5,7 @@
 
 use crate::JobEnv;
 use crate::credentials::Ignored;
-use crate::executors::{self, Prepared};
+use crate::executors::{self, Prepared, ScriptFailure};
 use crate::pull::PullError;
 use crate::script::{CliHome, ScriptLog, run_script};
 use crate::services::StartedService;
@@ -43,9 +43,10 @@ pub struct JobLog {
     pub image_ready: bool,
     /// The executor pulls no image (shell): `image_ready` only says the job goes on.
     pub no_image: bool,
-    /// The `docker` lines of the script and what the job image's CLI printed for them (the
-    /// runner's stage headers around them are not simulated).
+    /// The `docker` lines of the script and what the job image's CLI printed for them.
     pub script: Option<ScriptLog>,
+    /// The job log from the user script's section to the last line, when the script ran.
+    pub continued: Option<Continued>,
     /// Credential sources the runner skipped without a word in the log.
     pub ignored_sources: Vec<String>,
     /// The services whose images were pulled: what they are and the names the job reaches them by.
@@ -58,6 +59,17 @@ pub struct JobLog {
     pub timestamps_unmodelled: bool,
 }
 
+/// The part of the job log after the stages regsim does not simulate (the prepare script's
+/// `Running on … via …` line and git's checkout): the user script's section, the cleanup
+/// section and the job's last line.
+#[derive(Debug, Clone, Serialize)]
+pub struct Continued {
+    /// What comes between the preparation and this part and is not modelled.
+    pub not_modelled_before: String,
+    pub raw: String,
+    pub plain: String,
+}
+
 impl JobLog {
     /// What the outcome is about: the script, or before it the image's pull (the preparation on
     /// an executor without images).
@@ -67,6 +79,18 @@ impl JobLog {
             (None, true) => "preparation",
             (None, false) => "image pull",
         }
+    }
+
+    /// The job page's text as regsim knows it: the preparation, then the part from the user
+    /// script on (or, without it, the script's own lines).
+    pub fn known_text(&self) -> String {
+        let mut text = self.plain.clone();
+        match (&self.continued, &self.script) {
+            (Some(c), _) => text.push_str(&c.plain),
+            (None, Some(s)) => text.push_str(&s.text),
+            (None, None) => {}
+        }
+        text
     }
 
     /// The job's outcome, decided here once for every report: the image was prepared and the
@@ -149,12 +173,17 @@ fn job_failed(world: &World, t: &mut Trace, e: &PullError) {
         } else {
             "Job failed:"
         };
-        match release.job_failed_line {
-            JobFailedLine::Plain => t.errorln(&format!("{head} {}", e.message)),
-            JobFailedLine::ExtraEmptyLine => t.errorln(&format!("{head} {}\n", e.message)),
-        }
+        build_error_line(world, t, head, &e.message);
     } else {
         t.errorln(&format!("Job failed (system failure): {}", e.message));
+    }
+}
+
+/// A BuildError's last line: `Sprintln` in 14.3 – 18.5 leaves an empty line carrying the reset.
+fn build_error_line(world: &World, t: &mut Trace, head: &str, message: &str) {
+    match world.runner.release.job_failed_line {
+        JobFailedLine::Plain => t.errorln(&format!("{head} {message}")),
+        JobFailedLine::ExtraEmptyLine => t.errorln(&format!("{head} {message}\n")),
     }
 }
 
@@ -176,6 +205,53 @@ fn cli_home(world: &World) -> Result<CliHome, NotModelled> {
     }
 }
 
+/// The job log from the user script's section on: its header, the build image's line again
+/// where the executor prints it, the script, the cleanup section and the last line
+/// (`versions::job_script`). The stages before it take no time on the scenario clock.
+fn continue_log(
+    world: &World,
+    build_image_line: &Option<String>,
+    failure: ScriptFailure,
+    since: Option<i64>,
+    script: &ScriptLog,
+) -> Continued {
+    let stages = regsim_model::versions::job_script::stages(&world.runner.version).value;
+    let clock = since.unwrap_or_else(|| world.clock.unix_timestamp());
+    let mut t = Trace::new(world.runner.release.reset);
+    let open = |t: &mut Trace, section: Option<(&str, &str)>| {
+        if let Some((name, header)) = section {
+            t.section_start(name, clock);
+            t.println(&format!("{}{header}{}", trace::BOLD_CYAN, trace::RESET));
+        }
+    };
+    let close = |t: &mut Trace, section: Option<(&str, &str)>| {
+        if let Some((name, _)) = section {
+            t.section_end(name, clock);
+        }
+    };
+    open(&mut t, stages.user_script);
+    if let Some(line) = build_image_line {
+        t.println(line);
+    }
+    t.write_raw(&script.raw);
+    close(&mut t, stages.user_script);
+    open(&mut t, stages.cleanup);
+    close(&mut t, stages.cleanup);
+    match script.failed_with {
+        None => t.infoln("Job succeeded"),
+        // The executor's error is a BuildError itself, not wrapped: every release sees it.
+        Some(code) => build_error_line(world, &mut t, "Job failed:", &failure.text(code)),
+    }
+    let raw = t.raw().to_string();
+    Continued {
+        not_modelled_before: "not modelled: the stages between the preparation and the user script \
+                              (the prepare script's `Running on … via …` line, git's checkout)"
+            .into(),
+        plain: trace::plain(&raw),
+        raw,
+    }
+}
+
 pub async fn run_job(env: &JobEnv<'_>, engine: &Engine) -> Result<JobLog, RunError> {
     let world = env.world;
     let release = &world.runner.release;
@@ -186,6 +262,8 @@ pub async fn run_job(env: &JobEnv<'_>, engine: &Engine) -> Result<JobLog, RunErr
         outcome,
         services,
         ignored,
+        build_image_line,
+        script_failure,
     } = executors::prepare(env, &payload, engine, &mut t).await;
     if let Err(PullError {
         unmodelled: Some(m), ..
@@ -206,10 +284,24 @@ pub async fn run_job(env: &JobEnv<'_>, engine: &Engine) -> Result<JobLog, RunErr
         }
         _ => None,
     };
+    let continued = script.as_ref().map(|s| {
+        continue_log(
+            world,
+            &build_image_line,
+            script_failure,
+            trace::last_marker_time(t.raw()),
+            s,
+        )
+    });
     let raw = t.raw().to_string();
+    let mut sections = trace::sections(&raw);
+    if let Some(c) = &continued {
+        sections.extend(trace::sections(&c.raw));
+    }
     Ok(JobLog {
         plain: trace::plain(&raw),
-        sections: trace::sections(&raw),
+        sections,
+        continued,
         raw,
         image_ready,
         no_image: world.runner.executor == Executor::Shell,

@@ -23,5 +23,5 @@ pub mod services;
 pub mod trace;
 
 pub use env::JobEnv;
-pub use job::{JobLog, RunError, run_job};
+pub use job::{Continued, JobLog, RunError, run_job};
 pub use pull::pull_policies;

@@ -113,16 +113,22 @@ impl Puller<'_> {
     }
 
     fn mark_used(&self, trace: &mut Trace, image: &str, img: &ImageInspect) {
+        if let Some(line) = self.using_line(image, img) {
+            trace.println(&line);
+        }
+    }
+
+    /// `markImageAsUsed`'s line; none for an image named by its ID.
+    pub fn using_line(&self, image: &str, img: &ImageInspect) -> Option<String> {
         if img.id == image {
-            return;
+            return None;
         }
-        match img.repo_digests.first() {
-            Some(d) if self.release.digest_in_using_line => trace.println(&format!(
-                "Using docker image {} for {image} with digest {d} ...",
-                img.id
-            )),
-            _ => trace.println(&format!("Using docker image {} for {image} ...", img.id)),
-        }
+        Some(match img.repo_digests.first() {
+            Some(d) if self.release.digest_in_using_line => {
+                format!("Using docker image {} for {image} with digest {d} ...", img.id)
+            }
+            _ => format!("Using docker image {} for {image} ...", img.id),
+        })
     }
 
     async fn get_image_using_pull_policy(

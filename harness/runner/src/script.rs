@@ -18,7 +18,12 @@ use regsim_wire::job_api::JobPayload;
 pub struct ScriptLog {
     /// Which daemon the job's Docker CLI talked to, and why.
     pub daemon: String,
+    /// What the job page shows: each line echoed as `$ line`, then the CLI's output.
     pub text: String,
+    /// The same bytes as the runner's trace carries them: the echo lines in bold green
+    /// (`BashWriter.Noticef("$ %s", …)`, shells/abstract.go writeCommands, read at v11.7.0,
+    /// v16.2.0 and v19.3.0), the CLI's output as written.
+    pub raw: String,
     /// The exit code of the first failing command, if one failed.
     pub failed_with: Option<i32>,
 }
@@ -157,8 +162,11 @@ pub async fn run_script(
     };
     let mut cli = cli.with_config(home.config_path.clone(), home.logins.clone());
     let mut text = String::new();
+    let mut raw = String::new();
     for line in &job.script {
         text.push_str(&format!("$ {line}\n"));
+        raw.push_str(&format!("\x1b[32;1m$ {line}\x1b[0;m\n"));
+        let before = text.len();
         let located = |m: NotModelled| NotModelled::new(format!("script line `{line}`: {}", m.reason));
         let w = words(line, &lookup).map_err(|m| located(m.into()))?;
         let code = match w.as_slice() {
@@ -198,10 +206,12 @@ pub async fn run_script(
                 ));
             }
         };
+        raw.push_str(&text[before..]);
         if code != 0 {
             return Ok(ScriptLog {
                 daemon,
                 text,
+                raw,
                 failed_with: Some(code),
             });
         }
@@ -209,6 +219,7 @@ pub async fn run_script(
     Ok(ScriptLog {
         daemon,
         text,
+        raw,
         failed_with: None,
     })
 }

@@ -97,6 +97,12 @@ pub fn plain(raw: &str) -> String {
     out
 }
 
+/// The time of the last section marker in a raw trace.
+pub fn last_marker_time(raw: &str) -> Option<i64> {
+    let i = raw.rfind("section_")?;
+    raw[i..].split(':').nth(1)?.parse().ok()
+}
+
 /// One section as the job page shows it: its header line and duration.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Section {

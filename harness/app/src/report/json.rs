@@ -96,6 +96,9 @@ pub struct JobLog {
     /// The job script's `docker` lines and their output, when the job has a script.
     pub script: Option<String>,
     pub script_exit_code: Option<i32>,
+    /// The job log from the user script's section to its last line, after stages regsim does
+    /// not simulate (null when the script did not run).
+    pub continued: Option<regsim_runner::Continued>,
     /// Each section's header and the duration the job page shows beside it (`MM:SS`).
     pub sections: Vec<regsim_runner::trace::Section>,
 }
@@ -155,6 +158,7 @@ fn scenario(e: &Entry) -> Scenario {
                 image_ready: r.job_log.image_ready,
                 script: r.job_log.script.as_ref().map(|s| s.text.clone()),
                 script_exit_code: r.job_log.script.as_ref().and_then(|s| s.failed_with),
+                continued: r.job_log.continued.clone(),
                 sections: r.job_log.sections.clone(),
             }),
             outcome: Some(r.outcome),

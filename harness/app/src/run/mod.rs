@@ -141,8 +141,8 @@ pub(crate) fn unmodelled(stage: &Stage) -> Result<(), RunFailure> {
 }
 
 pub(crate) fn report(world: &World, file: &Path, stage: &Stage, log: JobLog, check_lines: bool) -> Report {
-    let mut lines: Vec<&str> = log.plain.lines().collect();
-    lines.extend(log.script.iter().flat_map(|s| s.text.lines()));
+    let known = log.known_text();
+    let lines: Vec<&str> = known.lines().collect();
     // The post's lines are compared with the log's after the edits the post made.
     let lines: Vec<String> = lines.iter().map(|l| world.expect.as_in_post(l)).collect();
     let missing_lines = if check_lines {

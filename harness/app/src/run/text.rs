@@ -115,33 +115,17 @@ fn log_block(r: &Report, raw: bool) -> String {
     if !log.ends_with('\n') {
         s.push('\n');
     }
-    s.push_str("--- end of job log");
-    match &r.job_log.script {
-        Some(script) => {
-            s.push_str(if r.job_log.no_image {
-                " (no image on this executor) ---\n"
-            } else {
-                " (the image is ready) ---\n"
-            });
-            s.push_str(if r.job_log.no_image {
-                "--- script: the runner host's Docker CLI, as the runner's user (stage headers, git output and the final line are not simulated) ---\n"
-            } else {
-                "--- script: the job image's Docker CLI (stage headers, git output and the final line are not simulated) ---\n"
-            });
-            s.push_str(&script.text);
-            s.push_str("--- end of script");
-            if let Some(code) = script.failed_with {
-                s.push_str(&format!(" (exit code {code})"));
+    match (&r.job_log.continued, &r.job_log.script) {
+        (Some(c), Some(_)) => {
+            s.push_str(&format!("--- {} ---\n", c.not_modelled_before));
+            let rest = if raw { &c.raw } else { &c.plain };
+            s.push_str(rest);
+            if !rest.ends_with('\n') {
+                s.push('\n');
             }
-            s.push_str(" ---\n");
+            s.push_str("--- end of job log ---\n");
         }
-        None if r.job_log.image_ready && r.job_log.no_image => s.push_str(
-            " (no image on this executor: the job goes on to its script, which with later stages is not simulated) ---\n",
-        ),
-        None if r.job_log.image_ready => {
-            s.push_str(" (the image is ready; the job's script and later stages are not simulated) ---\n")
-        }
-        None => s.push_str(" ---\n"),
+        _ => log_end(r, &mut s),
     }
     if !raw && !r.job_log.sections.is_empty() {
         s.push_str("--- sections: each header with the duration the job page shows beside it ---\n");
@@ -150,6 +134,19 @@ fn log_block(r: &Report, raw: bool) -> String {
         }
     }
     s
+}
+
+/// How a log that stops at the preparation ends.
+fn log_end(r: &Report, s: &mut String) {
+    s.push_str("--- end of job log");
+    let log = &r.job_log;
+    s.push_str(match (log.image_ready, log.no_image) {
+        (true, true) => {
+            " (no image on this executor: the job goes on to its script, which with later stages is not simulated) ---\n"
+        }
+        (true, false) => " (the image is ready; the job's script and later stages are not simulated) ---\n",
+        (false, _) => " ---\n",
+    });
 }
 
 fn verdict(r: &Report, colour: bool) -> String {

@@ -10,6 +10,7 @@ pub mod docker_hub;
 pub mod executors;
 pub mod feature_flags;
 pub mod gitlab;
+pub mod job_script;
 pub mod kubelet;
 pub mod runner;
 pub mod sbt_native_packager;

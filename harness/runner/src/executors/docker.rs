@@ -127,7 +127,19 @@ pub(super) async fn prepare(
     if release.sections {
         t.section_end("prepare_executor", clock);
     }
+    let build_image_line = match &outcome {
+        Ok(img)
+            if regsim_model::versions::job_script::stages(&release.version)
+                .value
+                .build_image_line_again =>
+        {
+            puller.using_line(&image, img)
+        }
+        _ => None,
+    };
     Prepared {
+        build_image_line,
+        script_failure: super::ScriptFailure::DockerExitCode,
         outcome: outcome.map(|_| ()),
         services: services
             .into_iter()

@@ -215,6 +215,8 @@ async fn run(world: &World, payload: &JobPayload, env: &JobEnv<'_>, t: &mut Trac
             outcome: Ok(()),
             services: Vec::new(),
             ignored,
+            build_image_line: None,
+            script_failure: super::ScriptFailure::KubernetesCommandTerminated,
         });
     }
 
@@ -288,6 +290,8 @@ async fn run(world: &World, payload: &JobPayload, env: &JobEnv<'_>, t: &mut Trac
         error = format!("prepare environment: {error}. Check {url} for more information");
     }
     Ok(Prepared {
+        build_image_line: None,
+        script_failure: super::ScriptFailure::KubernetesCommandTerminated,
         outcome: Err(PullError {
             message: error,
             // A BuildError (util.go:171-178), which setTraceStatus did not see through the

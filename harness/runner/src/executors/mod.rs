@@ -19,6 +19,7 @@ use crate::pull::PullError;
 use crate::services::StartedService;
 use crate::trace::Trace;
 use regsim_clients::engine::Engine;
+pub use regsim_model::versions::job_script::ScriptFailure;
 use regsim_model::world::Executor;
 use regsim_wire::job_api::JobPayload;
 
@@ -28,6 +29,11 @@ pub struct Prepared {
     pub outcome: Result<(), PullError>,
     pub services: Vec<StartedService>,
     pub ignored: Vec<Ignored>,
+    /// The line the executor prints when the script's container is created from the build
+    /// image (docker executors from 13.9: `Using docker image … for IMAGE …` again).
+    pub build_image_line: Option<String>,
+    /// How the executor words a script's non-zero exit.
+    pub script_failure: ScriptFailure,
 }
 
 impl Prepared {
@@ -37,6 +43,8 @@ impl Prepared {
             outcome: Err(PullError::unmodelled(m)),
             services: Vec::new(),
             ignored: Vec::new(),
+            build_image_line: None,
+            script_failure: ScriptFailure::DockerExitCode,
         }
     }
 }

@@ -30,5 +30,7 @@ pub(super) fn prepare(world: &World, t: &mut Trace) -> Prepared {
         outcome: Ok(()),
         services: Vec::new(),
         ignored: Vec::new(),
+        build_image_line: None,
+        script_failure: super::ScriptFailure::ShellExitStatus,
     }
 }
