@@ -5,8 +5,8 @@
 
 use crate::engine::{AuthConfig, DaemonError, Engine, Message, ProgressStream};
 use regsim_model::versions::docker_cli::{
-    ClientProfile, ConnectFailure, InfoOnConnectError, PushCredentials, connect_error, default_api_version,
-    info_on_connect_error,
+    ClientProfile, ConnectFailure, ENV_AUTH_CONFIG_LOGIN_WARNING, EmptyCredentials, EnvAuthConfig, InfoOnConnectError,
+    PushCredentials, connect_error, default_api_version, info_on_connect_error,
 };
 use regsim_model::versions::lookup;
 use regsim_wire::NotModelled;
@@ -107,6 +107,21 @@ pub struct DockerCli<'a> {
     unreachable: Option<(String, ConnectFailure)>,
     /// Where config.json is (the login warnings name it).
     config_path: String,
+    /// The job's `DOCKER_AUTH_CONFIG`, as the CLI's environment holds it.
+    env_auth_config: Option<String>,
+}
+
+/// The only shape 28.3's CLI accepts in DOCKER_AUTH_CONFIG (`DisallowUnknownFields`).
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EnvAuths {
+    auths: BTreeMap<String, EnvAuth>,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EnvAuth {
+    auth: String,
 }
 
 impl<'a> DockerCli<'a> {
@@ -118,7 +133,48 @@ impl<'a> DockerCli<'a> {
             unreachable: None,
             // A job image runs as root with the default config location.
             config_path: "/root/.docker/config.json".into(),
+            env_auth_config: None,
         }
+    }
+
+    /// A CLI whose environment holds `DOCKER_AUTH_CONFIG` (a CI variable the runner exports).
+    pub fn with_env_auth_config(mut self, value: Option<String>) -> Self {
+        self.env_auth_config = value.filter(|v| !v.is_empty());
+        self
+    }
+
+    /// `unset DOCKER_AUTH_CONFIG` in the script: later commands start without it.
+    pub fn unset_env_auth_config(&mut self) {
+        self.env_auth_config = None;
+    }
+
+    /// The entry the 28.3 → store built from DOCKER_AUTH_CONFIG holds for `key` (exact keys, no
+    /// hostname matching); `Ok(None)` when the CLI ignores the variable or it names no such key.
+    fn env_login(&self, key: &str) -> Result<Option<(String, String)>, NotModelled> {
+        let (EnvAuthConfig::TakesPrecedence { .. }, Some(value)) = (self.client.env_auth_config, &self.env_auth_config)
+        else {
+            return Ok(None);
+        };
+        let parsed: EnvAuths = serde_json::from_str(value).map_err(|e| {
+            NotModelled::new(format!(
+                "Docker CLI {}: DOCKER_AUTH_CONFIG is not the `{{\"auths\":{{KEY:{{\"auth\":…}}}}}}` the CLI accepts ({e}); \
+                 how often it prints `Failed to create credential store from DOCKER_AUTH_CONFIG:` per command is not modelled",
+                self.client.version
+            ))
+        })?;
+        let Some(entry) = parsed.auths.get(key) else {
+            return Ok(None);
+        };
+        let decoded = base64::Engine::decode(&base64::engine::general_purpose::STANDARD, entry.auth.trim())
+            .ok()
+            .and_then(|b| String::from_utf8(b).ok())
+            .and_then(|t| t.split_once(':').map(|(u, p)| (u.to_string(), p.to_string())))
+            .ok_or_else(|| {
+                NotModelled::new(format!(
+                    "DOCKER_AUTH_CONFIG's `auth` for {key} is not base64 of USER:PASSWORD: what the CLI then does is not modelled"
+                ))
+            })?;
+        Ok(Some(decoded))
     }
 
     /// A CLI whose config.json at `path` already holds `logins` (a shell runner's user, whose
@@ -176,6 +232,27 @@ impl<'a> DockerCli<'a> {
         let user = flag(args, "-u", "--username").unwrap_or_default();
         let password =
             flag(args, "-p", "--password").ok_or("only `docker login -u USER -p PASSWORD HOST` is simulated")?;
+        if let (EnvAuthConfig::TakesPrecedence { login_warning: true }, Some(_)) =
+            (self.client.env_auth_config, &self.env_auth_config)
+        {
+            run.err(ENV_AUTH_CONFIG_LOGIN_WARNING.to_string());
+        }
+        if user.is_empty() || password.is_empty() {
+            // A CI variable that is empty (no deploy token, CI_BUILD_TOKEN gone): no request.
+            let text = match self.client.empty_credentials {
+                EmptyCredentials::NonTtyError => {
+                    if !password.is_empty() {
+                        run.err(self.client.login.before_request().to_string());
+                    }
+                    "Error: Cannot perform an interactive login from a non TTY device\n"
+                }
+                EmptyCredentials::FlagValidation if user.is_empty() => "username is empty\n",
+                EmptyCredentials::FlagValidation => "password is empty\n",
+            };
+            run.err(text.to_string());
+            run.code = 1;
+            return Ok(run);
+        }
         let server = positional(args, &["-u", "--username", "-p", "--password"])
             .first()
             .cloned()
@@ -188,7 +265,8 @@ impl<'a> DockerCli<'a> {
         match self.engine.login(&user, &password, &server).await {
             Ok(status) => {
                 // The warnings go to stderr, the daemon's status to stdout.
-                let after = self.client.login.after_success(&self.config_path);
+                let changed = self.logins.get(&server) != Some(&(user.clone(), password.clone()));
+                let after = self.client.login.after_success(&self.config_path, changed);
                 if !after.is_empty() {
                     run.err(after);
                 }
@@ -211,7 +289,13 @@ impl<'a> DockerCli<'a> {
         }
         // The CLI tars the context itself and reports its size before the daemon says anything.
         let tar = regsim_wire::tar::one_file_tar("Dockerfile", dockerfile);
-        run.out(format!("{}\n", self.client.context_size.sending_line(tar.len() as u64)));
+        let Some(context_size) = self.client.context_size else {
+            return Err(NotModelled::new(format!(
+                "Docker CLI {}: `docker build` goes through BuildKit by default, whose output is not modelled",
+                self.client.version
+            )));
+        };
+        run.out(format!("{}\n", context_size.sending_line(tar.len() as u64)));
         match self.engine.build(dockerfile, &tag).await {
             Ok(stream) => run.stream(&stream),
             Err(e) => run.daemon_error(e)?,
@@ -248,12 +332,15 @@ impl<'a> DockerCli<'a> {
         };
         let r = Reference::parse(name).map_err(|e| NotModelled::new(e.to_string()))?;
         let auth = match self.client.push_credentials {
-            PushCredentials::FromConfigFile => self.logins.get(&r.registry_host()).map(|(u, p)| AuthConfig {
-                username: u.clone(),
-                password: p.clone(),
-                serveraddress: r.registry_host(),
-                ..Default::default()
-            }),
+            PushCredentials::FromConfigFile => self
+                .env_login(&r.registry_host())?
+                .or_else(|| self.logins.get(&r.registry_host()).cloned())
+                .map(|(u, p)| AuthConfig {
+                    username: u.clone(),
+                    password: p.clone(),
+                    serveraddress: r.registry_host(),
+                    ..Default::default()
+                }),
             PushCredentials::NoneUsable => None,
         };
         // The CLI's own encoding (base64 URL alphabet of the JSON; `{}` with nothing).

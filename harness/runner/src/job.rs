@@ -187,6 +187,29 @@ fn build_error_line(world: &World, t: &mut Trace, head: &str, message: &str) {
     }
 }
 
+/// DOCKER_AUTH_CONFIG as the script's environment holds it: the job's variable, else the
+/// runner's `environment` entry (the runner exports both into the job). A File-type variable
+/// holds a path there, which a 28.3 → CLI would try to parse: not modelled.
+fn script_env_auth_config(world: &World, payload: &JobPayload) -> Result<Option<String>, NotModelled> {
+    match payload.variable_entry("DOCKER_AUTH_CONFIG") {
+        Some(v)
+            if v.file
+                && world.job.docker_client.as_ref().is_some_and(|c| {
+                    c.env_auth_config != regsim_model::versions::docker_cli::EnvAuthConfig::Ignored
+                }) =>
+        {
+            Err(NotModelled::new(
+                "a File-type DOCKER_AUTH_CONFIG in the script's environment (the CLI sees a path) is not modelled",
+            ))
+        }
+        Some(v) => Ok(Some(v.value.clone())),
+        None => Ok(world
+            .runner
+            .environment_variable("DOCKER_AUTH_CONFIG")
+            .map(str::to_string)),
+    }
+}
+
 /// The config.json the script's Docker CLI uses: a job container's own, or on a shell runner the
 /// runner user's, with its earlier logins.
 fn cli_home(world: &World) -> Result<CliHome, NotModelled> {
@@ -255,6 +278,15 @@ fn continue_log(
 pub async fn run_job(env: &JobEnv<'_>, engine: &Engine) -> Result<JobLog, RunError> {
     let world = env.world;
     let release = &world.runner.release;
+    if world
+        .tokens
+        .iter()
+        .any(|t| t.name == "gitlab-deploy-token" && matches!(t.owner, regsim_model::world::TokenOwner::Group(_)))
+    {
+        return Err(RunError::NotModelled(NotModelled::new(
+            "a group deploy token named gitlab-deploy-token (whether GitLab sets CI_DEPLOY_USER/PASSWORD from it, by release) is not modelled",
+        )));
+    }
     let payload = request_job(env).await?;
     let mut t = Trace::new(release.reset);
     header(world, &payload, &mut t)?;
@@ -280,7 +312,18 @@ pub async fn run_job(env: &JobEnv<'_>, engine: &Engine) -> Result<JobLog, RunErr
     let script = match (&world.job.docker_client, image_ready && !world.job.script.is_empty()) {
         (Some(_), true) => {
             let home = cli_home(world)?;
-            Some(run_script(engine, &payload, &world.job, &started, &world.runner.dns, &home).await?)
+            Some(
+                run_script(
+                    engine,
+                    &payload,
+                    &world.job,
+                    &started,
+                    &world.runner.dns,
+                    &home,
+                    script_env_auth_config(world, &payload)?,
+                )
+                .await?,
+            )
         }
         _ => None,
     };

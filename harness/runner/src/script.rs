@@ -66,7 +66,6 @@ fn words(line: &str, lookup: &impl Fn(&str) -> Option<String>) -> Result<Vec<Str
                 cur.push_str(&expand(&quoted, lookup));
             }
             _ => {
-                any = true;
                 let mut bare = String::from(c);
                 while let Some(&n) = chars.peek() {
                     if matches!(n, ' ' | '\t' | '\'' | '"') {
@@ -75,7 +74,11 @@ fn words(line: &str, lookup: &impl Fn(&str) -> Option<String>) -> Result<Vec<Str
                     bare.push(n);
                     chars.next();
                 }
-                cur.push_str(&expand(&bare, lookup));
+                // An unquoted expansion that comes out empty makes no word (bash's field
+                // splitting): `-u $EMPTY -p x` is `-u -p x`.
+                let expanded = expand(&bare, lookup);
+                any |= !expanded.is_empty();
+                cur.push_str(&expanded);
             }
         }
     }
@@ -130,6 +133,7 @@ pub async fn run_script(
     services: &[StartedService],
     dns: &[String],
     home: &CliHome,
+    env_auth_config: Option<String>,
 ) -> Result<ScriptLog, NotModelled> {
     let lookup = |k: &str| payload.variable(k);
     let Some(client) = &job.docker_client else {
@@ -160,7 +164,9 @@ pub async fn run_script(
             format!("the job's Docker CLI reaches no daemon at {authority} (DOCKER_HOST): not a service link"),
         ),
     };
-    let mut cli = cli.with_config(home.config_path.clone(), home.logins.clone());
+    let mut cli = cli
+        .with_config(home.config_path.clone(), home.logins.clone())
+        .with_env_auth_config(env_auth_config);
     let mut text = String::new();
     let mut raw = String::new();
     for line in &job.script {
@@ -186,6 +192,13 @@ pub async fn run_script(
                 text.push_str(&run.text());
                 run.code
             }
+            // `unset NAME`: only DOCKER_AUTH_CONFIG changes what the simulated CLI does.
+            [unset, names @ ..] if unset == "unset" && !names.is_empty() => {
+                if names.iter().any(|n| n == "DOCKER_AUTH_CONFIG") {
+                    cli.unset_env_auth_config();
+                }
+                0
+            }
             [sbt, tasks @ ..] if sbt == "sbt" => {
                 let Some(plugin) = &job.sbt_native_packager else {
                     return Err(located("the scenario gives no `job.sbt_native_packager`".into()));
@@ -202,7 +215,7 @@ pub async fn run_script(
             }
             _ => {
                 return Err(located(
-                    "only `docker …` and `sbt docker:publish` lines are simulated".into(),
+                    "only `docker …`, `unset …` and `sbt docker:publish` lines are simulated".into(),
                 ));
             }
         };
@@ -242,5 +255,9 @@ mod tests {
             ]
         );
         assert!(super::words("docker 'x", &l).is_err());
+        assert_eq!(
+            super::words("a -u $NONE -p \"$NONE\"", &l).unwrap(),
+            ["a", "-u", "-p", ""]
+        );
     }
 }

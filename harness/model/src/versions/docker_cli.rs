@@ -17,6 +17,10 @@ pub enum LoginOutput {
     /// That warning, then after storing: `WARNING! Your password will be stored unencrypted in
     /// PATH.` / `Configure a credential helper to remove this warning. See` / URL / empty line.
     PasswordWarningAndStoreNotice { url: &'static str },
+    /// 28.0 →: the file store prints an empty line, `WARNING! Your credentials are stored
+    /// unencrypted in 'PATH'.`, the same second line, the URL and an empty line — only when the
+    /// stored entry changed (docker-cli.md Q1 block B).
+    PasswordWarningAndChangedStoreNotice,
 }
 
 impl LoginOutput {
@@ -31,8 +35,14 @@ impl LoginOutput {
     }
 
     /// What it prints after a successful login, before the status line: the store notice.
-    pub fn after_success(&self, config_path: &str) -> String {
+    /// `changed`: the login stored an entry other than the one config.json held.
+    pub fn after_success(&self, config_path: &str, changed: bool) -> String {
         match self {
+            LoginOutput::PasswordWarningAndChangedStoreNotice if changed => format!(
+                "\nWARNING! Your credentials are stored unencrypted in '{config_path}'.\n\
+                 Configure a credential helper to remove this warning. See\n\
+                 https://docs.docker.com/go/credential-store/\n\n"
+            ),
             LoginOutput::PasswordWarningAndStoreNotice { url } => format!(
                 "WARNING! Your password will be stored unencrypted in {config_path}.\n\
                  Configure a credential helper to remove this warning. See\n{url}\n\n"
@@ -91,12 +101,38 @@ fn human_size(mut size: f64, space: bool) -> String {
     format!("{n}{}{}", if space { " " } else { "" }, UNITS[i])
 }
 
+/// What `docker login -u "$U" -p "$P" HOST` does when a variable is empty (stdin not a TTY).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EmptyCredentials {
+    /// The CLI falls back to prompting and fails: `Error: Cannot perform an interactive login
+    /// from a non TTY device`, exit 1 [OBS Docker CLI 20.10.24; SRC v28.1 has no flag check].
+    NonTtyError,
+    /// 28.2.0 →: `verifyLoginFlags` — `username is empty`, else `password is empty`, exit 1
+    /// [SRC cli v28.2.2 cli/command/registry/login.go:70-85; OBS Docker CLI 28.2.2].
+    FlagValidation,
+}
+
+/// Whether the CLI reads `DOCKER_AUTH_CONFIG` from its environment (clients-inside-job.md §3.3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EnvAuthConfig {
+    /// Before 28.3.0: the variable means nothing to the CLI [OBS Docker CLI 28.2.2: a pull with
+    /// valid credentials in it still asked for an anonymous token].
+    Ignored,
+    /// 28.3.0 →: an in-memory store built from the variable answers first for every key it names
+    /// exactly, before config.json and helpers (docker/cli#6008); from 28.3.2 `docker login`
+    /// also prints the ` Warn -> DOCKER_AUTH_CONFIG is set and takes precedence.` note.
+    TakesPrecedence { login_warning: bool },
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClientProfile {
     pub version: Version,
     pub login: LoginOutput,
     pub push_credentials: PushCredentials,
-    pub context_size: ContextSize,
+    /// `None`: `docker build` goes through BuildKit by default (not modelled).
+    pub context_size: Option<ContextSize>,
+    pub empty_credentials: EmptyCredentials,
+    pub env_auth_config: EnvAuthConfig,
     pub source: &'static str,
 }
 
@@ -105,8 +141,17 @@ pub struct ClientProfile {
 pub struct ClientEra {
     pub login: LoginOutput,
     pub push_credentials: PushCredentials,
-    pub context_size: ContextSize,
+    pub context_size: Option<ContextSize>,
+    pub empty_credentials: EmptyCredentials,
+    pub env_auth_config: EnvAuthConfig,
 }
+
+/// The note 28.3.2 → prints on stderr for `docker login` and `docker logout` while
+/// DOCKER_AUTH_CONFIG is set, as a non-terminal renders it: an empty line, the ` Warn -> `
+/// header, continuation lines indented by its width, and an indented empty line from the
+/// format's final newline [SRC cli v28.3.2 cli/command/registry/warning.go:12-17,
+/// internal/tui/note.go:30-72; the padding read from the code, no 28.3.2 binary here].
+pub const ENV_AUTH_CONFIG_LOGIN_WARNING: &str = "\n Warn -> DOCKER_AUTH_CONFIG is set and takes precedence.\n         Unset DOCKER_AUTH_CONFIG to restore the CLI auth behaviour.\n         \n";
 
 const STORE_URL_18: &str = "https://docs.docker.com/engine/reference/commandline/login/#credentials-store";
 const STORE_URL_27: &str = "https://docs.docker.com/engine/reference/commandline/login/#credential-stores";
@@ -115,7 +160,14 @@ const STORE_URL_27: &str = "https://docs.docker.com/engine/reference/commandline
 #[rustfmt::skip]
 pub fn client_table() -> Vec<Era<Option<ClientEra>>> {
     use ContextSize::*;
-    let row = |login, push_credentials, context_size| Some(ClientEra { login, push_credentials, context_size });
+    use EmptyCredentials::*;
+    let row = |login, push_credentials, context_size: ContextSize| Some(ClientEra {
+        login, push_credentials, context_size: Some(context_size),
+        empty_credentials: NonTtyError, env_auth_config: EnvAuthConfig::Ignored,
+    });
+    let buildkit = |login, empty_credentials, env_auth_config| Some(ClientEra {
+        login, push_credentials: PushCredentials::FromConfigFile, context_size: None, empty_credentials, env_auth_config,
+    });
     vec![
         era(v(1, 13, 1), row(LoginOutput::StatusOnly, PushCredentials::NoneUsable, SpaceBeforeUnit),
             "login: moby@v1.13.1 cli/command/registry/login.go (prints response.Status only). push credentials: HYPOTHESIS, \
@@ -131,9 +183,23 @@ pub fn client_table() -> Vec<Era<Option<ClientEra>>> {
             "docker/cli v17.09.0-ce components/cli/cli/command/registry/login.go:54-59 (warning from v17.07.0-ce, commit e2d2afd9bf); build context: docker-cli.md row 183"),
         era(v(18, 4, 0), row(LoginOutput::PasswordWarningAndStoreNotice { url: STORE_URL_18 }, PushCredentials::FromConfigFile, NoSpace),
             "docker/cli v18.09.0 cli/command/registry/login.go:19-22,62-66,142-158 (18.04.0 also prompts on a terminal; a job has none); build context: cli v18.09.0 cli/command/image/build.go:342-360"),
-        era(v(27, 0, 1), row(LoginOutput::PasswordWarningAndStoreNotice { url: STORE_URL_27 }, PushCredentials::FromConfigFile, NoSpace),
-            "docker/cli v27.0.1 cli/command/registry/login.go:23; build context: docker-cli.md row 183"),
-        era(v(28, 0, 0), None, "28.0+ clients reword the store notice and print it only when the entry changed: not modelled"),
+        era(v(23, 0, 0), buildkit(LoginOutput::PasswordWarningAndStoreNotice { url: STORE_URL_18 }, NonTtyError, EnvAuthConfig::Ignored),
+            "login: docker/cli v24.0.0 cli/command/registry/login.go:23,145-163 (docker-cli.md Q1); build: BuildKit is the \
+             default builder from 23.0 (docker/cli v23.0.0 release notes; not read at the tag), so its output is not modelled"),
+        era(v(27, 0, 1), buildkit(LoginOutput::PasswordWarningAndStoreNotice { url: STORE_URL_27 }, NonTtyError, EnvAuthConfig::Ignored),
+            "docker/cli v27.0.1 cli/command/registry/login.go:23"),
+        era(v(28, 0, 0), buildkit(LoginOutput::PasswordWarningAndChangedStoreNotice, NonTtyError, EnvAuthConfig::Ignored),
+            "docker/cli v28.0.0 cli/config/credentials/file_store.go:68-97 (the notice on a changed entry), \
+             cli/command/registry/login.go:63-69,117-119 (docker-cli.md Q1); empty -u/-p: no flag check before v28.2.0-rc.1"),
+        era(v(28, 2, 0), buildkit(LoginOutput::PasswordWarningAndChangedStoreNotice, FlagValidation, EnvAuthConfig::Ignored),
+            "docker/cli v28.2.2 cli/command/registry/login.go:70-85 (commit e7af1812cf); [OBS] Docker CLI 28.2.2 (go1.24.3): \
+             the login texts and the ignored DOCKER_AUTH_CONFIG, clients-inside-job.md §3.1, §3.3"),
+        era(v(28, 3, 0), buildkit(LoginOutput::PasswordWarningAndChangedStoreNotice, FlagValidation, EnvAuthConfig::TakesPrecedence { login_warning: false }),
+            "docker/cli v28.3.0 cli/config/configfile/file.go:292-351, cli/config/memorystore/store.go:43-54 \
+             (PR #6008, commit 9b83d5bbf9); docker/cli#6156, gitlab-runner#38909"),
+        era(v(28, 3, 2), buildkit(LoginOutput::PasswordWarningAndChangedStoreNotice, FlagValidation, EnvAuthConfig::TakesPrecedence { login_warning: true }),
+            "docker/cli v28.3.2 cli/command/registry/warning.go:12-17 (commit ccd5bd8d57), login.go:114"),
+        era(v(29, 0, 0), None, "29.x clients reword the non-TTY error and are not modelled"),
     ]
 }
 
@@ -150,6 +216,8 @@ pub fn profile(version: &Version) -> Result<ClientProfile, NotModelled> {
             login: e.login.clone(),
             push_credentials: e.push_credentials.clone(),
             context_size: e.context_size,
+            empty_credentials: e.empty_credentials,
+            env_auth_config: e.env_auth_config,
             source: row.source,
         }),
         None => Err(NotModelled::new(format!("Docker CLI {version}: {}", row.source))),

@@ -298,7 +298,7 @@ pub struct OtherRegistry {
     pub images: Vec<StoredImage>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TokenOwner {
     User(String),
     Project(String),

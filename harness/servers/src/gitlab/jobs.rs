@@ -38,6 +38,25 @@ pub fn job_payload(world: &World) -> JobPayload {
         var("CI_REGISTRY_USER", "gitlab-ci-token".into(), true, false),
         var("CI_REGISTRY_PASSWORD", world.job.token.clone(), false, true),
     ];
+    // CI_DEPLOY_USER / CI_DEPLOY_PASSWORD exist only when the project has an active deploy token
+    // named exactly `gitlab-deploy-token` (docs: user/project/deploy_tokens, "GitLab deploy
+    // token"); a group's token of that name is not modelled (the runner refuses the job).
+    let today = world.clock.date();
+    if let Some(t) = world.tokens.iter().find(|t| {
+        t.kind == regsim_model::scenario::TokenKind::DeployToken
+            && t.name == "gitlab-deploy-token"
+            && t.owner == regsim_model::world::TokenOwner::Project(project.path.clone())
+            && !t.revoked
+            && t.expires_at.is_none_or(|d| today < d)
+    }) {
+        variables.push(var(
+            "CI_DEPLOY_USER",
+            t.username.clone().unwrap_or_default(),
+            true,
+            false,
+        ));
+        variables.push(var("CI_DEPLOY_PASSWORD", t.value.clone(), false, true));
+    }
     if gl.registry_enabled {
         variables.push(var("CI_REGISTRY", gl.registry.to_string(), true, false));
         if project.registry_access.value != RegistryAccess::Disabled {
