@@ -135,6 +135,12 @@ pub const SCOPE_WHITESPACE_SPLIT: Version = v(17, 0, 0);
 /// auto-auth to 13.9).
 pub const DEPENDENCY_PROXY_CREDENTIALS: Version = v(13, 9, 0);
 
+/// The legacy `CI_BUILD_TOKEN` (the job token under its 8.x name, masked like it) is gone from
+/// 16.0: deprecated in 9.0, removal announced in 14.8 for 16.0 (gitlab-org/gitlab#352957; removal
+/// notice commit 1bf50a49; registries-identities.md §7.1). Its first release is older than any
+/// GitLab regsim models.
+pub const CI_BUILD_TOKEN_REMOVED: Version = v(16, 0, 0);
+
 /// The Dependency Proxy's CI variables and runner-side authentication begin with 13.7, the
 /// release that made it authenticate (private groups; anonymous access removed); how the proxy
 /// itself answered before is `dependency_proxy_eras`.

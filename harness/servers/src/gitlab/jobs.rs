@@ -38,6 +38,9 @@ pub fn job_payload(world: &World) -> JobPayload {
         var("CI_REGISTRY_USER", "gitlab-ci-token".into(), true, false),
         var("CI_REGISTRY_PASSWORD", world.job.token.clone(), false, true),
     ];
+    if gl.version < gv::CI_BUILD_TOKEN_REMOVED {
+        variables.push(var("CI_BUILD_TOKEN", world.job.token.clone(), false, true));
+    }
     // CI_DEPLOY_USER / CI_DEPLOY_PASSWORD exist only when the project has an active deploy token
     // named exactly `gitlab-deploy-token` (docs: user/project/deploy_tokens, "GitLab deploy
     // token"); a group's token of that name is not modelled (the runner refuses the job).
