@@ -1,7 +1,8 @@
 //! Where the job's Docker CLI sends its Engine API calls. `DOCKER_HOST` unset: the runner host's
 //! daemon through the mounted socket (how regsim's job images reach Docker). `tcp://NAME:PORT`:
 //! the build container resolves NAME from its links to the services (`services::link_names`);
-//! a `docker:…-dind` service is a Docker engine of that tag. Any other name goes to the job
+//! a `docker:…-dind` service is a Docker engine of that tag, listening where its entrypoint
+//! puts it (`versions::dind`: 2375 without TLS, 2376 with). Any other name goes to the job
 //! container's DNS server (the runner's `[runners.docker] dns`), which knows no service names:
 //! `no such host`.
 
@@ -69,20 +70,26 @@ pub fn resolve(
     };
     let version = regsim_model::versions::parse_version(tag)
         .map_err(|e| NotModelled::new(format!("dind service {}: {e}", service.image_name)))?;
-    // Without TLS (DOCKER_TLS_CERTDIR empty) the dind daemon listens on plain 2375: GitLab's
-    // docs (seed 002's example sets DOCKER_HOST tcp://docker:2375 with DOCKER_TLS_CERTDIR "").
-    // Its TLS port and the defaults of each image release are not modelled.
-    if port == "2375" && tls_certdir == Some("") {
-        return Ok(DaemonAt::Dind {
+    // The entrypoint listens on one TCP port: 2375 without TLS, 2376 with it.
+    use regsim_model::versions::dind::{DindListens, listens};
+    match (port, listens(&version, tls_certdir)) {
+        ("2375", DindListens::Plain2375) => Ok(DaemonAt::Dind {
             version,
             service: service.image_name.clone(),
-        });
+        }),
+        ("2376", DindListens::Tls2376) => Err(NotModelled::new(format!(
+            "DOCKER_HOST {dh}: the CLI's TLS to {} (DOCKER_TLS_VERIFY, DOCKER_CERT_PATH and the runner's `/certs/client` volume) \
+             is not modelled",
+            service.image_name
+        ))),
+        // Nothing listens on that port of the service's container: the connection is refused.
+        _ => Ok(DaemonAt::Unreachable {
+            authority: authority.to_string(),
+            failure: ConnectFailure::Refused {
+                docker_host: dh.trim_end_matches('/').to_string(),
+            },
+        }),
     }
-    Err(NotModelled::new(format!(
-        "DOCKER_HOST {dh} with DOCKER_TLS_CERTDIR {}: which ports {} listens on is not modelled (only 2375 without TLS)",
-        tls_certdir.map(|t| format!("`{t}`")).unwrap_or_else(|| "unset".into()),
-        service.image_name
-    )))
 }
 
 #[cfg(test)]
@@ -121,6 +128,16 @@ mod tests {
             Ok(DaemonAt::Dind { .. })
         ));
         assert!(resolve(Some("tcp://docker:2376"), None, &dind(&["docker"]), &dns).is_err());
+        // A 20.10 dind listens on 2376 with TLS unless the job empties DOCKER_TLS_CERTDIR.
+        assert_eq!(
+            resolve(Some("tcp://docker:2375"), None, &dind(&["docker"]), &dns),
+            Ok(DaemonAt::Unreachable {
+                authority: "docker:2375".into(),
+                failure: ConnectFailure::Refused {
+                    docker_host: "tcp://docker:2375".into()
+                }
+            })
+        );
         assert!(resolve(Some("tcp://docker:2376"), None, &[], &[]).is_err());
         assert!(resolve(Some("unix:///x"), None, &[], &dns).is_err());
     }

@@ -4,6 +4,7 @@
 //! says otherwise.
 
 pub mod containerd;
+pub mod dind;
 pub mod docker;
 pub mod docker_cli;
 pub mod docker_hub;
