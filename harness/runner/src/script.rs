@@ -160,8 +160,15 @@ pub async fn run_script(
             )
         }
         DaemonAt::Unreachable { authority, failure } => (
-            DockerCli::new(engine, client).unreachable(authority.clone(), failure),
-            format!("the job's Docker CLI reaches no daemon at {authority} (DOCKER_HOST): not a service link"),
+            DockerCli::new(engine, client).unreachable(authority.clone(), failure.clone()),
+            format!(
+                "the job's Docker CLI reaches no daemon at {authority} (DOCKER_HOST): {}",
+                match failure {
+                    regsim_model::versions::docker_cli::ConnectFailure::NoSuchHost { .. } => "not a service link",
+                    regsim_model::versions::docker_cli::ConnectFailure::Refused { .. } =>
+                        "the service's daemon listens on the other port (2375 without TLS, 2376 with)",
+                }
+            ),
         ),
     };
     let mut cli = cli
