@@ -232,11 +232,6 @@ impl<'a> DockerCli<'a> {
         let user = flag(args, "-u", "--username").unwrap_or_default();
         let password =
             flag(args, "-p", "--password").ok_or("only `docker login -u USER -p PASSWORD HOST` is simulated")?;
-        if let (EnvAuthConfig::TakesPrecedence { login_warning: true }, Some(_)) =
-            (self.client.env_auth_config, &self.env_auth_config)
-        {
-            run.err(ENV_AUTH_CONFIG_LOGIN_WARNING.to_string());
-        }
         if user.is_empty() || password.is_empty() {
             // A CI variable that is empty (no deploy token, CI_BUILD_TOKEN gone): no request.
             let text = match self.client.empty_credentials {
@@ -261,6 +256,13 @@ impl<'a> DockerCli<'a> {
         let warning = self.client.login.before_request();
         if !warning.is_empty() {
             run.err(warning.to_string());
+        }
+        // Then, once the flags are valid, the DOCKER_AUTH_CONFIG note (runLogin:
+        // verifyLoginOptions, then maybePrintEnvAuthWarning; cli v28.3.2 login.go:110-114).
+        if let (EnvAuthConfig::TakesPrecedence { login_warning: true }, Some(_)) =
+            (self.client.env_auth_config, &self.env_auth_config)
+        {
+            run.err(ENV_AUTH_CONFIG_LOGIN_WARNING.to_string());
         }
         match self.engine.login(&user, &password, &server).await {
             Ok(status) => {

@@ -149,8 +149,9 @@ pub struct ClientEra {
 /// The note 28.3.2 → prints on stderr for `docker login` and `docker logout` while
 /// DOCKER_AUTH_CONFIG is set, as a non-terminal renders it: an empty line, the ` Warn -> `
 /// header, continuation lines indented by its width, and an indented empty line from the
-/// format's final newline [SRC cli v28.3.2 cli/command/registry/warning.go:12-17,
-/// internal/tui/note.go:30-72; the padding read from the code, no 28.3.2 binary here].
+/// format's final newline; after the `-p` warning [SRC cli v28.3.2
+/// cli/command/registry/warning.go:12-17, login.go:110-114, internal/tui/note.go:30-72
+/// (printNoteWithOptions, header ` Warn -> ` of width 9); no 28.3.2 binary here].
 pub const ENV_AUTH_CONFIG_LOGIN_WARNING: &str = "\n Warn -> DOCKER_AUTH_CONFIG is set and takes precedence.\n         Unset DOCKER_AUTH_CONFIG to restore the CLI auth behaviour.\n         \n";
 
 const STORE_URL_18: &str = "https://docs.docker.com/engine/reference/commandline/login/#credentials-store";
