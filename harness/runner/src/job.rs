@@ -85,12 +85,17 @@ impl JobLog {
     /// script on (or, without it, the script's own lines).
     pub fn known_text(&self) -> String {
         let mut text = self.plain.clone();
-        match (&self.continued, &self.script) {
-            (Some(c), _) => text.push_str(&c.plain),
-            (None, Some(s)) => text.push_str(&s.text),
-            (None, None) => {}
-        }
+        text.push_str(self.after_preparation());
         text
+    }
+
+    /// What follows the preparation's text: the continued log, else the script's own lines.
+    pub fn after_preparation(&self) -> &str {
+        match (&self.continued, &self.script) {
+            (Some(c), _) => &c.plain,
+            (None, Some(s)) => &s.text,
+            (None, None) => "",
+        }
     }
 
     /// The job's outcome, decided here once for every report: the image was prepared and the
@@ -243,8 +248,7 @@ fn continue_log(
     let mut t = Trace::new(world.runner.release.reset);
     let open = |t: &mut Trace, section: Option<(&str, &str)>| {
         if let Some((name, header)) = section {
-            t.section_start(name, clock);
-            t.println(&format!("{}{header}{}", trace::BOLD_CYAN, trace::RESET));
+            t.open_section(name, clock, header);
         }
     };
     let close = |t: &mut Trace, section: Option<(&str, &str)>| {

@@ -61,6 +61,12 @@ impl Trace {
     pub fn section_start(&mut self, name: &str, unix: i64) {
         self.raw.push_str(&format!("section_start:{unix}:{name}\r{CLEAR}"));
     }
+    /// A section's start marker and its bold cyan header (`BuildSection` with the header the
+    /// runner prints first, common/build.go).
+    pub fn open_section(&mut self, name: &str, unix: i64, header: &str) {
+        self.section_start(name, unix);
+        self.println(&format!("{BOLD_CYAN}{header}{RESET}"));
+    }
     pub fn section_end(&mut self, name: &str, unix: i64) {
         self.raw.push_str(&format!("section_end:{unix}:{name}\r{CLEAR}"));
     }

@@ -84,10 +84,7 @@ pub struct Difference {
 /// The job log's lines as the job page shows them, script block included.
 pub fn job_log_lines(r: &Report) -> Vec<&str> {
     let mut lines: Vec<&str> = r.job_log.plain.lines().collect();
-    match &r.job_log.continued {
-        Some(c) => lines.extend(c.plain.lines()),
-        None => lines.extend(r.job_log.script.iter().flat_map(|s| s.text.lines())),
-    }
+    lines.extend(r.job_log.after_preparation().lines());
     lines
 }
 

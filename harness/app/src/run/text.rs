@@ -115,8 +115,8 @@ fn log_block(r: &Report, raw: bool) -> String {
     if !log.ends_with('\n') {
         s.push('\n');
     }
-    match (&r.job_log.continued, &r.job_log.script) {
-        (Some(c), Some(_)) => {
+    match &r.job_log.continued {
+        Some(c) => {
             s.push_str(&format!("--- {} ---\n", c.not_modelled_before));
             let rest = if raw { &c.raw } else { &c.plain };
             s.push_str(rest);
@@ -125,7 +125,7 @@ fn log_block(r: &Report, raw: bool) -> String {
             }
             s.push_str("--- end of job log ---\n");
         }
-        _ => log_end(r, &mut s),
+        None => log_end(r, &mut s),
     }
     if !raw && !r.job_log.sections.is_empty() {
         s.push_str("--- sections: each header with the duration the job page shows beside it ---\n");

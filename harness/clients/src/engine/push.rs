@@ -273,7 +273,7 @@ impl SimulatedEngine {
         errors: Errors,
     ) -> Result<(), PushStop> {
         let quoted = self.profile.quoted_urls;
-        let retry_on_error = |e: &ClientError, quoted: bool| match errors {
+        let verdict = |e: &ClientError, quoted: bool| match errors {
             Errors::RetryOnError => retry_on_error(e, quoted),
             Errors::Whole => Some(e.render(quoted)),
         };
@@ -282,9 +282,9 @@ impl SimulatedEngine {
         let started = self
             .send("POST", &start_url, &auth)
             .await
-            .map_err(|e| retry_on_error(&url_error("Post", &start_url, e), quoted))?;
+            .map_err(|e| verdict(&url_error("Post", &start_url, e), quoted))?;
         if started.status != 202 {
-            return Err(retry_on_error(&self.registry_error(&started), quoted).into());
+            return Err(verdict(&self.registry_error(&started), quoted).into());
         }
         let bytes = match body {
             UploadBody::AsIs(bytes) => bytes,
@@ -300,9 +300,9 @@ impl SimulatedEngine {
         let patched = self
             .send_body("PATCH", &location, &auth, bytes)
             .await
-            .map_err(|e| retry_on_error(&url_error("Patch", &location, e), quoted))?;
+            .map_err(|e| verdict(&url_error("Patch", &location, e), quoted))?;
         if patched.status != 202 {
-            return Err(retry_on_error(&self.registry_error(&patched), quoted).into());
+            return Err(verdict(&self.registry_error(&patched), quoted).into());
         }
         let next = patched.header("location").unwrap_or(&location).to_string();
         let sep = if next.contains('?') { '&' } else { '?' };
@@ -310,9 +310,9 @@ impl SimulatedEngine {
         let put = self
             .send("PUT", &put_url, &auth)
             .await
-            .map_err(|e| retry_on_error(&url_error("Put", &put_url, e), quoted))?;
+            .map_err(|e| verdict(&url_error("Put", &put_url, e), quoted))?;
         if put.status != 201 {
-            return Err(retry_on_error(&self.registry_error(&put), quoted).into());
+            return Err(verdict(&self.registry_error(&put), quoted).into());
         }
         Ok(())
     }

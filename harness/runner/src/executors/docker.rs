@@ -7,7 +7,7 @@ use crate::credentials::Inputs;
 use crate::expand::expand;
 use crate::pull::{PullError, Puller, pull_policies};
 use crate::services::{Service, StartedService, link_names, split_name_and_version};
-use crate::trace::{BOLD_CYAN, RESET, Trace};
+use crate::trace::Trace;
 use regsim_clients::engine::Engine;
 use regsim_model::world::World;
 use regsim_wire::engine_api::ImageInspect;
@@ -76,11 +76,11 @@ pub(super) async fn prepare(
     let host_config_path = format!("{}/.docker/config.json", world.runner.home.trim_end_matches('/'));
     let policies = pull_policies(world, payload);
     if release.sections {
-        t.section_start("prepare_executor", clock);
-        t.println(&format!(
-            "{BOLD_CYAN}Preparing the \"{}\" executor{RESET}",
-            flavour.name
-        ));
+        t.open_section(
+            "prepare_executor",
+            clock,
+            &format!("Preparing the \"{}\" executor", flavour.name),
+        );
     }
     let mut puller = Puller {
         release,

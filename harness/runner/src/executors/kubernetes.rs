@@ -17,7 +17,7 @@ use super::Prepared;
 use crate::JobEnv;
 use crate::credentials::{Ignored, Inputs, helper::Installed, resolve_configs};
 use crate::pull::PullError;
-use crate::trace::{BOLD_CYAN, RESET, Trace};
+use crate::trace::Trace;
 use regsim_clients::containerd::SimulatedContainerd;
 use regsim_clients::kubelet::{DockerKeyring, SimulatedKubelet};
 use regsim_model::versions::executors::kubernetes::{
@@ -173,8 +173,7 @@ async fn run(world: &World, payload: &JobPayload, env: &JobEnv<'_>, t: &mut Trac
 
     // Prepare: the namespace and the image; nothing is created yet.
     if sections {
-        t.section_start("prepare_executor", clock);
-        t.println(&format!("{BOLD_CYAN}Preparing the \"kubernetes\" executor{RESET}"));
+        t.open_section("prepare_executor", clock, "Preparing the \"kubernetes\" executor");
     }
     if !k.namespace_written {
         t.warningln(&kr.namespace_warning.text(&k.namespace));
@@ -222,8 +221,7 @@ async fn run(world: &World, payload: &JobPayload, env: &JobEnv<'_>, t: &mut Trac
 
     // Run: the job's section, the polls, the failure.
     if sections {
-        t.section_start("prepare_script", clock);
-        t.println(&format!("{BOLD_CYAN}Preparing environment{RESET}"));
+        t.open_section("prepare_script", clock, "Preparing environment");
     }
     // The legacy strategy builds one helper container, and the warning comes with it.
     if let HelperWarning::PerHelperContainer(w) = kr.helper_warning {

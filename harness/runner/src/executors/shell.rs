@@ -3,7 +3,7 @@
 //! `docker login` (runner-executors-credentials.md §6).
 
 use super::Prepared;
-use crate::trace::{BOLD_CYAN, RESET, Trace};
+use crate::trace::Trace;
 use regsim_model::versions::executors::shell::using_line;
 use regsim_model::versions::lookup;
 use regsim_model::world::World;
@@ -19,8 +19,7 @@ pub(super) fn prepare(world: &World, t: &mut Trace) -> Prepared {
         .value
         .text(SHELL);
     if release.sections {
-        t.section_start("prepare_executor", clock);
-        t.println(&format!("{BOLD_CYAN}Preparing the \"shell\" executor{RESET}"));
+        t.open_section("prepare_executor", clock, "Preparing the \"shell\" executor");
     }
     t.println(&line);
     if release.sections {
