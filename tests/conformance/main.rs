@@ -68,6 +68,9 @@ struct Availability {
     daemon: Result<Arc<RealDaemon>, String>,
     reference: Result<(), Unavailable>,
     skopeo: Result<(), String>,
+    /// Debian's podman and buildah, which run a job's `podman …` / `buildah …` lines in the
+    /// real-daemon runs.
+    containers_tools: Result<(), String>,
 }
 
 /// Why the reference registry cannot take part: missing here (skipped; a failure under CI), or
@@ -108,10 +111,14 @@ async fn availability() -> Availability {
         Ok(o) if o.status.success() => Ok(()),
         _ => Err("skopeo is missing (Debian package `skopeo`): apt-get install skopeo".to_string()),
     };
+    let containers_tools = regsim_clients::containers_image::real::RealTools::new()
+        .map(drop)
+        .map_err(|m| m.reason);
     Availability {
         daemon,
         reference,
         skopeo,
+        containers_tools,
     }
 }
 
@@ -178,6 +185,17 @@ async fn scenario_checks(
             return out;
         }
     };
+    let job_tools = world.job.podman.is_some() || world.job.buildah.is_some();
+    if job_tools && let Err(why) = &avail.containers_tools {
+        for client in [DOCKERD_VIA_MOCK, DOCKERD_VIA_REFERENCE] {
+            out.push(Check::skipped(
+                &name,
+                client,
+                format!("the script runs podman or buildah: {why}"),
+            ));
+        }
+        return out;
+    }
     let (check, real) = daemon::via_mock(&world, &file, &name, daemon.clone()).await;
     out.push(check);
     // skopeo and oci-client pull the job image: a shell runner never does.
@@ -309,6 +327,7 @@ async fn run() -> bool {
         ("real dockerd", avail.daemon.as_ref().map(|_| ())),
         ("reference registry", reference),
         ("skopeo", avail.skopeo.as_ref().map(|_| ())),
+        ("podman and buildah", avail.containers_tools.as_ref().map(|_| ())),
     ] {
         if let Err(why) = r {
             eprintln!("SKIPPED {what}: {why}");

@@ -28,10 +28,10 @@ pub struct CliRun {
 }
 
 impl CliRun {
-    fn out(&mut self, text: impl Into<String>) {
+    pub(crate) fn out(&mut self, text: impl Into<String>) {
         self.output.push((Fd::Stdout, text.into()));
     }
-    fn err(&mut self, text: impl Into<String>) {
+    pub(crate) fn err(&mut self, text: impl Into<String>) {
         self.output.push((Fd::Stderr, text.into()));
     }
 
@@ -97,9 +97,25 @@ pub fn positional(args: &[String], with_values: &[&str]) -> Vec<String> {
     out
 }
 
+/// The daemon a CLI talks to: the runner host's, or one it owns (a dind service's).
+pub enum Daemon<'a> {
+    Host(&'a Engine),
+    Owned(Box<Engine>),
+}
+
+impl std::ops::Deref for Daemon<'_> {
+    type Target = Engine;
+    fn deref(&self) -> &Engine {
+        match self {
+            Daemon::Host(e) => e,
+            Daemon::Owned(e) => e,
+        }
+    }
+}
+
 /// The job image's CLI during one job.
 pub struct DockerCli<'a> {
-    pub engine: &'a Engine,
+    pub engine: Daemon<'a>,
     pub client: &'a ClientProfile,
     /// config.json's `auths`: server address → (user, password).
     logins: BTreeMap<String, (String, String)>,
@@ -126,6 +142,15 @@ struct EnvAuth {
 
 impl<'a> DockerCli<'a> {
     pub fn new(engine: &'a Engine, client: &'a ClientProfile) -> Self {
+        Self::on(Daemon::Host(engine), client)
+    }
+
+    /// A CLI whose DOCKER_HOST leads to a daemon of its own (a dind service's).
+    pub fn new_owned(engine: Engine, client: &'a ClientProfile) -> Self {
+        Self::on(Daemon::Owned(Box::new(engine)), client)
+    }
+
+    fn on(engine: Daemon<'a>, client: &'a ClientProfile) -> Self {
         DockerCli {
             engine,
             client,

@@ -313,8 +313,9 @@ pub async fn run_job(env: &JobEnv<'_>, engine: &Engine) -> Result<JobLog, RunErr
         job_failed(world, &mut t, e);
     }
     let started = if image_ready { services } else { Vec::new() };
-    let script = match (&world.job.docker_client, image_ready && !world.job.script.is_empty()) {
-        (Some(_), true) => {
+    let job_tools = world.job.docker_client.is_some() || world.job.podman.is_some() || world.job.buildah.is_some();
+    let script = match (job_tools, image_ready && !world.job.script.is_empty()) {
+        (true, true) => {
             let home = cli_home(world)?;
             Some(
                 run_script(

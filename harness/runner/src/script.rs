@@ -7,9 +7,12 @@
 use crate::docker_host::{DaemonAt, resolve};
 use crate::expand::expand;
 use crate::services::StartedService;
+use regsim_clients::containers_image::real::RealTools;
+use regsim_clients::containers_image::{SimulatedTools, tool_of};
 use regsim_clients::docker_cli::{DockerCli, flag, positional};
 use regsim_clients::engine::Engine;
 use regsim_clients::sbt::{self, DockerPublish};
+use regsim_model::versions::containers_tools::Tool;
 use regsim_wire::NotModelled;
 use regsim_wire::job_api::JobPayload;
 
@@ -125,40 +128,36 @@ impl CliHome {
     }
 }
 
-/// Runs the script's lines; `Err` when a line needs behaviour regsim does not model.
-pub async fn run_script(
-    engine: &Engine,
+/// The job's podman and buildah: simulated, or the real ones.
+enum Tools {
+    Simulated(Box<SimulatedTools>),
+    Real(RealTools),
+}
+
+/// The job image's Docker CLI and the daemon DOCKER_HOST leads it to (in words).
+fn docker_cli<'a>(
+    engine: &'a Engine,
+    client: &'a regsim_model::versions::docker_cli::ClientProfile,
     payload: &JobPayload,
-    job: &regsim_model::world::Job,
     services: &[StartedService],
     dns: &[String],
-    home: &CliHome,
-    env_auth_config: Option<String>,
-) -> Result<ScriptLog, NotModelled> {
-    let lookup = |k: &str| payload.variable(k);
-    let Some(client) = &job.docker_client else {
-        return Err("the script runs without a Docker CLI in the job image".into());
-    };
+) -> Result<(DockerCli<'a>, String), NotModelled> {
     let daemon = resolve(
         payload.variable("DOCKER_HOST").as_deref(),
         payload.variable("DOCKER_TLS_CERTDIR").as_deref(),
         services,
         dns,
     )?;
-    let dind;
-    let (cli, daemon) = match daemon {
+    Ok(match daemon {
         DaemonAt::HostSocket => (
             DockerCli::new(engine, client),
             "the job's Docker CLI talks to the runner host's daemon (DOCKER_HOST unset: the mounted socket)"
                 .to_string(),
         ),
-        DaemonAt::Dind { version, service } => {
-            dind = engine.dind(&version)?;
-            (
-                DockerCli::new(&dind, client),
-                format!("the job's Docker CLI talks to the Docker {version} daemon of service {service} (DOCKER_HOST)"),
-            )
-        }
+        DaemonAt::Dind { version, service } => (
+            DockerCli::new_owned(engine.dind(&version)?, client),
+            format!("the job's Docker CLI talks to the Docker {version} daemon of service {service} (DOCKER_HOST)"),
+        ),
         DaemonAt::Unreachable { authority, failure } => (
             DockerCli::new(engine, client).unreachable(authority.clone(), failure.clone()),
             format!(
@@ -170,10 +169,34 @@ pub async fn run_script(
                 }
             ),
         ),
+    })
+}
+
+/// Runs the script's lines; `Err` when a line needs behaviour regsim does not model.
+pub async fn run_script(
+    engine: &Engine,
+    payload: &JobPayload,
+    job: &regsim_model::world::Job,
+    services: &[StartedService],
+    dns: &[String],
+    home: &CliHome,
+    env_auth_config: Option<String>,
+) -> Result<ScriptLog, NotModelled> {
+    let lookup = |k: &str| payload.variable(k);
+    let (cli, daemon) = match &job.docker_client {
+        Some(client) => {
+            let (cli, daemon) = docker_cli(engine, client, payload, services, dns)?;
+            (Some(cli), daemon)
+        }
+        None => (None, "the job image has no Docker CLI".to_string()),
     };
-    let mut cli = cli
-        .with_config(home.config_path.clone(), home.logins.clone())
-        .with_env_auth_config(env_auth_config);
+    let mut cli = cli.map(|c| {
+        c.with_config(home.config_path.clone(), home.logins.clone())
+            .with_env_auth_config(env_auth_config)
+    });
+    // podman and buildah, made at their first line: simulated beside a simulated engine, the
+    // real tools beside a real daemon (the comparison runs both).
+    let mut tools: Option<Tools> = None;
     let mut text = String::new();
     let mut raw = String::new();
     for line in &job.script {
@@ -184,6 +207,11 @@ pub async fn run_script(
         let w = words(line, &lookup).map_err(|m| located(m.into()))?;
         let code = match w.as_slice() {
             [docker, cmd, args @ ..] if docker == "docker" => {
+                let Some(cli) = cli.as_mut() else {
+                    return Err(located(
+                        "the script runs docker, but the scenario gives no `job.docker_client`".into(),
+                    ));
+                };
                 let run = match cmd.as_str() {
                     "info" if args.is_empty() => cli.info().await,
                     "login" => cli.login(args).await,
@@ -201,7 +229,9 @@ pub async fn run_script(
             }
             // `unset NAME`: only DOCKER_AUTH_CONFIG changes what the simulated CLI does.
             [unset, names @ ..] if unset == "unset" && !names.is_empty() => {
-                if names.iter().any(|n| n == "DOCKER_AUTH_CONFIG") {
+                if names.iter().any(|n| n == "DOCKER_AUTH_CONFIG")
+                    && let Some(cli) = cli.as_mut()
+                {
                     cli.unset_env_auth_config();
                 }
                 0
@@ -218,11 +248,36 @@ pub async fn run_script(
                     alias: expand(&plugin.alias, lookup),
                     dockerfile: format!("FROM {}\n", expand(&plugin.base_image, lookup)),
                 };
-                sbt::docker_publish(&mut cli, &task, &mut text).await.map_err(located)?
+                let Some(cli) = cli.as_mut() else {
+                    return Err(located("sbt's DockerPlugin needs `job.docker_client`".into()));
+                };
+                sbt::docker_publish(cli, &task, &mut text).await.map_err(located)?
+            }
+            [tool, args @ ..] if tool_of(tool).is_some() => {
+                let tool = tool_of(tool).expect("matched");
+                let profile = match tool {
+                    Tool::Podman => job.podman.as_ref(),
+                    Tool::Buildah => job.buildah.as_ref(),
+                }
+                .ok_or_else(|| located(format!("the scenario gives no `job.{}`", tool.command()).into()))?;
+                if tools.is_none() {
+                    tools = Some(match engine.container_view() {
+                        Some((network, trust)) => Tools::Simulated(Box::new(SimulatedTools::new(network, trust))),
+                        None => Tools::Real(RealTools::new().map_err(located)?),
+                    });
+                }
+                let run = match tools.as_mut().expect("made above") {
+                    Tools::Simulated(t) => t.run(profile, args).await,
+                    Tools::Real(t) => t.run(tool, args).await,
+                }
+                .map_err(located)?;
+                text.push_str(&run.text());
+                run.code
             }
             _ => {
                 return Err(located(
-                    "only `docker …`, `unset …` and `sbt docker:publish` lines are simulated".into(),
+                    "only `docker …`, `podman …`, `buildah …`, `unset …` and `sbt docker:publish` lines are simulated"
+                        .into(),
                 ));
             }
         };

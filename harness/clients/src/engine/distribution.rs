@@ -101,6 +101,17 @@ pub fn handle_error_response(r: &HttpResponse<'_>, profile: &EngineProfile) -> C
 
 /// `handle_error_response`, with the branch it took in words (for `regsim explain`).
 pub fn handle_error_response_why(r: &HttpResponse<'_>, profile: &EngineProfile) -> (ClientError, String) {
+    handle_error_response_vendored(r, profile.error_body, profile.quoted_urls)
+}
+
+/// `handleErrorResponse` of the distribution copy `error_body` names (dockerd's vendored one, or
+/// the copy containers/image keeps in docker/distribution_error.go); `quoted_urls` only words
+/// the explanation.
+pub fn handle_error_response_vendored(
+    r: &HttpResponse<'_>,
+    error_body: ErrorBodyParsing,
+    quoted_urls: bool,
+) -> (ClientError, String) {
     if !(400..500).contains(&r.status) {
         let e = ClientError::UnexpectedStatus {
             status_line: r.status_line.clone(),
@@ -129,16 +140,16 @@ pub fn handle_error_response_why(r: &HttpResponse<'_>, profile: &EngineProfile) 
         let why = format!(
             "the challenge's error=\"{}\" comes before the body (RFC 6750 §3.1): errcode {code}, \"{}\" (docker-errors.md §1.2)",
             c.params.get("error").map(String::as_str).unwrap_or(""),
-            first.render(profile.quoted_urls)
+            first.render(quoted_urls)
         );
         let mut all = vec![first];
-        match parse_body(r, profile) {
+        match parse_body(r, error_body) {
             ClientError::Errors(v) => all.extend(v),
             other => all.push(other),
         }
         return (ClientError::Errors(all), why);
     }
-    let err = parse_body(r, profile);
+    let err = parse_body(r, error_body);
     if r.status == 401
         && let ClientError::UnexpectedResponse { .. } = err
     {
@@ -151,16 +162,16 @@ pub fn handle_error_response_why(r: &HttpResponse<'_>, profile: &EngineProfile) 
     }
     let why = format!(
         "the body reads as \"{}\" ({:?} parsing; docker-errors.md §1.2)",
-        err.first().render(profile.quoted_urls),
-        profile.error_body
+        err.first().render(quoted_urls),
+        error_body
     );
     (err, why)
 }
 
 /// `parseHTTPErrorResponse`, per vendored distribution version (docker-errors.md §1.2).
-fn parse_body(r: &HttpResponse<'_>, profile: &EngineProfile) -> ClientError {
+fn parse_body(r: &HttpResponse<'_>, error_body: ErrorBodyParsing) -> ClientError {
     let body = String::from_utf8_lossy(r.body).into_owned();
-    if profile.error_body == ErrorBodyParsing::Distribution283 {
+    if error_body == ErrorBodyParsing::Distribution283 {
         let json_type = r
             .content_type
             .and_then(|ct| ct.split(';').next())
@@ -186,7 +197,7 @@ fn parse_body(r: &HttpResponse<'_>, profile: &EngineProfile) -> ClientError {
         let code = match r.status {
             401 => ErrorCode::Unauthorized,
             429 => ErrorCode::TooManyRequests,
-            403 if profile.error_body != ErrorBodyParsing::Distribution281 => ErrorCode::Denied,
+            403 if error_body != ErrorBodyParsing::Distribution281 => ErrorCode::Denied,
             _ => ErrorCode::Unknown,
         };
         return ClientError::Coded {

@@ -138,6 +138,15 @@ impl Engine {
         }
     }
 
+    /// The simulated host's names and a job image's trust store, for the job's own registry
+    /// clients (podman, buildah); `None` for a real daemon, whose job runs the real tools.
+    pub fn container_view(&self) -> Option<(Network, regsim_wire::tls::DaemonTrust)> {
+        match self {
+            Engine::Simulated(e) => Some(e.container_view()),
+            Engine::Real(_) => None,
+        }
+    }
+
     /// What the simulated daemon noticed that the job log does not show; the real one says nothing.
     pub fn notes(&self) -> Vec<String> {
         match self {

@@ -155,6 +155,18 @@ impl SimulatedEngine {
     }
 
     /// Another engine on the same network with an empty image store: a dind service's daemon.
+    /// What a program in a job container on this host sees: the names the host resolves, and
+    /// its image's own system store (no certs.d, no insecure registries), as a dind daemon does.
+    pub fn container_view(&self) -> (Network, DaemonTrust) {
+        let trust = DaemonTrust {
+            system_roots: self.trust.system_roots.iter().take(1).cloned().collect(),
+            certs_d: Vec::new(),
+            insecure_registries: Vec::new(),
+            now: self.trust.now,
+        };
+        (self.network.clone(), trust)
+    }
+
     pub fn sibling(&self, version: &Version) -> Result<SimulatedEngine, regsim_wire::NotModelled> {
         let profile =
             regsim_model::versions::docker::profile(version, regsim_model::versions::docker::ImageStore::Graphdriver)?;

@@ -378,6 +378,12 @@ pub struct Job {
     /// The Docker CLI installed in the job image (e.g. CentOS 7's `docker` package: 1.13.1).
     #[serde(default)]
     pub docker_client: Option<String>,
+    /// The podman the job image has, when the script runs `podman …` (e.g. "4.3.1").
+    #[serde(default)]
+    pub podman: Option<String>,
+    /// The buildah the job image has, when the script runs `buildah …` (e.g. "1.28.2").
+    #[serde(default)]
+    pub buildah: Option<String>,
     /// The Dockerfile `docker build` reads (only `FROM image` is modelled).
     #[serde(default)]
     pub dockerfile: Option<String>,

@@ -4,6 +4,7 @@
 //! says otherwise.
 
 pub mod containerd;
+pub mod containers_tools;
 pub mod dind;
 pub mod docker;
 pub mod docker_cli;

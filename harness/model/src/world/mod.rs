@@ -343,6 +343,9 @@ pub struct Job {
     pub script: Vec<String>,
     /// The job image's Docker CLI, when the script uses one.
     pub docker_client: Option<crate::versions::docker_cli::ClientProfile>,
+    /// The job image's podman and buildah, when the script runs them.
+    pub podman: Option<crate::versions::containers_tools::ToolProfile>,
+    pub buildah: Option<crate::versions::containers_tools::ToolProfile>,
     pub dockerfile: Option<String>,
     /// sbt-native-packager's DockerPlugin, when the script runs `sbt docker:publish`.
     pub sbt_native_packager: Option<SbtNativePackager>,

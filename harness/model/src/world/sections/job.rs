@@ -4,6 +4,7 @@
 use super::Ctx;
 use super::tokens::short_hash;
 use crate::scenario::{self, Scenario, ScenarioError};
+use crate::versions::containers_tools::{self, Tool, ToolProfile};
 use crate::versions::{docker_cli, sbt_native_packager};
 use crate::world::{Job, SbtNativePackager};
 use regsim_wire::job_api::PullPolicy;
@@ -60,6 +61,8 @@ pub(super) fn build(ctx: &Ctx<'_>, s: &Scenario) -> Result<Job, ScenarioError> {
             .collect(),
         script: s.job.script.clone(),
         docker_client: docker_client(ctx, s)?,
+        podman: containers_tool(ctx, s, Tool::Podman)?,
+        buildah: containers_tool(ctx, s, Tool::Buildah)?,
         dockerfile: s.job.dockerfile.clone(),
         sbt_native_packager: sbt(ctx, s.job.sbt_native_packager.as_ref())?,
     })
@@ -160,6 +163,36 @@ fn docker_client(ctx: &Ctx<'_>, s: &Scenario) -> Result<Option<docker_cli::Clien
         Some(t) => docker_cli::profile(&ctx.version("job.docker_client", t)?)
             .map(Some)
             .map_err(|m| ctx.err("job.docker_client", m.reason)),
+    }
+}
+
+/// The job image's podman or buildah: required when the script runs it.
+fn containers_tool(ctx: &Ctx<'_>, s: &Scenario, tool: Tool) -> Result<Option<ToolProfile>, ScenarioError> {
+    let (field, written) = match tool {
+        Tool::Podman => ("job.podman", &s.job.podman),
+        Tool::Buildah => ("job.buildah", &s.job.buildah),
+    };
+    let runs = s
+        .job
+        .script
+        .iter()
+        .any(|l| l.trim_start().starts_with(&format!("{} ", tool.command())));
+    match written {
+        None if runs => Err(ctx.err(
+            field,
+            format!(
+                "the script runs {}: say which release the job image has (e.g. \"{}\")",
+                tool.command(),
+                match tool {
+                    Tool::Podman => "4.3.1",
+                    Tool::Buildah => "1.28.2",
+                }
+            ),
+        )),
+        None => Ok(None),
+        Some(t) => containers_tools::profile(tool, &ctx.version(field, t)?)
+            .map(Some)
+            .map_err(|m| ctx.err(field, m.reason)),
     }
 }
 
