@@ -46,6 +46,13 @@ fn outcome(allowed: bool) -> String {
     if allowed { "pull allowed" } else { "pull refused" }.to_string()
 }
 
+/// Run inside `unshare -m`: a tmpfs where c/image writes as root, then the command. Without a
+/// `/var/lib/containers` to mount on, a tmpfs over `/var/lib` (inside the namespace) makes one.
+const SCRATCH_VAR_LIB_CONTAINERS: &str = "set -e
+if [ ! -d /var/lib/containers ]; then mount -t tmpfs tmpfs /var/lib; mkdir -p /var/lib/containers; fi
+mount -t tmpfs tmpfs /var/lib/containers
+exec \"$@\"";
+
 /// skopeo copies the image into a scratch directory (a real pull: manifest, config, layers).
 /// `None` when the runner never asks a registry, so there is nothing to compare.
 pub async fn skopeo(name: &str, world: &World, daemon_allowed: bool) -> Option<Check> {
@@ -53,7 +60,10 @@ pub async fn skopeo(name: &str, world: &World, daemon_allowed: bool) -> Option<C
     let pull = first_pull(&stage)?;
     let dir = std::env::temp_dir().join(format!("regsim-conformance-skopeo-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    let mut cmd = tokio::process::Command::new("skopeo");
+    // In a mount namespace with a tmpfs over /var/lib/containers: as root, c/image keeps its
+    // blob-info cache there, and the machine's own directories stay as they were.
+    let mut cmd = tokio::process::Command::new("unshare");
+    cmd.args(["-m", "--", "sh", "-c", SCRATCH_VAR_LIB_CONTAINERS, "sh", "skopeo"]);
     // No credentials from the user's auth files: only what the runner would send.
     cmd.env("REGISTRY_AUTH_FILE", dir.with_extension("auth.json"))
         .args(["copy", "--quiet", "--src-tls-verify=false"]);
