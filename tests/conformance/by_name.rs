@@ -157,9 +157,9 @@ async fn by_name(scenarios: Vec<(String, PathBuf, World)>, ci: bool) -> Vec<Chec
                 continue;
             }
         };
-        // A `docker:dind` service's daemon has a trust of its own (its image's system store, no
-        // certs.d, no insecure registries): where the runner host's differs, a second dockerd
-        // plays the service's.
+        // A `docker:dind` service's daemon is a daemon of its own, with a trust of its own (its
+        // image's system store, no certs.d, no insecure registries) and no credentials: a second
+        // dockerd plays it for every job with a dind service.
         let mut dind = None;
         for (name, file, world) in group {
             let daemon = if own_dind(&world) {
@@ -184,12 +184,12 @@ async fn by_name(scenarios: Vec<(String, PathBuf, World)>, ci: bool) -> Vec<Chec
     out
 }
 
-/// Whether the job talks to a dind service whose daemon would trust otherwise than the runner
-/// host's.
+/// Whether the job has a `docker:…dind` service (whose daemon the job's CLI may talk to).
 fn own_dind(world: &World) -> bool {
-    let trust = &world.docker.tls;
-    !world.job.services.is_empty()
-        && (!trust.certs_d.is_empty() || !trust.insecure_registries.is_empty() || trust.ca_in_system_store)
+    world.job.services.iter().any(|(name, _)| {
+        let s = regsim_runner::services::split_name_and_version(name);
+        s.service.ends_with("docker") && s.version.contains("dind")
+    })
 }
 
 /// A dockerd in the namespace with `config` as its daemon.json and `store` (PEM) as its system
