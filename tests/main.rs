@@ -6,6 +6,7 @@ mod architecture;
 mod broken_scenarios;
 mod catalogue;
 mod cli;
+mod cli_tls_leg;
 mod diagnose;
 mod explain;
 mod fuzz_regressions;

@@ -5,8 +5,9 @@
 
 use crate::engine::{AuthConfig, DaemonError, Engine, Message, ProgressStream};
 use regsim_model::versions::docker_cli::{
-    ClientProfile, ConnectFailure, ENV_AUTH_CONFIG_LOGIN_WARNING, EmptyCredentials, EnvAuthConfig, InfoOnConnectError,
-    PushCredentials, connect_error, default_api_version, info_on_connect_error,
+    ClientInit, ClientProfile, ConnectFailure, ENV_AUTH_CONFIG_LOGIN_WARNING, EmptyCredentials, EnvAuthConfig,
+    InfoOnConnectError, PushCredentials, TlsLegFailure, client_init, connect_error, default_api_version,
+    info_on_connect_error,
 };
 use regsim_model::versions::lookup;
 use regsim_wire::NotModelled;
@@ -113,6 +114,49 @@ impl std::ops::Deref for Daemon<'_> {
     }
 }
 
+/// What `docker COMMAND` prints when its leg to a TLS dind does not come up (`before_call`:
+/// what the command prints before its first API call, the `-p` warning for `login`). Checked
+/// against the real CLIs 20.10.24 and 28.2.2 (tests/cli_tls_leg.rs).
+pub fn tls_leg_output(
+    client: &ClientProfile,
+    command: &str,
+    before_call: &str,
+    failure: &TlsLegFailure,
+) -> Result<CliRun, NotModelled> {
+    if !matches!(command, "login" | "push") {
+        return Err(NotModelled::new(format!(
+            "what `docker {command}` prints when its TLS leg to the dind service fails is not observed"
+        )));
+    }
+    let v = &client.version;
+    let mut run = CliRun::default();
+    match failure {
+        TlsLegFailure::PlainHttpToTls if *v >= semver::Version::new(20, 10, 0) => {
+            run.err(before_call.to_string());
+            run.err(format!("{}\n", failure.text()));
+        }
+        TlsLegFailure::PlainHttpToTls => {
+            return Err(NotModelled::new(format!(
+                "Docker CLI {v}: its words for a 400 from a TLS listener are not observed before 20.10"
+            )));
+        }
+        TlsLegFailure::MissingCa { .. } => match lookup(&client_init(), v).and_then(|e| e.value) {
+            Some(ClientInit::Eager) => run.err(format!("{}\n", failure.text())),
+            Some(ClientInit::Lazy) => {
+                run.err(before_call.to_string());
+                run.err(format!("Failed to initialize: {}\n", failure.text()));
+            }
+            None => {
+                return Err(NotModelled::new(format!(
+                    "Docker CLI {v}: how it reports an unusable TLS endpoint is not researched"
+                )));
+            }
+        },
+    }
+    run.code = 1;
+    Ok(run)
+}
+
 /// The job image's CLI during one job.
 pub struct DockerCli<'a> {
     pub engine: Daemon<'a>,
@@ -121,6 +165,8 @@ pub struct DockerCli<'a> {
     logins: BTreeMap<String, (String, String)>,
     /// Set when DOCKER_HOST leads nowhere: the authority of its URL and why.
     unreachable: Option<(String, ConnectFailure)>,
+    /// Set when the leg to a TLS dind service does not come up.
+    tls_leg: Option<TlsLegFailure>,
     /// Where config.json is (the login warnings name it).
     config_path: String,
     /// The job's `DOCKER_AUTH_CONFIG`, as the CLI's environment holds it.
@@ -156,6 +202,7 @@ impl<'a> DockerCli<'a> {
             client,
             logins: BTreeMap::new(),
             unreachable: None,
+            tls_leg: None,
             // A job image runs as root with the default config location.
             config_path: "/root/.docker/config.json".into(),
             env_auth_config: None,
@@ -214,6 +261,20 @@ impl<'a> DockerCli<'a> {
     pub fn unreachable(mut self, authority: String, failure: ConnectFailure) -> Self {
         self.unreachable = Some((authority, failure));
         self
+    }
+
+    /// A CLI whose leg to its TLS dind does not come up.
+    pub fn tls_leg_fails(mut self, failure: TlsLegFailure) -> Self {
+        self.tls_leg = Some(failure);
+        self
+    }
+
+    /// What `command` prints when the TLS leg failed; `None` when the leg is fine.
+    fn tls_leg_failed(&self, command: &str, before_call: &str) -> Result<Option<CliRun>, NotModelled> {
+        match &self.tls_leg {
+            Some(failure) => tls_leg_output(self.client, command, before_call, failure).map(Some),
+            None => Ok(None),
+        }
     }
 
     /// Commands other than `docker info` that reach no daemon: their texts are not researched.
@@ -277,6 +338,9 @@ impl<'a> DockerCli<'a> {
             .first()
             .cloned()
             .ok_or("logging in to Docker Hub is not simulated")?;
+        if let Some(run) = self.tls_leg_failed("login", self.client.login.before_request())? {
+            return Ok(run);
+        }
         // The `-p` warning comes before the daemon is asked, whatever it answers.
         let warning = self.client.login.before_request();
         if !warning.is_empty() {
@@ -308,6 +372,7 @@ impl<'a> DockerCli<'a> {
     /// `docker build [--force-rm] -t NAME .` of a context holding only `dockerfile`.
     pub async fn build(&mut self, args: &[String], dockerfile: &str) -> Result<CliRun, NotModelled> {
         self.reachable("build")?;
+        self.tls_leg_failed("build", "")?;
         let mut run = CliRun::default();
         let tag = flag(args, "-t", "--tag").ok_or("only `docker build -t NAME .` is simulated")?;
         let context = positional(args, &["-t", "--tag"]);
@@ -333,6 +398,7 @@ impl<'a> DockerCli<'a> {
     /// `docker tag SOURCE TARGET`.
     pub async fn tag(&mut self, args: &[String]) -> Result<CliRun, NotModelled> {
         self.reachable("tag")?;
+        self.tls_leg_failed("tag", "")?;
         let mut run = CliRun::default();
         let p = positional(args, &[]);
         let [source, target] = p.as_slice() else {
@@ -352,6 +418,9 @@ impl<'a> DockerCli<'a> {
     /// `docker push NAME[:TAG]`, with the credentials this CLI release sends.
     pub async fn push(&mut self, args: &[String]) -> Result<CliRun, NotModelled> {
         self.reachable("push")?;
+        if let Some(run) = self.tls_leg_failed("push", "")? {
+            return Ok(run);
+        }
         let mut run = CliRun::default();
         let p = positional(args, &[]);
         let [name] = p.as_slice() else {

@@ -322,8 +322,11 @@ pub async fn run_job(env: &JobEnv<'_>, engine: &Engine) -> Result<JobLog, RunErr
                     engine,
                     &payload,
                     &world.job,
-                    &started,
-                    &world.runner.dns,
+                    &crate::script::Around {
+                        services: &started,
+                        dns: &world.runner.dns,
+                        volumes: &world.runner.volumes,
+                    },
                     &home,
                     script_env_auth_config(world, &payload)?,
                 )

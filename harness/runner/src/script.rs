@@ -4,7 +4,7 @@
 //! order written (`docker_cli`). `sbt docker:publish` runs sbt-native-packager's build and push
 //! (`sbt`). Other lines are refused as not simulated.
 
-use crate::docker_host::{DaemonAt, resolve};
+use crate::docker_host::{CliTls, DaemonAt, resolve};
 use crate::expand::expand;
 use crate::services::StartedService;
 use regsim_clients::containers_image::real::RealTools;
@@ -128,6 +128,14 @@ impl CliHome {
     }
 }
 
+/// What surrounds the job's container: its started services, the DNS servers it asks for other
+/// names, and the runner's volumes it shares with them.
+pub struct Around<'a> {
+    pub services: &'a [StartedService],
+    pub dns: &'a [String],
+    pub volumes: &'a [String],
+}
+
 /// The job's podman and buildah: simulated, or the real ones.
 enum Tools {
     Simulated(Box<SimulatedTools>),
@@ -139,14 +147,22 @@ fn docker_cli<'a>(
     engine: &'a Engine,
     client: &'a regsim_model::versions::docker_cli::ClientProfile,
     payload: &JobPayload,
-    services: &[StartedService],
-    dns: &[String],
+    around: &Around<'_>,
 ) -> Result<(DockerCli<'a>, String), NotModelled> {
+    let tls = CliTls {
+        verify: payload.variable("DOCKER_TLS_VERIFY").is_some_and(|v| !v.is_empty()),
+        // The runner expands references between variables before the job sees them.
+        cert_path: payload
+            .variable("DOCKER_CERT_PATH")
+            .map(|v| expand(&v, |k: &str| payload.variable(k))),
+        volumes: around.volumes.to_vec(),
+    };
     let daemon = resolve(
         payload.variable("DOCKER_HOST").as_deref(),
         payload.variable("DOCKER_TLS_CERTDIR").as_deref(),
-        services,
-        dns,
+        &tls,
+        around.services,
+        around.dns,
     )?;
     Ok(match daemon {
         DaemonAt::HostSocket => (
@@ -157,6 +173,22 @@ fn docker_cli<'a>(
         DaemonAt::Dind { version, service } => (
             DockerCli::new_owned(engine.dind(&version)?, client),
             format!("the job's Docker CLI talks to the Docker {version} daemon of service {service} (DOCKER_HOST)"),
+        ),
+        DaemonAt::DindTlsLegFails { service, failure } => (
+            DockerCli::new(engine, client).tls_leg_fails(failure.clone()),
+            format!(
+                "the job's Docker CLI does not get through to service {service}, which listens with TLS on 2376: {}",
+                match failure {
+                    regsim_model::versions::docker_cli::TlsLegFailure::PlainHttpToTls =>
+                        "DOCKER_TLS_VERIFY is not set, so the CLI speaks plain HTTP, and the daemon's TLS listener \
+                         answers 400 and closes (the usual text; the real CLI sometimes reads the reset first: \
+                         `read tcp …: connection reset by peer`)"
+                            .to_string(),
+                    regsim_model::versions::docker_cli::TlsLegFailure::MissingCa { ca_path } => format!(
+                        "{ca_path} is not in the job's container (the service's client certificates reach it only through a runner volume on its DOCKER_TLS_CERTDIR/client)"
+                    ),
+                }
+            ),
         ),
         DaemonAt::Unreachable { authority, failure } => (
             DockerCli::new(engine, client).unreachable(authority.clone(), failure.clone()),
@@ -177,15 +209,14 @@ pub async fn run_script(
     engine: &Engine,
     payload: &JobPayload,
     job: &regsim_model::world::Job,
-    services: &[StartedService],
-    dns: &[String],
+    around: &Around<'_>,
     home: &CliHome,
     env_auth_config: Option<String>,
 ) -> Result<ScriptLog, NotModelled> {
     let lookup = |k: &str| payload.variable(k);
     let (cli, daemon) = match &job.docker_client {
         Some(client) => {
-            let (cli, daemon) = docker_cli(engine, client, payload, services, dns)?;
+            let (cli, daemon) = docker_cli(engine, client, payload, around)?;
             (Some(cli), daemon)
         }
         None => (None, "the job image has no Docker CLI".to_string()),

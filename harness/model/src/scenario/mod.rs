@@ -518,6 +518,10 @@ pub struct Runner {
     /// are not service links).
     #[serde(default)]
     pub dns: Vec<String>,
+    /// `[runners.docker] volumes`: paths (or `host:container` binds) every job's containers get,
+    /// e.g. `/certs/client`, which a dind service and the job share for its TLS certificates.
+    #[serde(default)]
+    pub volumes: Vec<String>,
     /// `[[runners]] environment`: `NAME=value` entries the runner adds to every job's variables
     /// (DOCKER_AUTH_CONFIG among them); a job's own variable of the same name wins.
     #[serde(default)]

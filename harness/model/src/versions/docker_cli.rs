@@ -279,6 +279,57 @@ pub fn connect_error(op: &str, url: &str, quoted_url: bool, cause: &ConnectFailu
     }
 }
 
+/// Why the CLI's leg to a dind service listening with TLS (2376) does not come up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TlsLegFailure {
+    /// DOCKER_TLS_VERIFY unset: the CLI speaks plain HTTP to the TLS listener, and Go's HTTP
+    /// server answers `400 Bad Request` with `Client sent an HTTP request to an HTTPS server.`,
+    /// which the CLI prints as a daemon error [OBS Docker CLI 20.10.24 and 28.2.2 against a
+    /// dockerd 20.10.24 with --tlsverify: `docker login` (after the `-p` warning) and `docker
+    /// push` print `Error response from daemon: Client sent an HTTP request to an HTTPS server.`
+    /// and exit 1]. The server closes the connection right after that answer, with the rest of
+    /// the request unread, so the client may read a reset first: `read tcp A->B: read:
+    /// connection reset by peer` [OBS once in 8 logins of CLI 28.2.2; never in 8 of 20.10.24].
+    /// regsim prints the answer, the usual outcome, and says so in the run.
+    PlainHttpToTls,
+    /// DOCKER_TLS_VERIFY set, but DOCKER_CERT_PATH (default `~/.docker`) holds no `ca.pem`: the
+    /// client cannot be built (`unable to resolve docker endpoint: open PATH/ca.pem: no such
+    /// file or directory`), before any request.
+    MissingCa { ca_path: String },
+}
+
+impl TlsLegFailure {
+    pub fn text(&self) -> String {
+        match self {
+            TlsLegFailure::PlainHttpToTls => {
+                "Error response from daemon: Client sent an HTTP request to an HTTPS server.".into()
+            }
+            TlsLegFailure::MissingCa { ca_path } => {
+                format!("unable to resolve docker endpoint: open {ca_path}: no such file or directory")
+            }
+        }
+    }
+}
+
+/// When the CLI builds its API client, so when an unusable endpoint stops it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClientInit {
+    /// Before the command runs: the error alone, exit 1 (no `-p` warning).
+    Eager,
+    /// At the command's first API call: `Failed to initialize: ERROR`, exit 1, after what the
+    /// command printed before (the `-p` warning).
+    Lazy,
+}
+
+#[rustfmt::skip]
+pub fn client_init() -> Vec<Era<Option<ClientInit>>> {
+    vec![
+        era(v(1, 13, 1), None, "not read before 20.10"),
+        era(v(20, 10, 0), Some(ClientInit::Eager), "[OBS] Docker CLI 20.10.24+dfsg1 (Debian): `unable to resolve docker endpoint: open …/ca.pem: no such file or directory`, exit 1, also for `docker login -p` (no warning)"),
+        era(v(23, 0, 0), Some(ClientInit::Lazy), "docker/cli v23.0.0 cli/command/cli.go Client(): `Failed to initialize: %s` and os.Exit(1) (commit 3b7235edca, lazy client); [OBS] Docker CLI 28.2.2: the `-p` warning, then `Failed to initialize: unable to resolve docker endpoint: …`"),
+    ]
+}
+
 /// Why the CLI reached no daemon.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ConnectFailure {

@@ -411,6 +411,8 @@ pub struct RunnerHost {
     pub home: String,
     /// `[runners.docker] dns`.
     pub dns: Vec<String>,
+    /// `[runners.docker] volumes`, as written.
+    pub volumes: Vec<String>,
     /// `[[runners]] environment`, `(NAME, value)` in order.
     pub environment: Vec<(String, String)>,
     /// Helpers installed on the runner host, by the NAME of `docker-credential-NAME`.

@@ -163,6 +163,7 @@ pub(super) fn runner(
             _ => "/root".into(),
         }),
         dns: s.runner.dns.clone(),
+        volumes: s.runner.volumes.clone(),
         environment: environment(ctx, &s.runner.environment)?,
         credential_helpers: credential_helpers(ctx, &s.runner.credential_helpers)?,
         instance_id: s
