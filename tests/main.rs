@@ -20,5 +20,6 @@ mod reports;
 mod schema1_roundtrip;
 mod serve_hardening;
 mod serve_process;
+mod shell_oracle;
 mod version_walk;
 mod workshop;

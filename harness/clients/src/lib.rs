@@ -9,6 +9,7 @@
 //!   per matching credential) through the simulated containerd.
 //! - `docker_cli`: the job image's Docker CLI per `versions::docker_cli`.
 //! - `sbt`: sbt-native-packager's `docker:publish`.
+//! - `kaniko`: kaniko's executor per `versions::kaniko` (its push-permission check).
 //! - `containers_image`: podman and buildah per `versions::containers_tools` (containers/image's
 //!   registry client, simulated or the real tools).
 //! - `http`: the plain-HTTP client of the simulated side, built once per process.
@@ -18,5 +19,6 @@ pub mod containers_image;
 pub mod docker_cli;
 pub mod engine;
 pub mod http;
+pub mod kaniko;
 pub mod kubelet;
 pub mod sbt;

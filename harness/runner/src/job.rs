@@ -313,7 +313,10 @@ pub async fn run_job(env: &JobEnv<'_>, engine: &Engine) -> Result<JobLog, RunErr
         job_failed(world, &mut t, e);
     }
     let started = if image_ready { services } else { Vec::new() };
-    let job_tools = world.job.docker_client.is_some() || world.job.podman.is_some() || world.job.buildah.is_some();
+    let job_tools = world.job.docker_client.is_some()
+        || world.job.podman.is_some()
+        || world.job.buildah.is_some()
+        || world.job.kaniko.is_some();
     let script = match (job_tools, image_ready && !world.job.script.is_empty()) {
         (true, true) => {
             let home = cli_home(world)?;

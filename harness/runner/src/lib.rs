@@ -6,8 +6,8 @@
 //! - `executors`: the executor seam (docker today).
 //! - `credentials`: which registry credentials the runner hands to Docker for an image.
 //! - `pull`: the pull manager and its error text.
-//! - `services`, `docker_host`, `script`: the job's services, the daemon its Docker CLI reaches,
-//!   and the script's Docker lines.
+//! - `services`, `docker_host`, `script`, `shell`: the job's services, the daemon its Docker CLI
+//!   reaches, the script's registry lines, and the little shell that reads them.
 //! - `trace`, `expand`, `flags`: the trace bytes, `$VAR` expansion, the job's feature flags.
 
 pub mod credentials;
@@ -20,6 +20,7 @@ mod job;
 pub mod pull;
 pub mod script;
 pub mod services;
+pub mod shell;
 pub mod trace;
 
 pub use env::JobEnv;

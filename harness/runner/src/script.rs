@@ -31,65 +31,7 @@ pub struct ScriptLog {
     pub failed_with: Option<i32>,
 }
 
-/// Splits a shell line into words: blanks separate, '…' and "…" group, variables expand outside
-/// single quotes (enough for the `docker` lines of .gitlab-ci.yml files).
-fn words(line: &str, lookup: &impl Fn(&str) -> Option<String>) -> Result<Vec<String>, String> {
-    let mut out = Vec::new();
-    let mut cur = String::new();
-    let mut any = false;
-    let mut chars = line.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            ' ' | '\t' => {
-                if any {
-                    out.push(std::mem::take(&mut cur));
-                    any = false;
-                }
-            }
-            '\'' => {
-                any = true;
-                loop {
-                    match chars.next() {
-                        Some('\'') => break,
-                        Some(c) => cur.push(c),
-                        None => return Err("unterminated '".into()),
-                    }
-                }
-            }
-            '"' => {
-                any = true;
-                let mut quoted = String::new();
-                loop {
-                    match chars.next() {
-                        Some('"') => break,
-                        Some(c) => quoted.push(c),
-                        None => return Err("unterminated \"".into()),
-                    }
-                }
-                cur.push_str(&expand(&quoted, lookup));
-            }
-            _ => {
-                let mut bare = String::from(c);
-                while let Some(&n) = chars.peek() {
-                    if matches!(n, ' ' | '\t' | '\'' | '"') {
-                        break;
-                    }
-                    bare.push(n);
-                    chars.next();
-                }
-                // An unquoted expansion that comes out empty makes no word (bash's field
-                // splitting): `-u $EMPTY -p x` is `-u -p x`.
-                let expanded = expand(&bare, lookup);
-                any |= !expanded.is_empty();
-                cur.push_str(&expanded);
-            }
-        }
-    }
-    if any {
-        out.push(cur);
-    }
-    Ok(out)
-}
+use crate::shell::{REDIRECT, words};
 
 /// The images the script's `docker tag` / `docker build -t` lines and sbt's `dockerAlias`
 /// create (a comparison removes them afterwards).
@@ -228,6 +170,8 @@ pub async fn run_script(
     // podman and buildah, made at their first line: simulated beside a simulated engine, the
     // real tools beside a real daemon (the comparison runs both).
     let mut tools: Option<Tools> = None;
+    // The files the script writes (`echo … > FILE`), as the job's own programs read them.
+    let mut files: std::collections::BTreeMap<String, String> = Default::default();
     let mut text = String::new();
     let mut raw = String::new();
     for line in &job.script {
@@ -284,6 +228,61 @@ pub async fn run_script(
                 };
                 sbt::docker_publish(cli, &task, &mut text).await.map_err(located)?
             }
+            [mkdir, p, dirs @ ..] if mkdir == "mkdir" && p == "-p" && !dirs.is_empty() => 0,
+            [echo, rest @ ..] if echo == "echo" && rest.len() >= 2 && rest[rest.len() - 2] == REDIRECT => {
+                let path = rest[rest.len() - 1].clone();
+                let args = &rest[..rest.len() - 2];
+                let (newline, args) = match args.first().map(String::as_str) {
+                    Some("-n") => (false, &args[1..]),
+                    Some(f) if f.starts_with('-') => {
+                        return Err(located(format!("echo {f} is not simulated").into()));
+                    }
+                    _ => (true, args),
+                };
+                let mut content = args.join(" ");
+                if newline {
+                    content.push('\n');
+                }
+                files.insert(path, content);
+                0
+            }
+            [executor, args @ ..] if executor == "/kaniko/executor" => {
+                let Some(profile) = &job.kaniko else {
+                    return Err(located("the scenario gives no `job.kaniko`".into()));
+                };
+                let Some((network, trust)) = engine.container_view() else {
+                    return Err(located(
+                        "kaniko is not installed here: its lines are simulated only (no real run to compare)".into(),
+                    ));
+                };
+                // The kaniko image's environment, under the job's variables.
+                let mut env = std::collections::BTreeMap::new();
+                env.insert("DOCKER_CONFIG".to_string(), "/kaniko/.docker/".to_string());
+                env.insert("HOME".to_string(), "/root".to_string());
+                for k in [
+                    "CI_REGISTRY",
+                    "CI_REGISTRY_USER",
+                    "CI_REGISTRY_PASSWORD",
+                    "DOCKER_CONFIG",
+                    "HOME",
+                ] {
+                    if let Some(v) = payload.variable(k) {
+                        env.insert(k.to_string(), v);
+                    }
+                }
+                let kaniko = regsim_clients::kaniko::Kaniko {
+                    profile: profile.clone(),
+                    network,
+                    trust,
+                };
+                let view = regsim_clients::kaniko::JobView {
+                    env: &env,
+                    files: &files,
+                };
+                let run = kaniko.executor(args, &view).await.map_err(located)?;
+                text.push_str(&run.text());
+                run.code
+            }
             [tool, args @ ..] if tool_of(tool).is_some() => {
                 let tool = tool_of(tool).expect("matched");
                 let profile = match tool {
@@ -307,7 +306,8 @@ pub async fn run_script(
             }
             _ => {
                 return Err(located(
-                    "only `docker …`, `podman …`, `buildah …`, `unset …` and `sbt docker:publish` lines are simulated"
+                    "only `docker …`, `podman …`, `buildah …`, `/kaniko/executor …`, `mkdir -p …`, `echo … > FILE`, \
+                     `unset …` and `sbt docker:publish` lines are simulated"
                         .into(),
                 ));
             }
@@ -328,29 +328,4 @@ pub async fn run_script(
         raw,
         failed_with: None,
     })
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn words_split_and_expand_like_a_shell() {
-        let l = |k: &str| (k == "CI_REGISTRY").then(|| "r.example.com:5050".to_string());
-        assert_eq!(
-            super::words(r#"docker login -u 'a b' -p "$CI_REGISTRY" $CI_REGISTRY/x"#, &l).unwrap(),
-            [
-                "docker",
-                "login",
-                "-u",
-                "a b",
-                "-p",
-                "r.example.com:5050",
-                "r.example.com:5050/x"
-            ]
-        );
-        assert!(super::words("docker 'x", &l).is_err());
-        assert_eq!(
-            super::words("a -u $NONE -p \"$NONE\"", &l).unwrap(),
-            ["a", "-u", "-p", ""]
-        );
-    }
 }

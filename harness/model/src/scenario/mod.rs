@@ -384,6 +384,10 @@ pub struct Job {
     /// The buildah the job image has, when the script runs `buildah …` (e.g. "1.28.2").
     #[serde(default)]
     pub buildah: Option<String>,
+    /// The kaniko release of the job image (`gcr.io/kaniko-project/executor:vX-debug`), when the
+    /// script runs `/kaniko/executor` (e.g. "1.23.2").
+    #[serde(default)]
+    pub kaniko: Option<String>,
     /// The Dockerfile `docker build` reads (only `FROM image` is modelled).
     #[serde(default)]
     pub dockerfile: Option<String>,

@@ -13,6 +13,7 @@ pub mod executors;
 pub mod feature_flags;
 pub mod gitlab;
 pub mod job_script;
+pub mod kaniko;
 pub mod kubelet;
 pub mod runner;
 pub mod sbt_native_packager;

@@ -346,6 +346,8 @@ pub struct Job {
     /// The job image's podman and buildah, when the script runs them.
     pub podman: Option<crate::versions::containers_tools::ToolProfile>,
     pub buildah: Option<crate::versions::containers_tools::ToolProfile>,
+    /// The job image's kaniko, when the script runs `/kaniko/executor`.
+    pub kaniko: Option<crate::versions::kaniko::KanikoProfile>,
     pub dockerfile: Option<String>,
     /// sbt-native-packager's DockerPlugin, when the script runs `sbt docker:publish`.
     pub sbt_native_packager: Option<SbtNativePackager>,

@@ -63,6 +63,7 @@ pub(super) fn build(ctx: &Ctx<'_>, s: &Scenario) -> Result<Job, ScenarioError> {
         docker_client: docker_client(ctx, s)?,
         podman: containers_tool(ctx, s, Tool::Podman)?,
         buildah: containers_tool(ctx, s, Tool::Buildah)?,
+        kaniko: kaniko(ctx, s)?,
         dockerfile: s.job.dockerfile.clone(),
         sbt_native_packager: sbt(ctx, s.job.sbt_native_packager.as_ref())?,
     })
@@ -193,6 +194,25 @@ fn containers_tool(ctx: &Ctx<'_>, s: &Scenario, tool: Tool) -> Result<Option<Too
         Some(t) => containers_tools::profile(tool, &ctx.version(field, t)?)
             .map(Some)
             .map_err(|m| ctx.err(field, m.reason)),
+    }
+}
+
+/// The job image's kaniko: required when the script runs `/kaniko/executor`.
+fn kaniko(ctx: &Ctx<'_>, s: &Scenario) -> Result<Option<crate::versions::kaniko::KanikoProfile>, ScenarioError> {
+    let runs = s
+        .job
+        .script
+        .iter()
+        .any(|l| l.trim_start().starts_with("/kaniko/executor"));
+    match &s.job.kaniko {
+        None if runs => Err(ctx.err(
+            "job.kaniko",
+            "the script runs /kaniko/executor: say which kaniko release the job image has (e.g. \"1.23.2\")",
+        )),
+        None => Ok(None),
+        Some(t) => crate::versions::kaniko::profile(&ctx.version("job.kaniko", t)?)
+            .map(Some)
+            .map_err(|m| ctx.err("job.kaniko", m.reason)),
     }
 }
 
