@@ -116,7 +116,19 @@ async fn real_dockerd_prints_what_simulated_docker_20_10_prints() {
         checked += 1;
         // The job log, and the `docker` lines of the script (the daemon's streams) when there are some.
         let script = |r: &regsim::run::Report| r.job_log.script.as_ref().map(|s| s.text.clone()).unwrap_or_default();
-        if sim.job_log.raw != real.job_log.raw || script(&sim) != script(&real) {
+        // Layer statuses dockerd may drop (regsim::run::racy_layer_status) are left out of the
+        // script's comparison: jobs run here in parallel, so the daemon's client often lags.
+        let (sim_script, real_script) = (script(&sim), script(&real));
+        let only_racy = sim_script != real_script
+            && regsim::run::without_racy_layer_statuses(&sim_script)
+                == regsim::run::without_racy_layer_statuses(&real_script);
+        if only_racy {
+            say(&format!(
+                "note: {}: the real daemon dropped layer statuses (compared without them)",
+                f.display()
+            ));
+        }
+        if sim.job_log.raw != real.job_log.raw || (sim_script != real_script && !only_racy) {
             differ.push(format!(
                 "{}\n--- simulated Docker {DOCKER} ---\n{}{}--- real dockerd {version} ---\n{}{}",
                 f.display(),

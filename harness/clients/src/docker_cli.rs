@@ -415,6 +415,59 @@ impl<'a> DockerCli<'a> {
         Ok(run)
     }
 
+    /// `docker pull NAME[:TAG]` (18.09 →, docker/cli cli/command/image/pull.go at v18.09.7,
+    /// v19.03.0, v20.10.24, v28.2.2): `Using default tag: latest` for a name without a tag, the
+    /// daemon's progress stream, then from 19.03 the full reference on its own line. The
+    /// credentials are those config.json (or 28.3's DOCKER_AUTH_CONFIG) holds for the registry.
+    pub async fn pull(&mut self, args: &[String]) -> Result<CliRun, NotModelled> {
+        self.reachable("pull")?;
+        self.tls_leg_failed("pull", "")?;
+        let v = self.client.version.clone();
+        if v < semver::Version::new(18, 9, 0) {
+            return Err(NotModelled::new(format!(
+                "Docker CLI {v}: `docker pull` is read from 18.09 on"
+            )));
+        }
+        let mut run = CliRun::default();
+        let p = positional(args, &[]);
+        let ([name], true) = (p.as_slice(), p.len() == args.len()) else {
+            return Err("only `docker pull NAME[:TAG]` (no flags) is simulated".into());
+        };
+        let r = Reference::parse(name).map_err(|e| NotModelled::new(e.to_string()))?;
+        if r.digest.is_some() {
+            return Err("`docker pull` by digest is not simulated".into());
+        }
+        if r.tag.is_none() {
+            run.out("Using default tag: latest\n");
+        }
+        let header = AuthConfig::encode(Some(&self.config_auth(&r)?.unwrap_or_default()));
+        let tag = r.tag_or_latest();
+        match self.engine.pull_image(&r.familiar_name(), &tag, &header).await {
+            Ok(stream) => {
+                run.stream(&stream);
+                if stream.error.is_none() && v >= semver::Version::new(19, 3, 0) {
+                    // reference.Named's String(): the normalized name, Docker Hub's included.
+                    run.out(format!("{}/{}:{tag}\n", r.domain, r.path));
+                }
+            }
+            Err(e) => run.daemon_error(e)?,
+        }
+        Ok(run)
+    }
+
+    /// What config.json (or 28.3's DOCKER_AUTH_CONFIG) gives for the image's registry.
+    fn config_auth(&self, r: &Reference) -> Result<Option<AuthConfig>, NotModelled> {
+        Ok(self
+            .env_login(&r.registry_host())?
+            .or_else(|| self.logins.get(&r.registry_host()).cloned())
+            .map(|(u, p)| AuthConfig {
+                username: u.clone(),
+                password: p.clone(),
+                serveraddress: r.registry_host(),
+                ..Default::default()
+            }))
+    }
+
     /// `docker push NAME[:TAG]`, with the credentials this CLI release sends.
     pub async fn push(&mut self, args: &[String]) -> Result<CliRun, NotModelled> {
         self.reachable("push")?;
@@ -428,15 +481,7 @@ impl<'a> DockerCli<'a> {
         };
         let r = Reference::parse(name).map_err(|e| NotModelled::new(e.to_string()))?;
         let auth = match self.client.push_credentials {
-            PushCredentials::FromConfigFile => self
-                .env_login(&r.registry_host())?
-                .or_else(|| self.logins.get(&r.registry_host()).cloned())
-                .map(|(u, p)| AuthConfig {
-                    username: u.clone(),
-                    password: p.clone(),
-                    serveraddress: r.registry_host(),
-                    ..Default::default()
-                }),
+            PushCredentials::FromConfigFile => self.config_auth(&r)?,
             PushCredentials::NoneUsable => None,
         };
         // The CLI's own encoding (base64 URL alphabet of the JSON; `{}` with nothing).

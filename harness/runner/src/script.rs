@@ -44,6 +44,7 @@ pub fn created_images(payload: &JobPayload, job: &regsim_model::world::Job) -> V
         .filter_map(|w| match w.as_slice() {
             [d, t, args @ ..] if d == "docker" && t == "tag" => positional(args, &[]).get(1).cloned(),
             [d, b, args @ ..] if d == "docker" && b == "build" => flag(args, "-t", "--tag"),
+            [d, p, args @ ..] if d == "docker" && p == "pull" => positional(args, &[]).first().cloned(),
             _ => None,
         })
         .collect();
@@ -196,6 +197,7 @@ pub async fn run_script(
                     },
                     "tag" => cli.tag(args).await,
                     "push" => cli.push(args).await,
+                    "pull" => cli.pull(args).await,
                     other => Err(format!("`docker {other}` is not simulated").into()),
                 }
                 .map_err(located)?;

@@ -8,7 +8,8 @@ mod text;
 
 pub use load::{collect, load};
 pub use real_daemon::{
-    pulls_from_docker_hub, run_against_real_daemon, run_by_name_on_real_daemon, run_job_on_real_daemon,
+    pulls_from_docker_hub, racy_layer_status, run_against_real_daemon, run_by_name_on_real_daemon,
+    run_job_on_real_daemon, without_racy_layer_statuses,
 };
 pub use regsim_model::world::Overrides;
 pub use text::{render_text, render_text_coloured, summary_line, verdict_word};

@@ -116,3 +116,31 @@ pub fn pulls_from_docker_hub(world: &World) -> bool {
             .any(|s| on_hub(&expand(&s.name, |k| payload.variable(k))))
         || froms.iter().any(|f| on_hub(f))
 }
+
+/// Whether a job-log line is a layer status dockerd may or may not get to the client: a push's
+/// `<layer>: Waiting` (also as sbt's `[info]` line), or a pull's `Pulling fs layer`, `Waiting`,
+/// `Verifying Checksum` or `Download complete`. dockerd's transfers keep only a layer's latest
+/// progress for the client (moby distribution/xfer/transfer.go `Broadcast`: a watcher writes
+/// `lastProgress` when it gets to it), so a status followed quickly by the next may never be
+/// written; a push's `Waiting` races the error from a goroutine of its own (xfer/upload.go).
+/// Each layer's last status (`Pull complete`, `Pushed`, the error) always arrives.
+pub fn racy_layer_status(line: &str) -> bool {
+    let l = line.trim_start_matches("[info] ");
+    let Some((id, status)) = l.split_once(": ") else {
+        return false;
+    };
+    id.len() == 12
+        && id.bytes().all(|b| b.is_ascii_hexdigit())
+        && matches!(
+            status,
+            "Waiting" | "Pulling fs layer" | "Verifying Checksum" | "Download complete"
+        )
+}
+
+/// `text` without the lines of [`racy_layer_status`].
+pub fn without_racy_layer_statuses(text: &str) -> String {
+    text.lines()
+        .filter(|l| !racy_layer_status(l))
+        .collect::<Vec<_>>()
+        .join("\n")
+}

@@ -172,6 +172,20 @@ impl Engine {
         }
     }
 
+    /// `POST /images/create?fromImage=…&tag=…` as the job's `docker pull` makes it: the progress
+    /// stream.
+    pub async fn pull_image(
+        &self,
+        from_image: &str,
+        tag: &str,
+        registry_auth: &str,
+    ) -> Result<ProgressStream, DaemonError> {
+        match self {
+            Engine::Simulated(e) => unreachable_first(e, e.pull_image(from_image, tag, registry_auth).await),
+            Engine::Real(e) => e.pull_image(from_image, tag, registry_auth).await,
+        }
+    }
+
     /// `GET /images/{name}/json`.
     pub async fn inspect_image(&self, name: &str) -> Result<ImageInspect, DaemonError> {
         match self {

@@ -170,6 +170,27 @@ impl RealDaemon {
         Ok(())
     }
 
+    /// `POST /images/create` with its progress stream (the job's `docker pull`).
+    pub async fn pull_image(
+        &self,
+        from_image: &str,
+        tag: &str,
+        registry_auth: &str,
+    ) -> Result<ProgressStream, DaemonError> {
+        let q: String = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("fromImage", from_image)
+            .append_pair("tag", tag)
+            .finish();
+        let r = self
+            .call("POST", &format!("{API}/images/create?{q}"), Some(registry_auth), None)
+            .await
+            .map_err(unreachable)?;
+        if r.status != 200 {
+            return Err(http_error(&r));
+        }
+        Ok(progress_stream(&r.body))
+    }
+
     pub async fn inspect_image(&self, name: &str) -> Result<ImageInspect, DaemonError> {
         let r = self
             .call("GET", &format!("{API}/images/{name}/json"), None, None)

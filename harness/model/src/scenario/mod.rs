@@ -519,7 +519,8 @@ pub struct Runner {
     #[serde(default)]
     pub home: Option<String>,
     /// `[runners.docker] dns`: the job containers' DNS servers (they answer lookups of names that
-    /// are not service links).
+    /// are not service links). On a shell runner, the host's own resolver (the first
+    /// `nameserver` of its /etc/resolv.conf), which the job's commands ask.
     #[serde(default)]
     pub dns: Vec<String>,
     /// `[runners.docker] volumes`: paths (or `host:container` binds) every job's containers get,
