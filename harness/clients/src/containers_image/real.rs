@@ -42,7 +42,7 @@ impl RealTools {
         }
         if !std::path::Path::new("/etc/containers").is_dir() {
             return Err(NotModelled::new(
-                "/etc/containers is missing (Debian package containers-common)",
+                "/etc/containers is missing (Debian package golang-github-containers-common, a dependency of podman)",
             ));
         }
         static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
