@@ -2,6 +2,7 @@
 //! `.gitlab-ci.yml` and GitLab's settings pages. This module only reads them; `world` gives them
 //! meaning.
 
+pub mod cause;
 mod input;
 mod load;
 mod locate;
@@ -66,6 +67,9 @@ pub struct FixSpec {
     pub text: String,
     #[serde(default)]
     pub scenario: Option<String>,
+    /// What the fix addresses (`cause::CauseKind`, kebab-case: `job-token-allowlist`, …).
+    #[serde(default)]
+    pub cause: Option<cause::CauseKind>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
