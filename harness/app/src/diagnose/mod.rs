@@ -15,6 +15,7 @@ pub mod clean;
 pub mod emit;
 pub mod json;
 pub mod pattern;
+pub mod registry;
 
 use crate::run::{Batch, Overrides, collect, load, run_world};
 use bands::{EngineBand, RunnerBand};
@@ -93,6 +94,8 @@ pub struct Entry {
     pub executor: regsim_model::world::Executor,
     /// Distinct lines of the simulated log (job log, then script), in order.
     pub lines: Vec<ScenarioLine>,
+    /// The kinds of registry its images come from (`registry::classes` of its lines).
+    pub registries: std::collections::BTreeSet<registry::RegistryClass>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -193,6 +196,7 @@ impl Knowledge {
                         runner: world.runner.version.clone(),
                         docker: world.docker.version.clone(),
                         executor: world.runner.executor,
+                        registries: registry::classes(lines.iter().map(|l| l.text.as_str())),
                         lines,
                     });
                 }
@@ -229,6 +233,9 @@ pub struct Candidate {
     pub unmatched_failures: usize,
     /// How well the scenario's executor fits what the log shows (`executor_fit`).
     pub executor_fit: u8,
+    /// 0 when the scenario's images come from another kind of registry than every image the
+    /// log names (`registry::fit`), else 1.
+    pub registry_fit: u8,
     pub runner_in_band: bool,
     pub engine_in_band: bool,
     /// The scenario's lines the log contains word for word (same hosts, paths, durations).
@@ -307,6 +314,7 @@ fn executor_fit(log: Option<&str>, scenario: regsim_model::world::Executor) -> u
 pub fn diagnose(k: &Knowledge, input: &[u8]) -> Diagnosis {
     let (lines, shape) = clean::clean(input);
     let executor = log_executor(&lines);
+    let log_registries = registry::classes(lines.iter().map(|l| l.text.as_str()));
     let runner = bands::runner_band(&lines);
     let engine = bands::engine_band(&lines);
     let pasted: Vec<(Vec<usize>, String, String)> = with_joins(&lines)
@@ -370,19 +378,23 @@ pub fn diagnose(k: &Knowledge, input: &[u8]) -> Diagnosis {
             evidence,
             unmatched_failures,
             executor_fit: executor_fit(executor.as_deref(), e.executor),
+            registry_fit: registry::fit(&log_registries, &e.registries),
             runner_in_band: runner.steps.is_empty() || runner.releases.contains(&e.runner),
             engine_in_band: engine.steps.is_empty() || engine.contains(&e.docker),
         });
     }
-    // Best first: the sentences matched (weighted), then the executor the log shows, then
+    // Best first: a scenario whose images come from the kind of registry the log's do (a GitLab
+    // allowlist cannot explain a Docker Hub image), then the sentences matched (weighted), then
+    // the executor the log shows, then
     // agreement with the versions the log shows, then fewer failure lines the log lacks, then more lines the log has word for word
     // (the scenario written for this very log), then scenarios that reproduce a public post
     // (a cause seen in the wild), then the file name.
     candidates.sort_by(|a, b| {
         let ea = &k.entries[a.entry];
         let eb = &k.entries[b.entry];
-        b.score
-            .cmp(&a.score)
+        b.registry_fit
+            .cmp(&a.registry_fit)
+            .then(b.score.cmp(&a.score))
             .then(b.executor_fit.cmp(&a.executor_fit))
             .then(
                 (b.runner_in_band as u8 + b.engine_in_band as u8)
@@ -415,6 +427,7 @@ impl Diagnosis {
         };
         let key = |c: &Candidate| {
             (
+                c.registry_fit,
                 c.score,
                 c.runner_in_band as u8 + c.engine_in_band as u8,
                 c.unmatched_failures,

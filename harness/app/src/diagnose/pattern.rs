@@ -71,6 +71,9 @@ struct Res {
     header: Regex,
     on_line: Regex,
     name_tag: Regex,
+    /// Sentences whose slot is a repository name even when it is a bare word (`nodejs`): Docker
+    /// Hub's short names have no `/` or `:` to look reference-shaped.
+    slot: Regex,
 }
 
 fn res() -> &'static Res {
@@ -85,6 +88,7 @@ fn res() -> &'static Res {
         header: Regex::new(r"^Running with gitlab-runner (\S+) \(([0-9a-f]+)\)$").unwrap(),
         on_line: Regex::new(r"^on (\S+) (\S+?)(, system ID: (\S+))?$").unwrap(),
         name_tag: Regex::new(r"^[a-z0-9][a-z0-9._-]*[a-z][a-z0-9._-]*:[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$").unwrap(),
+        slot: Regex::new(r"(?:pull access denied for |repository |Using (?:Docker|docker) executor with image |Pulling docker image )([a-z0-9][a-z0-9._/-]*)(?:,| not found| \.\.\.)").unwrap(),
     })
 }
 
@@ -158,6 +162,13 @@ pub fn pattern(line: &str) -> Pattern {
     for m in r.digest.find_iter(&text) {
         if !taken(&spans, m.start(), m.end()) {
             spans.push((m.start(), m.end(), ph("digest"), Value::Digest(m.as_str().to_string())));
+        }
+    }
+    // Repository slots of known sentences, whatever the name's shape.
+    for c in r.slot.captures_iter(&text) {
+        let m = c.get(1).expect("group");
+        if !taken(&spans, m.start(), m.end()) {
+            spans.push((m.start(), m.end(), ph("ref"), Value::Ref(m.as_str().to_string())));
         }
     }
     // Tokens shaped like image references.
