@@ -9,7 +9,7 @@ use crate::docker_cli::CliRun;
 use crate::engine::tls::{Check, connect};
 use regsim_model::versions::kaniko::{KanikoProfile, PUSH_CHECK_PREFIX};
 use regsim_wire::NotModelled;
-use regsim_wire::challenge::{Challenge, parse_challenge};
+use regsim_wire::challenge::{Challenge, basic_authorization, parse_challenge};
 use regsim_wire::net::Network;
 use regsim_wire::reference::Reference;
 use regsim_wire::tls::DaemonTrust;
@@ -534,9 +534,7 @@ impl<'k> Transport<'k> {
         u.query_pairs_mut().clear().extend_pairs(pairs);
         let mut headers = Vec::new();
         if let Some(a) = &self.auth {
-            use base64::Engine as _;
-            let basic = base64::engine::general_purpose::STANDARD.encode(format!("{}:{}", a.username, a.password));
-            headers.push(("authorization", format!("Basic {basic}")));
+            headers.push(("authorization", basic_authorization(&a.username, &a.password)));
         }
         let a = self.send("GET", u.as_str(), &headers, false).await?;
         if a.status != 200 {
@@ -610,10 +608,7 @@ impl<'k> Transport<'k> {
             match (&self.bearer, &self.auth) {
                 (Some(b), _) => all.push(("authorization", format!("Bearer {}", b.token))),
                 (None, Some(a)) => {
-                    use base64::Engine as _;
-                    let basic =
-                        base64::engine::general_purpose::STANDARD.encode(format!("{}:{}", a.username, a.password));
-                    all.push(("authorization", format!("Basic {basic}")));
+                    all.push(("authorization", basic_authorization(&a.username, &a.password)));
                 }
                 (None, None) => {}
             }

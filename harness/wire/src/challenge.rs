@@ -105,6 +105,15 @@ pub fn parse_challenge(header: &str) -> Result<Challenge, ChallengeError> {
     })
 }
 
+/// An `Authorization: Basic …` value (Go's `Request.SetBasicAuth`).
+pub fn basic_authorization(user: &str, password: &str) -> String {
+    use base64::Engine as _;
+    format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"))
+    )
+}
+
 /// The user and password of an `Authorization: Basic …` header (`None` for another scheme or
 /// bytes that are not base64); a value without `:` is all user, as Go's `BasicAuth` reads it.
 pub fn basic_credentials(header: &str) -> Option<(String, String)> {

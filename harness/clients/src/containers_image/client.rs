@@ -7,7 +7,7 @@ use crate::engine::distribution::{ClientError, HttpResponse, go_quote, handle_er
 use crate::engine::tls::{Check, connect};
 use regsim_model::versions::docker::ErrorBodyParsing;
 use regsim_wire::NotModelled;
-use regsim_wire::challenge::{Challenge, parse_challenge};
+use regsim_wire::challenge::{Challenge, basic_authorization, parse_challenge};
 use regsim_wire::net::Network;
 use regsim_wire::tls::DaemonTrust;
 use std::collections::BTreeMap;
@@ -362,10 +362,7 @@ impl DockerClient {
         }
         let mut headers = Vec::new();
         if !self.username.is_empty() && !self.password.is_empty() {
-            use base64::Engine as _;
-            let basic =
-                base64::engine::general_purpose::STANDARD.encode(format!("{}:{}", self.username, self.password));
-            headers.push(("authorization", format!("Basic {basic}")));
+            headers.push(("authorization", basic_authorization(&self.username, &self.password)));
         }
         let a = self
             .round_trip("GET", url.as_str(), &headers, Vec::new())
@@ -456,10 +453,7 @@ impl DockerClient {
         for c in &challenges {
             match c.scheme.as_str() {
                 "basic" => {
-                    use base64::Engine as _;
-                    let basic = base64::engine::general_purpose::STANDARD
-                        .encode(format!("{}:{}", self.username, self.password));
-                    all.push(("authorization", format!("Basic {basic}")));
+                    all.push(("authorization", basic_authorization(&self.username, &self.password)));
                     break;
                 }
                 "bearer" => {

@@ -147,27 +147,11 @@ impl RealDaemon {
     }
 
     pub async fn create_image(&self, from_image: &str, tag: &str, registry_auth: &str) -> Result<(), DaemonError> {
-        let q: String = url::form_urlencoded::Serializer::new(String::new())
-            .append_pair("fromImage", from_image)
-            .append_pair("tag", tag)
-            .finish();
-        // The runner's client sends the header even when it is empty (anonymous pull).
-        let r = self
-            .call("POST", &format!("{API}/images/create?{q}"), Some(registry_auth), None)
-            .await
-            .map_err(unreachable)?;
-        if r.status != 200 {
-            return Err(http_error(&r));
-        }
         // A 200 carries the progress stream; an error inside it ends the pull.
-        for line in r.body.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
-            if let Ok(v) = serde_json::from_slice::<serde_json::Value>(line)
-                && let Some(e) = v.get("error").and_then(|e| e.as_str())
-            {
-                return Err(DaemonError::Stream { message: e.to_string() });
-            }
+        match self.pull_image(from_image, tag, registry_auth).await?.error {
+            Some(message) => Err(DaemonError::Stream { message }),
+            None => Ok(()),
         }
-        Ok(())
     }
 
     /// `POST /images/create` with its progress stream (the job's `docker pull`).
