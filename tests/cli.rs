@@ -150,6 +150,7 @@ fn diagnose_json_is_documented_and_pinned() {
             "runner_timestamps",
             "other_timestamps",
             "section_durations",
+            "line_links",
             "invalid_utf8",
             "description"
         ]

@@ -340,14 +340,14 @@ struct RealEntry {
 
 /// Top-1 accuracy the corpus must keep, in percent: a ratchet set from the measured figure (the
 /// issue's aim is 80 %); raise it as the matcher improves, never lower it.
-const REAL_TOP1_AT_LEAST: usize = 37;
+const REAL_TOP1_AT_LEAST: usize = 45;
 /// Top-3 accuracy, likewise.
-const REAL_TOP3_AT_LEAST: usize = 37;
+const REAL_TOP3_AT_LEAST: usize = 45;
 /// Negative entries (not authorization) whose first answer is an authorization fix: the aim is
 /// none; a ratchet from the measured figure until then.
 const REAL_NEGATIVES_WITH_AUTH_FIRST_AT_MOST: usize = 1;
 /// Entries with a specific cause answered right first: the same ratchet.
-const REAL_SPECIFIC_TOP1_AT_LEAST: usize = 5;
+const REAL_SPECIFIC_TOP1_AT_LEAST: usize = 8;
 
 #[test]
 fn real_corpus_accuracy() {

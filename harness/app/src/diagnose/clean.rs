@@ -32,6 +32,9 @@ pub struct Shape {
     pub runner_timestamps: bool,
     pub other_timestamps: bool,
     pub section_durations: bool,
+    /// Links to the job page's lines (`23[7](https://…/-/jobs/N#L7)`): a copy of the page into
+    /// Markdown turns the line numbers it picked up into links, in the middle of the text.
+    pub line_links: bool,
     pub invalid_utf8: bool,
 }
 
@@ -56,6 +59,9 @@ impl Shape {
         if self.section_durations {
             parts.push("section durations removed");
         }
+        if self.line_links {
+            parts.push("links to job-page lines unwrapped");
+        }
         if self.invalid_utf8 {
             parts.push("bytes that are not UTF-8 replaced");
         }
@@ -70,6 +76,7 @@ struct Res {
     runner_ts: Regex,
     iso_ts: Regex,
     duration: Regex,
+    line_link: Regex,
 }
 
 fn res() -> &'static Res {
@@ -93,6 +100,7 @@ fn res() -> &'static Res {
             r"^((?:Preparing the |Preparing environment|Getting source from Git repository|Resolving secrets|Cleaning up project directory).*?)\s+\d{2}:\d{2}$",
         )
         .unwrap(),
+        line_link: Regex::new(r"\[(\d+)\]\(https?://[^\s)]*/-/jobs/\d+#L\d+\)").unwrap(),
     })
 }
 
@@ -120,6 +128,10 @@ pub fn clean(input: &[u8]) -> (Vec<Line>, Shape) {
         }
         if r.bare_ansi.is_match(&l) {
             l = r.bare_ansi.replace_all(&l, "").into_owned();
+        }
+        if r.line_link.is_match(&l) {
+            shape.line_links = true;
+            l = r.line_link.replace_all(&l, "$1").into_owned();
         }
         // A carriage return inside a line: a terminal shows what was written last.
         let l = l.trim_end_matches('\r');
@@ -190,6 +202,16 @@ mod tests {
             texts("Preparing the \"docker+machine\" executor 00:05\n[info] kept 12:54"),
             ["Preparing the \"docker+machine\" executor", "[info] kept 12:54"]
         );
+    }
+
+    #[test]
+    fn job_page_line_links_unwrap() {
+        let (lines, shape) = clean(
+            b"(manager.go:23[7](https://gitlab.example.com/g/p/-/jobs/52751479#L7):0s)\nimage \"a/b:[9](https://gitlab.example.com/g/p/-/jobs/1#L9)x\"",
+        );
+        assert_eq!(lines[0].text, "(manager.go:237:0s)");
+        assert_eq!(lines[1].text, "image \"a/b:9x\"");
+        assert!(shape.line_links);
     }
 
     #[test]

@@ -101,6 +101,14 @@ pub fn pattern(line: &str) -> Pattern {
     let r = res();
     let mut values = Vec::new();
     let mut text = line.trim().to_string();
+    // The runner's `ERROR: ` / `WARNING: ` in front of a sentence is its colour, not its words: a
+    // copy that lost it (a re-typed or reformatted paste) still says the same sentence.
+    for prefix in ["ERROR: ", "WARNING: "] {
+        if let Some(rest) = text.strip_prefix(prefix) {
+            text = rest.to_string();
+            break;
+        }
+    }
 
     if let Some(c) = r.header.captures(&text) {
         let v = Value::RunnerVersion {
