@@ -170,7 +170,7 @@ fn diagnose_json_is_documented_and_pinned() {
     assert_eq!(mode, ["scenario", "file", "evidence"]);
     assert_eq!(v["failure_mode"]["scenario"], "seed-001-private-project-image-denied");
     let evidence = keys(&v["failure_mode"]["evidence"][0]);
-    assert_eq!(evidence, ["lines", "text", "pattern", "failure"]);
+    assert_eq!(evidence, ["lines", "text", "pattern", "failure", "partial"]);
     let cause = keys(&v["causes"][0]);
     assert_eq!(
         cause,

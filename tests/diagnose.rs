@@ -340,14 +340,11 @@ struct RealEntry {
 
 /// Top-1 accuracy the corpus must keep, in percent: a ratchet set from the measured figure (the
 /// issue's aim is 80 %); raise it as the matcher improves, never lower it.
-const REAL_TOP1_AT_LEAST: usize = 45;
+const REAL_TOP1_AT_LEAST: usize = 62;
 /// Top-3 accuracy, likewise.
-const REAL_TOP3_AT_LEAST: usize = 45;
-/// Negative entries (not authorization) whose first answer is an authorization fix: the aim is
-/// none; a ratchet from the measured figure until then.
-const REAL_NEGATIVES_WITH_AUTH_FIRST_AT_MOST: usize = 1;
+const REAL_TOP3_AT_LEAST: usize = 70;
 /// Entries with a specific cause answered right first: the same ratchet.
-const REAL_SPECIFIC_TOP1_AT_LEAST: usize = 8;
+const REAL_SPECIFIC_TOP1_AT_LEAST: usize = 15;
 
 #[test]
 fn real_corpus_accuracy() {
@@ -434,9 +431,10 @@ fn real_corpus_accuracy() {
         specific_top1 >= REAL_SPECIFIC_TOP1_AT_LEAST,
         "top-1 among specific causes fell to {specific_top1}"
     );
+    // A log that is not an authorization failure never gets an authorization fix first.
     assert!(
-        negatives_auth_first.len() <= REAL_NEGATIVES_WITH_AUTH_FIRST_AT_MOST,
-        "{negatives_auth_first:?}"
+        negatives_auth_first.is_empty(),
+        "negative entries answered with an authorization fix first: {negatives_auth_first:?}"
     );
 }
 

@@ -130,6 +130,8 @@ pub struct JsonEvidence {
     pub pattern: String,
     /// A failure line of the scenario's log.
     pub failure: bool,
+    /// Only an inner sentence of it matched (the log says it under another wrapper).
+    pub partial: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -227,6 +229,7 @@ pub fn document(k: &Knowledge, d: &Diagnosis, source: &str, max: usize) -> Docum
                     text: ev.text.clone(),
                     pattern: ev.pattern.clone(),
                     failure: ev.failure,
+                    partial: ev.partial,
                 })
                 .collect(),
         }

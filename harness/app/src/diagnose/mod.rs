@@ -107,6 +107,8 @@ pub struct Knowledge {
     pub fix_problems: Vec<String>,
     /// Pattern → how many scenarios print it.
     df: HashMap<String, usize>,
+    /// Inner sentence of a failure line (`pattern::tails`) → how many scenarios say it.
+    tail_df: HashMap<String, usize>,
 }
 
 /// Failure lines by their shape in the runner's and the CLI's output.
@@ -181,6 +183,14 @@ impl Knowledge {
                     for p in &seen {
                         *k.df.entry(p.clone()).or_default() += 1;
                     }
+                    let tails: HashSet<String> = lines
+                        .iter()
+                        .filter(|l| l.failure)
+                        .flat_map(|l| pattern::tails(&l.pattern.text))
+                        .collect();
+                    for t in tails {
+                        *k.tail_df.entry(t).or_default() += 1;
+                    }
                     if let Some(name) = s.fix.as_ref().and_then(|x| x.scenario.as_ref())
                         && let Err(e) = scenario::check_fix_scenario(&f, name)
                     {
@@ -208,8 +218,17 @@ impl Knowledge {
 
     /// Weight of a pattern, in thousandths: ln(1 + N / df).
     fn weight(&self, p: &str) -> u64 {
-        let n = self.entries.len().max(1) as f64;
-        let df = self.df.get(p).copied().unwrap_or(1).max(1) as f64;
+        Self::idf(self.entries.len(), self.df.get(p).copied())
+    }
+
+    /// An inner sentence's weight: half a whole line's of the same rarity (it says less).
+    fn tail_weight(&self, t: &str) -> u64 {
+        Self::idf(self.entries.len(), self.tail_df.get(t).copied()) / 2
+    }
+
+    fn idf(n: usize, df: Option<usize>) -> u64 {
+        let n = n.max(1) as f64;
+        let df = df.unwrap_or(1).max(1) as f64;
         ((1.0 + n / df).ln() * 1000.0).round() as u64
     }
 }
@@ -222,6 +241,9 @@ pub struct Evidence {
     pub text: String,
     pub pattern: String,
     pub failure: bool,
+    /// Only an inner sentence matched (`pattern::tails`): the log says it under another
+    /// wrapper, so the scenario does not print this line as it is.
+    pub partial: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -328,6 +350,19 @@ pub fn diagnose(k: &Knowledge, input: &[u8]) -> Diagnosis {
     for (i, (_, _, p)) in pasted.iter().enumerate() {
         by_pattern.entry(p.as_str()).or_default().push(i);
     }
+    // The inner sentences the pasted lines say (a pasted line may itself be one: a client that
+    // printed only the registry's words).
+    let mut by_tail: HashMap<String, Vec<usize>> = HashMap::new();
+    for (i, (_, _, p)) in pasted.iter().enumerate() {
+        let whole = p
+            .trim_end()
+            .strip_suffix("(⟨site⟩)")
+            .map(str::trim_end)
+            .unwrap_or(p.trim_end());
+        for t in std::iter::once(whole.to_string()).chain(pattern::tails(p)) {
+            by_tail.entry(t).or_default().push(i);
+        }
+    }
     let mut candidates = Vec::new();
     for (ei, e) in k.entries.iter().enumerate() {
         if e.outcome != Outcome::Fails {
@@ -338,6 +373,9 @@ pub fn diagnose(k: &Knowledge, input: &[u8]) -> Diagnosis {
         let mut failures_matched = 0;
         let mut unmatched_failures = 0;
         let mut used: HashSet<usize> = HashSet::new();
+        // Whole sentences first, so that a line the log says as it is claims its input lines
+        // before an inner sentence of another line can.
+        let mut pending = Vec::new();
         for sl in &e.lines {
             match by_pattern.get(sl.pattern.text.as_str()) {
                 Some(hits) => {
@@ -354,12 +392,44 @@ pub fn diagnose(k: &Knowledge, input: &[u8]) -> Diagnosis {
                                 text: t.clone(),
                                 pattern: p.clone(),
                                 failure: sl.failure,
+                                partial: false,
                             });
                         }
                     }
                 }
-                None if sl.failure => unmatched_failures += 1,
+                None if sl.failure => pending.push(sl),
                 None => {}
+            }
+        }
+        // Then layer by layer: the longest inner sentence of each failure line the log does not
+        // say whole, at half weight, from input lines no whole sentence claimed.
+        for sl in pending {
+            let inner = pattern::tails(&sl.pattern.text).into_iter().find_map(|t| {
+                let free: Vec<usize> = by_tail
+                    .get(&t)?
+                    .iter()
+                    .copied()
+                    .filter(|&h| pasted[h].0.iter().all(|x| !used.contains(x)))
+                    .collect();
+                (!free.is_empty()).then_some((t, free))
+            });
+            let Some((t, hits)) = inner else {
+                unmatched_failures += 1;
+                continue;
+            };
+            score += k.tail_weight(&t);
+            failures_matched += 1;
+            for h in hits {
+                let (n, text, p) = &pasted[h];
+                if n.iter().all(|x| used.insert(*x)) {
+                    evidence.push(Evidence {
+                        lines: n.clone(),
+                        text: text.clone(),
+                        pattern: p.clone(),
+                        failure: true,
+                        partial: true,
+                    });
+                }
             }
         }
         if failures_matched == 0 {
@@ -446,7 +516,8 @@ impl Diagnosis {
             return Vec::new();
         };
         let mut out: Vec<String> = Vec::new();
-        for ev in best.evidence.iter().filter(|e| e.failure) {
+        // An inner-sentence match is not a line the scenario prints as the log has it.
+        for ev in best.evidence.iter().filter(|e| e.failure && !e.partial) {
             if !out.contains(&ev.text) {
                 out.push(ev.text.clone());
             }
@@ -545,7 +616,11 @@ pub fn render(k: &Knowledge, d: &Diagnosis, source: &str, max: usize) -> String 
         s.push_str(&format!(
             "  {}{}: {}\n",
             n.join("+"),
-            if ev.failure { " [failure]" } else { "" },
+            match (ev.failure, ev.partial) {
+                (true, true) => " [failure, inner sentence only]",
+                (true, false) => " [failure]",
+                _ => "",
+            },
             ev.text
         ));
     }

@@ -280,3 +280,42 @@ mod tests {
         }
     }
 }
+
+/// The inner sentences of a pattern, outermost first: what follows each `: ` once the runner's
+/// and the engine's wrappers are peeled off one by one (`ERROR: Job failed: failed to pull image
+/// "⟨ref⟩" …: Error response from daemon: manifest for ⟨ref⟩ not found: manifest unknown: …`),
+/// without the call site. Another release's wrapper, or a client that words the outer layers
+/// otherwise, still says the inner ones. Only tails of three words or more count.
+pub fn tails(p: &str) -> Vec<String> {
+    let body = p
+        .trim_end()
+        .strip_suffix("(⟨site⟩)")
+        .map(str::trim_end)
+        .unwrap_or(p.trim_end());
+    let mut out = Vec::new();
+    let mut from = 0;
+    while let Some(i) = body[from..].find(": ") {
+        let start = from + i + 2;
+        let tail = body[start..].trim();
+        if tail.split_whitespace().count() >= 3 {
+            out.push(tail.to_string());
+        }
+        from = start;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tail_tests {
+    #[test]
+    fn tails_peel_the_wrappers() {
+        let p = super::pattern(
+            "ERROR: Job failed: failed to pull image \"docker:latest\" with specified policies [always]: \
+             Error response from daemon: manifest for docker:latest not found: manifest unknown: manifest unknown (manager.go:251:2s)",
+        );
+        let t = super::tails(&p.text);
+        assert!(t.iter().any(|x| x.starts_with("manifest for ⟨ref⟩ not found")), "{t:?}");
+        assert!(!t.iter().any(|x| x.contains("⟨site⟩")), "{t:?}");
+        assert!(!t.contains(&"manifest unknown".to_string()));
+    }
+}
