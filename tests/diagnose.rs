@@ -450,3 +450,58 @@ fn every_failing_scenario_names_its_cause() {
         .collect();
     assert!(missing.is_empty(), "failing scenarios without fix.cause: {missing:?}");
 }
+
+/// The seeds' logs as people damage them when they paste: the registry host redacted
+/// (`*****`, `<REMOVED>`, `[MASKED]`), the last failure line cut off in the middle of a word, two
+/// lines joined into one. The right cause (the same fix kind as the undamaged log's) still comes
+/// first.
+#[test]
+fn seeds_redacted_truncated_or_joined_keep_their_cause() {
+    let k = knowledge();
+    let kind = |d: &Diagnosis| {
+        d.candidates
+            .first()
+            .and_then(|c| k.entries[c.entry].fix.as_ref())
+            .and_then(|f| f.cause)
+    };
+    for (seed, host) in [
+        ("seed-000.log", "foobar.example.net"),
+        ("seed-001.log", "your.gitlab.address.com:5000"),
+        ("seed-004.log", "docker-registry.samchu.com"),
+    ] {
+        let text = String::from_utf8(fixture(seed)).unwrap();
+        let want = kind(&diagnose::diagnose(k, text.as_bytes()));
+        assert!(want.is_some(), "{seed}: no cause at all");
+        let lines: Vec<&str> = text.lines().collect();
+        let last_failure = lines
+            .iter()
+            .rposition(|l| l.starts_with("ERROR:") || l.starts_with("WARNING:"))
+            .expect("a failure line");
+        let mut variants: Vec<(String, String)> = Vec::new();
+        if text.contains(host) {
+            for marker in ["*****", "<REMOVED>", "[MASKED]"] {
+                variants.push((format!("host as {marker}"), text.replace(host, marker)));
+            }
+        }
+        let mut cut: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+        let l = &cut[last_failure];
+        let mid = l
+            .char_indices()
+            .nth(l.chars().count() * 2 / 3)
+            .map(|(i, _)| i)
+            .unwrap_or(l.len());
+        cut[last_failure] = l[..mid].to_string();
+        variants.push(("last failure line cut".into(), cut.join("\n")));
+        if last_failure > 0 {
+            let mut joined: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+            let next = joined.remove(last_failure);
+            joined[last_failure - 1].push(' ');
+            joined[last_failure - 1].push_str(&next);
+            variants.push(("two lines joined".into(), joined.join("\n")));
+        }
+        for (what, v) in variants {
+            let got = kind(&diagnose::diagnose(k, v.as_bytes()));
+            assert_eq!(got, want, "{seed}, {what}:\n{v}");
+        }
+    }
+}

@@ -74,6 +74,9 @@ struct Res {
     /// Sentences whose slot is a repository name even when it is a bare word (`nodejs`): Docker
     /// Hub's short names have no `/` or `:` to look reference-shaped.
     slot: Regex,
+    /// What people put in place of a host or name they hide: `*****`, `<REMOVED>`,
+    /// `[MASKED]` (GitLab's own mask), `<redacted>`, `[REDACTED]`.
+    redaction: Regex,
 }
 
 fn res() -> &'static Res {
@@ -88,8 +91,14 @@ fn res() -> &'static Res {
         header: Regex::new(r"^Running with gitlab-runner (\S+) \(([0-9a-f]+)\)$").unwrap(),
         on_line: Regex::new(r"^on (\S+) (\S+?)(, system ID: (\S+))?$").unwrap(),
         name_tag: Regex::new(r"^[a-z0-9][a-z0-9._-]*[a-z][a-z0-9._-]*:[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$").unwrap(),
+        redaction: Regex::new(r"(?i)\*{3,}|<(?:removed|redacted|hidden|masked)>|\[(?:masked|redacted|removed)\]").unwrap(),
         slot: Regex::new(r"(?:pull access denied for |repository |Using (?:Docker|docker) executor with image |Pulling docker image )([a-z0-9][a-z0-9._/-]*)(?:,| not found| \.\.\.)").unwrap(),
     })
+}
+
+/// Whether `s` holds a redaction marker (an unknown value).
+pub fn is_redacted(s: &str) -> bool {
+    res().redaction.is_match(s)
 }
 
 /// Placeholders are written `⟨kind⟩`: characters a log line does not contain.
@@ -101,6 +110,11 @@ pub fn pattern(line: &str) -> Pattern {
     let r = res();
     let mut values = Vec::new();
     let mut text = line.trim().to_string();
+    // A redaction is an unknown value, not text: it becomes a name the rules below read as part
+    // of a host or a reference, like any other.
+    if r.redaction.is_match(&text) {
+        text = r.redaction.replace_all(&text, "redacted").into_owned();
+    }
     // The runner's `ERROR: ` / `WARNING: ` in front of a sentence is its colour, not its words: a
     // copy that lost it (a re-typed or reformatted paste) still says the same sentence.
     for prefix in ["ERROR: ", "WARNING: "] {
@@ -237,7 +251,8 @@ mod tests {
         );
         assert_eq!(
             p.text,
-            "WARNING: Failed to pull image with policy \"always\": Error response from daemon: pull access denied for ⟨ref⟩, repository does not exist or may require 'docker login': denied: requested access to the resource is denied (⟨site⟩)"
+            // The runner's `WARNING: ` is its colour, not its words (see `pattern`).
+            "Failed to pull image with policy \"always\": Error response from daemon: pull access denied for ⟨ref⟩, repository does not exist or may require 'docker login': denied: requested access to the resource is denied (⟨site⟩)"
         );
         assert_eq!(p.values[0], Value::Ref("foobar.example.net/your/project/image".into()));
         let q = pattern(
@@ -245,7 +260,7 @@ mod tests {
         );
         assert_eq!(
             q.text,
-            "ERROR: Preparation failed: Error response from daemon: ⟨request⟩: no basic auth credentials (⟨site⟩)"
+            "Preparation failed: Error response from daemon: ⟨request⟩: no basic auth credentials (⟨site⟩)"
         );
         let h = pattern(
             "Head \"https://x.example/v2/a/manifests/1\": unauthorized: HTTP Basic: Access denied (manager.go:205:0s)",

@@ -41,7 +41,7 @@ fn image_patterns() -> &'static [regex::Regex] {
 /// The class of one reference (or a registry host, or `host/v2/path`).
 pub fn classify(reference: &str) -> Option<RegistryClass> {
     let r = reference.trim_matches(|c| c == '"' || c == '\'' || c == '.');
-    if r.is_empty() || r.contains('*') || r.contains("<") {
+    if r.is_empty() || super::pattern::is_redacted(r) {
         // A redacted name says nothing.
         return None;
     }
@@ -100,6 +100,8 @@ mod tests {
             Some(DependencyProxy)
         );
         assert_eq!(classify("*****/g/app:1"), None);
+        assert_eq!(classify("[MASKED]/g/app:1"), None);
+        assert_eq!(classify("<REMOVED>/g/app"), None);
         let log = classes(
             ["ERROR: Job failed: failed to pull image \"deployer/deployer:v7\" with specified policies [always]"]
                 .into_iter(),
