@@ -73,19 +73,28 @@ pub(super) fn diagnose(
             Format::Text => emit(&crate::diagnose::render(&k, &d, &source, max)),
             Format::Json => emit(&crate::diagnose::json::render(&k, &d, &source, max)),
         }
+        let mut reproduced = true;
         if let Some(out) = emit_to {
             match crate::diagnose::emit::emit(&k, &d, &source, out).await {
                 // In JSON the document is the whole of standard output; the emitted scenario's
                 // report is for people.
-                Ok(em) if format == Format::Json => warn(em.render().trim_end()),
-                Ok(em) => emit(&em.render()),
+                Ok(em) if format == Format::Json => {
+                    reproduced = em.reproduces_any();
+                    warn(em.render().trim_end())
+                }
+                Ok(em) => {
+                    reproduced = em.reproduces_any();
+                    emit(&em.render())
+                }
                 Err(e) => {
                     warn(&format!("regsim: --emit-scenario: {e}"));
                     return ExitCode::from(if d.candidates.is_empty() { 1 } else { 2 });
                 }
             }
         }
-        if d.candidates.is_empty() {
+        // No failure mode, or an emitted scenario that reproduces none of the log's failure
+        // lines: exit 1.
+        if d.candidates.is_empty() || !reproduced {
             ExitCode::from(1)
         } else {
             ExitCode::SUCCESS

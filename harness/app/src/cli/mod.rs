@@ -19,8 +19,9 @@ const RUN_STATUS: &str = "Exit status: 0 every scenario as expected, 1 one or mo
 const EXPLAIN_STATUS: &str = "Exit status: 0 explained, 2 a broken file or argument.";
 const SERVE_STATUS: &str = "Exit status: 0 stopped by Ctrl-C, 2 could not start (a broken file, an address \
                             in use).";
-const DIAGNOSE_STATUS: &str = "Exit status: 0 a known failure mode matches, 1 none does, 2 the log or the \
-                               catalogue cannot be read (or --emit-scenario failed).";
+const DIAGNOSE_STATUS: &str = "Exit status: 0 a known failure mode matches, 1 none does (or the scenario \
+                               --emit-scenario wrote reproduces none of the log's failure lines word for word), 2 the \
+                               log or the catalogue cannot be read (or --emit-scenario failed).";
 const MATRIX_STATUS: &str = "Exit status: 0 the table was printed (rows that are not modelled say so), 2 a \
                              broken file or argument.";
 const GENERATE_STATUS: &str = "Exit status: 0 written, 2 a directory that cannot be written.";

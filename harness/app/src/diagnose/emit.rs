@@ -23,7 +23,18 @@ pub struct Emitted {
     /// The log's failure lines the emitted scenario's log contains.
     pub reproduced: Vec<String>,
     pub not_reproduced: Vec<String>,
+    /// The log's failure lines matched by an inner sentence only (another wrapper): not
+    /// reproduced, for that reason.
+    pub partial: Vec<String>,
     pub notes: Vec<String>,
+}
+
+impl Emitted {
+    /// Whether the emitted scenario reproduces any of the log's failure lines word for word:
+    /// when it does not, it is a starting point, not a reproduction (diagnose exits 1).
+    pub fn reproduces_any(&self) -> bool {
+        !self.reproduced.is_empty()
+    }
 }
 
 /// A reference as a log wrote it, split Docker's way (`Written`: no validation, since pasted
@@ -448,6 +459,13 @@ pub async fn emit(k: &Knowledge, d: &Diagnosis, source: &str, out: &Path) -> Res
         result.substitutions = subs;
         result.reproduced = hits;
         result.not_reproduced = misses;
+        // The log's failure lines the failure mode matched only by an inner sentence: the
+        // scenario says them under its own release's or client's wrapper, so not as the log does.
+        for ev in d.candidates.first().map(|c| c.evidence.as_slice()).unwrap_or_default() {
+            if ev.failure && ev.partial {
+                result.partial.push(ev.text.clone());
+            }
+        }
         return Ok(result);
     }
     Err(format!("the emitted scenario does not run: {last_err}"))
@@ -478,6 +496,16 @@ impl Emitted {
         ));
         for l in &self.not_reproduced {
             s.push_str(&format!("  not reproduced: {l}\n"));
+        }
+        for l in &self.partial {
+            s.push_str(&format!(
+                "  not reproduced (only its inner sentence is the scenario's; the log's wrapper is another release's or client's): {l}\n"
+            ));
+        }
+        if !self.reproduces_any() {
+            s.push_str(
+                "  it reproduces none of the log's failure lines word for word: a starting point, not a reproduction\n",
+            );
         }
         for n in &self.notes {
             s.push_str(&format!("  note: {n}\n"));
