@@ -10,9 +10,9 @@ catalogue:
 
 ## All tests: unit tests, the catalogue snapshots, the mock servers over HTTP, the agreement
 ## with a real dockerd and the conformance suite (engines or tools that are missing are skipped
-## with a message; required under CI=true).
+## with a message; required under CI=true). diagnose's index goes to target/regsim-cache.
 test:
-	$(CARGO) test --workspace
+	REGSIM_CACHE_DIR=$(CURDIR)/target/regsim-cache $(CARGO) test --workspace
 
 ## What the schema and parser checks need besides Rust: the npm `mermaid` package (for
 ## tests/explain.rs; needs node and npm) — xmllint comes from Debian's libxml2-utils.

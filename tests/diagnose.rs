@@ -505,3 +505,48 @@ fn seeds_redacted_truncated_or_joined_keep_their_cause() {
         }
     }
 }
+
+/// The index (`diagnose::index`): a second run reads the catalogue's logs from it and answers
+/// the same; a scenario file that changes makes the next run build it again.
+#[test]
+fn index_answers_the_same_and_follows_the_catalogue() {
+    use std::process::Command;
+    let scratch = std::env::temp_dir().join(format!("regsim-index-test-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&scratch);
+    let catalogue = scratch.join("scenarios");
+    std::fs::create_dir_all(&catalogue).unwrap();
+    for e in std::fs::read_dir(root().join("scenarios")).unwrap() {
+        let p = e.unwrap().path();
+        std::fs::copy(&p, catalogue.join(p.file_name().unwrap())).unwrap();
+    }
+    let run = || {
+        let out = Command::new(env!("CARGO_BIN_EXE_regsim"))
+            .args(["diagnose", "--color", "never"])
+            .arg(root().join("tests/diagnose/seed-001.log"))
+            .arg("--catalogue")
+            .arg(&catalogue)
+            .env("REGSIM_CACHE_DIR", scratch.join("cache"))
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let body = |s: &str| {
+        s.lines()
+            .filter(|l| !l.starts_with("Catalogue:"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let first = run();
+    assert!(first.contains("scenarios run"), "{first}");
+    let second = run();
+    assert!(second.contains("read from the index"), "{second}");
+    assert_eq!(body(&first), body(&second));
+    // A changed scenario: built again.
+    let f = catalogue.join("seed-001-private-project-image-denied.yaml");
+    let text = std::fs::read_to_string(&f).unwrap();
+    std::fs::write(&f, format!("{text}\n# edited\n")).unwrap();
+    let third = run();
+    assert!(third.contains("scenarios run"), "{third}");
+    let _ = std::fs::remove_dir_all(&scratch);
+}

@@ -62,10 +62,10 @@ pub(super) fn diagnose(
             // The length is set once the catalogue's files are known.
             progress: term::progress::bar(usize::MAX, "catalogue"),
         };
-        let built = crate::diagnose::Knowledge::build_with(&dir, &batch).await;
+        let built = crate::diagnose::Knowledge::load_or_build(&dir, &batch).await;
         batch.progress.finish_and_clear();
         let k = match built {
-            Ok(k) => k,
+            Ok((k, _)) => k,
             Err(e) => return broken(format!("catalogue {}: {e}", dir.display())),
         };
         let d = crate::diagnose::diagnose(&k, &input);

@@ -13,6 +13,7 @@
 pub mod bands;
 pub mod clean;
 pub mod emit;
+pub mod index;
 pub mod json;
 pub mod pattern;
 pub mod registry;
@@ -73,7 +74,7 @@ pub fn default_catalogue() -> PathBuf {
 }
 
 /// One line of a scenario's simulated log.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct ScenarioLine {
     pub text: String,
     pub pattern: pattern::Pattern,
@@ -109,6 +110,8 @@ pub struct Knowledge {
     df: HashMap<String, usize>,
     /// Inner sentence of a failure line (`pattern::tails`) → how many scenarios say it.
     tail_df: HashMap<String, usize>,
+    /// Read from the index of an earlier run (`index`), not run now.
+    pub from_index: bool,
 }
 
 /// Failure lines by their shape in the runner's and the CLI's output.
@@ -180,17 +183,6 @@ impl Knowledge {
                             }
                         }
                     }
-                    for p in &seen {
-                        *k.df.entry(p.clone()).or_default() += 1;
-                    }
-                    let tails: HashSet<String> = lines
-                        .iter()
-                        .filter(|l| l.failure)
-                        .flat_map(|l| pattern::tails(&l.pattern.text))
-                        .collect();
-                    for t in tails {
-                        *k.tail_df.entry(t).or_default() += 1;
-                    }
                     if let Some(name) = s.fix.as_ref().and_then(|x| x.scenario.as_ref())
                         && let Err(e) = scenario::check_fix_scenario(&f, name)
                     {
@@ -213,7 +205,30 @@ impl Knowledge {
                 Err(e) => k.skipped.push(format!("{}: {e}", f.display())),
             }
         }
+        k.recount();
         Ok(k)
+    }
+
+    /// The catalogue-wide counts the weights read: how many scenarios print each line pattern,
+    /// and how many say each inner sentence of a failure line.
+    fn recount(&mut self) {
+        self.df.clear();
+        self.tail_df.clear();
+        for e in &self.entries {
+            let patterns: HashSet<&str> = e.lines.iter().map(|l| l.pattern.text.as_str()).collect();
+            for p in patterns {
+                *self.df.entry(p.to_string()).or_default() += 1;
+            }
+            let tails: HashSet<String> = e
+                .lines
+                .iter()
+                .filter(|l| l.failure)
+                .flat_map(|l| pattern::tails(&l.pattern.text))
+                .collect();
+            for t in tails {
+                *self.tail_df.entry(t).or_default() += 1;
+            }
+        }
     }
 
     /// Weight of a pattern, in thousandths: ln(1 + N / df).
@@ -547,8 +562,13 @@ pub fn render(k: &Knowledge, d: &Diagnosis, source: &str, max: usize) -> String 
         d.shape.describe()
     ));
     s.push_str(&format!(
-        "Catalogue: {} scenarios run ({} failing ones are the known failure modes){}\n",
+        "Catalogue: {} scenarios {} ({} failing ones are the known failure modes){}\n",
         k.entries.len(),
+        if k.from_index {
+            "(their simulated logs read from the index an earlier run wrote)"
+        } else {
+            "run"
+        },
         k.entries.iter().filter(|e| e.outcome == Outcome::Fails).count(),
         if k.skipped.is_empty() {
             String::new()

@@ -7,7 +7,7 @@ use regex::Regex;
 use std::sync::OnceLock;
 
 /// A value a placeholder stands for, in order of appearance.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum Value {
     /// `(file.go:LINE:DURATION)`.
     Site {
@@ -55,7 +55,7 @@ impl Value {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Pattern {
     pub text: String,
     pub values: Vec<Value>,

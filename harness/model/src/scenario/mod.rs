@@ -61,7 +61,7 @@ pub struct Scenario {
 
 /// `fix: { text: …, scenario: FILE }`: the fix in GitLab's UI terms and, optionally, the scenario
 /// (a path relative to this file's directory) where it is applied and the job succeeds.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct FixSpec {
     pub text: String,

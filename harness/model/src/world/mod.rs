@@ -365,7 +365,7 @@ pub struct SbtNativePackager {
 
 /// The runner's executor (`[[runners]] executor`). The loader refuses the others by name until
 /// their modules exist (regsim-runner's `executors`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Executor {
     Docker,
     DockerMachine,
