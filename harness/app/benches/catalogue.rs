@@ -32,7 +32,7 @@ fn main() {
         .build()
         .expect("runtime");
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../scenarios");
-    let files = collect(&[root.clone()]).expect("catalogue");
+    let files = collect(std::slice::from_ref(&root)).expect("catalogue");
     let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
 
     // 1. The catalogue.
