@@ -136,7 +136,8 @@ fn diagnose_json_is_documented_and_pinned() {
             "unexplained_failure_lines",
             "causes",
             "more_causes",
-            "equally_likely"
+            "equally_likely",
+            "ambiguous_causes"
         ]
     );
     assert_eq!(v["format"], "regsim-diagnose/1");

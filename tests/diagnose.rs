@@ -550,3 +550,24 @@ fn index_answers_the_same_and_follows_the_catalogue() {
     assert!(third.contains("scenarios run"), "{third}");
     let _ = std::fs::remove_dir_all(&scratch);
 }
+
+/// Honest ambiguity: seed 001's DENIED pull is what several causes print (a private project, an
+/// allowlist, a DOCKER_AUTH_CONFIG key or format); the report names them and what tells them
+/// apart, and calls none certain.
+#[test]
+fn same_sentences_from_several_causes_are_named_as_such() {
+    use regsim_model::scenario::cause::CauseKind;
+    let k = knowledge();
+    let d = diagnose::diagnose(k, &fixture("seed-001.log"));
+    let kinds: Vec<CauseKind> = d.ambiguous_causes(k).into_iter().map(|(kind, _)| kind).collect();
+    assert!(kinds.contains(&CauseKind::PermissionProjectVisibility), "{kinds:?}");
+    assert!(kinds.contains(&CauseKind::JobTokenAllowlist), "{kinds:?}");
+    let report = diagnose::render(k, &d, "seed-001.log", 5);
+    assert!(
+        report.contains("the log alone does not tell them apart, so none is certain"),
+        "{report}"
+    );
+    assert!(report.contains("Settings > CI/CD > Job token permissions"), "{report}");
+    // A cause that only shares an inner sentence (a push's `denied`) is not among them.
+    assert!(!kinds.contains(&CauseKind::JobTokenOtherProjectPush), "{kinds:?}");
+}

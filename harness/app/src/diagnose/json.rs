@@ -37,6 +37,20 @@ pub struct Document {
     /// The causes the log cannot tell apart from the first: their rank differs only by the
     /// tie-breaks that are not evidence (a public post reproduces it, the file name).
     pub equally_likely: Vec<String>,
+    /// Causes of different kinds that explain the log with the same failure sentences as the
+    /// first: none of them is certain. Empty when they all share the first's kind.
+    pub ambiguous_causes: Vec<AmbiguousCause>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct AmbiguousCause {
+    /// The scenario's `fix.cause`.
+    pub cause_kind: &'static str,
+    /// Its rank among `causes` (1 is the first; it may be beyond `--max`).
+    pub rank: usize,
+    pub scenario: String,
+    /// What to look at, outside the log, to tell it from the others.
+    pub how_to_tell: &'static str,
 }
 
 #[derive(Debug, Serialize)]
@@ -289,6 +303,16 @@ pub fn document(k: &Knowledge, d: &Diagnosis, source: &str, max: usize) -> Docum
             .equally_likely()
             .into_iter()
             .map(|i| k.entries[d.candidates[i].entry].name.clone())
+            .collect(),
+        ambiguous_causes: d
+            .ambiguous_causes(k)
+            .into_iter()
+            .map(|(kind, i)| AmbiguousCause {
+                cause_kind: kind.as_str(),
+                rank: i + 1,
+                scenario: k.entries[d.candidates[i].entry].name.clone(),
+                how_to_tell: kind.how_to_tell(),
+            })
             .collect(),
     }
 }

@@ -525,6 +525,37 @@ impl Diagnosis {
         if tied.len() > 1 { tied } else { Vec::new() }
     }
 
+    /// Causes of another kind that explain the log with the same failure sentences as the best
+    /// (and fit its registry as well): the log alone cannot tell them apart. One candidate per
+    /// kind, the best's kind first; empty when every such candidate shares the best's kind.
+    pub fn ambiguous_causes(&self, k: &Knowledge) -> Vec<(regsim_model::scenario::cause::CauseKind, usize)> {
+        let Some(best) = self.candidates.first() else {
+            return Vec::new();
+        };
+        // The log's failure lines each explains, and whether whole or by an inner sentence.
+        let sentences = |c: &Candidate| -> std::collections::BTreeSet<(String, bool)> {
+            c.evidence
+                .iter()
+                .filter(|e| e.failure)
+                .map(|e| (e.pattern.clone(), e.partial))
+                .collect()
+        };
+        let theirs = sentences(best);
+        let mut out: Vec<(regsim_model::scenario::cause::CauseKind, usize)> = Vec::new();
+        for (i, c) in self.candidates.iter().enumerate() {
+            if c.registry_fit != best.registry_fit || sentences(c) != theirs {
+                continue;
+            }
+            let Some(kind) = k.entries[c.entry].fix.as_ref().and_then(|f| f.cause) else {
+                continue;
+            };
+            if !out.iter().any(|(x, _)| *x == kind) {
+                out.push((kind, i));
+            }
+        }
+        if out.len() > 1 { out } else { Vec::new() }
+    }
+
     /// The lines of the log the best candidate explains as failures, verbatim, in log order.
     pub fn matched_failure_lines(&self) -> Vec<String> {
         let Some(best) = self.candidates.first() else {
@@ -712,6 +743,22 @@ pub fn render(k: &Knowledge, d: &Diagnosis, source: &str, max: usize) -> String 
     }
     if let Some(more) = same.get("more") {
         s.push_str(&format!("   … and {} more: {}\n", more.len(), more.join(", ")));
+    }
+    let ambiguous = d.ambiguous_causes(k);
+    if !ambiguous.is_empty() {
+        s.push_str(&format!(
+            "\nThe same failure sentences come from {} kinds of cause; the log alone does not tell them apart, so none is certain. What tells them apart:\n",
+            ambiguous.len()
+        ));
+        for (kind, i) in &ambiguous {
+            s.push_str(&format!(
+                "  - {} (cause {}, {}): check {}\n",
+                kind.as_str(),
+                i + 1,
+                k.entries[d.candidates[*i].entry].name,
+                kind.how_to_tell()
+            ));
+        }
     }
     let tied = d.equally_likely();
     if !tied.is_empty() {
