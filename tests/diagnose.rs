@@ -332,7 +332,6 @@ fn cli_reads_stdin_and_exits_by_verdict() {
 /// One entry of the real corpus (tests/diagnose/real/README.md).
 #[derive(serde::Deserialize)]
 struct RealEntry {
-    source: String,
     cause_kind: regsim_model::scenario::cause::CauseKind,
     #[serde(default)]
     negative: bool,
@@ -411,7 +410,6 @@ fn real_corpus_accuracy() {
                 "miss"
             }
         ));
-        let _ = &meta.source;
     }
     let n = names.len();
     let pct = |x: usize| (x * 100).checked_div(n).unwrap_or(0);

@@ -291,11 +291,9 @@ fn go_decode_error(text: &str, e: &serde_json::Error) -> Option<String> {
     if e.classify() != serde_json::error::Category::Syntax {
         return None;
     }
-    let line = text.lines().nth(e.line().saturating_sub(1))?;
     // serde_json points just past the offending character for a control character in a string.
     let msg = e.to_string();
     if msg.starts_with("control character (\\u0000-\\u001F) found while parsing a string") {
-        let _ = line;
         // Which control character: the first one inside a string.
         let mut in_string = false;
         let mut escaped = false;

@@ -296,17 +296,19 @@ mod tests {
     }
 }
 
+/// A pattern without its trailing call site `(⟨site⟩)`.
+pub fn without_site(p: &str) -> &str {
+    let p = p.trim_end();
+    p.strip_suffix("(⟨site⟩)").map(str::trim_end).unwrap_or(p)
+}
+
 /// The inner sentences of a pattern, outermost first: what follows each `: ` once the runner's
 /// and the engine's wrappers are peeled off one by one (`ERROR: Job failed: failed to pull image
 /// "⟨ref⟩" …: Error response from daemon: manifest for ⟨ref⟩ not found: manifest unknown: …`),
 /// without the call site. Another release's wrapper, or a client that words the outer layers
 /// otherwise, still says the inner ones. Only tails of three words or more count.
 pub fn tails(p: &str) -> Vec<String> {
-    let body = p
-        .trim_end()
-        .strip_suffix("(⟨site⟩)")
-        .map(str::trim_end)
-        .unwrap_or(p.trim_end());
+    let body = without_site(p);
     let mut out = Vec::new();
     let mut from = 0;
     while let Some(i) = body[from..].find(": ") {

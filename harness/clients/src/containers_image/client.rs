@@ -401,7 +401,7 @@ impl DockerClient {
         self.ping().await.map_err(SendError::Other)?;
         let url = format!("{}://{}{path}", self.scheme.unwrap_or("https"), self.registry);
         let has_body = body.is_some();
-        let a = self.request_once(method, &url, headers, body.clone(), extra).await?;
+        let a = self.request_once(method, &url, headers, body, extra).await?;
         if !has_body && a.status == 401 {
             let retry = a.challenges().into_iter().find_map(|c| {
                 (c.scheme == "bearer" && c.params.get("error").map(String::as_str) == Some("insufficient_scope"))

@@ -342,11 +342,7 @@ impl SimulatedTools {
                 .await
                 .map_err(|e| e.into_failure())?;
             if a.status != 200 {
-                return Err(NotModelled::new(format!(
-                    "the registry answered {} to a blob GET; c/image's text for it is not modelled",
-                    a.status
-                ))
-                .into());
+                return Err(unworded("a blob GET", a.status));
             }
             Ok(a.body)
         };
@@ -424,7 +420,8 @@ impl SimulatedTools {
         };
         let image = self.host.images[i].clone();
         let dest = reference(&dest_written)?;
-        let dest_name = normalized(&dest)?;
+        // A digest destination is refused as the other commands refuse it.
+        normalized(&dest)?;
         let plain_dest = dest_written.strip_prefix("docker://").unwrap_or(&dest_written);
         let wrap = |f: Failure| {
             if profile.push_wrap {
@@ -480,12 +477,7 @@ impl SimulatedTools {
                 self.upload(&mut c, path, &image.config_digest, image.config.clone())
                     .await?
             }
-            s => {
-                return Err(NotModelled::new(format!(
-                    "HEAD of the config blob answered {s}; c/image's text for it is not modelled"
-                ))
-                .into());
-            }
+            s => return Err(unworded("HEAD of the config blob", s)),
         }
         run.err("Writing manifest to image destination\n");
         // The stored manifest (its layers are the reused blobs); c/image writes its own
@@ -504,14 +496,9 @@ impl SimulatedTools {
             .await
             .map_err(|e| e.into_failure())?;
         if a.status != 201 {
-            return Err(NotModelled::new(format!(
-                "the manifest PUT answered {}; c/image's text for it is not modelled",
-                a.status
-            ))
-            .into());
+            return Err(unworded("the manifest PUT", a.status));
         }
         run.err("Storing signatures\n");
-        let _ = dest_name;
         Ok(())
     }
 
@@ -583,18 +570,12 @@ impl SimulatedTools {
     /// `PutBlobWithOptions` for a blob the registry lacks: POST, PATCH with the bytes, PUT with
     /// the digest.
     async fn upload(&self, c: &mut DockerClient, path: &str, digest: &str, bytes: Vec<u8>) -> Result<(), Failure> {
-        let not_modelled = |what: &str, status: u16| -> Failure {
-            NotModelled::new(format!(
-                "{what} answered {status}; c/image's text for it is not modelled"
-            ))
-            .into()
-        };
         let a = c
             .request("POST", &format!("/v2/{path}/blobs/uploads/"), &[], None, None)
             .await
             .map_err(SendError::into_failure)?;
         if a.status != 202 {
-            return Err(not_modelled("the upload POST", a.status));
+            return Err(unworded("the upload POST", a.status));
         }
         let base = url::Url::parse(&format!("http://{}/v2/{path}/blobs/uploads/", c.registry))
             .map_err(|e| NotModelled::new(e.to_string()))?;
@@ -614,7 +595,7 @@ impl SimulatedTools {
             .await
             .map_err(SendError::into_failure)?;
         if a.status != 202 {
-            return Err(not_modelled("the upload PATCH", a.status));
+            return Err(unworded("the upload PATCH", a.status));
         }
         at = location(&a)?;
         let mut pairs: Vec<(String, String)> = at
@@ -635,10 +616,18 @@ impl SimulatedTools {
             .await
             .map_err(SendError::into_failure)?;
         if a.status != 201 {
-            return Err(not_modelled("the upload PUT", a.status));
+            return Err(unworded("the upload PUT", a.status));
         }
         Ok(())
     }
+}
+
+/// An answer this port does not word (c/image's text for it was not read): refused.
+fn unworded(what: &str, status: u16) -> Failure {
+    NotModelled::new(format!(
+        "{what} answered {status}; c/image's text for it is not modelled"
+    ))
+    .into()
 }
 
 /// `blobExists`: HEAD of `digest` in `repo` on the destination's registry.
