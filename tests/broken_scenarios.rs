@@ -36,8 +36,10 @@ fn generated() -> Vec<(&'static str, Vec<u8>)> {
     ]
 }
 
-fn generated_dir() -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("regsim-broken-{}", std::process::id()));
+/// The generated files in a directory of the calling test's own (`tag`): tests run in parallel
+/// in one process, and one removing a shared directory left the other reading nothing.
+fn generated_dir(tag: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("regsim-broken-{}-{tag}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     for (name, bytes) in generated() {
         std::fs::write(dir.join(name), bytes).unwrap();
@@ -80,7 +82,7 @@ fn every_broken_file_is_located() {
         ));
         out.push('\n');
     }
-    let dir = generated_dir();
+    let dir = generated_dir("located");
     for f in files_in(&dir) {
         out.push_str(&located_error(
             &f,
@@ -99,7 +101,7 @@ fn every_broken_file_is_located() {
 /// took a minute (100 000 nested `[`) or never ended (a repeat of 4 294 967 295 runs).
 #[test]
 fn every_broken_file_is_refused_quickly() {
-    let dir = generated_dir();
+    let dir = generated_dir("quickly");
     for f in files_in(&broken_dir()).into_iter().chain(files_in(&dir)) {
         let started = Instant::now();
         let refused = load(&f, &Overrides::default()).is_err();

@@ -130,6 +130,17 @@ impl Drop for TlsListener {
     }
 }
 
+/// A free loopback port below Linux's ephemeral range (32768–60999): docker-registry binds it
+/// after this returns, and a port the kernel hands out for `bind(0)` could meanwhile go to
+/// another test's mock, which then answered the CLI (`404 page not found`).
+fn port_outside_the_ephemeral_range() -> u16 {
+    let seed = std::process::id() as u16;
+    (0..2000u16)
+        .map(|i| 20000 + (seed.wrapping_add(i.wrapping_mul(7919))) % 10000)
+        .find(|p| std::net::TcpListener::bind(("127.0.0.1", *p)).is_ok())
+        .expect("a free port between 20000 and 29999")
+}
+
 fn tls_listener() -> Option<TlsListener> {
     for tool in ["/usr/bin/docker-registry", "/usr/bin/openssl"] {
         if !Path::new(tool).is_file() {
@@ -161,10 +172,7 @@ fn tls_listener() -> Option<TlsListener> {
         .expect("openssl runs")
         .success();
     assert!(ok, "openssl made no certificate");
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port();
+    let port = port_outside_the_ephemeral_range();
     let config = format!(
         "version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: {root}\nhttp:\n  addr: 127.0.0.1:{port}\n  tls:\n    certificate: {cert}\n    key: {key}\n",
         root = dir.join("data").display(),

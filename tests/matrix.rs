@@ -114,13 +114,23 @@ async fn the_runner_matrix_shows_each_credential_resolution_change() {
     )
     .await;
     let auth = |r: &matrix::Row| log(r).contains("Authenticating with credentials from $DOCKER_AUTH_CONFIG");
-    assert_eq!((auth(&rows[0]), auth(&rows[1]), auth(&rows[2])), (true, false, true));
+    assert_eq!(
+        (auth(&rows[0]), auth(&rows[1]), auth(&rows[2])),
+        (true, false, true),
+        "{:?}",
+        rows.iter().map(outcome).collect::<Vec<_>>()
+    );
     let rows = rows_for(
         "runner-16-9-1-file-docker-auth-config-read.yaml",
         &["16.8.0", "16.9.0", "16.9.1"],
     )
     .await;
-    assert_eq!((auth(&rows[0]), auth(&rows[1]), auth(&rows[2])), (true, false, true));
+    assert_eq!(
+        (auth(&rows[0]), auth(&rows[1]), auth(&rows[2])),
+        (true, false, true),
+        "{:?}",
+        rows.iter().map(outcome).collect::<Vec<_>>()
+    );
 }
 
 /// The docker-autoscaler's dial lines by runner release: printed from 15.9, debug only in 16.6,

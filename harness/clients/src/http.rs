@@ -4,22 +4,25 @@
 //! about 50 ms per client, more than a whole scenario. (The Dependency Proxy's requests to Docker
 //! Hub have their own, on their own runtime: mock::gitlab::dependency_proxy.)
 //!
-//! Pooled connections are safe here: a stage's mocks listen on their ports for the stage's whole
-//! life, and when a stage drops, wiremock shuts each connection down, so a pooled connection to
-//! a port a later stage reuses is closed, never answered by the wrong mock (at worst it fails and
-//! hyper retries it on a new connection).
+//! No connection is kept idle between requests. A pooled one could outlive its mock: a stage
+//! drops, another stage (or another test's runtime, which the one client is shared with) binds
+//! the same port, and a request written on the stale connection read a reset or, on a port
+//! reused at once, the wrong server (a rare failure under load in CI). A fresh loopback
+//! connection per request costs nothing measurable (catalogue wall time unchanged). Nothing
+//! regsim compares depends on reuse: the journals record requests, not connections.
 
 use std::sync::OnceLock;
 
-/// The simulated engine's and runner's client, on the caller's runtime; keeps connections alive
-/// as dockerd's registry client does, and follows no redirect (the engine decides that itself).
-pub fn pooled() -> reqwest::Client {
+/// The simulated engine's and runner's client, on the caller's runtime; follows no redirect (the
+/// engine decides that itself).
+pub fn shared() -> reqwest::Client {
     static CLIENT: OnceLock<reqwest::Client> = OnceLock::new();
     CLIENT
         .get_or_init(|| {
             reqwest::Client::builder()
                 .no_proxy()
                 .redirect(reqwest::redirect::Policy::none())
+                .pool_max_idle_per_host(0)
                 .build()
                 .expect("a plain HTTP client builds")
         })

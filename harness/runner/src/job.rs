@@ -117,15 +117,12 @@ async fn request_job(env: &JobEnv<'_>) -> Result<JobPayload, RunError> {
         "token": runner.token,
         "info": {"name": "gitlab-runner", "version": runner.version.to_string(), "executor": runner.executor.as_str()},
     });
-    let send = || regsim_clients::http::pooled().post(&url).json(&body).send();
-    // A pooled connection to a port an earlier stage used can be closed under us, and a POST is
-    // not retried by the HTTP client; the runner asks again on the next poll anyway, so once more
-    // on a fresh connection (the mock never saw the first).
-    let resp = match send().await {
-        Err(e) if e.is_request() || e.is_connect() => send().await,
-        other => other,
-    }
-    .map_err(|e| RunError::JobRequest(format!("job request failed: {e}")))?;
+    let resp = regsim_clients::http::shared()
+        .post(&url)
+        .json(&body)
+        .send()
+        .await
+        .map_err(|e| RunError::JobRequest(format!("job request failed: {e}")))?;
     if resp.status().as_u16() != 201 {
         return Err(RunError::JobRequest(format!("job request answered {}", resp.status())));
     }

@@ -117,7 +117,7 @@ impl SimulatedContainerd {
         SimulatedContainerd {
             profile,
             network,
-            http: crate::http::pooled(),
+            http: crate::http::shared(),
             roots: None,
         }
     }

@@ -148,7 +148,7 @@ impl SimulatedEngine {
         network: Network,
         trust: DaemonTrust,
     ) -> Self {
-        let http = crate::http::pooled();
+        let http = crate::http::shared();
         SimulatedEngine {
             profile,
             version,
