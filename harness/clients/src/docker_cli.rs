@@ -14,6 +14,9 @@ use regsim_wire::NotModelled;
 use regsim_wire::reference::Reference;
 use std::collections::BTreeMap;
 
+/// `registry.IndexServer`: the key `docker login` with no server stores Docker Hub's login under.
+const DOCKER_HUB_INDEX_SERVER: &str = "https://index.docker.io/v1/";
+
 /// Which of the CLI's streams a piece of output went to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Fd {
@@ -334,10 +337,13 @@ impl<'a> DockerCli<'a> {
             run.code = 1;
             return Ok(run);
         }
+        // Without a server the CLI signs in to Docker Hub's index address (runLogin: `authServer`
+        // from ElectAuthServer, registry.IndexServer; docker/cli v18.09.7 … v28.2.2
+        // cli/command/registry/login.go), which dockerd's Auth turns into registry-1.docker.io.
         let server = positional(args, &["-u", "--username", "-p", "--password"])
             .first()
             .cloned()
-            .ok_or("logging in to Docker Hub is not simulated")?;
+            .unwrap_or_else(|| DOCKER_HUB_INDEX_SERVER.to_string());
         if let Some(run) = self.tls_leg_failed("login", self.client.login.before_request())? {
             return Ok(run);
         }

@@ -97,6 +97,8 @@ pub struct DockerHubServer {
     locked: Vec<String>,
     state: RateState,
     images: Vec<HubImage>,
+    /// The Hub as the world describes it, for who-may-pull (`policy::docker_hub`).
+    hub: DockerHub,
     /// When schema 1 conversions are signed (the scenario clock).
     clock: time::OffsetDateTime,
 }
@@ -141,6 +143,7 @@ impl DockerHubServer {
             limit: hub.rate_limit,
             state,
             images,
+            hub: hub.clone(),
             clock,
         }
     }
@@ -212,6 +215,16 @@ impl DockerHubServer {
                 "no token for this repository: challenge",
             );
         }
+        let account = granted.and_then(|(_, account)| account);
+        if !regsim_model::policy::docker_hub::may_pull(&self.hub, name, account) {
+            return insufficient_scope(
+                name,
+                format!(
+                    "{name} is private and {} may not read it: insufficient_scope",
+                    account.map_or("an anonymous token".to_string(), |a| format!("account {a}"))
+                ),
+            );
+        }
         let accepts_list = accepts(req, &[MANIFEST_LIST_V2, OCI_INDEX]);
         let accepts_schema2 = accepts(req, &[MANIFEST_V2]);
         let found = self
@@ -245,13 +258,8 @@ impl DockerHubServer {
             // distribution maintainer's word and a mirror's quote; `"Class":""` NOT CONFIRMED
             // for the Hub itself, and no client prints it).
             None if !self.images.iter().any(|i| i.repository == name) => {
-                let challenge = challenge(Some(name), Some("insufficient_scope"));
-                let detail = serde_json::json!([{"Type": "repository", "Class": "", "Name": name, "Action": "pull"}]);
-                let body = errcode::body(ErrorCode::Unauthorized, Some(detail));
-                return Answer::new(
-                    Wire::new(401)
-                        .set_body_raw(body.into_bytes(), "application/json; charset=utf-8")
-                        .insert_header("WWW-Authenticate", challenge.as_str()),
+                return insufficient_scope(
+                    name,
                     format!("{name} does not exist: insufficient_scope, as for a private repository"),
                 );
             }
@@ -471,6 +479,20 @@ impl DockerHubServer {
             said,
         )
     }
+}
+
+/// A repository the caller may not read, or that does not exist: 401 with
+/// `error="insufficient_scope"` and distribution's UNAUTHORIZED body naming the access record.
+fn insufficient_scope(name: &str, said: String) -> Answer {
+    let challenge = challenge(Some(name), Some("insufficient_scope"));
+    let detail = serde_json::json!([{"Type": "repository", "Class": "", "Name": name, "Action": "pull"}]);
+    let body = errcode::body(ErrorCode::Unauthorized, Some(detail));
+    Answer::new(
+        Wire::new(401)
+            .set_body_raw(body.into_bytes(), "application/json; charset=utf-8")
+            .insert_header("WWW-Authenticate", challenge.as_str()),
+        said,
+    )
 }
 
 /// Docker Hub's `WWW-Authenticate`: its token service, the repository's pull scope when one is

@@ -7,6 +7,7 @@
 
 mod access;
 pub mod dependency_proxy;
+pub mod docker_hub;
 mod identity;
 mod path;
 pub mod third_party;

@@ -702,6 +702,10 @@ pub struct DockerHubSpec {
     /// Accounts Docker Hub has locked for a while after too many failed logins.
     #[serde(default)]
     pub locked_accounts: Vec<String>,
+    /// Private repositories (`acme/build-tools`): only the account named like their namespace
+    /// may pull them (organisations and teams are not modelled).
+    #[serde(default)]
+    pub private: Vec<String>,
 }
 
 /// `{replace: TEXT, with: TEXT}` or `{pattern: REGEX, with: TEXT}` (regex crate syntax, `$1` in `with`).

@@ -287,6 +287,8 @@ pub struct DockerHub {
     pub account_rate_limit: u32,
     /// Locked after too many failed logins.
     pub locked_accounts: Vec<String>,
+    /// Private repositories, as Docker Hub names them (`acme/build-tools`).
+    pub private: std::collections::BTreeSet<String>,
 }
 
 /// A docker/distribution registry that is not GitLab's.

@@ -61,6 +61,20 @@ pub(super) fn build(ctx: &Ctx<'_>, s: &Scenario) -> Result<Option<DockerHub>, Sc
             ));
         }
     }
+    let mut private = std::collections::BTreeSet::new();
+    for (i, name) in h.private.iter().enumerate() {
+        let field = format!("docker_hub.private[{i}]");
+        let repository = hub_repository(name);
+        if repository.starts_with("library/") {
+            return Err(ctx.err(&field, format!("`{name}` is an official image, which are public")));
+        }
+        if !images.iter().any(|img| img.repository == repository) {
+            return Err(ctx.err(&field, format!("`{name}` is not in docker_hub.images")));
+        }
+        if !private.insert(repository) {
+            return Err(ctx.err(&field, format!("`{name}` is named twice")));
+        }
+    }
     Ok(Some(DockerHub {
         images,
         rate_limit,
@@ -70,6 +84,7 @@ pub(super) fn build(ctx: &Ctx<'_>, s: &Scenario) -> Result<Option<DockerHub>, Sc
         account_pulls_used: h.account_pulls_used.clone(),
         account_rate_limit,
         locked_accounts: h.locked_accounts.clone(),
+        private,
     }))
 }
 
