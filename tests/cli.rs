@@ -137,7 +137,8 @@ fn diagnose_json_is_documented_and_pinned() {
             "causes",
             "more_causes",
             "equally_likely",
-            "ambiguous_causes"
+            "ambiguous_causes",
+            "contradicting"
         ]
     );
     assert_eq!(v["format"], "regsim-diagnose/1");

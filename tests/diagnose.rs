@@ -337,13 +337,22 @@ struct RealEntry {
     negative: bool,
 }
 
-/// Top-1 accuracy the corpus must keep, in percent: a ratchet set from the measured figure (the
-/// issue's aim is 80 %); raise it as the matcher improves, never lower it.
-const REAL_TOP1_AT_LEAST: usize = 60;
-/// Top-3 accuracy, likewise.
-const REAL_TOP3_AT_LEAST: usize = 68;
-/// Entries with a specific cause answered right first: the same ratchet.
-const REAL_SPECIFIC_TOP1_AT_LEAST: usize = 18;
+/// The share of the corpus answered right, in percent (the issue's aim): the cause first, or —
+/// when diagnose says the log cannot tell a few causes apart (`ambiguous_causes`, at most
+/// `AMBIGUITY_AT_MOST` kinds) — among the causes it names as equally possible. An entry whose
+/// cause is none of the catalogue's (`other`) is answered right by no answer.
+const REAL_ANSWERED_AT_LEAST: usize = 80;
+/// A named ambiguity counts as an answer only when it is this short: a list of every kind is no
+/// answer.
+const AMBIGUITY_AT_MOST: usize = 3;
+/// Ratchets set from the measured figures; raise them as the matcher improves, never lower them.
+/// Top-1 in the strict sense: the kind listed first, even inside a named ambiguity (where the
+/// order is no evidence).
+const REAL_TOP1_AT_LEAST: usize = 70;
+/// Top-3 accuracy.
+const REAL_TOP3_AT_LEAST: usize = 84;
+/// Entries with a specific cause answered right (first, or in a short named ambiguity).
+const REAL_SPECIFIC_ANSWERED_AT_LEAST: usize = 28;
 
 #[test]
 fn real_corpus_accuracy() {
@@ -357,9 +366,11 @@ fn real_corpus_accuracy() {
         .collect();
     names.sort();
     let kind_of = |entry: usize| -> Option<CauseKind> { k.entries[entry].fix.as_ref().and_then(|f| f.cause) };
-    let (mut top1, mut top3, mut negatives_auth_first) = (0, 0, Vec::new());
+    let (mut top1, mut top3, mut answered) = (0, 0, 0);
+    let mut negatives_unanswered = Vec::new();
+    let mut negatives_auth_certain = Vec::new();
     // The same among entries with a specific kind (not `other`), which no silence can satisfy.
-    let (mut specific, mut specific_top1) = (0, 0);
+    let (mut specific, mut specific_answered) = (0, 0);
     let mut rows = Vec::new();
     for meta_path in &names {
         let meta: RealEntry = serde_yaml_ng::from_str(&std::fs::read_to_string(meta_path).unwrap())
@@ -374,40 +385,60 @@ fn real_corpus_accuracy() {
                 kinds.push(kind);
             }
         }
+        let ambiguous: Vec<CauseKind> = d.ambiguous_causes(k).into_iter().map(|(kind, _)| kind).collect();
         let first = kinds.first().copied();
         // `other` is none of the catalogue's kinds: answering with no failure mode (or with an
         // `other` one) is right, naming a specific kind is not.
-        let (hit1, hit3) = if meta.cause_kind == CauseKind::Other {
+        let (hit1, hit3, answer) = if meta.cause_kind == CauseKind::Other {
             let right = matches!(first, None | Some(CauseKind::Other));
-            (right, right)
+            (right, right, right)
         } else {
-            (
-                first == Some(meta.cause_kind),
-                kinds.iter().take(3).any(|x| *x == meta.cause_kind),
-            )
+            let hit1 = first == Some(meta.cause_kind);
+            let named = ambiguous.len() <= AMBIGUITY_AT_MOST && ambiguous.contains(&meta.cause_kind);
+            (hit1, kinds.iter().take(3).any(|x| *x == meta.cause_kind), hit1 || named)
         };
         top1 += usize::from(hit1);
         top3 += usize::from(hit3);
+        answered += usize::from(answer);
         if meta.cause_kind != CauseKind::Other {
             specific += 1;
-            specific_top1 += usize::from(hit1);
+            specific_answered += usize::from(answer);
         }
-        if meta.negative && first.is_some_and(CauseKind::is_authorization) {
-            negatives_auth_first.push(meta_path.file_stem().unwrap().to_string_lossy().into_owned());
+        let stem = meta_path.file_stem().unwrap().to_string_lossy().into_owned();
+        if meta.negative && !answer {
+            negatives_unanswered.push(stem.clone());
+        }
+        // An authorization cause first is presented as certain unless the ambiguity is named
+        // beside a cause of another kind.
+        if meta.negative
+            && first.is_some_and(CauseKind::is_authorization)
+            && !ambiguous.iter().any(|x| !x.is_authorization())
+        {
+            negatives_auth_certain.push(stem.clone());
         }
         rows.push(format!(
-            "{:<60} {:<30} {:<30} {}",
-            meta_path.file_stem().unwrap().to_string_lossy(),
+            "{:<60} {:<30} {:<30} {:<8} {}",
+            stem,
             format!("{:?}", meta.cause_kind),
             first
                 .map(|f| format!("{f:?}"))
                 .unwrap_or_else(|| "(no failure mode)".into()),
             if hit1 {
                 "top-1"
+            } else if answer {
+                "named"
             } else if hit3 {
                 "top-3"
             } else {
                 "miss"
+            },
+            if ambiguous.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    "ambiguous: {}",
+                    ambiguous.iter().map(|x| x.as_str()).collect::<Vec<_>>().join(", ")
+                )
             }
         ));
     }
@@ -415,24 +446,36 @@ fn real_corpus_accuracy() {
     let pct = |x: usize| (x * 100).checked_div(n).unwrap_or(0);
     eprintln!("{}", rows.join("\n"));
     eprintln!(
-        "real corpus: {n} logs, top-1 {top1} ({} %), top-3 {top3} ({} %); with a specific cause {specific}, top-1 \
-         {specific_top1}; negatives answered with an authorization fix first: {} {:?}",
+        "real corpus: {n} logs; answered right {answered} ({} %: first, or among the few causes named as \
+         equally possible); top-1 {top1} ({} %), top-3 {top3} ({} %); with a specific cause {specific}, answered \
+         {specific_answered}; negatives not answered: {negatives_unanswered:?}; negatives with an authorization \
+         cause presented as certain: {negatives_auth_certain:?}",
+        pct(answered),
         pct(top1),
         pct(top3),
-        negatives_auth_first.len(),
-        negatives_auth_first
     );
     assert!(n >= 50, "the corpus holds {n} entries");
+    assert!(
+        pct(answered) >= REAL_ANSWERED_AT_LEAST,
+        "answered fell to {} %",
+        pct(answered)
+    );
     assert!(pct(top1) >= REAL_TOP1_AT_LEAST, "top-1 fell to {} %", pct(top1));
     assert!(pct(top3) >= REAL_TOP3_AT_LEAST, "top-3 fell to {} %", pct(top3));
     assert!(
-        specific_top1 >= REAL_SPECIFIC_TOP1_AT_LEAST,
-        "top-1 among specific causes fell to {specific_top1}"
+        specific_answered >= REAL_SPECIFIC_ANSWERED_AT_LEAST,
+        "answered among specific causes fell to {specific_answered}"
     );
-    // A log that is not an authorization failure never gets an authorization fix first.
+    // Every negative case (a log that reads like an authorization failure and is not one) is
+    // answered with its cause, named first or as one of the few the log cannot tell apart; and
+    // no authorization fix is ever presented as certain for one.
     assert!(
-        negatives_auth_first.is_empty(),
-        "negative entries answered with an authorization fix first: {negatives_auth_first:?}"
+        negatives_unanswered.is_empty(),
+        "negative entries not answered: {negatives_unanswered:?}"
+    );
+    assert!(
+        negatives_auth_certain.is_empty(),
+        "negative entries answered with an authorization cause as certain: {negatives_auth_certain:?}"
     );
 }
 

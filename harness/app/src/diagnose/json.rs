@@ -40,6 +40,16 @@ pub struct Document {
     /// Causes of different kinds that explain the log with the same failure sentences as the
     /// first: none of them is certain. Empty when they all share the first's kind.
     pub ambiguous_causes: Vec<AmbiguousCause>,
+    /// When nothing fits: scenarios that say the log's failure sentences but contradict its setup,
+    /// best first, at most `--max`, each with why. Empty when a failure mode matched.
+    pub contradicting: Vec<Contradicting>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Contradicting {
+    pub scenario: String,
+    pub file: String,
+    pub why: Vec<&'static str>,
 }
 
 #[derive(Debug, Serialize)]
@@ -312,6 +322,16 @@ pub fn document(k: &Knowledge, d: &Diagnosis, source: &str, max: usize) -> Docum
                 rank: i + 1,
                 scenario: k.entries[d.candidates[i].entry].name.clone(),
                 how_to_tell: kind.how_to_tell(),
+            })
+            .collect(),
+        contradicting: d
+            .contradicting
+            .iter()
+            .take(max)
+            .map(|c| Contradicting {
+                scenario: k.entries[c.entry].name.clone(),
+                file: super::show_path(&k.entries[c.entry].file),
+                why: c.contradiction(),
             })
             .collect(),
     }

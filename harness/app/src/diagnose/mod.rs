@@ -79,6 +79,10 @@ pub struct ScenarioLine {
     pub text: String,
     pub pattern: pattern::Pattern,
     pub failure: bool,
+    /// Printed by the script's failing command (its error may take several lines: `errors:`,
+    /// `denied: …`, `unauthorized: …`); which of them are failure lines is decided once the
+    /// whole catalogue is known (`Knowledge::mark_failing_command_lines`).
+    pub in_failing_command: bool,
 }
 
 /// A catalogue scenario as diagnose knows it.
@@ -153,32 +157,42 @@ impl Knowledge {
         for (f, r) in done {
             match r {
                 Ok((s, world, rep)) => {
-                    let mut texts: Vec<(String, bool)> = Vec::new();
+                    // (line, a failure line, printed by the script's failing command)
+                    let mut texts: Vec<(String, bool, bool)> = Vec::new();
                     for l in rep.job_log.plain.lines() {
-                        texts.push((l.to_string(), is_failure_line(l)));
+                        texts.push((l.to_string(), is_failure_line(l), false));
                     }
                     if let Some(script) = &rep.job_log.script {
-                        let n = script.text.lines().count();
-                        for (i, l) in script.text.lines().enumerate() {
-                            let last = i + 1 == n && script.failed_with.is_some();
-                            texts.push((l.to_string(), is_failure_line(l) || last));
+                        let all: Vec<&str> = script.text.lines().collect();
+                        let failed = script.failed_with.is_some();
+                        // The failing command's output: what follows its `$ ` echo line.
+                        let from = all.iter().rposition(|l| l.starts_with("$ ")).map_or(0, |i| i + 1);
+                        for (i, l) in all.iter().enumerate() {
+                            let last = i + 1 == all.len() && failed;
+                            texts.push((l.to_string(), is_failure_line(l) || last, failed && i >= from));
                         }
                     }
                     let mut seen = HashSet::new();
                     let mut lines = Vec::new();
-                    for (t, failure) in texts {
+                    // Every text, the post's variants included even when their pattern is the
+                    // printed line's: a post that wrote a host as `hoge` shows a Docker Hub-shaped
+                    // name, and the scenario then fits a log with that name.
+                    let mut all_texts = Vec::new();
+                    for (t, failure, in_failing_command) in texts {
                         if t.trim().is_empty() {
                             continue;
                         }
                         // The line as printed and, when the scenario reproduces a post that
                         // edited its lines, as the post shows it.
                         for variant in [t.clone(), world.expect.as_in_post(&t)] {
+                            all_texts.push(variant.clone());
                             let p = pattern::pattern(&variant);
                             if seen.insert(p.text.clone()) {
                                 lines.push(ScenarioLine {
                                     text: variant,
                                     pattern: p,
                                     failure,
+                                    in_failing_command,
                                 });
                             }
                         }
@@ -198,15 +212,35 @@ impl Knowledge {
                         runner: world.runner.version.clone(),
                         docker: world.docker.version.clone(),
                         executor: world.runner.executor,
-                        registries: registry::classes(lines.iter().map(|l| l.text.as_str())),
+                        registries: registry::classes(all_texts.iter().map(String::as_str)),
                         lines,
                     });
                 }
                 Err(e) => k.skipped.push(format!("{}: {e}", f.display())),
             }
         }
+        k.mark_failing_command_lines();
         k.recount();
         Ok(k)
+    }
+
+    /// A line the script's failing command printed is a failure line when no succeeding scenario
+    /// prints the same sentence (progress such as `⟨id⟩: Preparing` or `The push refers to
+    /// repository` is printed by pushes that work too) and it says at least three words. Then a
+    /// log that shows only one line of a multi-line error (`denied: requested access to the
+    /// resource is denied`) still meets every scenario whose failing command printed it.
+    fn mark_failing_command_lines(&mut self) {
+        let succeeding: HashSet<String> = self
+            .entries
+            .iter()
+            .filter(|e| e.outcome != Outcome::Fails)
+            .flat_map(|e| e.lines.iter().map(|l| l.pattern.text.clone()))
+            .collect();
+        for e in self.entries.iter_mut().filter(|e| e.outcome == Outcome::Fails) {
+            for l in e.lines.iter_mut().filter(|l| l.in_failing_command && !l.failure) {
+                l.failure = !succeeding.contains(&l.pattern.text) && l.pattern.text.split_whitespace().count() >= 3;
+            }
+        }
     }
 
     /// The catalogue-wide counts the weights read: how many scenarios print each line pattern,
@@ -273,6 +307,9 @@ pub struct Candidate {
     /// 0 when the scenario's images come from another kind of registry than every image the
     /// log names (`registry::fit`), else 1.
     pub registry_fit: u8,
+    /// 0 when the log shows a push (`The push refers to repository`) and the scenario pushes
+    /// nothing: its failure is a pull's, which the log is past.
+    pub operation_fit: u8,
     pub runner_in_band: bool,
     pub engine_in_band: bool,
     /// The scenario's lines the log contains word for word (same hosts, paths, durations).
@@ -285,8 +322,13 @@ pub struct Diagnosis {
     pub shape: Shape,
     pub runner: RunnerBand,
     pub engine: EngineBand,
-    /// Failing scenarios that share at least one failure line with the log, best first.
+    /// Failing scenarios that share at least one failure line with the log and fit it, best
+    /// first.
     pub candidates: Vec<Candidate>,
+    /// When the best match contradicts what the log says about the setup (another kind of
+    /// registry, a pull's failure in a log that is pushing), no answer is given: the scenarios that
+    /// share its sentences are kept here, best first, to say what is near and why it does not fit.
+    pub contradicting: Vec<Candidate>,
     /// The log's lines that look like failures (whether or not anything matched them).
     pub failure_lines: Vec<Line>,
 }
@@ -352,6 +394,7 @@ pub fn diagnose(k: &Knowledge, input: &[u8]) -> Diagnosis {
     let (lines, shape) = clean::clean(input);
     let executor = log_executor(&lines);
     let log_registries = registry::classes(lines.iter().map(|l| l.text.as_str()));
+    let log_pushes = lines.iter().any(|l| shows_push(&l.text));
     let runner = bands::runner_band(&lines);
     let engine = bands::engine_band(&lines);
     let pasted: Vec<(Vec<usize>, String, String)> = with_joins(&lines)
@@ -369,11 +412,7 @@ pub fn diagnose(k: &Knowledge, input: &[u8]) -> Diagnosis {
     // printed only the registry's words).
     let mut by_tail: HashMap<String, Vec<usize>> = HashMap::new();
     for (i, (_, _, p)) in pasted.iter().enumerate() {
-        let whole = p
-            .trim_end()
-            .strip_suffix("(⟨site⟩)")
-            .map(str::trim_end)
-            .unwrap_or(p.trim_end());
+        let whole = pattern::without_trailers(p);
         for t in std::iter::once(whole.to_string()).chain(pattern::tails(p)) {
             by_tail.entry(t).or_default().push(i);
         }
@@ -464,6 +503,7 @@ pub fn diagnose(k: &Knowledge, input: &[u8]) -> Diagnosis {
             unmatched_failures,
             executor_fit: executor_fit(executor.as_deref(), e.executor),
             registry_fit: registry::fit(&log_registries, &e.registries),
+            operation_fit: u8::from(!log_pushes || e.lines.iter().any(|l| shows_push(&l.text))),
             runner_in_band: runner.steps.is_empty() || runner.releases.contains(&e.runner),
             engine_in_band: engine.steps.is_empty() || engine.contains(&e.docker),
         });
@@ -479,6 +519,7 @@ pub fn diagnose(k: &Knowledge, input: &[u8]) -> Diagnosis {
         let eb = &k.entries[b.entry];
         b.registry_fit
             .cmp(&a.registry_fit)
+            .then(b.operation_fit.cmp(&a.operation_fit))
             .then(b.score.cmp(&a.score))
             .then(b.executor_fit.cmp(&a.executor_fit))
             .then(
@@ -491,13 +532,44 @@ pub fn diagnose(k: &Knowledge, input: &[u8]) -> Diagnosis {
             .then(ea.file.cmp(&eb.file))
     });
     let failure_lines = lines.iter().filter(|l| is_failure_line(&l.text)).cloned().collect();
+    // A wrong answer is worse than none: when even the best contradicts the log, say so.
+    let contradicting = if candidates.first().is_some_and(Candidate::contradicts) {
+        std::mem::take(&mut candidates)
+    } else {
+        Vec::new()
+    };
     Diagnosis {
         lines,
         shape,
         runner,
         engine,
         candidates,
+        contradicting,
         failure_lines,
+    }
+}
+
+/// Docker's first line of a push (distribution/push.go, every release the catalogue covers).
+fn shows_push(line: &str) -> bool {
+    line.contains("The push refers to repository") || line.contains("The push refers to a repository")
+}
+
+impl Candidate {
+    /// Whether the scenario contradicts what the log says about the setup.
+    pub fn contradicts(&self) -> bool {
+        self.registry_fit == 0 || self.operation_fit == 0
+    }
+
+    /// Why it contradicts, in words.
+    pub fn contradiction(&self) -> Vec<&'static str> {
+        let mut why = Vec::new();
+        if self.registry_fit == 0 {
+            why.push("its images come from another kind of registry than the log's");
+        }
+        if self.operation_fit == 0 {
+            why.push("it fails pulling, while the log is pushing");
+        }
+        why
     }
 }
 
@@ -513,6 +585,7 @@ impl Diagnosis {
         let key = |c: &Candidate| {
             (
                 c.registry_fit,
+                c.operation_fit,
                 c.score,
                 c.runner_in_band as u8 + c.engine_in_band as u8,
                 c.unmatched_failures,
@@ -543,7 +616,7 @@ impl Diagnosis {
         let theirs = sentences(best);
         let mut out: Vec<(regsim_model::scenario::cause::CauseKind, usize)> = Vec::new();
         for (i, c) in self.candidates.iter().enumerate() {
-            if c.registry_fit != best.registry_fit || sentences(c) != theirs {
+            if c.registry_fit != best.registry_fit || c.operation_fit != best.operation_fit || sentences(c) != theirs {
                 continue;
             }
             let Some(kind) = k.entries[c.entry].fix.as_ref().and_then(|f| f.cause) else {
@@ -572,7 +645,7 @@ impl Diagnosis {
     }
 }
 
-fn show_path(p: &Path) -> String {
+pub(crate) fn show_path(p: &Path) -> String {
     // Print catalogue files as `scenarios/NAME.yaml` when they live in a `scenarios` directory.
     let name = p
         .file_name()
@@ -644,9 +717,23 @@ pub fn render(k: &Knowledge, d: &Diagnosis, source: &str, max: usize) -> String 
     }
 
     if d.candidates.is_empty() {
-        s.push_str(
-            "\nNo known failure mode matches: no line of this log says what a failing catalogue scenario's log says.\n",
-        );
+        s.push_str(if d.contradicting.is_empty() {
+            "\nNo known failure mode matches: no line of this log says what a failing catalogue scenario's log says.\n"
+        } else {
+            "\nNo known failure mode fits: the catalogue scenarios that say this log's failure sentences contradict its setup.\n"
+        });
+        if !d.contradicting.is_empty() {
+            s.push_str(
+                "Scenarios that say the same sentences, but contradict the log (no answer rather than a wrong one):\n",
+            );
+            for c in d.contradicting.iter().take(max) {
+                s.push_str(&format!(
+                    "  - {}: {}\n",
+                    show_path(&k.entries[c.entry].file),
+                    c.contradiction().join("; ")
+                ));
+            }
+        }
         if d.failure_lines.is_empty() {
             s.push_str("No line looks like a failure (`ERROR:`, `WARNING: Failed to pull`, `[error]`).\n");
         } else {

@@ -84,7 +84,8 @@ fn res() -> &'static Res {
     R.get_or_init(|| Res {
         site: Regex::new(r"\(([A-Za-z0-9_]+\.go):(\d+):([0-9a-zµ.]+)\)$").unwrap(),
         request: Regex::new(r#"\b(Get|Head|Post|Put|Patch|Delete) ("?)(https?://[^\s"]+?)"?: "#).unwrap(),
-        url: Regex::new(r#"https?://[^\s"'<>\)\]]+"#).unwrap(),
+        // A sentence's full stop or comma after a URL is not part of it.
+        url: Regex::new(r#"https?://[^\s"'<>\)\]]*[^\s"'<>\)\].,;:]"#).unwrap(),
         digest: Regex::new(r"sha256:[0-9a-f]{64}").unwrap(),
         id: Regex::new(r"\b[0-9a-f]{12}\b").unwrap(),
         ip: Regex::new(r"\b\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?\b").unwrap(),
@@ -296,10 +297,14 @@ mod tests {
     }
 }
 
-/// A pattern without its trailing call site `(⟨site⟩)`.
-pub fn without_site(p: &str) -> &str {
+/// A pattern without what the runner puts after the sentence: the call site `(⟨site⟩)`, and the
+/// `. Check ⟨url⟩ for more information` it appends to a failed preparation (common/build.go from
+/// v13.1.0, the URL per release: versions/executors/kubernetes.rs) — a wrapper on the right, which
+/// another release, executor or a copy may lack.
+pub fn without_trailers(p: &str) -> &str {
     let p = p.trim_end();
-    p.strip_suffix("(⟨site⟩)").map(str::trim_end).unwrap_or(p)
+    let p = p.strip_suffix("(⟨site⟩)").map(str::trim_end).unwrap_or(p);
+    p.strip_suffix(". Check ⟨url⟩ for more information").unwrap_or(p)
 }
 
 /// The inner sentences of a pattern, outermost first: what follows each `: ` once the runner's
@@ -308,7 +313,7 @@ pub fn without_site(p: &str) -> &str {
 /// without the call site. Another release's wrapper, or a client that words the outer layers
 /// otherwise, still says the inner ones. Only tails of three words or more count.
 pub fn tails(p: &str) -> Vec<String> {
-    let body = without_site(p);
+    let body = without_trailers(p);
     let mut out = Vec::new();
     let mut from = 0;
     while let Some(i) = body[from..].find(": ") {
@@ -334,5 +339,14 @@ mod tail_tests {
         assert!(t.iter().any(|x| x.starts_with("manifest for ⟨ref⟩ not found")), "{t:?}");
         assert!(!t.iter().any(|x| x.contains("⟨site⟩")), "{t:?}");
         assert!(!t.contains(&"manifest unknown".to_string()));
+        let k = super::pattern(
+            "ERROR: Job failed: prepare environment: image pull failed: toomanyrequests: You have reached your pull \
+             rate limit. Check https://docs.gitlab.com/runner/shells/index.html#shell-profile-loading for more information",
+        );
+        let t = super::tails(&k.text);
+        assert!(
+            t.contains(&"toomanyrequests: You have reached your pull rate limit".to_string()),
+            "{t:?}"
+        );
     }
 }

@@ -4,6 +4,11 @@
 //! with replace hosts by placeholders, so a Docker Hub log and a GitLab-registry scenario can say
 //! the same sentence; a scenario whose images come from another kind of registry than every
 //! image the log names contradicts it (issue: "a GitLab allowlist for a Docker Hub image").
+//!
+//! The cloud registries whose credentials come from a vendor's credential helper (Amazon ECR's
+//! `ecr-login`, Google's `gcloud`/`gcr`, Azure's `acr-env`) are recognised by their host names: a
+//! scenario on the same cloud fits such a log better than one on any other host, which still fits
+//! (a cloud registry is a host too), and Docker Hub does not.
 
 use std::collections::BTreeSet;
 use std::sync::OnceLock;
@@ -12,8 +17,24 @@ use std::sync::OnceLock;
 pub enum RegistryClass {
     DockerHub,
     DependencyProxy,
-    /// Any other registry host (GitLab's own, a company's, a cloud's).
+    /// Any other registry host (GitLab's own, a company's, a cloud's not named below).
     Host,
+    /// Amazon ECR: `ACCOUNT.dkr.ecr.REGION.amazonaws.com`.
+    Ecr,
+    /// Google Container Registry and Artifact Registry: `gcr.io`, `*.gcr.io`, `*-docker.pkg.dev`.
+    Google,
+    /// Azure Container Registry: `*.azurecr.io`.
+    Acr,
+}
+
+impl RegistryClass {
+    /// The class a registry of this class also belongs to: every cloud registry is a host.
+    fn general(self) -> RegistryClass {
+        match self {
+            RegistryClass::Ecr | RegistryClass::Google | RegistryClass::Acr => RegistryClass::Host,
+            c => c,
+        }
+    }
 }
 
 /// The image references the runner's, Docker's and the CLI's sentences name.
@@ -28,7 +49,9 @@ fn image_patterns() -> &'static [regex::Regex] {
             r"pull access denied for ([^,\s]+),",
             r"manifest for (\S+) not found",
             r#"Head "https?://([^"]+)/manifests/"#,
-            r#"Get "?https?://([^/"\s]+)/v2/"#,
+            // A request's host, with the `/` that makes it a host rather than a Docker Hub short
+            // name (docker-compose's own requests have no `/v2/`).
+            r#"Get "?https?://([^/"\s]+/)"#,
             r"(?:The push refers to repository|The push refers to a repository) \[([^\]]+)\]",
             r"Error response from daemon: [^:]*repository ([^\s:]+) not found",
         ]
@@ -60,6 +83,17 @@ pub fn classify(reference: &str) -> Option<RegistryClass> {
     ) {
         return Some(RegistryClass::DockerHub);
     }
+    // Account, region or project parts are what people redact (`<aws-id>.dkr.ecr.<region>…`):
+    // the vendor's part of the name is enough.
+    if host.contains(".dkr.ecr.") && host.ends_with(".amazonaws.com") {
+        return Some(RegistryClass::Ecr);
+    }
+    if host == "gcr.io" || host.ends_with(".gcr.io") || host.ends_with("-docker.pkg.dev") {
+        return Some(RegistryClass::Google);
+    }
+    if host.ends_with(".azurecr.io") {
+        return Some(RegistryClass::Acr);
+    }
     Some(RegistryClass::Host)
 }
 
@@ -78,10 +112,18 @@ pub fn classes<'a>(lines: impl Iterator<Item = &'a str>) -> BTreeSet<RegistryCla
     out
 }
 
-/// How a scenario's registries fit the log's: 1 when they share a class or either side names
-/// none, 0 when they contradict.
+/// How a scenario's registries fit the log's: 2 when they share a cloud registry's class, 1 when
+/// they share a class once cloud registries count as hosts (or either side names none), 0 when
+/// they contradict.
 pub fn fit(log: &BTreeSet<RegistryClass>, scenario: &BTreeSet<RegistryClass>) -> u8 {
-    u8::from(log.is_empty() || scenario.is_empty() || !log.is_disjoint(scenario))
+    if log.is_empty() || scenario.is_empty() {
+        return 1;
+    }
+    if log.iter().any(|c| c.general() != *c && scenario.contains(c)) {
+        return 2;
+    }
+    let general = |set: &BTreeSet<RegistryClass>| set.iter().map(|c| c.general()).collect::<BTreeSet<_>>();
+    u8::from(!general(log).is_disjoint(&general(scenario)))
 }
 
 #[cfg(test)]
@@ -110,5 +152,25 @@ mod tests {
         assert_eq!(fit(&log, &[Host].into()), 0);
         assert_eq!(fit(&log, &[Host, DockerHub].into()), 1);
         assert_eq!(fit(&log, &BTreeSet::new()), 1);
+        assert_eq!(
+            classify("<aws-id>.dkr.ecr.<region>.amazonaws.com/my-registry:latest"),
+            Some(Ecr)
+        );
+        assert_eq!(
+            classify("XXXXXX.dkr.ecr.eu-west-1.amazonaws.com/v2/img/manifests/latest"),
+            Some(Ecr)
+        );
+        assert_eq!(classify("europe-west1-docker.pkg.dev/p/r/img:1"), Some(Google));
+        assert_eq!(classify("eu.gcr.io/p/img"), Some(Google));
+        assert_eq!(classify("corp.azurecr.io/img:1"), Some(Acr));
+        let ecr_log: BTreeSet<_> = [Ecr].into();
+        assert_eq!(fit(&ecr_log, &[Ecr].into()), 2);
+        assert_eq!(fit(&ecr_log, &[Host].into()), 1);
+        assert_eq!(fit(&ecr_log, &[Acr].into()), 1);
+        assert_eq!(fit(&ecr_log, &[DockerHub].into()), 0);
+        assert_eq!(fit(&[Host].into(), &[Ecr].into()), 1);
+        let seed_004 = "ERROR: Preparation failed: Error response from daemon: Get \
+                        https://docker-registry.samchu.com/v2/node/manifests/10-alpine: no basic auth credentials";
+        assert_eq!(classes([seed_004].into_iter()), [Host].into());
     }
 }
