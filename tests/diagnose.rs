@@ -612,3 +612,48 @@ fn same_sentences_from_several_causes_are_named_as_such() {
     // A cause that only shares an inner sentence (a push's `denied`) is not among them.
     assert!(!kinds.contains(&CauseKind::JobTokenOtherProjectPush), "{kinds:?}");
 }
+
+/// What the log says about the setup outranks shared sentences: a Docker Hub log whose DENIED is
+/// the same for a repository that does not exist and a private one names both; an ECR host's
+/// `no basic auth credentials` names the ECR causes (a helper, a DOCKER_AUTH_CONFIG that does not
+/// parse) before any other host's; and a push log whose only sentence is a pull failure's gets no
+/// answer, with the scenarios that contradict it and why.
+#[test]
+fn the_log_s_registry_and_operation_rank_first_and_contradictions_get_no_answer() {
+    use regsim_model::scenario::cause::CauseKind;
+    let k = knowledge();
+    let kinds = |d: &Diagnosis| -> Vec<CauseKind> { d.ambiguous_causes(k).into_iter().map(|(kind, _)| kind).collect() };
+
+    let hub = b"Using Docker executor with image acme/nodejs:22 ...\n\
+        ERROR: Job failed: failed to pull image \"acme/nodejs:22\" with specified policies [always]: Error response from daemon: \
+        pull access denied for acme/nodejs, repository does not exist or may require 'docker login': denied: requested access to the resource is denied (manager.go:250:0s)\n";
+    let d = diagnose::diagnose(k, hub);
+    let found = kinds(&d);
+    assert!(found.contains(&CauseKind::ImageDoesNotExist), "{found:?}");
+    assert!(found.contains(&CauseKind::NoCredentials), "{found:?}");
+    assert!(
+        !found.contains(&CauseKind::JobTokenAllowlist),
+        "a GitLab cause for a Docker Hub image: {found:?}"
+    );
+
+    let ecr = b"WARNING: Failed to pull image with policy \"always\": Error response from daemon: Head \
+        \"https://<aws-id>.dkr.ecr.<region>.amazonaws.com/v2/tools/manifests/latest\": no basic auth credentials (manager.go:237:0s)\n";
+    let d = diagnose::diagnose(k, ecr);
+    let first = d.candidates.first().expect("a failure mode");
+    assert_eq!(first.registry_fit, 2, "an ECR scenario first");
+    let found = kinds(&d);
+    assert!(found.contains(&CauseKind::CredentialHelper), "{found:?}");
+    assert!(found.contains(&CauseKind::DockerAuthConfigFormat), "{found:?}");
+
+    let push = b"The push refers to repository [docker.io/acme/app]\n5ef23ebecc6b: Preparing\n\
+        denied: requested access to the resource is denied\nERROR: Job failed: exit code 1\n";
+    let d = diagnose::diagnose(k, push);
+    assert!(d.candidates.is_empty(), "answered: {}", best_file(&d));
+    assert!(!d.contradicting.is_empty());
+    let report = diagnose::render(k, &d, "push.log", 5);
+    assert!(report.contains("No known failure mode fits"), "{report}");
+    assert!(
+        report.contains("it fails pulling, while the log is pushing"),
+        "{report}"
+    );
+}
