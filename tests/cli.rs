@@ -575,3 +575,20 @@ fn every_command_documents_its_exit_status() {
         );
     }
 }
+
+/// `regsim --version` names the release, the commit it was built from and the size of the
+/// catalogue it ships with (issue: install & import).
+#[test]
+fn version_names_the_commit_and_the_catalogue() {
+    let out = bin().arg("--version").output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let scenarios = std::fs::read_dir(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios"))
+        .unwrap()
+        .filter(|e| e.as_ref().unwrap().path().extension().is_some_and(|x| x == "yaml"))
+        .count();
+    let re =
+        regex::Regex::new(r"^regsim \d+\.\d+\.\d+ \(commit ([0-9a-f]{12}|unknown), catalogue of (\d+) scenarios\)\n$")
+            .unwrap();
+    let c = re.captures(&text).unwrap_or_else(|| panic!("{text:?}"));
+    assert_eq!(c[2].parse::<usize>().unwrap(), scenarios, "{text}");
+}

@@ -26,10 +26,20 @@ const MATRIX_STATUS: &str = "Exit status: 0 the table was printed (rows that are
                              broken file or argument.";
 const GENERATE_STATUS: &str = "Exit status: 0 written, 2 a directory that cannot be written.";
 
+/// `regsim --version`: the release, the commit it was built from and the shipped catalogue's size.
+const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("REGSIM_COMMIT"),
+    ", catalogue of ",
+    env!("REGSIM_CATALOGUE_SIZE"),
+    " scenarios)"
+);
+
 #[derive(Parser)]
 #[command(
     name = "regsim",
-    version,
+    version = VERSION,
     about = "GitLab container-registry authentication and the job logs it produces, reproduced",
     after_help = "Exit status: 0 success (as expected), 1 not as expected (run) or no match (diagnose), \
                   2 broken input. Each command's --help says more."
