@@ -567,7 +567,16 @@ fn filter_summary_and_jobs_work_on_a_catalogue() {
 
 #[test]
 fn every_command_documents_its_exit_status() {
-    for sub in ["run", "explain", "serve", "diagnose", "matrix", "completions", "man"] {
+    for sub in [
+        "run",
+        "explain",
+        "serve",
+        "diagnose",
+        "matrix",
+        "import",
+        "completions",
+        "man",
+    ] {
         let out = run_ok(&[sub, "--help"]);
         assert!(
             String::from_utf8_lossy(&out.stdout).contains("Exit status: 0"),

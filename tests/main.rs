@@ -10,6 +10,7 @@ mod cli_tls_leg;
 mod diagnose;
 mod explain;
 mod fuzz_regressions;
+mod import;
 mod matrix;
 mod mock_http;
 mod not_modelled;

@@ -10,11 +10,13 @@
 //! - `report`: JUnit XML and JSON documents of a run, for CI.
 //! - `explain`: a scenario's auth flow told step by step (text or Mermaid).
 //! - `diagnose`: a pasted job log read against the catalogue.
+//! - `import`: a scenario from a user's .gitlab-ci.yml and runner config.toml.
 //! - `cli`: the command line over all of these; `term`: where it writes (pipes, colour, progress).
 
 pub mod cli;
 pub mod diagnose;
 pub mod explain;
+pub mod import;
 pub mod matrix;
 pub mod report;
 pub mod run;

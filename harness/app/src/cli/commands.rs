@@ -144,3 +144,68 @@ pub(super) fn matrix(
     }
     ExitCode::SUCCESS
 }
+
+/// `regsim import`: reads the files, writes the scenario, and loads it before saying so.
+pub(super) fn import(
+    gitlab_ci: &Path,
+    job: Option<&str>,
+    config: Option<(&Path, Option<&str>)>,
+    options: &crate::import::Options,
+    output: Option<&Path>,
+) -> ExitCode {
+    let read = |p: &Path| std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()));
+    let ci = match read(gitlab_ci)
+        .and_then(|t| crate::import::gitlab_ci::read(&t, job).map_err(|e| format!("{}: {e}", gitlab_ci.display())))
+    {
+        Ok(c) => c,
+        Err(e) => return broken(e),
+    };
+    let mut sources = format!("{} (job `{}`)", gitlab_ci.display(), ci.name);
+    let runner = match config {
+        None => None,
+        Some((path, name)) => match read(path)
+            .and_then(|t| crate::import::config_toml::read(&t, name).map_err(|e| format!("{}: {e}", path.display())))
+        {
+            Ok(r) => {
+                sources.push_str(&format!(" and {}", path.display()));
+                Some(r)
+            }
+            Err(e) => return broken(e),
+        },
+    };
+    let text = crate::import::write(&ci, runner.as_ref(), options, &sources);
+    // The scenario must load: check it where it is written (or in a scratch file for stdout).
+    let scratch;
+    let path = match output {
+        Some(p) => p,
+        None => {
+            scratch = std::env::temp_dir().join(format!("regsim-import-{}.yaml", std::process::id()));
+            &scratch
+        }
+    };
+    if let Err(e) = std::fs::write(path, &text) {
+        return broken(format!("{}: {e}", path.display()));
+    }
+    let loaded = crate::run::load(path, &Overrides::default());
+    if output.is_none() {
+        let _ = std::fs::remove_file(path);
+    }
+    if let Err(e) = loaded {
+        return broken(format!(
+            "the imported scenario does not load (a regsim bug, please report it): {e}"
+        ));
+    }
+    match output {
+        Some(p) => {
+            warn(&format!(
+                "regsim: wrote {} (replace the UNKNOWN values, then `regsim run` it)",
+                p.display()
+            ));
+            ExitCode::SUCCESS
+        }
+        None => {
+            emit(&text);
+            ExitCode::SUCCESS
+        }
+    }
+}

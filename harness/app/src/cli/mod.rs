@@ -24,6 +24,8 @@ const DIAGNOSE_STATUS: &str = "Exit status: 0 a known failure mode matches, 1 no
                                log or the catalogue cannot be read (or --emit-scenario failed).";
 const MATRIX_STATUS: &str = "Exit status: 0 the table was printed (rows that are not modelled say so), 2 a \
                              broken file or argument.";
+const IMPORT_STATUS: &str = "Exit status: 0 written, 2 a file that cannot be read or parsed, or a job or runner \
+                             that cannot be chosen.";
 const GENERATE_STATUS: &str = "Exit status: 0 written, 2 a directory that cannot be written.";
 
 /// `regsim --version`: the release, the commit it was built from and the shipped catalogue's size.
@@ -159,7 +161,8 @@ enum Command {
         /// Write a scenario that reproduces the log's failure lines (checked by running it).
         #[arg(long)]
         emit_scenario: Option<PathBuf>,
-        /// The scenario directory to learn from (default: ./scenarios, else the repository's).
+        /// The scenario directory to learn from (default: $REGSIM_CATALOGUE, else ./scenarios, else
+        /// the repository's).
         #[arg(long)]
         catalogue: Option<PathBuf>,
         /// How many root causes to show.
@@ -190,6 +193,37 @@ enum Command {
         /// Combinations run at once (default: all of them).
         #[arg(long, short = 'j', value_name = "N", default_value_t = 0, hide_default_value = true)]
         jobs: usize,
+    },
+    /// Write a scenario from a job of your .gitlab-ci.yml and, optionally, your runner's
+    /// config.toml: what the files say goes in (anchors, `extends:` and defaults resolved;
+    /// `include:` listed, not fetched); what they cannot say is a placeholder marked UNKNOWN with
+    /// where GitLab's UI shows it; secrets are not copied. The scenario is loaded before it is
+    /// written.
+    #[command(after_help = IMPORT_STATUS)]
+    Import {
+        /// The .gitlab-ci.yml.
+        gitlab_ci: PathBuf,
+        /// The job (required when the file has several).
+        #[arg(long)]
+        job: Option<String>,
+        /// gitlab-runner's config.toml.
+        #[arg(long, value_name = "FILE")]
+        config_toml: Option<PathBuf>,
+        /// The `[[runners]]` entry by name (required when config.toml has several).
+        #[arg(long)]
+        runner: Option<String>,
+        /// The job's project path (`group/project`).
+        #[arg(long)]
+        project: Option<String>,
+        /// GitLab's address (`https://gitlab.example.com`).
+        #[arg(long, value_name = "URL")]
+        gitlab_url: Option<String>,
+        /// The container registry's host (CI_REGISTRY).
+        #[arg(long, value_name = "HOST")]
+        registry: Option<String>,
+        /// Where to write the scenario (default: standard output).
+        #[arg(long, short = 'o', value_name = "FILE")]
+        output: Option<PathBuf>,
     },
     /// Print the completion script for SHELL on standard output (e.g.
     /// `regsim completions bash > ~/.local/share/bash-completion/completions/regsim`).
@@ -290,6 +324,26 @@ pub fn main() -> ExitCode {
             format,
             jobs,
         } => commands::matrix(&path, [gitlab, runner, docker], format, jobs),
+        Command::Import {
+            gitlab_ci,
+            job,
+            config_toml,
+            runner,
+            project,
+            gitlab_url,
+            registry,
+            output,
+        } => commands::import(
+            &gitlab_ci,
+            job.as_deref(),
+            config_toml.as_deref().map(|c| (c, runner.as_deref())),
+            &crate::import::Options {
+                project,
+                gitlab_url,
+                registry,
+            },
+            output.as_deref(),
+        ),
         Command::Completions { shell } => generate::completions(shell),
         Command::Man { dir } => generate::man(dir.as_deref()),
     }

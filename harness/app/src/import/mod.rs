@@ -1,0 +1,494 @@
+//! `regsim import`: a scenario from the files a user already has — a `.gitlab-ci.yml` job and,
+//! optionally, a runner's config.toml. What the files say goes in; every value they cannot say
+//! (GitLab's and the runner's versions, the projects' settings, the users' roles, the images'
+//! registries' accounts) is a placeholder with a comment saying where GitLab's UI (or the host)
+//! shows it; secrets are never copied.
+
+pub mod config_toml;
+pub mod gitlab_ci;
+
+use config_toml::RunnerConfig;
+use gitlab_ci::CiJob;
+use regsim_wire::reference::Reference;
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+/// What the command line adds to the files.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The job's project (`group/project`, as in its URL); `None`: a placeholder.
+    pub project: Option<String>,
+    pub gitlab_url: Option<String>,
+    /// The container registry's host (`CI_REGISTRY`).
+    pub registry: Option<String>,
+}
+
+/// Placeholders the written scenario uses: recognisable, and harmless if run as they are.
+const SECRET: &str = "REPLACE-ME";
+const HUB_PASSWORD: &str = "dckr_pat_REPLACE-ME";
+const RUNNER_TOKEN: &str = "glrt-REPLACEME0000000000";
+/// Versions known to every table, used until the user states theirs.
+const GITLAB_VERSION: &str = "18.1.0";
+const RUNNER_VERSION: &str = "18.1.0";
+/// The kubernetes executor is modelled up to 17.11 (versions/executors/kubernetes.rs).
+const KUBERNETES_RUNNER_VERSION: &str = "17.11.0";
+const DOCKER_VERSION: &str = "24.0.9";
+const KUBELET_VERSION: &str = "1.27.3";
+const CONTAINERD_VERSION: &str = "1.6.20";
+
+/// Where an image lives, as far as its reference says.
+enum Home {
+    DockerHub(String),
+    /// GitLab's registry: (project path, `project/…/name:tag` as the project's `images:` lists it).
+    GitLab(String, String),
+    Other {
+        host: String,
+        image: String,
+    },
+    /// A reference with variables regsim cannot expand here.
+    Unknown,
+}
+
+fn home(image: &str, o: &Options, project: &str, registry: &str) -> Home {
+    let expanded = image
+        .replace("${CI_REGISTRY_IMAGE}", &format!("{registry}/{project}"))
+        .replace("$CI_REGISTRY_IMAGE", &format!("{registry}/{project}"))
+        .replace("${CI_REGISTRY}", registry)
+        .replace("$CI_REGISTRY", registry);
+    if expanded.contains('$') {
+        return Home::Unknown;
+    }
+    let Ok(r) = Reference::parse(&expanded) else {
+        return Home::Unknown;
+    };
+    let tagged = format!("{}:{}", r.path, r.tag_or_latest());
+    if r.domain == "docker.io" {
+        return Home::DockerHub(format!("{}:{}", r.familiar_name(), r.tag_or_latest()));
+    }
+    if r.domain == registry || o.registry.as_deref() == Some(r.domain.as_str()) {
+        // GitLab's registry paths are a project's path, then at most two more segments; the
+        // project is the longest prefix named on the command line, else all but the last.
+        let owner = if r.path == project || r.path.starts_with(&format!("{project}/")) {
+            project.to_string()
+        } else {
+            r.path
+                .rsplit_once('/')
+                .map(|(p, _)| p.to_string())
+                .unwrap_or_else(|| r.path.clone())
+        };
+        return Home::GitLab(owner, tagged);
+    }
+    Home::Other {
+        host: r.domain.clone(),
+        image: tagged,
+    }
+}
+
+fn q(s: &str) -> String {
+    // JSON strings are YAML double-quoted scalars.
+    serde_json::to_string(s).expect("a string serialises")
+}
+
+/// A variable whose name says it holds a secret.
+fn secret_name(name: &str) -> bool {
+    let n = name.to_ascii_uppercase();
+    ["PASSWORD", "PASS", "TOKEN", "SECRET", "KEY", "AUTH"]
+        .iter()
+        .any(|w| n.split('_').any(|part| part == *w) || n.ends_with(w))
+}
+
+/// DOCKER_AUTH_CONFIG with its registry keys and helper names kept (they decide matching) and
+/// every credential replaced.
+fn redact_auth_config(value: &str) -> Option<String> {
+    let mut v: serde_json::Value = serde_json::from_str(value).ok()?;
+    let placeholder = base64::Engine::encode(
+        &base64::engine::general_purpose::STANDARD,
+        format!("REPLACE_USER:{SECRET}"),
+    );
+    if let Some(auths) = v.get_mut("auths").and_then(|a| a.as_object_mut()) {
+        for entry in auths.values_mut().filter_map(|e| e.as_object_mut()) {
+            for (k, field) in entry.iter_mut() {
+                *field = match k.as_str() {
+                    "auth" => serde_json::Value::String(placeholder.clone()),
+                    "username" => serde_json::Value::String("REPLACE_USER".into()),
+                    _ => serde_json::Value::String(SECRET.into()),
+                };
+            }
+        }
+    }
+    Some(v.to_string())
+}
+
+/// A variable's value as the scenario may hold it, and the comment to put beside it.
+fn variable(name: &str, value: &str) -> (String, Option<&'static str>) {
+    if name == "DOCKER_AUTH_CONFIG" {
+        return match redact_auth_config(value) {
+            Some(v) => (
+                v,
+                Some("credentials replaced: put the real base64 of USER:SECRET (keys kept as written)"),
+            ),
+            None => (
+                SECRET.into(),
+                Some("not JSON as written here: paste the variable's value (Settings > CI/CD > Variables)"),
+            ),
+        };
+    }
+    if secret_name(name) && !value.trim_start().starts_with('$') && !value.is_empty() {
+        return (SECRET.into(), Some("a secret: the value was not copied"));
+    }
+    (value.to_string(), None)
+}
+
+/// The scenario, as YAML with comments.
+pub fn write(ci: &CiJob, runner: Option<&RunnerConfig>, o: &Options, sources: &str) -> String {
+    let project = o.project.clone().unwrap_or_else(|| "group/project".into());
+    let gitlab_url = o
+        .gitlab_url
+        .clone()
+        .unwrap_or_else(|| "https://gitlab.example.com".into());
+    let registry = o.registry.clone().unwrap_or_else(|| "registry.example.com".into());
+    let executor = runner.map(|r| r.executor.clone()).unwrap_or_else(|| "docker".into());
+    let mut y = String::new();
+    let w = &mut y;
+    let _ = writeln!(w, "# Written by `regsim import` from {sources}.");
+    let _ = writeln!(
+        w,
+        "# Lines marked UNKNOWN hold placeholders: replace them with your values (where to look is"
+    );
+    let _ = writeln!(w, "# said beside each), then `regsim run` this file.");
+    for inc in &ci.includes {
+        let _ = writeln!(w, "# include (not fetched; its jobs and defaults are not read): {inc}");
+    }
+    if !ci.other_jobs.is_empty() {
+        let _ = writeln!(w, "# other jobs in the file: {}", ci.other_jobs.join(", "));
+    }
+    let _ = writeln!(w, "description: >");
+    let _ = writeln!(
+        w,
+        "  Job `{}` of {project}, imported from its .gitlab-ci.yml{}.",
+        ci.name,
+        if runner.is_some() {
+            " and the runner's config.toml"
+        } else {
+            ""
+        }
+    );
+    let _ = writeln!(
+        w,
+        "clock: 2025-07-10T09:00:00Z   # UNKNOWN: when the job ran (the job page's date)"
+    );
+    let _ = writeln!(w, "gitlab:");
+    let _ = writeln!(
+        w,
+        "  version: {GITLAB_VERSION}   # UNKNOWN: Help (?) > About GitLab, or /help"
+    );
+    let _ = writeln!(
+        w,
+        "  external_url: {}{}",
+        q(&gitlab_url),
+        if o.gitlab_url.is_none() {
+            "   # UNKNOWN: your GitLab's address"
+        } else {
+            ""
+        }
+    );
+    let _ = writeln!(
+        w,
+        "  registry: {}{}",
+        q(&registry),
+        if o.registry.is_none() {
+            "   # UNKNOWN: CI_REGISTRY (Deploy > Container Registry shows it)"
+        } else {
+            ""
+        }
+    );
+
+    // Where the job's images live.
+    let mut images: Vec<(String, bool)> = Vec::new();
+    if let Some(i) = &ci.image {
+        images.push((i.clone(), false));
+    }
+    for (s, _) in &ci.services {
+        images.push((s.clone(), true));
+    }
+    let mut hub: Vec<String> = Vec::new();
+    let mut gitlab_images: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut others: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut unknown: Vec<String> = Vec::new();
+    for (i, _) in &images {
+        match home(i, o, &project, &registry) {
+            Home::DockerHub(n) => hub.push(n),
+            Home::GitLab(p, n) => gitlab_images.entry(p).or_default().push(n),
+            Home::Other { host, image } => others.entry(host).or_default().push(image),
+            Home::Unknown => unknown.push(i.clone()),
+        }
+    }
+    gitlab_images.entry(project.clone()).or_default();
+
+    let _ = writeln!(w, "projects:");
+    for (p, imgs) in &gitlab_images {
+        let _ = writeln!(
+            w,
+            "  - path: {}{}",
+            q(p),
+            if p == &project && o.project.is_none() {
+                "   # UNKNOWN: the project's path, as in its URL"
+            } else {
+                ""
+            }
+        );
+        let _ = writeln!(
+            w,
+            "    visibility: private   # UNKNOWN: Settings > General > Visibility"
+        );
+        let _ = writeln!(
+            w,
+            "    created_in: 16.0.0   # UNKNOWN: the GitLab release the project was created under (decides the job token allowlist's default)"
+        );
+        if p == &project {
+            let _ = writeln!(w, "    members:");
+            let _ = writeln!(
+                w,
+                "      ci-user: developer   # UNKNOWN: who ran the pipeline and their role (Manage > Members)"
+            );
+        }
+        if !imgs.is_empty() {
+            let list: Vec<String> = imgs.iter().map(|i| q(i)).collect();
+            let _ = writeln!(
+                w,
+                "    images: [{}]   # the tags the registry holds (Deploy > Container Registry)",
+                list.join(", ")
+            );
+        }
+        if p != &project {
+            let _ = writeln!(
+                w,
+                "    # UNKNOWN: its CI/CD > Job token permissions (allowlist) and members, if the job's project should reach it"
+            );
+        }
+    }
+    if !others.is_empty() {
+        let _ = writeln!(w, "registries:");
+        for (host, imgs) in &others {
+            let list: Vec<String> = imgs.iter().map(|i| q(i)).collect();
+            let _ = writeln!(w, "  - host: {}", q(host));
+            let _ = writeln!(
+                w,
+                "    auth: basic   # UNKNOWN: how it authenticates (kind: harbor | nexus | quay | ecr …)"
+            );
+            let _ = writeln!(
+                w,
+                "    users: {{ REPLACE_USER: {} }}   # UNKNOWN: its accounts",
+                q(SECRET)
+            );
+            let _ = writeln!(w, "    images: [{}]", list.join(", "));
+        }
+    }
+    if !hub.is_empty() {
+        let list: Vec<String> = hub.iter().map(|i| q(i)).collect();
+        let _ = writeln!(w, "docker_hub:");
+        let _ = writeln!(w, "  images: [{}]", list.join(", "));
+        let _ = writeln!(
+            w,
+            "  # accounts: {{ USER: {} }}   # if DOCKER_AUTH_CONFIG signs in to Docker Hub",
+            q(HUB_PASSWORD)
+        );
+    }
+    for u in &unknown {
+        let _ = writeln!(
+            w,
+            "# UNKNOWN: where {u} lives (its variables are not expanded here): add it to a project's, a registry's or docker_hub's images"
+        );
+    }
+
+    let _ = writeln!(w, "job:");
+    let _ = writeln!(w, "  project: {}", q(&project));
+    let _ = writeln!(w, "  user: ci-user   # UNKNOWN: who ran the pipeline");
+    match (&ci.image, ci.image_pull_policy.is_empty()) {
+        (Some(i), true) => {
+            let _ = writeln!(w, "  image: {}", q(i));
+        }
+        (Some(i), false) => {
+            let pp: Vec<String> = ci.image_pull_policy.iter().map(|p| q(p)).collect();
+            let _ = writeln!(w, "  image: {{ name: {}, pull_policy: [{}] }}", q(i), pp.join(", "));
+        }
+        (None, _) => {
+            let _ = writeln!(
+                w,
+                "  image: alpine:3.19   # UNKNOWN: the job sets no image; the runner's [runners.docker] image applies"
+            );
+        }
+    }
+    if !ci.services.is_empty() {
+        let _ = writeln!(w, "  services:");
+        for (n, alias) in &ci.services {
+            match alias {
+                Some(a) => {
+                    let _ = writeln!(w, "    - {{ name: {}, alias: {} }}", q(n), q(a));
+                }
+                None => {
+                    let _ = writeln!(w, "    - {}", q(n));
+                }
+            }
+        }
+    }
+    if !ci.variables.is_empty() {
+        let _ = writeln!(w, "  variables:");
+        for (k, v) in &ci.variables {
+            let (v, note) = variable(k, v);
+            let _ = writeln!(
+                w,
+                "    {k}: {}{}",
+                q(&v),
+                note.map(|n| format!("   # {n}")).unwrap_or_default()
+            );
+        }
+    }
+    if !ci.script.is_empty() {
+        let _ = writeln!(
+            w,
+            "  script:   # regsim runs the docker, podman, buildah and kaniko lines; others it names as not modelled"
+        );
+        for l in &ci.script {
+            let _ = writeln!(w, "    - {}", q(l));
+        }
+    }
+    let docker_cli = ci.image.as_deref().and_then(docker_cli_version);
+    if let Some(v) = docker_cli {
+        let _ = writeln!(w, "  docker_client: {}   # from the job image's tag", q(&v));
+    }
+
+    let _ = writeln!(w, "runner:");
+    let runner_version = if executor == "kubernetes" {
+        KUBERNETES_RUNNER_VERSION
+    } else {
+        RUNNER_VERSION
+    };
+    let _ = writeln!(
+        w,
+        "  version: {runner_version}   # UNKNOWN: `gitlab-runner --version`, or the job log's first line"
+    );
+    let _ = writeln!(w, "  executor: {}", q(&executor));
+    let name = runner
+        .and_then(|r| r.name.clone())
+        .unwrap_or_else(|| "my-runner".into());
+    let _ = writeln!(w, "  name: {}", q(&name));
+    let _ = writeln!(
+        w,
+        "  token: {RUNNER_TOKEN}   # the runner's token is a secret: not copied"
+    );
+    if let Some(r) = runner {
+        if !r.pull_policy.is_empty() {
+            let pp: Vec<String> = r.pull_policy.iter().map(|p| q(p)).collect();
+            let _ = writeln!(w, "  pull_policy: [{}]", pp.join(", "));
+        }
+        if !r.volumes.is_empty() {
+            let vs: Vec<String> = r.volumes.iter().map(|p| q(p)).collect();
+            let _ = writeln!(w, "  volumes: [{}]", vs.join(", "));
+        }
+        if !r.dns.is_empty() {
+            let vs: Vec<String> = r.dns.iter().map(|p| q(p)).collect();
+            let _ = writeln!(w, "  dns: [{}]", vs.join(", "));
+        }
+        if !r.environment.is_empty() {
+            let _ = writeln!(w, "  environment:");
+            for e in &r.environment {
+                let (k, v) = e.split_once('=').unwrap_or((e.as_str(), ""));
+                let (v, note) = variable(k, v);
+                let _ = writeln!(
+                    w,
+                    "    - {}{}",
+                    q(&format!("{k}={v}")),
+                    note.map(|n| format!("   # {n}")).unwrap_or_default()
+                );
+            }
+        }
+        if !r.feature_flags.is_empty() {
+            let _ = writeln!(w, "  feature_flags:");
+            for (k, v) in &r.feature_flags {
+                let _ = writeln!(w, "    {k}: {v}");
+            }
+        }
+        if executor == "kubernetes" {
+            let _ = writeln!(w, "  kubernetes:");
+            if let Some(ns) = &r.kubernetes_namespace {
+                let _ = writeln!(w, "    namespace: {}", q(ns));
+            }
+            if !r.image_pull_secrets.is_empty() {
+                let s: Vec<String> = r.image_pull_secrets.iter().map(|p| q(p)).collect();
+                let _ = writeln!(w, "    image_pull_secrets: [{}]", s.join(", "));
+            }
+            if let Some(t) = r.poll_timeout {
+                let _ = writeln!(w, "    poll_timeout: {t}");
+            }
+        }
+        for n in &r.not_modelled {
+            let _ = writeln!(w, "  # config.toml, not modelled by regsim: {n}");
+        }
+    }
+    if executor == "kubernetes" {
+        let _ = writeln!(w, "kubernetes:");
+        let _ = writeln!(
+            w,
+            "  version: {KUBELET_VERSION}   # UNKNOWN: the node's kubelet (`kubectl get nodes -o wide`)"
+        );
+        let _ = writeln!(
+            w,
+            "  containerd: {CONTAINERD_VERSION}   # UNKNOWN: the node's container runtime (same command)"
+        );
+        let secrets = runner.map(|r| r.image_pull_secrets.clone()).unwrap_or_default();
+        if !secrets.is_empty() {
+            let _ = writeln!(
+                w,
+                "  secrets:   # UNKNOWN: each secret's .dockerconfigjson (`kubectl get secret NAME -o jsonpath='{{.data.\\.dockerconfigjson}}' | base64 -d`)"
+            );
+            for s in secrets {
+                let _ = writeln!(w, "    {}: {}", q(&s), q("{\"auths\": {}}"));
+            }
+        }
+    } else {
+        let _ = writeln!(w, "docker:");
+        let _ = writeln!(
+            w,
+            "  version: {DOCKER_VERSION}   # UNKNOWN: `docker version` on the runner host (Server: Engine)"
+        );
+    }
+    let _ = writeln!(w, "expect:");
+    let _ = writeln!(w, "  outcome: fails   # UNKNOWN: what your job did (succeeds or fails)");
+    y
+}
+
+/// `docker:24.0.9` / `docker:24.0.9-dind` / `docker:24` as the job image: its CLI release.
+fn docker_cli_version(image: &str) -> Option<String> {
+    let r = Reference::parse(image).ok()?;
+    if r.domain != "docker.io" || r.path != "library/docker" {
+        return None;
+    }
+    let tag = r.tag_or_latest();
+    let v = tag.split('-').next()?;
+    (v.split('.').count() == 3 && v.split('.').all(|p| p.parse::<u32>().is_ok())).then(|| v.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_are_replaced_and_registry_keys_kept() {
+        let (v, note) = variable(
+            "DOCKER_AUTH_CONFIG",
+            r#"{"auths":{"registry.example.com:5000":{"auth":"dXNlcjpodW50ZXIy"}},"credHelpers":{"1.dkr.ecr.x.amazonaws.com":"ecr-login"}}"#,
+        );
+        assert!(!v.contains("dXNlcjpodW50ZXIy"), "{v}");
+        assert!(
+            v.contains("registry.example.com:5000") && v.contains("ecr-login"),
+            "{v}"
+        );
+        assert!(note.is_some());
+        assert_eq!(variable("CI_DEPLOY_PASSWORD", "hunter2").0, SECRET);
+        assert_eq!(variable("MY_TOKEN", "$CI_JOB_TOKEN").0, "$CI_JOB_TOKEN");
+        assert_eq!(variable("DOCKER_HOST", "tcp://docker:2375").0, "tcp://docker:2375");
+        assert_eq!(docker_cli_version("docker:24.0.9-dind").as_deref(), Some("24.0.9"));
+        assert_eq!(docker_cli_version("docker:24"), None);
+    }
+}
