@@ -2,7 +2,7 @@
 
 CARGO ?= cargo
 
-.PHONY: catalogue test test-deps conformance dockerd bench completions man fuzz fmt lint clean
+.PHONY: catalogue test test-deps conformance dockerd bench completions man fuzz fmt lint clean static image image-check
 
 ## Run every scenario in scenarios/ and print each job log.
 catalogue:
@@ -28,6 +28,21 @@ conformance:
 ## Start Debian's dockerd 20.10 for the real-daemon tests (installs docker.io if missing).
 dockerd:
 	bash scripts/start-dockerd.sh
+
+## A statically linked regsim in target/static/bin/ — `cargo install` from this checkout with
+## glibc's static C library (crt-static): the toolchain here has no musl target, and regsim
+## links no C library but libc (its TLS is rustls). Runs on any x86_64 Linux.
+static:
+	RUSTFLAGS="-C target-feature=+crt-static" $(CARGO) install --locked --path harness/app \
+	  --target x86_64-unknown-linux-gnu --root $(CURDIR)/target/static --target-dir $(CURDIR)/target/static-build
+
+## The container image regsim:latest (FROM scratch: the static binary, the catalogue, a non-root
+## user), built by the local dockerd; `make image-check` runs it as CI does.
+image: static
+	bash scripts/build-image.sh
+
+image-check:
+	bash scripts/check-image.sh
 
 ## Measure the catalogue's wall time and the simulated-vs-real-daemon speed-up.
 bench:

@@ -64,7 +64,12 @@ pub fn read_log(file: &std::path::Path) -> Result<(Vec<u8>, String), String> {
     Ok((buf, name))
 }
 
+/// The catalogue diagnose learns from without `--catalogue`: `$REGSIM_CATALOGUE` (the container
+/// image sets it to the catalogue it carries), else `scenarios/` here, else the source tree's.
 pub fn default_catalogue() -> PathBuf {
+    if let Some(dir) = std::env::var_os("REGSIM_CATALOGUE").filter(|d| !d.is_empty()) {
+        return PathBuf::from(dir);
+    }
     let here = PathBuf::from("scenarios");
     if here.is_dir() {
         here
