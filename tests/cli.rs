@@ -392,6 +392,7 @@ fn completions_and_man_pages_come_from_the_definitions() {
             "regsim-completions.1",
             "regsim-diagnose.1",
             "regsim-explain.1",
+            "regsim-import.1",
             "regsim-man.1",
             "regsim-matrix.1",
             "regsim-run.1",
