@@ -5,6 +5,7 @@
 mod architecture;
 mod broken_scenarios;
 mod catalogue;
+mod ci_template;
 mod cli;
 mod cli_tls_leg;
 mod diagnose;
