@@ -312,7 +312,7 @@ impl DockerHubServer {
                 .insert_header("Docker-Content-Digest", m.digest.as_str())
                 .insert_header("Content-Type", m.media_type)
                 .insert_header("Content-Length", m.bytes.len().to_string().as_str());
-            let counted = match granted.and_then(|(_, account)| account) {
+            let counted = match account {
                 Some(a) => {
                     let used = self
                         .account_pulls
@@ -331,7 +331,7 @@ impl DockerHubServer {
             );
         }
         // An account's pulls count against the account, not the address.
-        if let Some(account) = granted.and_then(|(_, account)| account) {
+        if let Some(account) = account {
             let mut pulls = self.account_pulls.lock().expect("account counter lock");
             let used = pulls.entry(account.to_string()).or_insert(0);
             if *used >= self.account_limit {

@@ -49,7 +49,7 @@ enum Home {
     Unknown,
 }
 
-fn home(image: &str, o: &Options, project: &str, registry: &str) -> Home {
+fn home(image: &str, project: &str, registry: &str) -> Home {
     let expanded = image
         .replace("${CI_REGISTRY_IMAGE}", &format!("{registry}/{project}"))
         .replace("$CI_REGISTRY_IMAGE", &format!("{registry}/{project}"))
@@ -65,7 +65,7 @@ fn home(image: &str, o: &Options, project: &str, registry: &str) -> Home {
     if r.domain == "docker.io" {
         return Home::DockerHub(format!("{}:{}", r.familiar_name(), r.tag_or_latest()));
     }
-    if r.domain == registry || o.registry.as_deref() == Some(r.domain.as_str()) {
+    if r.domain == registry {
         // GitLab's registry paths are a project's path, then at most two more segments; the
         // project is the longest prefix named on the command line, else all but the last.
         let owner = if r.path == project || r.path.starts_with(&format!("{project}/")) {
@@ -87,6 +87,11 @@ fn home(image: &str, o: &Options, project: &str, registry: &str) -> Home {
 fn q(s: &str) -> String {
     // JSON strings are YAML double-quoted scalars.
     serde_json::to_string(s).expect("a string serialises")
+}
+
+/// A YAML flow sequence of quoted strings: `["a", "b"]`.
+fn flow(items: &[String]) -> String {
+    format!("[{}]", items.iter().map(|i| q(i)).collect::<Vec<_>>().join(", "))
 }
 
 /// A variable whose name says it holds a secret.
@@ -216,7 +221,7 @@ pub fn write(ci: &CiJob, runner: Option<&RunnerConfig>, o: &Options, sources: &s
     let mut others: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let mut unknown: Vec<String> = Vec::new();
     for (i, _) in &images {
-        match home(i, o, &project, &registry) {
+        match home(i, &project, &registry) {
             Home::DockerHub(n) => hub.push(n),
             Home::GitLab(p, n) => gitlab_images.entry(p).or_default().push(n),
             Home::Other { host, image } => others.entry(host).or_default().push(image),
@@ -253,11 +258,10 @@ pub fn write(ci: &CiJob, runner: Option<&RunnerConfig>, o: &Options, sources: &s
             );
         }
         if !imgs.is_empty() {
-            let list: Vec<String> = imgs.iter().map(|i| q(i)).collect();
             let _ = writeln!(
                 w,
-                "    images: [{}]   # the tags the registry holds (Deploy > Container Registry)",
-                list.join(", ")
+                "    images: {}   # the tags the registry holds (Deploy > Container Registry)",
+                flow(imgs)
             );
         }
         if p != &project {
@@ -270,7 +274,6 @@ pub fn write(ci: &CiJob, runner: Option<&RunnerConfig>, o: &Options, sources: &s
     if !others.is_empty() {
         let _ = writeln!(w, "registries:");
         for (host, imgs) in &others {
-            let list: Vec<String> = imgs.iter().map(|i| q(i)).collect();
             let _ = writeln!(w, "  - host: {}", q(host));
             let _ = writeln!(
                 w,
@@ -281,13 +284,12 @@ pub fn write(ci: &CiJob, runner: Option<&RunnerConfig>, o: &Options, sources: &s
                 "    users: {{ REPLACE_USER: {} }}   # UNKNOWN: its accounts",
                 q(SECRET)
             );
-            let _ = writeln!(w, "    images: [{}]", list.join(", "));
+            let _ = writeln!(w, "    images: {}", flow(imgs));
         }
     }
     if !hub.is_empty() {
-        let list: Vec<String> = hub.iter().map(|i| q(i)).collect();
         let _ = writeln!(w, "docker_hub:");
-        let _ = writeln!(w, "  images: [{}]", list.join(", "));
+        let _ = writeln!(w, "  images: {}", flow(&hub));
         let _ = writeln!(
             w,
             "  # accounts: {{ USER: {} }}   # if DOCKER_AUTH_CONFIG signs in to Docker Hub",
@@ -309,8 +311,12 @@ pub fn write(ci: &CiJob, runner: Option<&RunnerConfig>, o: &Options, sources: &s
             let _ = writeln!(w, "  image: {}", q(i));
         }
         (Some(i), false) => {
-            let pp: Vec<String> = ci.image_pull_policy.iter().map(|p| q(p)).collect();
-            let _ = writeln!(w, "  image: {{ name: {}, pull_policy: [{}] }}", q(i), pp.join(", "));
+            let _ = writeln!(
+                w,
+                "  image: {{ name: {}, pull_policy: {} }}",
+                q(i),
+                flow(&ci.image_pull_policy)
+            );
         }
         (None, _) => {
             let _ = writeln!(
@@ -379,16 +385,13 @@ pub fn write(ci: &CiJob, runner: Option<&RunnerConfig>, o: &Options, sources: &s
     );
     if let Some(r) = runner {
         if !r.pull_policy.is_empty() {
-            let pp: Vec<String> = r.pull_policy.iter().map(|p| q(p)).collect();
-            let _ = writeln!(w, "  pull_policy: [{}]", pp.join(", "));
+            let _ = writeln!(w, "  pull_policy: {}", flow(&r.pull_policy));
         }
         if !r.volumes.is_empty() {
-            let vs: Vec<String> = r.volumes.iter().map(|p| q(p)).collect();
-            let _ = writeln!(w, "  volumes: [{}]", vs.join(", "));
+            let _ = writeln!(w, "  volumes: {}", flow(&r.volumes));
         }
         if !r.dns.is_empty() {
-            let vs: Vec<String> = r.dns.iter().map(|p| q(p)).collect();
-            let _ = writeln!(w, "  dns: [{}]", vs.join(", "));
+            let _ = writeln!(w, "  dns: {}", flow(&r.dns));
         }
         if !r.environment.is_empty() {
             let _ = writeln!(w, "  environment:");
@@ -415,8 +418,7 @@ pub fn write(ci: &CiJob, runner: Option<&RunnerConfig>, o: &Options, sources: &s
                 let _ = writeln!(w, "    namespace: {}", q(ns));
             }
             if !r.image_pull_secrets.is_empty() {
-                let s: Vec<String> = r.image_pull_secrets.iter().map(|p| q(p)).collect();
-                let _ = writeln!(w, "    image_pull_secrets: [{}]", s.join(", "));
+                let _ = writeln!(w, "    image_pull_secrets: {}", flow(&r.image_pull_secrets));
             }
             if let Some(t) = r.poll_timeout {
                 let _ = writeln!(w, "    poll_timeout: {t}");
