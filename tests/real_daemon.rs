@@ -201,3 +201,118 @@ async fn real_dockerd_logs_in_to_the_mock_registry() {
         other => panic!("{other:?}"),
     }
 }
+
+fn regsim() -> std::process::Command {
+    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_regsim"));
+    c.current_dir(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.."))
+        .env("NO_COLOR", "1");
+    c
+}
+
+/// `regsim run --engine real` on catalogue scenarios through the local dockerd 20.10.24: the
+/// prediction and the daemon's text agree line for line (the failing seed's error line among
+/// them), and each scenario leaves an observation record naming the daemon and its Go version.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn engine_real_shows_no_differences_with_dockerd_20_10() {
+    let Some(daemon) = daemon_or_skip("`run --engine real`").await else {
+        return;
+    };
+    let version = daemon.version_info().await.expect("dockerd reports its version");
+    if !version.version.starts_with("20.10.") {
+        let msg = format!(
+            "the real daemon is {}; this check is for dockerd {DOCKER}",
+            version.version
+        );
+        assert!(!in_ci(), "{msg}");
+        say(&format!("SKIPPED `run --engine real`: {msg}"));
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("regsim-observations-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let out = regsim()
+        .args(["run", "--engine", "real", "--observations"])
+        .arg(&dir)
+        .args([
+            "scenarios/seed-001-private-project-image-denied.yaml",
+            "scenarios/seed-001-fix-project-access-token.yaml",
+        ])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    assert_eq!(stdout.matches("\nagree: ").count(), 2, "{stdout}");
+    assert!(!stdout.contains("  regsim   │"), "no line differs: {stdout}");
+    assert!(
+        stdout.contains("          │ ERROR: Job failed: failed to pull image ")
+            && stdout.contains("Error response from daemon: pull access denied"),
+        "the seed's error line is one both printed: {stdout}"
+    );
+    assert!(
+        stderr.contains(&format!(
+            "2 scenarios on dockerd {} at /var/run/docker.sock: 2 agree, 0 differ, 0 not compared, 0 broken",
+            version.version
+        )) || std::env::var_os("DOCKER_HOST").is_some(),
+        "{stderr}"
+    );
+    let record = dir.join(format!(
+        "seed-001-private-project-image-denied.dockerd-{}.json",
+        version.version
+    ));
+    let record: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&record).unwrap()).unwrap();
+    assert_eq!(record["agree"], true);
+    assert_eq!(record["engine"]["go_version"], version.go_version.as_str());
+    assert_eq!(record["prediction"], record["observed"]);
+    let daemon_lines = record["daemon_lines"].as_array().unwrap();
+    assert!(
+        !daemon_lines.is_empty()
+            && daemon_lines
+                .iter()
+                .all(|l| l.as_str().unwrap().contains("Error response from daemon")),
+        "{record:#}"
+    );
+    assert!(
+        record["source"]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("[OBS] dockerd {} ({}", version.version, version.go_version)),
+        "{record:#}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// With no daemon at DOCKER_HOST, `--engine real` refuses with status 2 and says where it looked;
+/// a kubernetes scenario is not compared (its pulls are containerd's), with status 1.
+#[test]
+fn engine_real_refuses_without_a_daemon() {
+    let out = regsim()
+        .args([
+            "run",
+            "--engine",
+            "real",
+            "scenarios/seed-001-private-project-image-denied.yaml",
+        ])
+        .env("DOCKER_HOST", "unix:///nonexistent/regsim-test.sock")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.starts_with("regsim: --engine real: no Docker daemon answers (/nonexistent/regsim-test.sock: "),
+        "{stderr}"
+    );
+    assert!(out.stdout.is_empty());
+    let out = regsim()
+        .args([
+            "run",
+            "--engine",
+            "real",
+            "--docker",
+            "28.2.2",
+            "scenarios/seed-001-on-kubernetes.yaml",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("predicts for the daemon's own version"));
+}

@@ -74,6 +74,29 @@ impl DaemonError {
     }
 }
 
+/// `GET /version`'s answer, the parts an observation of a real daemon records (moby
+/// api/types `Version`; the daemon writes its keys in PascalCase).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all(deserialize = "PascalCase"))]
+pub struct EngineVersion {
+    /// As the daemon's build says it (`20.10.24+dfsg1` for Debian's).
+    #[serde(default)]
+    pub version: String,
+    #[serde(default)]
+    pub api_version: String,
+    /// The Go release it was built with: Go's own error texts (net/http, crypto/x509) follow it.
+    #[serde(default)]
+    pub go_version: String,
+    #[serde(default)]
+    pub git_commit: String,
+    #[serde(default)]
+    pub os: String,
+    #[serde(default)]
+    pub arch: String,
+    #[serde(default)]
+    pub kernel_version: String,
+}
+
 /// `ImageInspect`: what the runner reads after a pull.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ImageInspect {

@@ -120,7 +120,7 @@ fn first_line(s: &str) -> &str {
 /// Whether `--filter` keeps this file: no filter keeps all; a plain pattern is a substring of
 /// the name (the file's stem); a pattern with `*`, `?` or `[` is a glob over the name or the
 /// path as found.
-fn selected(file: &Path, filters: &[String]) -> bool {
+pub(super) fn selected(file: &Path, filters: &[String]) -> bool {
     if filters.is_empty() {
         return true;
     }

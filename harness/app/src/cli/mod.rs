@@ -6,6 +6,7 @@
 mod catalogue;
 mod commands;
 mod generate;
+mod real_engine;
 
 use crate::run::Overrides;
 use crate::term::ColorChoice;
@@ -15,7 +16,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 const RUN_STATUS: &str = "Exit status: 0 every scenario as expected, 1 one or more not as expected, 2 a broken \
-                          file or argument (the others still run).";
+                          file or argument (the others still run). With --engine real: 0 the daemon agreed with \
+                          every prediction, 1 a line differs or a scenario could not be compared, 2 no daemon \
+                          answers, a broken file or argument.";
 const EXPLAIN_STATUS: &str = "Exit status: 0 explained, 2 a broken file or argument.";
 const SERVE_STATUS: &str = "Exit status: 0 stopped by Ctrl-C, 2 could not start (a broken file, an address \
                             in use).";
@@ -64,6 +67,16 @@ enum RunFormat {
     Junit,
 }
 
+/// What pulls the job's images.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum EngineChoice {
+    /// regsim's model of the scenario's Docker version.
+    Simulated,
+    /// Your own Docker daemon (DOCKER_HOST=unix://…, else /var/run/docker.sock), on the same
+    /// loopback mocks, beside regsim's prediction for its version.
+    Real,
+}
+
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum ExplainFormat {
     Text,
@@ -104,6 +117,14 @@ enum Command {
         /// Scenarios run at once (default: all of them).
         #[arg(long, short = 'j', value_name = "N", default_value_t = 0, hide_default_value = true)]
         jobs: usize,
+        /// `real`: run each job through your own Docker daemon as well and print regsim's
+        /// prediction for the daemon's version beside what the daemon made of it, differing lines
+        /// marked, writing an observation record per scenario (one at a time; text or json).
+        #[arg(long, value_enum, default_value = "simulated")]
+        engine: EngineChoice,
+        /// Where `--engine real` writes its observation records.
+        #[arg(long, value_name = "DIR", default_value = "regsim-observations")]
+        observations: PathBuf,
     },
     /// Explain a scenario's auth flow: each HTTP exchange (request line, headers that matter,
     /// status, body), each registry JWT decoded with the granted access next to what was asked,
@@ -277,6 +298,29 @@ pub fn main() -> ExitCode {
             filter,
             summary,
             jobs,
+            engine: EngineChoice::Real,
+            observations,
+        } => real_engine::run(real_engine::Args {
+            paths,
+            overrides: versions.into(),
+            format,
+            raw,
+            filter,
+            summary,
+            jobs,
+            observations,
+            colour,
+        }),
+        Command::Run {
+            paths,
+            versions,
+            format,
+            raw,
+            filter,
+            summary,
+            jobs,
+            engine: EngineChoice::Simulated,
+            observations: _,
         } => catalogue::run(catalogue::RunArgs {
             paths,
             overrides: versions.into(),

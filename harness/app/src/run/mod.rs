@@ -3,6 +3,7 @@
 //! daemon's run (`real_daemon`) have their own files.
 
 mod load;
+pub mod observation;
 mod real_daemon;
 mod text;
 

@@ -13,12 +13,16 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::net::UnixStream;
 
-/// Engine API version: dockerd 20.10's (the runner's client negotiates down to the daemon's).
-const API: &str = "/v1.41";
+/// Engine API version: dockerd 20.10's. Like the runner's client (docker/client
+/// `NegotiateAPIVersion`), a daemon that answers `_ping` with a lower `Api-Version` is spoken to
+/// in its own.
+const API: (u32, u32) = (1, 41);
 
 #[derive(Clone)]
 pub struct RealDaemon {
     socket: PathBuf,
+    /// `/v1.41`, or the daemon's lower API version.
+    api: String,
     /// One turn per image path (the name without its registry host): see [`RealDaemon::take_turns`].
     turns: Arc<Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>>,
     /// Another real daemon that plays a `docker:dind` service's, with a trust of its own; without
@@ -33,6 +37,8 @@ pub struct Turns(#[allow(dead_code)] Vec<tokio::sync::OwnedMutexGuard<()>>);
 struct Reply {
     status: u16,
     body: Vec<u8>,
+    /// The `Api-Version` header (every answer carries it; `_ping`'s is the one read).
+    api_version: Option<String>,
 }
 
 /// Why the real daemon could not be reached or asked.
@@ -66,13 +72,21 @@ impl RealDaemon {
 
     /// The daemon on the unix socket `socket`, if it answers `_ping` there.
     pub async fn at(socket: PathBuf) -> Result<RealDaemon, RealDaemonError> {
-        let d = RealDaemon {
+        let mut d = RealDaemon {
             socket,
+            api: format!("/v{}.{}", API.0, API.1),
             turns: Arc::default(),
             dind: None,
         };
         match tokio::time::timeout(Duration::from_secs(3), d.call("GET", "/_ping", None, None)).await {
-            Ok(Ok(r)) if r.status == 200 => Ok(d),
+            Ok(Ok(r)) if r.status == 200 => {
+                if let Some((major, minor)) = r.api_version.as_deref().and_then(api_version)
+                    && (major, minor) < API
+                {
+                    d.api = format!("/v{major}.{minor}");
+                }
+                Ok(d)
+            }
             Ok(Ok(r)) => Err(RealDaemonError::Ping {
                 socket: d.socket.display().to_string(),
                 status: r.status,
@@ -100,9 +114,18 @@ impl RealDaemon {
 
     /// The daemon's version string (`GET /version`).
     pub async fn version(&self) -> Result<String, RealDaemonError> {
+        Ok(self.version_info().await?.version)
+    }
+
+    /// What the daemon says of itself (`GET /version`): engine, API and Go versions, platform.
+    pub async fn version_info(&self) -> Result<regsim_wire::engine_api::EngineVersion, RealDaemonError> {
         let r = self.call("GET", "/version", None, None).await?;
-        let v: serde_json::Value = serde_json::from_slice(&r.body).map_err(transport)?;
-        Ok(v["Version"].as_str().unwrap_or_default().to_string())
+        serde_json::from_slice(&r.body).map_err(transport)
+    }
+
+    /// The unix socket this daemon answers on.
+    pub fn socket(&self) -> &std::path::Path {
+        &self.socket
     }
 
     async fn call(
@@ -142,8 +165,17 @@ impl RealDaemon {
             .map_err(transport)?;
         let resp = sender.send_request(req).await.map_err(transport)?;
         let status = resp.status().as_u16();
+        let api_version = resp
+            .headers()
+            .get("api-version")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
         let body = resp.into_body().collect().await.map_err(transport)?.to_bytes().to_vec();
-        Ok(Reply { status, body })
+        Ok(Reply {
+            status,
+            body,
+            api_version,
+        })
     }
 
     pub async fn create_image(&self, from_image: &str, tag: &str, registry_auth: &str) -> Result<(), DaemonError> {
@@ -166,7 +198,12 @@ impl RealDaemon {
             .append_pair("tag", tag)
             .finish();
         let r = self
-            .call("POST", &format!("{API}/images/create?{q}"), Some(registry_auth), None)
+            .call(
+                "POST",
+                &format!("{}/images/create?{q}", self.api),
+                Some(registry_auth),
+                None,
+            )
             .await
             .map_err(unreachable)?;
         if r.status != 200 {
@@ -177,7 +214,7 @@ impl RealDaemon {
 
     pub async fn inspect_image(&self, name: &str) -> Result<ImageInspect, DaemonError> {
         let r = self
-            .call("GET", &format!("{API}/images/{name}/json"), None, None)
+            .call("GET", &format!("{}/images/{name}/json", self.api), None, None)
             .await
             .map_err(unreachable)?;
         if r.status != 200 {
@@ -204,7 +241,7 @@ impl RealDaemon {
         let r = self
             .call(
                 "POST",
-                &format!("{API}/auth"),
+                &format!("{}/auth", self.api),
                 None,
                 Some(body.to_string().into_bytes()),
             )
@@ -227,7 +264,7 @@ impl RealDaemon {
         let r = self
             .call_as(
                 "POST",
-                &format!("{API}/build?{q}"),
+                &format!("{}/build?{q}", self.api),
                 None,
                 Some(context),
                 "application/x-tar",
@@ -247,7 +284,7 @@ impl RealDaemon {
             .append_pair("tag", tag)
             .finish();
         let r = self
-            .call("POST", &format!("{API}/images/{source}/tag?{q}"), None, None)
+            .call("POST", &format!("{}/images/{source}/tag?{q}", self.api), None, None)
             .await
             .map_err(unreachable)?;
         if r.status != 201 {
@@ -264,7 +301,7 @@ impl RealDaemon {
         let r = self
             .call(
                 "POST",
-                &format!("{API}/images/{name}/push?{q}"),
+                &format!("{}/images/{name}/push?{q}", self.api),
                 Some(registry_auth),
                 None,
             )
@@ -312,7 +349,7 @@ impl RealDaemon {
         if !host.starts_with("127.0.0.1:") {
             return;
         }
-        let Ok(r) = self.call("GET", &format!("{API}/images/json"), None, None).await else {
+        let Ok(r) = self.call("GET", &format!("{}/images/json", self.api), None, None).await else {
             return;
         };
         let images: Vec<serde_json::Value> = serde_json::from_slice(&r.body).unwrap_or_default();
@@ -334,7 +371,7 @@ impl RealDaemon {
     /// Removes an image the comparison pulled, so the next run starts from the same state.
     pub async fn remove_image(&self, name: &str) {
         let _ = self
-            .call("DELETE", &format!("{API}/images/{name}?force=1"), None, None)
+            .call("DELETE", &format!("{}/images/{name}?force=1", self.api), None, None)
             .await;
     }
 }
@@ -395,4 +432,10 @@ fn http_error(r: &Reply) -> DaemonError {
         status: r.status,
         message: message.trim().to_string(),
     }
+}
+
+/// `1.41` as (1, 41).
+fn api_version(v: &str) -> Option<(u32, u32)> {
+    let (major, minor) = v.trim().split_once('.')?;
+    Some((major.parse().ok()?, minor.parse().ok()?))
 }
