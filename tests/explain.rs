@@ -5,7 +5,7 @@
 //! package's own parser (node; skipped with a message locally when node or the package is
 //! missing, required under CI).
 
-use regsim::explain::{Explanation, explain, mermaid, text};
+use regsim::explain::{Explanation, explain, html, mermaid, text};
 use regsim::run::{Overrides, load, run_world};
 use rstest::rstest;
 use std::path::{Path, PathBuf};
@@ -110,6 +110,27 @@ async fn every_scenario_explains(#[files("../../scenarios/**/*.yaml")] path: Pat
     }
     let d = mermaid::render(&x);
     assert!(d.starts_with("sequenceDiagram\n"), "{d}");
+    well_formed(&html::render(&x), &path);
+}
+
+/// The HTML page is well-formed XML (the escaping held for every text the scenario and the mocks
+/// gave it) with one `<svg>` drawing.
+fn well_formed(page: &str, path: &Path) {
+    let mut reader = quick_xml::Reader::from_str(page);
+    let mut svgs = 0;
+    loop {
+        match reader.read_event() {
+            Ok(quick_xml::events::Event::Eof) => break,
+            Ok(quick_xml::events::Event::Start(e)) if e.name().0 == "svg" => svgs += 1,
+            Ok(_) => {}
+            Err(e) => panic!(
+                "{}: the HTML page is not well-formed at byte {}: {e}",
+                path.display(),
+                reader.buffer_position()
+            ),
+        }
+    }
+    assert_eq!(svgs, 1, "{}", path.display());
 }
 
 /// Dependency Proxy scenarios show GitLab's own requests to Docker Hub inside the request that

@@ -10,6 +10,7 @@ mod cli;
 mod cli_tls_leg;
 mod diagnose;
 mod explain;
+mod explain_html;
 mod fuzz_regressions;
 mod import;
 mod matrix;

@@ -25,6 +25,7 @@ pub(super) fn explain(path: &Path, format: ExplainFormat, overrides: &Overrides,
     match format {
         ExplainFormat::Text => emit(&crate::explain::text::render(&x, colour)),
         ExplainFormat::Mermaid => emit(&crate::explain::mermaid::render(&x)),
+        ExplainFormat::Html => emit(&crate::explain::html::render(&x)),
     }
     ExitCode::SUCCESS
 }

@@ -82,6 +82,9 @@ enum ExplainFormat {
     Text,
     /// A Mermaid sequence diagram.
     Mermaid,
+    /// One self-contained HTML page for workshops: the sequence diagram drawn (inline SVG, no
+    /// script), each exchange with its rules, the tokens decoded, the job log.
+    Html,
 }
 
 /// `text` for people, `json` for programs.

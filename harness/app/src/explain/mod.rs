@@ -5,8 +5,10 @@
 //! them, the engine's readings (`engine::Reading`) and the version tables; nothing is decided
 //! here.
 
+pub mod html;
 pub mod jwt;
 pub mod mermaid;
+pub mod sequence;
 pub mod text;
 
 use crate::run::Report;
