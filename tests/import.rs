@@ -107,3 +107,88 @@ fn a_job_or_runner_that_cannot_be_chosen_is_a_clear_error() {
     assert_eq!(out.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&out.stdout).starts_with("# Written by `regsim import`"));
 }
+
+/// Saved answers of GitLab's API fill in what the files cannot say: the instance's version, its
+/// address and registry, each project's visibility, age (which side of 15.9), registry access
+/// level, job token scope with its allowlists, and members; the scenario loads.
+#[test]
+fn gitlab_api_answers_fill_in_the_projects() {
+    let api = dir().join("api");
+    let arg = |f: &str| api.join(f).to_str().unwrap().to_string();
+    let scoped = |f: &str| format!("platform/images={}", arg(f));
+    let file = std::env::temp_dir().join(format!("regsim-import-api-{}.yaml", std::process::id()));
+    let out = import(&[
+        "--job",
+        "test",
+        "--project",
+        "team/app",
+        "--gitlab-api",
+        &arg("version.json"),
+        "--gitlab-api",
+        &arg("projects.json"),
+        "--gitlab-api",
+        &scoped("platform-images-job_token_scope.json"),
+        "--gitlab-api",
+        &scoped("platform-images-allowlist.json"),
+        "--gitlab-api",
+        &scoped("platform-images-groups_allowlist.json"),
+        "--gitlab-api",
+        &scoped("platform-images-members.json"),
+        "-o",
+        file.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = std::fs::read_to_string(&file).unwrap();
+    let world = regsim::run::load(&file, &regsim::run::Overrides::default()).unwrap_or_else(|e| panic!("{e}\n{text}"));
+    let _ = std::fs::remove_file(&file);
+    for line in [
+        "  version: 17.3.1   # GET /version: 17.3.1-ee",
+        "  external_url: \"https://gitlab.example.com\"   # the project's web_url (GitLab's API)",
+        "  registry: \"registry.gitlab.example.com\"   # the project's container_registry_image_prefix (GitLab's API)",
+        "  - path: \"tools\"   # on a job token allowlist (GitLab's API); UNKNOWN: its visibility and members",
+        "    visibility: internal   # GitLab's API",
+        "    container_registry: private   # container_registry_access_level (GitLab's API)",
+        "    job_token_allowlist: { enabled: true, projects: [\"team/app\"], groups: [\"tools\"] }   # job_token_scope and its allowlists (GitLab's API)",
+        "      \"ana\": maintainer   # members/all (GitLab's API)",
+        "      # not modelled: release-bot (access level 5)",
+    ] {
+        assert!(text.lines().any(|l| l == line), "missing {line:?}:\n{text}");
+    }
+    assert!(
+        text.contains("    created_in: 15.9.0   # created_at 2023-06-01: on or after GitLab 15.9"),
+        "{text}"
+    );
+    assert!(
+        text.contains("    created_in: 15.8.0   # created_at 2022-11-03: before GitLab 15.9"),
+        "{text}"
+    );
+    assert!(!text.contains("UNKNOWN: Help (?) > About GitLab"), "{text}");
+    assert!(
+        !text.contains("GR1348941"),
+        "the project's runners_token is not copied:\n{text}"
+    );
+    assert_eq!(world.gitlab.version.to_string(), "17.3.1");
+
+    // An answer that does not name its project is refused with how to name it.
+    let out = import(&[
+        "--job",
+        "test",
+        "--gitlab-api",
+        &arg("platform-images-job_token_scope.json"),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("a job_token_scope answer does not name its project: give it as --gitlab-api group/project="),
+        "{err}"
+    );
+    // Not an answer regsim reads, and not JSON: named with the file.
+    let out = import(&[
+        "--job",
+        "test",
+        "--gitlab-api",
+        dir().join("config.toml").to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("config.toml: not JSON (line 1, column"));
+}

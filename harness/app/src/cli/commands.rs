@@ -151,9 +151,14 @@ pub(super) fn import(
     gitlab_ci: &Path,
     job: Option<&str>,
     config: Option<(&Path, Option<&str>)>,
-    options: &crate::import::Options,
+    mut options: crate::import::Options,
+    gitlab_api: &[String],
     output: Option<&Path>,
 ) -> ExitCode {
+    options.api = match crate::import::gitlab_api::read_all(gitlab_api) {
+        Ok(f) => f,
+        Err(e) => return broken(e),
+    };
     let read = |p: &Path| std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()));
     let ci = match read(gitlab_ci)
         .and_then(|t| crate::import::gitlab_ci::read(&t, job).map_err(|e| format!("{}: {e}", gitlab_ci.display())))
@@ -174,7 +179,10 @@ pub(super) fn import(
             Err(e) => return broken(e),
         },
     };
-    let text = crate::import::write(&ci, runner.as_ref(), options, &sources);
+    if !gitlab_api.is_empty() {
+        sources.push_str(&format!(" and GitLab's API ({})", gitlab_api.join(", ")));
+    }
+    let text = crate::import::write(&ci, runner.as_ref(), &options, &sources);
     // The scenario must load: check it where it is written (or in a scratch file for stdout).
     let scratch;
     let path = match output {

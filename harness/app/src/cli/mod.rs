@@ -245,6 +245,12 @@ enum Command {
         /// The container registry's host (CI_REGISTRY).
         #[arg(long, value_name = "HOST")]
         registry: Option<String>,
+        /// A saved answer of GitLab's API (`curl -H "PRIVATE-TOKEN: …" https://GITLAB/api/v4/…`):
+        /// /version, /projects/:id (visibility, created_at, container_registry_access_level), or
+        /// for one project, as `group/project=FILE`, its job_token_scope, job_token_scope/allowlist,
+        /// job_token_scope/groups_allowlist or members/all. Repeat for several.
+        #[arg(long, value_name = "[PROJECT=]FILE")]
+        gitlab_api: Vec<String>,
         /// Where to write the scenario (default: standard output).
         #[arg(long, short = 'o', value_name = "FILE")]
         output: Option<PathBuf>,
@@ -379,16 +385,19 @@ pub fn main() -> ExitCode {
             project,
             gitlab_url,
             registry,
+            gitlab_api,
             output,
         } => commands::import(
             &gitlab_ci,
             job.as_deref(),
             config_toml.as_deref().map(|c| (c, runner.as_deref())),
-            &crate::import::Options {
+            crate::import::Options {
                 project,
                 gitlab_url,
                 registry,
+                api: Default::default(),
             },
+            &gitlab_api,
             output.as_deref(),
         ),
         Command::Completions { shell } => generate::completions(shell),

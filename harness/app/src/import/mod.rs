@@ -5,6 +5,7 @@
 //! shows it; secrets are never copied.
 
 pub mod config_toml;
+pub mod gitlab_api;
 pub mod gitlab_ci;
 
 use config_toml::RunnerConfig;
@@ -21,6 +22,8 @@ pub struct Options {
     pub gitlab_url: Option<String>,
     /// The container registry's host (`CI_REGISTRY`).
     pub registry: Option<String>,
+    /// What saved answers of GitLab's API said (`--gitlab-api`).
+    pub api: gitlab_api::ApiFacts,
 }
 
 /// Placeholders the written scenario uses: recognisable, and harmless if run as they are.
@@ -147,11 +150,31 @@ fn variable(name: &str, value: &str) -> (String, Option<&'static str>) {
 /// The scenario, as YAML with comments.
 pub fn write(ci: &CiJob, runner: Option<&RunnerConfig>, o: &Options, sources: &str) -> String {
     let project = o.project.clone().unwrap_or_else(|| "group/project".into());
+    // What the API answers say of the instance: the job's project's first, then any project's.
+    let from_api = |f: fn(&gitlab_api::ProjectFacts) -> Option<String>| {
+        o.api
+            .projects
+            .get(&project)
+            .and_then(f)
+            .or_else(|| o.api.projects.values().find_map(f))
+    };
+    let api_gitlab_url = from_api(|p| p.gitlab_url.clone());
+    let api_registry = from_api(|p| p.registry_host.clone());
     let gitlab_url = o
         .gitlab_url
         .clone()
+        .or(api_gitlab_url.clone())
         .unwrap_or_else(|| "https://gitlab.example.com".into());
-    let registry = o.registry.clone().unwrap_or_else(|| "registry.example.com".into());
+    let registry = o
+        .registry
+        .clone()
+        .or(api_registry.clone())
+        .unwrap_or_else(|| "registry.example.com".into());
+    let gitlab_version = o
+        .api
+        .version
+        .as_deref()
+        .and_then(|v| gitlab_api::release(v).map(|r| (r, v)));
     let executor = runner.map(|r| r.executor.clone()).unwrap_or_else(|| "docker".into());
     let mut y = String::new();
     let w = &mut y;
@@ -183,28 +206,35 @@ pub fn write(ci: &CiJob, runner: Option<&RunnerConfig>, o: &Options, sources: &s
         "clock: 2025-07-10T09:00:00Z   # UNKNOWN: when the job ran (the job page's date)"
     );
     let _ = writeln!(w, "gitlab:");
-    let _ = writeln!(
-        w,
-        "  version: {GITLAB_VERSION}   # UNKNOWN: Help (?) > About GitLab, or /help"
-    );
+    match &gitlab_version {
+        Some((r, as_given)) => {
+            let _ = writeln!(w, "  version: {r}   # GET /version: {as_given}");
+        }
+        None => {
+            let _ = writeln!(
+                w,
+                "  version: {GITLAB_VERSION}   # UNKNOWN: Help (?) > About GitLab, or /help"
+            );
+        }
+    }
     let _ = writeln!(
         w,
         "  external_url: {}{}",
         q(&gitlab_url),
-        if o.gitlab_url.is_none() {
-            "   # UNKNOWN: your GitLab's address"
-        } else {
-            ""
+        match (&o.gitlab_url, &api_gitlab_url) {
+            (Some(_), _) => "",
+            (None, Some(_)) => "   # the project's web_url (GitLab's API)",
+            (None, None) => "   # UNKNOWN: your GitLab's address",
         }
     );
     let _ = writeln!(
         w,
         "  registry: {}{}",
         q(&registry),
-        if o.registry.is_none() {
-            "   # UNKNOWN: CI_REGISTRY (Deploy > Container Registry shows it)"
-        } else {
-            ""
+        match (&o.registry, &api_registry) {
+            (Some(_), _) => "",
+            (None, Some(_)) => "   # the project's container_registry_image_prefix (GitLab's API)",
+            (None, None) => "   # UNKNOWN: CI_REGISTRY (Deploy > Container Registry shows it)",
         }
     );
 
@@ -229,7 +259,32 @@ pub fn write(ci: &CiJob, runner: Option<&RunnerConfig>, o: &Options, sources: &s
         }
     }
     gitlab_images.entry(project.clone()).or_default();
+    // Projects the API answers describe belong in the scenario too (an image's project, say).
+    for p in o.api.projects.keys() {
+        gitlab_images.entry(p.clone()).or_default();
+    }
+    let instance = gitlab_version
+        .as_ref()
+        .map(|(r, _)| r.clone())
+        .unwrap_or_else(|| GITLAB_VERSION.to_string());
 
+    // Groups on an allowlist must be groups of the scenario.
+    let allowlisted_groups: std::collections::BTreeSet<&String> = o
+        .api
+        .projects
+        .values()
+        .flat_map(|f| f.allowlist_groups.iter().flatten())
+        .collect();
+    if !allowlisted_groups.is_empty() {
+        let _ = writeln!(w, "groups:");
+        for g in allowlisted_groups {
+            let _ = writeln!(
+                w,
+                "  - path: {}   # on a job token allowlist (GitLab's API); UNKNOWN: its visibility and members",
+                q(g)
+            );
+        }
+    }
     let _ = writeln!(w, "projects:");
     for (p, imgs) in &gitlab_images {
         let _ = writeln!(
@@ -242,20 +297,68 @@ pub fn write(ci: &CiJob, runner: Option<&RunnerConfig>, o: &Options, sources: &s
                 ""
             }
         );
-        let _ = writeln!(
-            w,
-            "    visibility: private   # UNKNOWN: Settings > General > Visibility"
-        );
-        let _ = writeln!(
-            w,
-            "    created_in: 16.0.0   # UNKNOWN: the GitLab release the project was created under (decides the job token allowlist's default)"
-        );
-        if p == &project {
-            let _ = writeln!(w, "    members:");
+        let facts = o.api.projects.get(p);
+        match facts.and_then(|f| f.visibility.as_deref()) {
+            Some(v) => {
+                let _ = writeln!(w, "    visibility: {v}   # GitLab's API");
+            }
+            None => {
+                let _ = writeln!(
+                    w,
+                    "    visibility: private   # UNKNOWN: Settings > General > Visibility"
+                );
+            }
+        }
+        match facts.and_then(|f| f.created_on.as_deref()) {
+            Some(day) => {
+                let (release, note) = created_in(day, &instance);
+                let _ = writeln!(w, "    created_in: {release}   # {note}");
+            }
+            None => {
+                let _ = writeln!(
+                    w,
+                    "    created_in: 16.0.0   # UNKNOWN: the GitLab release the project was created under (decides the job token allowlist's default)"
+                );
+            }
+        }
+        if let Some(level) = facts.and_then(|f| f.container_registry.as_deref()) {
             let _ = writeln!(
                 w,
-                "      ci-user: developer   # UNKNOWN: who ran the pipeline and their role (Manage > Members)"
+                "    container_registry: {level}   # container_registry_access_level (GitLab's API)"
             );
+        }
+        if let Some(f) = facts.filter(|f| f.inbound_enabled.is_some()) {
+            let enabled = f.inbound_enabled.unwrap_or_default();
+            let projects = f.allowlist_projects.clone().unwrap_or_default();
+            let groups = f.allowlist_groups.clone().unwrap_or_default();
+            let _ = writeln!(
+                w,
+                "    job_token_allowlist: {{ enabled: {enabled}, projects: {}, groups: {} }}   # job_token_scope{}",
+                flow(&projects),
+                flow(&groups),
+                match (&f.allowlist_projects, &f.allowlist_groups) {
+                    (Some(_), Some(_)) => " and its allowlists (GitLab's API)",
+                    (Some(_), None) => " and its project allowlist (GitLab's API); UNKNOWN: its groups_allowlist",
+                    (None, Some(_)) => " and its groups allowlist (GitLab's API); UNKNOWN: its project allowlist",
+                    (None, None) => " (GitLab's API); UNKNOWN: the allowlists (CI/CD > Job token permissions)",
+                }
+            );
+        }
+        let api_members = facts.and_then(|f| f.members.as_ref());
+        if p == &project || api_members.is_some() {
+            let _ = writeln!(w, "    members:");
+            if p == &project {
+                let _ = writeln!(
+                    w,
+                    "      ci-user: developer   # UNKNOWN: who ran the pipeline and their role (Manage > Members)"
+                );
+            }
+            for (user, role) in api_members.into_iter().flatten() {
+                let _ = writeln!(w, "      {}: {role}   # members/all (GitLab's API)", q(user));
+            }
+            for other in facts.map(|f| f.other_members.as_slice()).unwrap_or_default() {
+                let _ = writeln!(w, "      # not modelled: {other}");
+            }
         }
         if !imgs.is_empty() {
             let _ = writeln!(
@@ -264,7 +367,7 @@ pub fn write(ci: &CiJob, runner: Option<&RunnerConfig>, o: &Options, sources: &s
                 flow(imgs)
             );
         }
-        if p != &project {
+        if p != &project && !facts.is_some_and(|f| f.inbound_enabled.is_some() && f.members.is_some()) {
             let _ = writeln!(
                 w,
                 "    # UNKNOWN: its CI/CD > Job token permissions (allowlist) and members, if the job's project should reach it"
@@ -458,6 +561,32 @@ pub fn write(ci: &CiJob, runner: Option<&RunnerConfig>, o: &Options, sources: &s
     let _ = writeln!(w, "expect:");
     let _ = writeln!(w, "  outcome: fails   # UNKNOWN: what your job did (succeeds or fails)");
     y
+}
+
+/// A project's `created_in` from its `created_at` day: only which side of GitLab 15.9 it was
+/// created on decides anything (the inbound allowlist's default), so 15.9.0 or 15.8.0 — never a
+/// release newer than the instance.
+fn created_in(day: &str, instance: &str) -> (String, String) {
+    use regsim_model::versions::gitlab::{INBOUND_ALLOWLIST_DEFAULT_ON, INBOUND_ALLOWLIST_DEFAULT_ON_RELEASED};
+    let after = day >= INBOUND_ALLOWLIST_DEFAULT_ON_RELEASED;
+    let side = if after {
+        INBOUND_ALLOWLIST_DEFAULT_ON.to_string()
+    } else {
+        "15.8.0".to_string()
+    };
+    let capped = match (
+        regsim_model::versions::parse_version(&side),
+        regsim_model::versions::parse_version(instance),
+    ) {
+        (Ok(s), Ok(i)) if i < s => instance.to_string(),
+        _ => side,
+    };
+    let note = format!(
+        "created_at {day}: {} GitLab 15.9 ({INBOUND_ALLOWLIST_DEFAULT_ON_RELEASED} on GitLab.com), which turned the allowlist on \
+         for new projects; on a self-managed instance, the release it ran that day",
+        if after { "on or after" } else { "before" }
+    );
+    (capped, note)
 }
 
 /// `docker:24.0.9` / `docker:24.0.9-dind` / `docker:24` as the job image: its CLI release.

@@ -105,6 +105,10 @@ pub fn release(version: &Version) -> GitlabRelease {
 
 /// New projects get the inbound allowlist ("Limit access to this project") on from this release.
 pub const INBOUND_ALLOWLIST_DEFAULT_ON: Version = v(15, 9, 0);
+/// The day GitLab 15.9 was released (GitLab.com runs each release from that day; releases came
+/// out on the 22nd of the month then): about.gitlab.com/releases/2023/02/22/gitlab-15-9-released.
+/// `regsim import` places a project's `created_at` on one side of it.
+pub const INBOUND_ALLOWLIST_DEFAULT_ON_RELEASED: &str = "2023-02-22";
 pub const INBOUND_ALLOWLIST_DEFAULT_SOURCE: &str = "gitlab-rails.md §4.3, gitlab-org/gitlab#340822; the self-managed cutover release is UNCONFIRMED (users often say 16.0)";
 
 /// The instance setting `enforce_ci_inbound_job_token_scope_enabled` exists from 17.6 (default
