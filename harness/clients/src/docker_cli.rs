@@ -394,7 +394,22 @@ impl<'a> DockerCli<'a> {
             )));
         };
         run.out(format!("{}\n", context_size.sending_line(tar.len() as u64)));
-        match self.engine.build(dockerfile, &tag).await {
+        // Every credential this CLI holds goes along (X-Registry-Config), for a FROM the classic
+        // builder must pull.
+        let mut auths = std::collections::BTreeMap::new();
+        for (server, (user, password)) in &self.logins {
+            auths.insert(
+                server.clone(),
+                AuthConfig {
+                    username: user.clone(),
+                    password: password.clone(),
+                    serveraddress: server.clone(),
+                    ..Default::default()
+                },
+            );
+        }
+        let registry_config = regsim_wire::engine_api::encode_registry_config(&auths);
+        match self.engine.build(dockerfile, &tag, &registry_config).await {
             Ok(stream) => run.stream(&stream),
             Err(e) => run.daemon_error(e)?,
         }

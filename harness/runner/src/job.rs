@@ -326,6 +326,7 @@ pub async fn run_job(env: &JobEnv<'_>, engine: &Engine) -> Result<JobLog, RunErr
                         services: &started,
                         dns: &world.runner.dns,
                         volumes: &world.runner.volumes,
+                        on_host: world.runner.executor == regsim_model::world::Executor::Shell,
                     },
                     &home,
                     script_env_auth_config(world, &payload)?,

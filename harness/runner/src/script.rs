@@ -77,6 +77,9 @@ pub struct Around<'a> {
     pub services: &'a [StartedService],
     pub dns: &'a [String],
     pub volumes: &'a [String],
+    /// No container at all: a shell runner's job runs the host's own CLI against the host's
+    /// own socket.
+    pub on_host: bool,
 }
 
 /// The job's podman and buildah: simulated, or the real ones.
@@ -110,8 +113,12 @@ fn docker_cli<'a>(
     Ok(match daemon {
         DaemonAt::HostSocket => (
             DockerCli::new(engine, client),
-            "the job's Docker CLI talks to the runner host's daemon (DOCKER_HOST unset: the mounted socket)"
-                .to_string(),
+            if around.on_host {
+                "the runner host's Docker CLI talks to the host's daemon (shell executor, DOCKER_HOST unset: its own socket)"
+            } else {
+                "the job's Docker CLI talks to the runner host's daemon (DOCKER_HOST unset: the mounted socket)"
+            }
+            .to_string(),
         ),
         DaemonAt::Dind { version, service } => (
             DockerCli::new_owned(engine.dind(&version)?, client),

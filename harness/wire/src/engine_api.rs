@@ -52,6 +52,43 @@ impl AuthConfig {
     }
 }
 
+/// `X-Registry-Config` on `POST /build`: every credential the CLI holds, by server (docker/cli
+/// build.go `GetAllCredentials`; docker/client image_build.go encodes the map's JSON in base64's
+/// URL alphabet). The classic builder picks from it for a `FROM` it must pull.
+pub fn encode_registry_config(auths: &std::collections::BTreeMap<String, AuthConfig>) -> String {
+    let json = serde_json::to_string(auths).expect("auth configs serialise");
+    base64::engine::general_purpose::URL_SAFE.encode(json)
+}
+
+/// What dockerd reads from `X-Registry-Config` (nothing from a header that does not decode).
+pub fn decode_registry_config(header: &str) -> std::collections::BTreeMap<String, AuthConfig> {
+    base64::engine::general_purpose::URL_SAFE
+        .decode(header.trim())
+        .ok()
+        .and_then(|raw| serde_json::from_slice(&raw).ok())
+        .unwrap_or_default()
+}
+
+/// moby registry `ResolveAuthConfig`: the entry for `host` by its exact key, else the first whose
+/// key names that host once a scheme and path are stripped (`convertToHostname`).
+pub fn resolve_auth_config(auths: &std::collections::BTreeMap<String, AuthConfig>, host: &str) -> AuthConfig {
+    if let Some(a) = auths.get(host) {
+        return a.clone();
+    }
+    let hostname = |key: &str| {
+        let k = key
+            .strip_prefix("http://")
+            .or_else(|| key.strip_prefix("https://"))
+            .unwrap_or(key);
+        k.split('/').next().unwrap_or(k).to_string()
+    };
+    auths
+        .iter()
+        .find(|(k, _)| hostname(k) == host)
+        .map(|(_, a)| a.clone())
+        .unwrap_or_default()
+}
+
 /// How an Engine API call failed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub enum DaemonError {

@@ -1,15 +1,17 @@
 //! `POST /build` and `POST /images/{name}/tag` on the simulated dockerd. Only Dockerfiles made of
-//! one `FROM` of an image the engine holds are modelled: the classic builder's stream for them
-//! (moby builder/dockerfile, api/server/backend/build) is four lines, and the built image is the
-//! base image under a new name.
+//! one `FROM` are modelled: the classic builder's stream for them (moby builder/dockerfile,
+//! api/server/backend/build) is the step line, the base image's pull when the engine does not
+//! hold it, the base's short ID and `Successfully built`/`tagged`; the built image is the base
+//! image under a new name.
 
 use super::simulated::SimulatedEngine;
 use super::{DaemonError, ProgressStream};
 use regsim_model::versions::docker::stream_wording;
+use regsim_wire::engine_api::{AuthConfig, decode_registry_config, resolve_auth_config};
 use regsim_wire::reference::Reference;
 
 impl SimulatedEngine {
-    pub async fn build(&self, dockerfile: &str, tag: &str) -> Result<ProgressStream, DaemonError> {
+    pub async fn build(&self, dockerfile: &str, tag: &str, registry_config: &str) -> Result<ProgressStream, DaemonError> {
         let lines: Vec<&str> = dockerfile
             .lines()
             .map(str::trim)
@@ -28,15 +30,51 @@ impl SimulatedEngine {
             message: m.to_string(),
         })?;
         let base_key = format!("{}:{}", base_ref.familiar_name(), base_ref.tag_or_latest());
-        let Some(image) = self.images.lock().expect("image store lock").get(&base_key).cloned() else {
-            return Err(DaemonError::unmodelled(format!(
-                "the build would pull {base} first, which the simulated builder does not do; pull it before building"
-            )));
-        };
-        let short = image.inspect.id.trim_start_matches("sha256:")[..12].to_string();
         let mut out = ProgressStream::default();
         out.stream(format!("Step 1/1 : FROM {base}"));
         out.stream("\n");
+        let held = self.images.lock().expect("image store lock").get(&base_key).cloned();
+        let image = match held {
+            Some(image) => image,
+            // The classic builder pulls a base it does not hold (imageSources' PullOptionPreferLocal)
+            // into the build's own stream, with the credential X-Registry-Config holds for the
+            // base's registry (daemon pullForBuilder → registry.ResolveAuthConfig).
+            None => {
+                if base_ref.digest.is_some() {
+                    return Err(DaemonError::unmodelled(format!(
+                        "the build would pull {base} by digest, which the simulated builder does not do"
+                    )));
+                }
+                // registry.GetAuthConfigKey: Docker Hub's credentials sit under its index server.
+                let key = if base_ref.domain == "docker.io" {
+                    "https://index.docker.io/v1/".to_string()
+                } else {
+                    base_ref.domain.clone()
+                };
+                let auth = resolve_auth_config(&decode_registry_config(registry_config), &key);
+                let header = AuthConfig::encode(Some(&auth));
+                let pulled = match self
+                    .pull_image(&base_ref.familiar_name(), &base_ref.tag_or_latest(), &header)
+                    .await
+                {
+                    Ok(p) => p,
+                    Err(DaemonError::Unmodelled(n)) => return Err(DaemonError::Unmodelled(n)),
+                    Err(_) => {
+                        return Err(DaemonError::unmodelled(format!(
+                            "the build's pull of {base} fails; the classic builder's wording for that is not read"
+                        )));
+                    }
+                };
+                out.messages.extend(pulled.messages);
+                self.images
+                    .lock()
+                    .expect("image store lock")
+                    .get(&base_key)
+                    .cloned()
+                    .ok_or_else(|| DaemonError::unmodelled(format!("{base} was pulled but is not held")))?
+            }
+        };
+        let short = image.inspect.id.trim_start_matches("sha256:")[..12].to_string();
         out.stream(format!(" ---> {short}\n"));
         out.stream(format!("Successfully built {short}\n"));
         let target = Reference::parse(tag).map_err(|m| DaemonError::Http {

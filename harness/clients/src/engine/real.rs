@@ -135,7 +135,8 @@ impl RealDaemon {
         registry_auth: Option<&str>,
         body: Option<Vec<u8>>,
     ) -> Result<Reply, RealDaemonError> {
-        self.call_as(method, path, registry_auth, body, "application/json")
+        let headers: Vec<(&str, &str)> = registry_auth.map(|a| ("X-Registry-Auth", a)).into_iter().collect();
+        self.call_as(method, path, &headers, body, "application/json")
             .await
     }
 
@@ -143,7 +144,7 @@ impl RealDaemon {
         &self,
         method: &str,
         path: &str,
-        registry_auth: Option<&str>,
+        headers: &[(&str, &str)],
         body: Option<Vec<u8>>,
         content_type: &str,
     ) -> Result<Reply, RealDaemonError> {
@@ -157,8 +158,8 @@ impl RealDaemon {
             .uri(path)
             .header("host", "docker")
             .header("content-type", content_type);
-        if let Some(a) = registry_auth {
-            req = req.header("X-Registry-Auth", a);
+        for (k, v) in headers {
+            req = req.header(*k, *v);
         }
         let req = req
             .body(Full::new(Bytes::from(body.unwrap_or_default())))
@@ -256,7 +257,7 @@ impl RealDaemon {
 
     /// `POST /build?t=TAG`: a context tar holding only the Dockerfile (the classic builder, as the
     /// API gives it without BuildKit's session).
-    pub async fn build(&self, dockerfile: &str, tag: &str) -> Result<ProgressStream, DaemonError> {
+    pub async fn build(&self, dockerfile: &str, tag: &str, registry_config: &str) -> Result<ProgressStream, DaemonError> {
         let context = regsim_wire::tar::one_file_tar("Dockerfile", dockerfile);
         let q: String = url::form_urlencoded::Serializer::new(String::new())
             .append_pair("t", tag)
@@ -265,7 +266,7 @@ impl RealDaemon {
             .call_as(
                 "POST",
                 &format!("{}/build?{q}", self.api),
-                None,
+                &[("X-Registry-Config", registry_config)],
                 Some(context),
                 "application/x-tar",
             )
