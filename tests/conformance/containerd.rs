@@ -58,6 +58,14 @@ async fn one(name: &str, world: &World, real: &cri::RealContainerd, profile: &co
     if regsim::run::pulls_from_docker_hub(world) {
         return not_compared("pulls from Docker Hub, which has no name on 127.0.0.1".into());
     }
+    if let Some(c) = &world.cluster
+        && c.platform != regsim_wire::platform::Platform::default()
+    {
+        return not_compared(format!(
+            "the node is {}; the containerd here pulls for linux/amd64",
+            c.platform
+        ));
+    }
     let stage = match Stage::start(world, Placement::Loopback).await {
         Ok(s) => s,
         Err(e) => return Check::broken(name, CONTAINERD_CRI, e.to_string()),

@@ -40,6 +40,30 @@ impl Platform {
     }
 }
 
+impl Platform {
+    /// Whether a manifest list's entry (`{"platform": {"os", "architecture", "variant"}}`) is
+    /// for this platform: os and architecture equal, and the variant when this one names it (an
+    /// arm64 entry without one counts as v8, as containerd's platforms.Normalize has it).
+    pub fn matches_entry(&self, entry: &serde_json::Value) -> bool {
+        let p = &entry["platform"];
+        let variant = p["variant"].as_str().or((p["architecture"] == "arm64").then_some("v8"));
+        p["os"] == self.os.as_str()
+            && p["architecture"] == self.architecture.as_str()
+            && (self.variant.is_none() || variant == self.variant.as_deref())
+    }
+
+    /// A host's platform as written in a scenario: an arm64 host reports variant v8 (containerd
+    /// platforms.DefaultSpec, cpuVariant).
+    pub fn of_host(s: &str) -> Option<Platform> {
+        Platform::parse(s).map(|mut p| {
+            if p.architecture == "arm64" && p.variant.is_none() {
+                p.variant = Some("v8".into());
+            }
+            p
+        })
+    }
+}
+
 impl std::fmt::Display for Platform {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}/{}", self.os, self.architecture)?;

@@ -223,8 +223,13 @@ pub(crate) fn report(world: &World, file: &Path, stage: &Stage, log: JobLog, che
             world.runner.release.revision.clone().unwrap_or_default()
         ),
         node: world.cluster.as_ref().map(|c| {
+            let platform = if c.platform == regsim_wire::platform::Platform::default() {
+                String::new()
+            } else {
+                format!(" on {}", c.platform)
+            };
             format!(
-                "Kubernetes {} · containerd {} ({})",
+                "Kubernetes {}{platform} · containerd {} ({})",
                 c.kubelet, c.containerd.version, c.containerd.source
             )
         }),

@@ -36,6 +36,8 @@ pub struct SimulatedContainerd {
     http: reqwest::Client,
     /// The node's system store and clock, for registries it reaches over TLS.
     roots: Option<(Vec<Vec<u8>>, i64)>,
+    /// The node's platform: the CRI plugin pulls for it (platforms.Default()).
+    platform: regsim_wire::platform::Platform,
 }
 
 /// `docker.IsLocalhost` (containerd remotes/docker/resolver.go): `localhost` or a loopback IP,
@@ -119,7 +121,14 @@ impl SimulatedContainerd {
             network,
             http: crate::http::shared(),
             roots: None,
+            platform: Default::default(),
         }
+    }
+
+    /// A node of another platform than linux/amd64.
+    pub fn with_platform(mut self, platform: regsim_wire::platform::Platform) -> Self {
+        self.platform = platform;
+        self
     }
 
     /// The node trusts `roots` (DER) at Unix time `now` for registries it reaches over TLS.
@@ -261,7 +270,8 @@ impl SimulatedContainerd {
             }
         };
         // Fetch (remotes/handlers.go, fetcher.go): the root by its descriptor, an index narrowed
-        // to linux/amd64, the config and the layers.
+        // to the node's platform, the config and the layers. A root that is a single manifest is
+        // taken whatever its platform (images.Manifest checks the platform of children only).
         let mut f = Fetch {
             c: self,
             host,
@@ -280,13 +290,7 @@ impl SimulatedContainerd {
             let entry = manifest
                 .get("manifests")
                 .and_then(|m| m.as_array())
-                .and_then(|list| {
-                    list.iter().find(|e| {
-                        let p = e.get("platform");
-                        p.and_then(|p| p.get("os")).and_then(|o| o.as_str()) == Some("linux")
-                            && p.and_then(|p| p.get("architecture")).and_then(|a| a.as_str()) == Some("amd64")
-                    })
-                })
+                .and_then(|list| list.iter().find(|e| self.platform.matches_entry(e)))
                 .cloned()
                 // images/image.go: `no match for platform in manifest: %w` (ErrNotFound) [OBS 1.6.20].
                 .ok_or_else(|| Stop::Error {

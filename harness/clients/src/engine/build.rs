@@ -11,7 +11,12 @@ use regsim_wire::engine_api::{AuthConfig, decode_registry_config, resolve_auth_c
 use regsim_wire::reference::Reference;
 
 impl SimulatedEngine {
-    pub async fn build(&self, dockerfile: &str, tag: &str, registry_config: &str) -> Result<ProgressStream, DaemonError> {
+    pub async fn build(
+        &self,
+        dockerfile: &str,
+        tag: &str,
+        registry_config: &str,
+    ) -> Result<ProgressStream, DaemonError> {
         let lines: Vec<&str> = dockerfile
             .lines()
             .map(str::trim)

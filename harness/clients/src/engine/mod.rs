@@ -204,7 +204,12 @@ impl Engine {
 
     /// `POST /build?t=TAG` with a context holding only a Dockerfile, and `X-Registry-Config`
     /// (`registry_config`, from [`regsim_wire::engine_api::encode_registry_config`]).
-    pub async fn build(&self, dockerfile: &str, tag: &str, registry_config: &str) -> Result<ProgressStream, DaemonError> {
+    pub async fn build(
+        &self,
+        dockerfile: &str,
+        tag: &str,
+        registry_config: &str,
+    ) -> Result<ProgressStream, DaemonError> {
         match self {
             Engine::Simulated(e) => unreachable_first(e, e.build(dockerfile, tag, registry_config).await),
             Engine::Real(e) => e.build(dockerfile, tag, registry_config).await,

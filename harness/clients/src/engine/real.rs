@@ -136,8 +136,7 @@ impl RealDaemon {
         body: Option<Vec<u8>>,
     ) -> Result<Reply, RealDaemonError> {
         let headers: Vec<(&str, &str)> = registry_auth.map(|a| ("X-Registry-Auth", a)).into_iter().collect();
-        self.call_as(method, path, &headers, body, "application/json")
-            .await
+        self.call_as(method, path, &headers, body, "application/json").await
     }
 
     async fn call_as(
@@ -257,7 +256,12 @@ impl RealDaemon {
 
     /// `POST /build?t=TAG`: a context tar holding only the Dockerfile (the classic builder, as the
     /// API gives it without BuildKit's session).
-    pub async fn build(&self, dockerfile: &str, tag: &str, registry_config: &str) -> Result<ProgressStream, DaemonError> {
+    pub async fn build(
+        &self,
+        dockerfile: &str,
+        tag: &str,
+        registry_config: &str,
+    ) -> Result<ProgressStream, DaemonError> {
         let context = regsim_wire::tar::one_file_tar("Dockerfile", dockerfile);
         let q: String = url::form_urlencoded::Serializer::new(String::new())
             .append_pair("t", tag)

@@ -585,13 +585,7 @@ impl SimulatedEngine {
             .as_array()
             .into_iter()
             .flatten()
-            .find(|e| {
-                let p = &e["platform"];
-                let variant = p["variant"].as_str().or((p["architecture"] == "arm64").then_some("v8"));
-                p["os"] == wanted.os.as_str()
-                    && p["architecture"] == wanted.architecture.as_str()
-                    && (wanted.variant.is_none() || variant == wanted.variant.as_deref())
-            })
+            .find(|e| wanted.matches_entry(e))
             .and_then(|e| e["digest"].as_str().map(str::to_string));
         let Some(entry) = entry else {
             return Err(Failure::NoMatchingManifest(wanted.clone()));

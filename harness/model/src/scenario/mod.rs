@@ -590,6 +590,9 @@ pub struct KubernetesSpec {
     pub version: String,
     /// The node's containerd (the CRI runtime; `1.6.20`).
     pub containerd: String,
+    /// The node's platform (`linux/arm64`); linux/amd64 when left out.
+    #[serde(default)]
+    pub platform: Option<String>,
     /// Secrets of type `kubernetes.io/dockerconfigjson` in the job's namespace: name →
     /// the `.dockerconfigjson` document, verbatim.
     #[serde(default)]

@@ -463,6 +463,8 @@ pub struct Cluster {
     /// `kubernetes.io/dockerconfigjson` Secrets by name: their `auths` map, key → entry, in the
     /// document's order.
     pub secrets: BTreeMap<String, Vec<(String, serde_json::Value)>>,
+    /// The node's platform: what containerd picks from a manifest list.
+    pub platform: regsim_wire::platform::Platform,
 }
 
 /// A credential helper on the runner host.

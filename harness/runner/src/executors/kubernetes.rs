@@ -198,7 +198,8 @@ async fn run(world: &World, payload: &JobPayload, env: &JobEnv<'_>, t: &mut Trac
         version: cluster.kubelet.clone(),
         // The node trusts the public CAs of its system store (the Docker host's certs.d is not its).
         runtime: SimulatedContainerd::new(cluster.containerd.clone(), env.network.clone())
-            .with_roots(env.trust.system_roots.clone(), env.trust.now),
+            .with_roots(env.trust.system_roots.clone(), env.trust.now)
+            .with_platform(cluster.platform.clone()),
     };
     // Pulled in the pod's order (build, then services); each failure is the container's.
     let mut failures = Vec::new();

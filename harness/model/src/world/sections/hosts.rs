@@ -284,7 +284,18 @@ pub(super) fn cluster(ctx: &Ctx<'_>, s: &Scenario) -> Result<Option<crate::world
         kubelet,
         containerd,
         secrets,
+        platform: host_platform(ctx, "kubernetes.platform", k.platform.as_deref())?,
     }))
+}
+
+/// A host's platform (`os/arch[/variant]`), linux/amd64 when the scenario leaves it out.
+fn host_platform(ctx: &Ctx<'_>, field: &str, written: Option<&str>) -> Result<Platform, ScenarioError> {
+    match written {
+        None => Ok(Platform::default()),
+        Some(p) => {
+            Platform::of_host(p).ok_or_else(|| ctx.err(field, format!("`{p}`: expected os/arch or os/arch/variant")))
+        }
+    }
 }
 
 fn environment(ctx: &Ctx<'_>, entries: &[String]) -> Result<Vec<(String, String)>, ScenarioError> {
@@ -385,18 +396,7 @@ pub(super) fn docker(ctx: &Ctx<'_>, s: &Scenario, overrides: &Overrides) -> Resu
         ),
     };
     let profile = dv::profile(&version, store.value).map_err(|m| ctx.err("docker.version", m.reason))?;
-    let platform = match &d.platform {
-        None => Platform::default(),
-        Some(p) => Platform::parse(p)
-            .ok_or_else(|| ctx.err("docker.platform", format!("`{p}`: expected os/arch or os/arch/variant")))
-            .map(|mut p| {
-                // An arm64 host reports variant v8 (containerd platforms.DefaultSpec, cpuVariant).
-                if p.architecture == "arm64" && p.variant.is_none() {
-                    p.variant = Some("v8".into());
-                }
-                p
-            })?,
-    };
+    let platform = host_platform(ctx, "docker.platform", d.platform.as_deref())?;
     Ok(DockerHost {
         version,
         pull_seconds: pull_seconds(ctx, d.pull_seconds)?,
