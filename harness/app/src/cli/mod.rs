@@ -307,39 +307,24 @@ pub fn main() -> ExitCode {
             filter,
             summary,
             jobs,
-            engine: EngineChoice::Real,
+            engine,
             observations,
-        } => real_engine::run(real_engine::Args {
-            paths,
-            overrides: versions.into(),
-            format,
-            raw,
-            filter,
-            summary,
-            jobs,
-            observations,
-            colour,
-        }),
-        Command::Run {
-            paths,
-            versions,
-            format,
-            raw,
-            filter,
-            summary,
-            jobs,
-            engine: EngineChoice::Simulated,
-            observations: _,
-        } => catalogue::run(catalogue::RunArgs {
-            paths,
-            overrides: versions.into(),
-            format,
-            raw,
-            filter,
-            summary,
-            jobs,
-            colour,
-        }),
+        } => {
+            let run = catalogue::RunArgs {
+                paths,
+                overrides: versions.into(),
+                format,
+                raw,
+                filter,
+                summary,
+                jobs,
+                colour,
+            };
+            match engine {
+                EngineChoice::Simulated => catalogue::run(run),
+                EngineChoice::Real => real_engine::run(run, &observations),
+            }
+        }
         Command::Explain { path, format, versions } => commands::explain(&path, format, &versions.into(), colour),
         Command::Serve {
             path,

@@ -2,6 +2,7 @@
 //! same loopback mocks, beside regsim's prediction for that daemon's version; one observation
 //! record per scenario compared (docs/json-observation.md).
 
+use super::catalogue::RunArgs;
 use super::{RunFormat, broken, runtime};
 use crate::run::observation::{Line, Observation, not_comparable, observe};
 use crate::run::{Overrides, collect, load};
@@ -12,18 +13,6 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
-pub(super) struct Args {
-    pub paths: Vec<PathBuf>,
-    pub overrides: Overrides,
-    pub format: RunFormat,
-    pub raw: bool,
-    pub filter: Vec<String>,
-    pub summary: bool,
-    pub jobs: usize,
-    pub observations: PathBuf,
-    pub colour: bool,
-}
-
 /// What became of one scenario.
 enum Verdict {
     Compared(Box<Observation>, PathBuf),
@@ -31,7 +20,7 @@ enum Verdict {
     Broken(String),
 }
 
-pub(super) fn run(a: Args) -> ExitCode {
+pub(super) fn run(a: RunArgs, observations: &Path) -> ExitCode {
     if a.overrides.docker.is_some() {
         return broken("--docker with --engine real: regsim predicts for the daemon's own version");
     }
@@ -80,8 +69,8 @@ pub(super) fn run(a: Args) -> ExitCode {
             Ok(v) => v,
             Err(e) => return broken(format!("--engine real: {e}")),
         };
-        if let Err(e) = std::fs::create_dir_all(&a.observations) {
-            return broken(format!("{}: {e}", a.observations.display()));
+        if let Err(e) = std::fs::create_dir_all(observations) {
+            return broken(format!("{}: {e}", observations.display()));
         }
         let overrides = Overrides {
             docker: Some(docker),
@@ -90,7 +79,7 @@ pub(super) fn run(a: Args) -> ExitCode {
         let regsim = format!("regsim {}", super::VERSION);
         let mut verdicts = Vec::new();
         for file in &files {
-            let verdict = one(file, &overrides, &daemon, &engine, &regsim, &a.observations).await;
+            let verdict = one(file, &overrides, &daemon, &engine, &regsim, observations).await;
             if a.format == RunFormat::Text {
                 emitln(&render(file, &verdict, a.summary, a.colour));
             }
