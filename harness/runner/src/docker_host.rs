@@ -82,7 +82,7 @@ pub fn resolve(
         let Some(server) = dns.first() else {
             return Err(NotModelled::new(format!(
                 "`{name}` is not a service link, so the job container asks its DNS server, which regsim only knows \
-                 from the runner's `dns` setting (scenario `runner.dns`)"
+                 from the scenario (`runner.dns`, or `kubernetes.dns` for a build pod's cluster DNS)"
             )));
         };
         return Ok(DaemonAt::Unreachable {

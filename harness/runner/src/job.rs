@@ -223,9 +223,6 @@ fn cli_home(world: &World) -> Result<CliHome, NotModelled> {
                 None => Default::default(),
             },
         }),
-        Executor::Kubernetes => Err(NotModelled::new(
-            "the job's Docker CLI in a kubernetes build pod (a dind service or a mounted socket) is not simulated",
-        )),
         _ => Ok(CliHome::job_image()),
     }
 }
@@ -324,9 +321,14 @@ pub async fn run_job(env: &JobEnv<'_>, engine: &Engine) -> Result<JobLog, RunErr
                     &world.job,
                     &crate::script::Around {
                         services: &started,
-                        dns: &world.runner.dns,
+                        // A build pod asks the cluster's DNS for names that are not its hostAliases.
+                        dns: match &world.cluster {
+                            Some(c) => &c.dns,
+                            None => &world.runner.dns,
+                        },
                         volumes: &world.runner.volumes,
                         on_host: world.runner.executor == regsim_model::world::Executor::Shell,
+                        in_pod: world.cluster.is_some(),
                     },
                     &home,
                     script_env_auth_config(world, &payload)?,

@@ -80,6 +80,9 @@ pub struct Around<'a> {
     /// No container at all: a shell runner's job runs the host's own CLI against the host's
     /// own socket.
     pub on_host: bool,
+    /// A kubernetes build pod: its services are the pod's containers, and no Docker socket is
+    /// mounted unless a volume says so.
+    pub in_pod: bool,
 }
 
 /// The job's podman and buildah: simulated, or the real ones.
@@ -111,6 +114,18 @@ fn docker_cli<'a>(
         around.dns,
     )?;
     Ok(match daemon {
+        DaemonAt::HostSocket if around.in_pod => {
+            return Err(NotModelled::new(
+                "DOCKER_HOST unset in a kubernetes build pod: the node's socket is there only through a host_path \
+                 volume, which regsim does not model",
+            ));
+        }
+        DaemonAt::Dind { .. } | DaemonAt::DindTlsLegFails { .. } if around.in_pod => {
+            return Err(NotModelled::new(
+                "a dind service in a kubernetes build pod (a privileged container sharing the pod's network and \
+                 its TLS volume) is not modelled",
+            ));
+        }
         DaemonAt::HostSocket => (
             DockerCli::new(engine, client),
             if around.on_host {
@@ -145,6 +160,8 @@ fn docker_cli<'a>(
             format!(
                 "the job's Docker CLI reaches no daemon at {authority} (DOCKER_HOST): {}",
                 match failure {
+                    regsim_model::versions::docker_cli::ConnectFailure::NoSuchHost { .. } if around.in_pod =>
+                        "not a host alias of the build pod, so the cluster DNS is asked",
                     regsim_model::versions::docker_cli::ConnectFailure::NoSuchHost { .. } => "not a service link",
                     regsim_model::versions::docker_cli::ConnectFailure::Refused { .. } =>
                         "the service's daemon listens on the other port (2375 without TLS, 2376 with)",

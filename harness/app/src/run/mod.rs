@@ -193,14 +193,28 @@ pub(crate) fn report(world: &World, file: &Path, stage: &Stage, log: JobLog, che
             ));
         }
     }
+    let in_pod = world.cluster.is_some();
     derived.extend(log.services.iter().map(|s| {
-        format!(
-            "service {} assumed up: regsim does not simulate service containers, so it takes the container to start and \
-             answer the runner's health check (a failing one adds `*** WARNING: Service … probably didn't start properly.`, \
-             gitlab-runner.md §6); the job reaches it as {}",
-            s.image_name,
-            s.links.join(", ")
-        )
+        let names = if s.links.is_empty() {
+            "by no name".to_string()
+        } else {
+            format!("as {}", s.links.join(", "))
+        };
+        if in_pod {
+            format!(
+                "service {} assumed up: a container of the build pod, which regsim does not run; the job reaches it on \
+                 127.0.0.1 {names} (the pod's hostAliases: the runner keeps derived names only when they are valid \
+                 DNS-1123 subdomains)",
+                s.image_name
+            )
+        } else {
+            format!(
+                "service {} assumed up: regsim does not simulate service containers, so it takes the container to start \
+                 and answer the runner's health check (a failing one adds `*** WARNING: Service … probably didn't start \
+                 properly.`, gitlab-runner.md §6); the job reaches it {names}",
+                s.image_name
+            )
+        }
     }));
     if let Some(script) = &log.script {
         derived.push(script.daemon.clone());

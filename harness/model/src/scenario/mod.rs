@@ -593,6 +593,10 @@ pub struct KubernetesSpec {
     /// The node's platform (`linux/arm64`); linux/amd64 when left out.
     #[serde(default)]
     pub platform: Option<String>,
+    /// The build pod's nameservers: the cluster DNS service's address (`10.96.0.10` on a kubeadm
+    /// cluster), which answers names that are not the pod's hostAliases.
+    #[serde(default)]
+    pub dns: Vec<String>,
     /// Secrets of type `kubernetes.io/dockerconfigjson` in the job's namespace: name →
     /// the `.dockerconfigjson` document, verbatim.
     #[serde(default)]

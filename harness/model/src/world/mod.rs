@@ -465,6 +465,8 @@ pub struct Cluster {
     pub secrets: BTreeMap<String, Vec<(String, serde_json::Value)>>,
     /// The node's platform: what containerd picks from a manifest list.
     pub platform: regsim_wire::platform::Platform,
+    /// The build pod's nameservers (the cluster DNS).
+    pub dns: Vec<String>,
 }
 
 /// A credential helper on the runner host.

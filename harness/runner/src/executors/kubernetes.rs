@@ -17,6 +17,7 @@ use super::Prepared;
 use crate::JobEnv;
 use crate::credentials::{Ignored, Inputs, helper::Installed, resolve_configs};
 use crate::pull::PullError;
+use crate::services::{StartedService, link_names, split_name_and_version};
 use crate::trace::Trace;
 use regsim_clients::containerd::SimulatedContainerd;
 use regsim_clients::kubelet::{DockerKeyring, SimulatedKubelet};
@@ -210,10 +211,11 @@ async fn run(world: &World, payload: &JobPayload, env: &JobEnv<'_>, t: &mut Trac
     }
     if failures.is_empty() {
         // The pod runs; the environment's section (`Running on …`) and the script are the later
-        // stages, which regsim does not write.
+        // stages, which regsim does not write. The services run in the pod, reached on
+        // 127.0.0.1 by the names of its hostAliases.
         return Ok(Prepared {
             outcome: Ok(()),
-            services: Vec::new(),
+            services: pod_services(world, payload)?,
             ignored,
             build_image_line: None,
             script_failure: super::ScriptFailure::KubernetesCommandTerminated,
@@ -302,6 +304,56 @@ async fn run(world: &World, payload: &JobPayload, env: &JobEnv<'_>, t: &mut Trac
         services: Vec::new(),
         ignored,
     })
+}
+
+/// The job's services as the build container reaches them: containers of the same pod, on
+/// 127.0.0.1 under the names the runner puts in the pod's hostAliases (createServicesHostAlias,
+/// executors/kubernetes/host_aliases.go, the same from v13.8.0 to v17.11.0): the names it derives
+/// from each service's image only when they are valid DNS-1123 subdomains (so a Dependency Proxy
+/// path, with its `_`, gives none), then the job's aliases, which must be. Before 13.8 the
+/// runner sent a host alias even with no names, which regsim does not model.
+fn pod_services(world: &World, payload: &JobPayload) -> Result<Vec<StartedService>, NotModelled> {
+    let release = &world.runner.release;
+    let mut out = Vec::new();
+    for s in &payload.services {
+        if world.runner.version < semver::Version::new(13, 8, 0) {
+            return Err(NotModelled::new(
+                "a service in a kubernetes build pod before gitlab-runner 13.8 (its host alias without names)",
+            ));
+        }
+        let service = split_name_and_version(&crate::expand::expand(&s.name, |v| payload.variable(v)));
+        let derived = link_names(&service, None, release.service_aliases_split);
+        let all = link_names(&service, s.alias.as_deref(), release.service_aliases_split);
+        let mut links: Vec<String> = derived.iter().filter(|n| dns_1123_subdomain(n)).cloned().collect();
+        for alias in all.iter().skip(derived.len()) {
+            if !dns_1123_subdomain(alias) {
+                return Err(NotModelled::new(format!(
+                    "service alias `{alias}` is not a DNS-1123 subdomain: the runner's invalidHostAliasDNSError is not modelled"
+                )));
+            }
+            links.push(alias.clone());
+        }
+        out.push(StartedService {
+            image_name: service.image_name,
+            version: service.version,
+            links,
+        });
+    }
+    Ok(out)
+}
+
+/// Kubernetes' `IsDNS1123Subdomain`: at most 253 characters, dot-separated labels of lowercase
+/// letters, digits and `-` that start and end with a letter or digit.
+fn dns_1123_subdomain(name: &str) -> bool {
+    name.len() <= 253
+        && name.split('.').all(|label| {
+            !label.is_empty()
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+        })
 }
 
 /// The containers whose images the kubelet pulls: `build`, then `svc-0`, `svc-1`… (the helper's
@@ -444,6 +496,15 @@ fn pull_secrets(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn host_alias_names_are_dns_1123_subdomains() {
+        use super::dns_1123_subdomain as ok;
+        assert!(ok("docker") && ok("gitlab.example.com-my-group-containers-docker") && ok("a-1.b"));
+        assert!(!ok("gitlab.example.com-my-group-dependency_proxy-containers-docker"));
+        assert!(!ok("gitlab.example.com__my-group__docker") && !ok("Docker") && !ok("-a") && !ok("a.") && !ok(""));
+        assert!(!ok(&"a".repeat(254)));
+    }
+
     #[test]
     fn events_follow_the_kubelet() {
         let c = super::PodContainer {

@@ -285,6 +285,16 @@ pub(super) fn cluster(ctx: &Ctx<'_>, s: &Scenario) -> Result<Option<crate::world
         containerd,
         secrets,
         platform: host_platform(ctx, "kubernetes.platform", k.platform.as_deref())?,
+        dns: k
+            .dns
+            .iter()
+            .enumerate()
+            .map(|(i, a)| {
+                a.parse::<std::net::IpAddr>()
+                    .map(|_| a.clone())
+                    .map_err(|_| ctx.err(&format!("kubernetes.dns[{i}]"), format!("`{a}` is not an IP address")))
+            })
+            .collect::<Result<_, _>>()?,
     }))
 }
 
