@@ -328,7 +328,7 @@ pub async fn run_job(env: &JobEnv<'_>, engine: &Engine) -> Result<JobLog, RunErr
                         },
                         volumes: &world.runner.volumes,
                         on_host: world.runner.executor == regsim_model::world::Executor::Shell,
-                        in_pod: world.cluster.is_some(),
+                        in_pod: world.runner.kubernetes.as_ref().map(|k| k.privileged),
                     },
                     &home,
                     script_env_auth_config(world, &payload)?,

@@ -81,8 +81,8 @@ pub struct Around<'a> {
     /// own socket.
     pub on_host: bool,
     /// A kubernetes build pod: its services are the pod's containers, and no Docker socket is
-    /// mounted unless a volume says so.
-    pub in_pod: bool,
+    /// mounted unless a volume says so. `Some(privileged)`: `[runners.kubernetes] privileged`.
+    pub in_pod: Option<bool>,
 }
 
 /// The job's podman and buildah: simulated, or the real ones.
@@ -114,16 +114,26 @@ fn docker_cli<'a>(
         around.dns,
     )?;
     Ok(match daemon {
-        DaemonAt::HostSocket if around.in_pod => {
+        DaemonAt::HostSocket if around.in_pod.is_some() => {
             return Err(NotModelled::new(
                 "DOCKER_HOST unset in a kubernetes build pod: the node's socket is there only through a host_path \
                  volume, which regsim does not model",
             ));
         }
-        DaemonAt::Dind { .. } | DaemonAt::DindTlsLegFails { .. } if around.in_pod => {
+        // A dind container in the pod starts only when privileged; what the job sees when it does
+        // not (the service crash-looping) is not modelled, nor the TLS volume the pod would need.
+        DaemonAt::Dind { .. } | DaemonAt::DindTlsLegFails { .. } if around.in_pod == Some(false) => {
             return Err(NotModelled::new(
-                "a dind service in a kubernetes build pod (a privileged container sharing the pod's network and \
-                 its TLS volume) is not modelled",
+                "a dind service in an unprivileged kubernetes build pod ([runners.kubernetes] privileged unset): \
+                 its daemon does not start, and what the job then sees is not modelled",
+            ));
+        }
+        DaemonAt::Dind { .. } | DaemonAt::DindTlsLegFails { .. }
+            if around.in_pod.is_some() && tls_listens(payload) =>
+        {
+            return Err(NotModelled::new(
+                "a dind service with TLS in a kubernetes build pod: the client certificates reach the build container \
+                 only through a volume of the pod, which regsim does not model",
             ));
         }
         DaemonAt::HostSocket => (
@@ -160,7 +170,7 @@ fn docker_cli<'a>(
             format!(
                 "the job's Docker CLI reaches no daemon at {authority} (DOCKER_HOST): {}",
                 match failure {
-                    regsim_model::versions::docker_cli::ConnectFailure::NoSuchHost { .. } if around.in_pod =>
+                    regsim_model::versions::docker_cli::ConnectFailure::NoSuchHost { .. } if around.in_pod.is_some() =>
                         "not a host alias of the build pod, so the cluster DNS is asked",
                     regsim_model::versions::docker_cli::ConnectFailure::NoSuchHost { .. } => "not a service link",
                     regsim_model::versions::docker_cli::ConnectFailure::Refused { .. } =>
@@ -169,6 +179,14 @@ fn docker_cli<'a>(
             ),
         ),
     })
+}
+
+/// Whether the job reaches its dind service over TLS: DOCKER_HOST's port 2376 (where the
+/// entrypoint listens with TLS, `versions::dind`).
+fn tls_listens(payload: &JobPayload) -> bool {
+    payload
+        .variable("DOCKER_HOST")
+        .is_some_and(|h| h.trim_end_matches('/').ends_with(":2376"))
 }
 
 /// Runs the script's lines; `Err` when a line needs behaviour regsim does not model.

@@ -18,6 +18,8 @@ pub struct RunnerConfig {
     pub kubernetes_namespace: Option<String>,
     pub image_pull_secrets: Vec<String>,
     pub poll_timeout: Option<u64>,
+    /// `[runners.kubernetes] privileged` (a dind service in the pod needs it).
+    pub kubernetes_privileged: bool,
     /// Settings config.toml has that regsim does not model: `key = value` as written.
     pub not_modelled: Vec<String>,
     pub other_runners: Vec<String>,
@@ -46,7 +48,6 @@ const NOT_MODELLED: &[(&str, &str)] = &[
     ("docker", "image"),
     ("kubernetes", "allowed_pull_policies"),
     ("kubernetes", "helper_image"),
-    ("kubernetes", "privileged"),
     ("kubernetes", "pull_policy"),
     ("kubernetes", "service_account"),
     ("kubernetes", "image"),
@@ -100,6 +101,10 @@ pub fn read(text: &str, runner: Option<&str>) -> Result<RunnerConfig, ConfigErro
             .and_then(|k| k.get("poll_timeout"))
             .and_then(Value::as_integer)
             .and_then(|n| u64::try_from(n).ok()),
+        kubernetes_privileged: kubernetes
+            .and_then(|k| k.get("privileged"))
+            .and_then(Value::as_bool)
+            .unwrap_or(false),
         other_runners: names.into_iter().filter(|n| *n != this).collect(),
         ..RunnerConfig::default()
     };
@@ -151,6 +156,7 @@ concurrent = 4
     namespace = "ci"
     image_pull_secrets = ["regcred"]
     poll_timeout = 600
+    privileged = true
 "#;
         let r = read(text, Some("docker-runner")).unwrap();
         assert_eq!(r.executor, "docker");
@@ -167,6 +173,7 @@ concurrent = 4
         assert_eq!(k.image_pull_secrets, ["regcred"]);
         assert_eq!(k.kubernetes_namespace.as_deref(), Some("ci"));
         assert_eq!(k.poll_timeout, Some(600));
+        assert!(k.kubernetes_privileged && !k.not_modelled.iter().any(|l| l.contains("privileged")));
         assert!(matches!(read(text, None), Err(ConfigError::WhichRunner(_))));
         assert!(matches!(read("concurrent = 1\n", None), Err(ConfigError::NoRunners)));
         assert!(matches!(read("[[runners]\n", None), Err(ConfigError::Toml(_))));

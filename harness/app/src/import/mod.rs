@@ -526,6 +526,9 @@ pub fn write(ci: &CiJob, runner: Option<&RunnerConfig>, o: &Options, sources: &s
             if let Some(t) = r.poll_timeout {
                 let _ = writeln!(w, "    poll_timeout: {t}");
             }
+            if r.kubernetes_privileged {
+                let _ = writeln!(w, "    privileged: true");
+            }
         }
         for n in &r.not_modelled {
             let _ = writeln!(w, "  # config.toml, not modelled by regsim: {n}");

@@ -580,6 +580,9 @@ pub struct RunnerKubernetes {
     /// pull's own error, the default) or `ImagePullBackOff` (the kubelet already backing off).
     #[serde(default)]
     pub sees: Option<String>,
+    /// `privileged`: the pod's containers run privileged (a dind service needs it).
+    #[serde(default)]
+    pub privileged: bool,
 }
 
 /// `kubernetes:`: the node the build pod lands on and the namespace's Secrets.

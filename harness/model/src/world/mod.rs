@@ -445,6 +445,8 @@ pub struct RunnerKubernetes {
     /// the naming era's: checked when the job runs, since `regsim matrix` walks eras).
     pub pod_suffix: Option<String>,
     pub sees: WaitingReason,
+    /// `[runners.kubernetes] privileged`.
+    pub privileged: bool,
 }
 
 /// The kubelet's waiting reason for a container whose image it could not pull.

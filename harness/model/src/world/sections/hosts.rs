@@ -193,6 +193,7 @@ fn runner_kubernetes(
         pod_suffix: None,
         sees: None,
         pending_polls: None,
+        privileged: false,
     };
     let k = k.unwrap_or(&default);
     let sees = match k.sees.as_deref() {
@@ -252,6 +253,7 @@ fn runner_kubernetes(
         poll_timeout,
         pod_suffix,
         sees,
+        privileged: k.privileged,
     })
 }
 
