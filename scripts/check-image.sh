@@ -20,5 +20,7 @@ grep -q '<testsuite' target/image-seed-001.xml
 # The catalogue inside: every scenario as expected (exit 0).
 run regsim:latest run /usr/share/regsim/scenarios >/dev/null
 # diagnose with the catalogue it carries (its index in the user's home).
-run -v "$PWD/tests/diagnose:/logs:ro" regsim:latest diagnose /logs/seed-001.log | grep -q "^Failure mode: "
+# (Read whole before grep: `grep -q` would close the pipe early and the docker CLI fail on it.)
+diagnosis=$(run -v "$PWD/tests/diagnose:/logs:ro" regsim:latest diagnose /logs/seed-001.log)
+grep -q "^Failure mode: " <<<"$diagnosis"
 echo "check-image: ok"
