@@ -31,8 +31,10 @@ pub struct RealDaemon {
 }
 
 /// Held while a job runs on the daemon with the images it names; dropped, the next job naming
-/// one of them may start.
-pub struct Turns(#[allow(dead_code)] Vec<tokio::sync::OwnedMutexGuard<()>>);
+/// one of them may start. Each turn is a lock in this process and, where the lock file can be
+/// opened, an exclusive `flock` on a file named by the daemon's socket and the path: another
+/// regsim process on the same daemon (a `run --engine real` beside the test suite) waits too.
+pub struct Turns(#[allow(dead_code)] Vec<(tokio::sync::OwnedMutexGuard<()>, Option<std::fs::File>)>);
 
 struct Reply {
     status: u16,
@@ -318,8 +320,8 @@ impl RealDaemon {
         Ok(progress_stream(&r.body))
     }
 
-    /// Waits until no other job through this daemon uses an image of the same path (whatever
-    /// loopback port its registry has), then holds that until the returned [`Turns`] drop. The
+    /// Waits until no other job through this daemon (in this process or another regsim's) uses an
+    /// image of the same path (whatever loopback port its registry has), then holds that until the returned [`Turns`] drop. The
     /// same path is the same bytes (mock::image), so the same image ID: a second tag of it adds a
     /// repo digest to `RepoDigests`, whose first entry the runner prints (`with digest …`), and
     /// removing one job's image would pull the other's from under it. Paths are taken in sorted
@@ -337,9 +339,36 @@ impl RealDaemon {
                 .entry(p.to_string())
                 .or_default()
                 .clone();
-            held.push(lock.lock_owned().await);
+            let guard = lock.lock_owned().await;
+            let file = self.take_turn_across_processes(p).await;
+            held.push((guard, file));
         }
         Turns(held)
+    }
+
+    /// The cross-process half of a turn: `$TMPDIR/regsim-daemon-turns/<sha256 of socket and
+    /// path>.lock`, locked exclusively (polled, so the runtime's threads never block). `None`
+    /// when the file cannot be opened or locked for another reason (a read-only or foreign temp
+    /// directory): the turn is then this process's only, as before.
+    async fn take_turn_across_processes(&self, path: &str) -> Option<std::fs::File> {
+        use sha2::Digest;
+        let dir = std::env::temp_dir().join("regsim-daemon-turns");
+        std::fs::create_dir_all(&dir).ok()?;
+        let key = sha2::Sha256::digest(format!("{}\n{path}", self.socket.display()).as_bytes());
+        let name: String = key.iter().take(16).map(|b| format!("{b:02x}")).collect();
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(dir.join(format!("{name}.lock")))
+            .ok()?;
+        loop {
+            match rustix::fs::flock(&file, rustix::fs::FlockOperation::NonBlockingLockExclusive) {
+                Ok(()) => return Some(file),
+                Err(e) if e == rustix::io::Errno::WOULDBLOCK => tokio::time::sleep(Duration::from_millis(25)).await,
+                Err(_) => return None,
+            }
+        }
     }
 
     /// Removes the tags an earlier comparison of the same scenario left under another loopback
@@ -443,4 +472,56 @@ fn http_error(r: &Reply) -> DaemonError {
 fn api_version(v: &str) -> Option<(u32, u32)> {
     let (major, minor) = v.trim().split_once('.')?;
     Some((major.parse().ok()?, minor.parse().ok()?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A daemon handle of its own, as another process has: no turn map shared with `socket`'s
+    /// other handles. Nothing is sent to the socket.
+    fn handle(socket: &str) -> RealDaemon {
+        RealDaemon {
+            socket: PathBuf::from(socket),
+            api: "/v1.41".into(),
+            turns: Arc::default(),
+            dind: None,
+        }
+    }
+
+    /// Two handles on one daemon that share no memory (two processes) still take turns on an
+    /// image path, whatever loopback port names it; another daemon's socket is another turn.
+    #[tokio::test]
+    async fn turns_hold_across_handles_that_share_nothing() {
+        let socket = format!("/nonexistent/regsim-turns-test-{}.sock", std::process::id());
+        let (a, b) = (handle(&socket), handle(&socket));
+        let held = a.take_turns(&["127.0.0.1:40001/team/app:1".into()]).await;
+        assert!(
+            held.0.iter().all(|(_, file)| file.is_some()),
+            "the lock file opens in the temp directory"
+        );
+        let waiting = tokio::time::timeout(
+            Duration::from_millis(300),
+            b.take_turns(&["127.0.0.1:40002/team/app:1".into()]),
+        )
+        .await;
+        assert!(
+            waiting.is_err(),
+            "the second handle waits while the first holds the path"
+        );
+        let other = handle(&format!("{socket}.other"));
+        let free = tokio::time::timeout(
+            Duration::from_secs(5),
+            other.take_turns(&["127.0.0.1:40002/team/app:1".into()]),
+        )
+        .await;
+        assert!(free.is_ok(), "another daemon's image store is another turn");
+        drop(held);
+        let after = tokio::time::timeout(
+            Duration::from_secs(5),
+            b.take_turns(&["127.0.0.1:40002/team/app:1".into()]),
+        )
+        .await;
+        assert!(after.is_ok(), "once dropped, the path is free");
+    }
 }
