@@ -27,6 +27,7 @@ mod schema1;
 mod seed;
 mod table;
 
+use regsim::run::observation::NotComparable;
 use regsim::run::{Overrides, collect, load};
 use regsim_clients::engine::real::RealDaemon;
 use regsim_model::world::World;
@@ -155,26 +156,30 @@ async fn scenario_checks(
             .collect()
     };
     let docker_columns = [DOCKERD_VIA_MOCK, DOCKERD_VIA_REFERENCE, SKOPEO, OCI_CLIENT];
-    if world.cluster.is_some() {
-        return not_compared(
-            &docker_columns,
-            "the kubernetes executor pulls through the node's containerd, not a Docker daemon: compared in the \
-             containerd CRI column, with the kubelet's credentials",
-        );
-    }
     let shell = world.runner.executor == regsim_model::world::Executor::Shell;
-    if shell && world.job.script.is_empty() {
-        return not_compared(
-            &docker_columns,
-            "the shell executor pulls no image and this job has no script: nothing reaches a registry",
-        );
-    }
-    if regsim::run::pulls_from_docker_hub(&world) {
-        return not_compared(
-            &[DOCKERD_VIA_MOCK, SKOPEO, OCI_CLIENT],
-            "pulls from Docker Hub, which has no name on 127.0.0.1 (and the real Hub must never be reached): \
-             compared by its real names (dockerd by name)",
-        );
+    // The same rule as `run --engine real` (other platforms never get here: the caller lists them).
+    match regsim::run::observation::not_comparable(&world) {
+        Some(NotComparable::Kubernetes) => {
+            return not_compared(
+                &docker_columns,
+                "the kubernetes executor pulls through the node's containerd, not a Docker daemon: compared in the \
+                 containerd CRI column, with the kubelet's credentials",
+            );
+        }
+        Some(NotComparable::NothingReachesARegistry) => {
+            return not_compared(
+                &docker_columns,
+                "the shell executor pulls no image and this job has no script: nothing reaches a registry",
+            );
+        }
+        Some(NotComparable::DockerHub) => {
+            return not_compared(
+                &[DOCKERD_VIA_MOCK, SKOPEO, OCI_CLIENT],
+                "pulls from Docker Hub, which has no name on 127.0.0.1 (and the real Hub must never be reached): \
+                 compared by its real names (dockerd by name)",
+            );
+        }
+        Some(NotComparable::OtherPlatform(_)) | None => {}
     }
     let daemon = match &avail.daemon {
         Ok(d) => d.clone(),
@@ -355,8 +360,8 @@ async fn run() -> bool {
         };
         // This dockerd pulls for linux/amd64, and every check here is held to what it did: a
         // scenario whose runner host is another platform has nothing to be compared with.
-        if world.docker.platform != regsim_wire::platform::Platform::default() {
-            other_platform.push(format!("{name} ({})", world.docker.platform));
+        if let Some(NotComparable::OtherPlatform(p)) = regsim::run::observation::not_comparable(&world) {
+            other_platform.push(format!("{name} ({p})"));
             continue;
         }
         by_name_scenarios.push((name.clone(), f.clone(), world.clone()));

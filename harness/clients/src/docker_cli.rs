@@ -11,11 +11,9 @@ use regsim_model::versions::docker_cli::{
 };
 use regsim_model::versions::lookup;
 use regsim_wire::NotModelled;
+use regsim_wire::engine_api::INDEX_SERVER as DOCKER_HUB_INDEX_SERVER;
 use regsim_wire::reference::Reference;
 use std::collections::BTreeMap;
-
-/// `registry.IndexServer`: the key `docker login` with no server stores Docker Hub's login under.
-const DOCKER_HUB_INDEX_SERVER: &str = "https://index.docker.io/v1/";
 
 /// Which of the CLI's streams a piece of output went to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

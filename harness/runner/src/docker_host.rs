@@ -18,6 +18,8 @@ pub enum DaemonAt {
     Dind {
         version: Version,
         service: String,
+        /// Reached over TLS on 2376 (with the service's client certificates), else plain on 2375.
+        tls: bool,
     },
     /// A dind service listening with TLS whose leg from the CLI does not come up.
     DindTlsLegFails {
@@ -107,6 +109,7 @@ pub fn resolve(
         ("2375", DindListens::Plain2375) => Ok(DaemonAt::Dind {
             version,
             service: service.image_name.clone(),
+            tls: false,
         }),
         ("2376", DindListens::Tls2376) => tls_leg(name, &version, tls_certdir, tls, service),
         ("2375", DindListens::Tls2376) if tls.verify => Err(NotModelled::new(format!(
@@ -166,6 +169,7 @@ fn tls_leg(
     Ok(DaemonAt::Dind {
         version: version.clone(),
         service: service.image_name.clone(),
+        tls: true,
     })
 }
 

@@ -128,9 +128,7 @@ fn docker_cli<'a>(
                  its daemon does not start, and what the job then sees is not modelled",
             ));
         }
-        DaemonAt::Dind { .. } | DaemonAt::DindTlsLegFails { .. }
-            if around.in_pod.is_some() && tls_listens(payload) =>
-        {
+        DaemonAt::Dind { tls: true, .. } | DaemonAt::DindTlsLegFails { .. } if around.in_pod.is_some() => {
             return Err(NotModelled::new(
                 "a dind service with TLS in a kubernetes build pod: the client certificates reach the build container \
                  only through a volume of the pod, which regsim does not model",
@@ -145,7 +143,7 @@ fn docker_cli<'a>(
             }
             .to_string(),
         ),
-        DaemonAt::Dind { version, service } => (
+        DaemonAt::Dind { version, service, .. } => (
             DockerCli::new_owned(engine.dind(&version)?, client),
             format!("the job's Docker CLI talks to the Docker {version} daemon of service {service} (DOCKER_HOST)"),
         ),
@@ -179,14 +177,6 @@ fn docker_cli<'a>(
             ),
         ),
     })
-}
-
-/// Whether the job reaches its dind service over TLS: DOCKER_HOST's port 2376 (where the
-/// entrypoint listens with TLS, `versions::dind`).
-fn tls_listens(payload: &JobPayload) -> bool {
-    payload
-        .variable("DOCKER_HOST")
-        .is_some_and(|h| h.trim_end_matches('/').ends_with(":2376"))
 }
 
 /// Runs the script's lines; `Err` when a line needs behaviour regsim does not model.

@@ -69,6 +69,10 @@ pub fn decode_registry_config(header: &str) -> std::collections::BTreeMap<String
         .unwrap_or_default()
 }
 
+/// moby registry `IndexServer`: the key Docker Hub's credentials sit under (`docker login` with
+/// no server stores its login there; `GetAuthConfigKey` answers it for any `docker.io` name).
+pub const INDEX_SERVER: &str = "https://index.docker.io/v1/";
+
 /// moby registry `ResolveAuthConfig`: the entry for `host` by its exact key, else the first whose
 /// key names that host once a scheme and path are stripped (`convertToHostname`).
 pub fn resolve_auth_config(auths: &std::collections::BTreeMap<String, AuthConfig>, host: &str) -> AuthConfig {

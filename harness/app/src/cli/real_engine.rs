@@ -123,7 +123,7 @@ async fn one(
         Err(e) => return Verdict::Broken(e.to_string()),
     };
     if let Some(why) = not_comparable(&world) {
-        return Verdict::NotCompared(why);
+        return Verdict::NotCompared(why.to_string());
     }
     match observe(&world, file, daemon.clone(), engine, regsim).await {
         Ok(o) => {

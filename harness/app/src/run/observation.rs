@@ -6,6 +6,7 @@ use super::{Report, RunFailure, racy_layer_status, run_against_real_daemon};
 use regsim_clients::engine::real::RealDaemon;
 use regsim_model::world::{Executor, World};
 use regsim_wire::engine_api::EngineVersion;
+use regsim_wire::platform::Platform;
 use serde::Serialize;
 use std::path::Path;
 use std::sync::Arc;
@@ -55,28 +56,51 @@ pub enum Line {
     },
 }
 
-/// Why a scenario was not compared with the daemon.
-pub fn not_comparable(world: &World) -> Option<String> {
+/// Why a scenario's job cannot be compared with a Docker daemon on loopback: one rule for
+/// `run --engine real` and the conformance suite, each of which says it in its own words.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NotComparable {
+    /// The runner host is another platform: a daemon pulls for its own (linux/amd64 here).
+    OtherPlatform(Platform),
+    /// The kubernetes executor pulls through the node's containerd.
+    Kubernetes,
+    /// A shell job with no script: nothing reaches a registry.
+    NothingReachesARegistry,
+    /// The job pulls from Docker Hub, which has no name on 127.0.0.1 (and is never reached).
+    DockerHub,
+}
+
+impl std::fmt::Display for NotComparable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            NotComparable::OtherPlatform(p) => write!(f, "the runner host is {p}; compared only on linux/amd64 hosts"),
+            NotComparable::Kubernetes => f.write_str(
+                "the kubernetes executor pulls through the node's containerd, not a Docker daemon: nothing of this \
+                 daemon's to compare",
+            ),
+            NotComparable::NothingReachesARegistry => {
+                f.write_str("the shell executor pulls no image and this job has no script: nothing reaches a registry")
+            }
+            NotComparable::DockerHub => f.write_str(
+                "the job pulls from Docker Hub, which has no name on 127.0.0.1 (and the real Hub is never reached)",
+            ),
+        }
+    }
+}
+
+/// Why `world`'s job cannot be compared with a daemon on loopback, if it cannot.
+pub fn not_comparable(world: &World) -> Option<NotComparable> {
+    if world.docker.platform != Platform::default() {
+        return Some(NotComparable::OtherPlatform(world.docker.platform.clone()));
+    }
     if world.cluster.is_some() || world.runner.executor == Executor::Kubernetes {
-        return Some(
-            "the kubernetes executor pulls through the node's containerd, not a Docker daemon: nothing of this \
-             daemon's to compare"
-                .into(),
-        );
+        return Some(NotComparable::Kubernetes);
     }
     if world.runner.executor == Executor::Shell && world.job.script.is_empty() {
-        return Some("the shell executor pulls no image and this job has no script: nothing reaches a registry".into());
+        return Some(NotComparable::NothingReachesARegistry);
     }
     if super::pulls_from_docker_hub(world) {
-        return Some(
-            "the job pulls from Docker Hub, which has no name on 127.0.0.1 (and the real Hub is never reached)".into(),
-        );
-    }
-    if world.docker.platform != regsim_wire::platform::Platform::default() {
-        return Some(format!(
-            "the runner host is {}; compared only on linux/amd64 hosts",
-            world.docker.platform
-        ));
+        return Some(NotComparable::DockerHub);
     }
     None
 }

@@ -52,7 +52,7 @@ impl SimulatedEngine {
                 }
                 // registry.GetAuthConfigKey: Docker Hub's credentials sit under its index server.
                 let key = if base_ref.domain == "docker.io" {
-                    "https://index.docker.io/v1/".to_string()
+                    regsim_wire::engine_api::INDEX_SERVER.to_string()
                 } else {
                     base_ref.domain.clone()
                 };
