@@ -49,6 +49,8 @@ fn every_job_on_every_runner_makes_a_scenario_that_loads() {
                 "gldt-NotARealToken1234",
                 "glrt-ThisIsNotARealToken00",
                 "glrt-KubeFakeToken",
+                "glpat-NotARealPat0000000000",
+                "Passw0rd",
             ] {
                 assert!(!text.contains(secret), "{runner} {job}: {secret} copied\n{text}");
             }

@@ -10,6 +10,7 @@ pub mod gitlab_ci;
 
 use config_toml::RunnerConfig;
 use gitlab_ci::CiJob;
+use regsim_model::world::JobTool;
 use regsim_wire::reference::Reference;
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -105,6 +106,106 @@ fn secret_name(name: &str) -> bool {
         .any(|w| n.split('_').any(|part| part == *w) || n.ends_with(w))
 }
 
+/// Prefixes that make a value a secret whatever it is called: GitLab's tokens (its token overview,
+/// "Token prefixes": glpat- … glffct-), runner registration tokens (GR1348941, gitlab
+/// app/models/concerns/runners_token_prefixable.rb) and Docker Hub personal access tokens
+/// (dckr_pat_, Docker Hub API reference).
+const SECRET_PREFIXES: &[&str] = &[
+    "glpat-", "gloas-", "gldt-", "glrt-", "glcbt-", "glptt-", "glft-", "glimt-", "glagent-", "glsoat-", "glffct-",
+    "GR1348941", "dckr_pat_",
+];
+
+/// A word that is a token by its prefix (quotes around it ignored).
+fn token_word(word: &str) -> bool {
+    let w = word.trim_matches(|c| c == '"' || c == '\'');
+    SECRET_PREFIXES.iter().any(|p| w.starts_with(p) && w.len() > p.len())
+}
+
+/// A literal (not `$VARIABLE`, not empty) password argument.
+fn literal(word: &str) -> bool {
+    let w = word.trim_matches(|c| c == '"' || c == '\'');
+    !w.is_empty() && !w.starts_with('$')
+}
+
+/// The shell words of `line` as byte ranges: whitespace outside quotes separates them.
+fn shell_words(line: &str) -> Vec<std::ops::Range<usize>> {
+    let mut words = Vec::new();
+    let (mut start, mut quote) = (None, None::<char>);
+    for (i, c) in line.char_indices() {
+        match quote {
+            Some(q) if c == q => quote = None,
+            Some(_) => {}
+            None if c.is_whitespace() => {
+                if let Some(s) = start.take() {
+                    words.push(s..i);
+                }
+            }
+            None => {
+                start.get_or_insert(i);
+                if c == '"' || c == '\'' {
+                    quote = Some(c);
+                }
+            }
+        }
+    }
+    if let Some(s) = start {
+        words.push(s..line.len());
+    }
+    words
+}
+
+/// A script line with what it holds literally of a secret replaced: a token by its prefix, the
+/// password of a `… login` command's `-p`/`--password` (also `--password=…` and `-pVALUE`), the
+/// password in a URL's user info. `None` when nothing was replaced.
+fn redact_script_line(line: &str) -> Option<String> {
+    let words = shell_words(line);
+    let mut replacements: Vec<(std::ops::Range<usize>, String)> = Vec::new();
+    let (mut in_login, mut password_next) = (false, false);
+    for range in words {
+        let w = &line[range.clone()];
+        if matches!(w, "|" | "||" | "&&" | ";") {
+            (in_login, password_next) = (false, false);
+            continue;
+        }
+        let after_flag = std::mem::take(&mut password_next);
+        let replaced = if token_word(w) || (after_flag && literal(w)) {
+            Some(SECRET.to_string())
+        } else if in_login && w.strip_prefix("--password=").is_some_and(literal) {
+            Some(format!("--password={SECRET}"))
+        } else if in_login
+            && w.strip_prefix("-p").is_some_and(|v| !v.starts_with('-') && literal(v))
+        {
+            Some(format!("-p{SECRET}"))
+        } else {
+            url_password(w)
+        };
+        in_login |= w == "login";
+        password_next = in_login && (w == "-p" || w == "--password");
+        if let Some(r) = replaced {
+            replacements.push((range, r));
+        }
+    }
+    if replacements.is_empty() {
+        return None;
+    }
+    let mut out = line.to_string();
+    for (range, r) in replacements.into_iter().rev() {
+        out.replace_range(range, &r);
+    }
+    Some(out)
+}
+
+/// `scheme://user:password@host…` with the password replaced (a `$VARIABLE` password stays).
+fn url_password(word: &str) -> Option<String> {
+    let (scheme, rest) = word.split_once("://")?;
+    let (userinfo, host) = rest.split_once('@')?;
+    if userinfo.contains('/') {
+        return None;
+    }
+    let (user, password) = userinfo.split_once(':')?;
+    literal(password).then(|| format!("{scheme}://{user}:{SECRET}@{host}"))
+}
+
 /// DOCKER_AUTH_CONFIG with its registry keys and helper names kept (they decide matching) and
 /// every credential replaced.
 fn redact_auth_config(value: &str) -> Option<String> {
@@ -143,6 +244,9 @@ fn variable(name: &str, value: &str) -> (String, Option<&'static str>) {
     }
     if secret_name(name) && !value.trim_start().starts_with('$') && !value.is_empty() {
         return (SECRET.into(), Some("a secret: the value was not copied"));
+    }
+    if value.split_whitespace().any(token_word) {
+        return (SECRET.into(), Some("a token by its prefix: the value was not copied"));
     }
     (value.to_string(), None)
 }
@@ -459,12 +563,37 @@ pub fn write(ci: &CiJob, runner: Option<&RunnerConfig>, o: &Options, sources: &s
             "  script:   # regsim runs the docker, podman, buildah and kaniko lines; others it names as not modelled"
         );
         for l in &ci.script {
-            let _ = writeln!(w, "    - {}", q(l));
+            match redact_script_line(l) {
+                Some(r) => {
+                    let _ = writeln!(w, "    - {}   # a secret written in the line: not copied", q(&r));
+                }
+                None => {
+                    let _ = writeln!(w, "    - {}", q(l));
+                }
+            }
         }
     }
-    let docker_cli = ci.image.as_deref().and_then(docker_cli_version);
-    if let Some(v) = docker_cli {
-        let _ = writeln!(w, "  docker_client: {}   # from the job image's tag", q(&v));
+    // The release of each tool the script runs: from the job image's tag where it says it, else
+    // a placeholder (the scenario must name one).
+    for tool in JobTool::ALL {
+        let from_tag = ci.image.as_deref().and_then(|i| release_in_tag(tool, i));
+        let (release, note) = match from_tag {
+            Some(v) => (v, "from the job image's tag".to_string()),
+            None if tool.runs(&ci.script) => {
+                let (placeholder, where_) = match tool {
+                    JobTool::DockerCli => ("20.10.24", "`docker version` in the job prints the Client's Version"),
+                    JobTool::Podman => ("4.3.1", "`podman --version` in the job"),
+                    JobTool::Buildah => ("1.28.2", "`buildah --version` in the job"),
+                    JobTool::Kaniko => ("1.23.2", "the executor image's tag"),
+                };
+                (
+                    placeholder.to_string(),
+                    format!("UNKNOWN: the job image's {} release ({where_})", tool.command()),
+                )
+            }
+            None => continue,
+        };
+        let _ = writeln!(w, "  {}: {}   # {note}", tool.field(), q(&release));
     }
 
     let _ = writeln!(w, "runner:");
@@ -592,14 +721,20 @@ fn created_in(day: &str, instance: &str) -> (String, String) {
     (capped, note)
 }
 
-/// `docker:24.0.9` / `docker:24.0.9-dind` / `docker:24` as the job image: its CLI release.
-fn docker_cli_version(image: &str) -> Option<String> {
+/// The release of `tool` the job image's tag says: `docker:24.0.9` / `docker:24.0.9-dind` (not
+/// `docker:24`) for the Docker CLI, `gcr.io/kaniko-project/executor:v1.23.2-debug` for kaniko.
+fn release_in_tag(tool: JobTool, image: &str) -> Option<String> {
     let r = Reference::parse(image).ok()?;
-    if r.domain != "docker.io" || r.path != "library/docker" {
+    let image_of_tool = match tool {
+        JobTool::DockerCli => r.domain == "docker.io" && r.path == "library/docker",
+        JobTool::Kaniko => r.domain == "gcr.io" && r.path == "kaniko-project/executor",
+        JobTool::Podman | JobTool::Buildah => false,
+    };
+    if !image_of_tool {
         return None;
     }
     let tag = r.tag_or_latest();
-    let v = tag.split('-').next()?;
+    let v = tag.split('-').next()?.strip_prefix('v').unwrap_or(tag.split('-').next()?);
     (v.split('.').count() == 3 && v.split('.').all(|p| p.parse::<u32>().is_ok())).then(|| v.to_string())
 }
 
@@ -622,7 +757,46 @@ mod tests {
         assert_eq!(variable("CI_DEPLOY_PASSWORD", "hunter2").0, SECRET);
         assert_eq!(variable("MY_TOKEN", "$CI_JOB_TOKEN").0, "$CI_JOB_TOKEN");
         assert_eq!(variable("DOCKER_HOST", "tcp://docker:2375").0, "tcp://docker:2375");
-        assert_eq!(docker_cli_version("docker:24.0.9-dind").as_deref(), Some("24.0.9"));
-        assert_eq!(docker_cli_version("docker:24"), None);
+        assert_eq!(variable("MIRROR", "glpat-abcdefghij0123456789").0, SECRET);
+        assert_eq!(variable("RUNNER", "GR1348941abcdef").0, SECRET);
+        assert_eq!(variable("NOTE", "glpat-").0, "glpat-");
+        assert_eq!(release_in_tag(JobTool::DockerCli, "docker:24.0.9-dind").as_deref(), Some("24.0.9"));
+        assert_eq!(release_in_tag(JobTool::DockerCli, "docker:24"), None);
+        assert_eq!(
+            release_in_tag(JobTool::Kaniko, "gcr.io/kaniko-project/executor:v1.23.2-debug").as_deref(),
+            Some("1.23.2")
+        );
+        assert_eq!(release_in_tag(JobTool::Kaniko, "docker:24.0.9"), None);
+    }
+
+    #[test]
+    fn literal_secrets_in_script_lines_are_replaced() {
+        let r = |l: &str| redact_script_line(l);
+        assert_eq!(
+            r(r#"docker login -u ci -p "s3cret pass"  registry.example.com"#).as_deref(),
+            Some("docker login -u ci -p REPLACE-ME  registry.example.com")
+        );
+        assert_eq!(
+            r("docker login -u ci -ps3cret registry.example.com").as_deref(),
+            Some("docker login -u ci -pREPLACE-ME registry.example.com")
+        );
+        assert_eq!(
+            r("docker login --password=s3cret r.example").as_deref(),
+            Some("docker login --password=REPLACE-ME r.example")
+        );
+        assert_eq!(
+            r("echo glpat-abcdefghij0123456789 | docker login --password-stdin").as_deref(),
+            Some("echo REPLACE-ME | docker login --password-stdin")
+        );
+        assert_eq!(
+            r("git clone https://ci:s3cret@gitlab.example.com/a/b.git").as_deref(),
+            Some("git clone https://ci:REPLACE-ME@gitlab.example.com/a/b.git")
+        );
+        // Variables and flags are not secrets.
+        assert_eq!(r(r#"docker login -u "$CI_REGISTRY_USER" -p "$CI_REGISTRY_PASSWORD" "$CI_REGISTRY""#), None);
+        assert_eq!(r("docker run -p 8080:80 nginx"), None);
+        assert_eq!(r("docker login -u ci -p $PASS r.example && docker run -p 8080:80 nginx"), None);
+        assert_eq!(r("docker push -q registry.example.com/a:1"), None);
+        assert_eq!(r("git clone https://ci:$TOKEN@gitlab.example.com/a/b.git"), None);
     }
 }

@@ -10,6 +10,57 @@ pub use tls::{Certificate, DaemonTls};
 
 pub use sections::{DEFAULT_CLOCK, build};
 
+/// A tool of the job image whose release the scenario must name once the script runs it
+/// (`job.docker_client`, `job.podman`, `job.buildah`, `job.kaniko`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobTool {
+    /// The Docker CLI (also run by sbt's DockerPlugin).
+    DockerCli,
+    Podman,
+    Buildah,
+    Kaniko,
+}
+
+impl JobTool {
+    pub const ALL: [JobTool; 4] = [JobTool::DockerCli, JobTool::Podman, JobTool::Buildah, JobTool::Kaniko];
+
+    /// The scenario's field under `job:` that names the release.
+    pub fn field(self) -> &'static str {
+        match self {
+            JobTool::DockerCli => "docker_client",
+            JobTool::Podman => "podman",
+            JobTool::Buildah => "buildah",
+            JobTool::Kaniko => "kaniko",
+        }
+    }
+
+    /// The tool's name, as a script line calls it.
+    pub fn command(self) -> &'static str {
+        match self {
+            JobTool::DockerCli => "docker",
+            JobTool::Podman => "podman",
+            JobTool::Buildah => "buildah",
+            JobTool::Kaniko => "kaniko",
+        }
+    }
+
+    /// Whether a script line runs the tool.
+    pub fn runs_in(self, line: &str) -> bool {
+        let l = line.trim_start();
+        match self {
+            JobTool::DockerCli => l.starts_with("docker ") || l.starts_with("sbt "),
+            JobTool::Podman => l.starts_with("podman "),
+            JobTool::Buildah => l.starts_with("buildah "),
+            JobTool::Kaniko => l.starts_with("/kaniko/executor"),
+        }
+    }
+
+    /// Whether any of `script`'s lines runs the tool.
+    pub fn runs(self, script: &[String]) -> bool {
+        script.iter().any(|l| self.runs_in(l))
+    }
+}
+
 /// Versions given on the command line, in place of the scenario's (`--gitlab`, `--runner`,
 /// `--docker`, and `regsim matrix`'s rows).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

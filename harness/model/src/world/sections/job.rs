@@ -6,7 +6,7 @@ use super::tokens::short_hash;
 use crate::scenario::{self, Scenario, ScenarioError};
 use crate::versions::containers_tools::{self, Tool, ToolProfile};
 use crate::versions::{docker_cli, sbt_native_packager};
-use crate::world::{Job, SbtNativePackager};
+use crate::world::{Job, JobTool, SbtNativePackager};
 use regsim_wire::job_api::PullPolicy;
 
 /// `pull_policy:` as written (one or a list) → the policies, each one the runner knows.
@@ -149,12 +149,7 @@ fn repeat(ctx: &Ctx<'_>, r: Option<&scenario::RepeatSpec>) -> Result<(u32, u32),
 /// The job image's Docker CLI: required when the script runs docker (or sbt's DockerPlugin).
 fn docker_client(ctx: &Ctx<'_>, s: &Scenario) -> Result<Option<docker_cli::ClientProfile>, ScenarioError> {
     match &s.job.docker_client {
-        None if s
-            .job
-            .script
-            .iter()
-            .any(|l| l.trim_start().starts_with("docker ") || l.trim_start().starts_with("sbt ")) =>
-        {
+        None if JobTool::DockerCli.runs(&s.job.script) => {
             Err(ctx.err(
                 "job.docker_client",
                 "the script runs docker (or sbt's DockerPlugin): say which Docker CLI the job image has (e.g. \"18.09.4\")",
@@ -173,11 +168,11 @@ fn containers_tool(ctx: &Ctx<'_>, s: &Scenario, tool: Tool) -> Result<Option<Too
         Tool::Podman => ("job.podman", &s.job.podman),
         Tool::Buildah => ("job.buildah", &s.job.buildah),
     };
-    let runs = s
-        .job
-        .script
-        .iter()
-        .any(|l| l.trim_start().starts_with(&format!("{} ", tool.command())));
+    let runs = match tool {
+        Tool::Podman => JobTool::Podman,
+        Tool::Buildah => JobTool::Buildah,
+    }
+    .runs(&s.job.script);
     match written {
         None if runs => Err(ctx.err(
             field,
@@ -199,11 +194,7 @@ fn containers_tool(ctx: &Ctx<'_>, s: &Scenario, tool: Tool) -> Result<Option<Too
 
 /// The job image's kaniko: required when the script runs `/kaniko/executor`.
 fn kaniko(ctx: &Ctx<'_>, s: &Scenario) -> Result<Option<crate::versions::kaniko::KanikoProfile>, ScenarioError> {
-    let runs = s
-        .job
-        .script
-        .iter()
-        .any(|l| l.trim_start().starts_with("/kaniko/executor"));
+    let runs = JobTool::Kaniko.runs(&s.job.script);
     match &s.job.kaniko {
         None if runs => Err(ctx.err(
             "job.kaniko",
