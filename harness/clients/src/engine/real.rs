@@ -354,7 +354,9 @@ impl RealDaemon {
         use sha2::Digest;
         let dir = std::env::temp_dir().join("regsim-daemon-turns");
         std::fs::create_dir_all(&dir).ok()?;
-        let key = sha2::Sha256::digest(format!("{}\n{path}", self.socket.display()).as_bytes());
+        // One daemon under two names (/var/run is /run on Debian) is one image store.
+        let socket = std::fs::canonicalize(&self.socket).unwrap_or_else(|_| self.socket.clone());
+        let key = sha2::Sha256::digest(format!("{}\n{path}", socket.display()).as_bytes());
         let name: String = key.iter().take(16).map(|b| format!("{b:02x}")).collect();
         let file = std::fs::OpenOptions::new()
             .create(true)
