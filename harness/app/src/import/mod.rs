@@ -111,8 +111,19 @@ fn secret_name(name: &str) -> bool {
 /// app/models/concerns/runners_token_prefixable.rb) and Docker Hub personal access tokens
 /// (dckr_pat_, Docker Hub API reference).
 const SECRET_PREFIXES: &[&str] = &[
-    "glpat-", "gloas-", "gldt-", "glrt-", "glcbt-", "glptt-", "glft-", "glimt-", "glagent-", "glsoat-", "glffct-",
-    "GR1348941", "dckr_pat_",
+    "glpat-",
+    "gloas-",
+    "gldt-",
+    "glrt-",
+    "glcbt-",
+    "glptt-",
+    "glft-",
+    "glimt-",
+    "glagent-",
+    "glsoat-",
+    "glffct-",
+    "GR1348941",
+    "dckr_pat_",
 ];
 
 /// A word that is a token by its prefix (quotes around it ignored).
@@ -172,9 +183,7 @@ fn redact_script_line(line: &str) -> Option<String> {
             Some(SECRET.to_string())
         } else if in_login && w.strip_prefix("--password=").is_some_and(literal) {
             Some(format!("--password={SECRET}"))
-        } else if in_login
-            && w.strip_prefix("-p").is_some_and(|v| !v.starts_with('-') && literal(v))
-        {
+        } else if in_login && w.strip_prefix("-p").is_some_and(|v| !v.starts_with('-') && literal(v)) {
             Some(format!("-p{SECRET}"))
         } else {
             url_password(w)
@@ -734,7 +743,11 @@ fn release_in_tag(tool: JobTool, image: &str) -> Option<String> {
         return None;
     }
     let tag = r.tag_or_latest();
-    let v = tag.split('-').next()?.strip_prefix('v').unwrap_or(tag.split('-').next()?);
+    let v = tag
+        .split('-')
+        .next()?
+        .strip_prefix('v')
+        .unwrap_or(tag.split('-').next()?);
     (v.split('.').count() == 3 && v.split('.').all(|p| p.parse::<u32>().is_ok())).then(|| v.to_string())
 }
 
@@ -760,7 +773,10 @@ mod tests {
         assert_eq!(variable("MIRROR", "glpat-abcdefghij0123456789").0, SECRET);
         assert_eq!(variable("RUNNER", "GR1348941abcdef").0, SECRET);
         assert_eq!(variable("NOTE", "glpat-").0, "glpat-");
-        assert_eq!(release_in_tag(JobTool::DockerCli, "docker:24.0.9-dind").as_deref(), Some("24.0.9"));
+        assert_eq!(
+            release_in_tag(JobTool::DockerCli, "docker:24.0.9-dind").as_deref(),
+            Some("24.0.9")
+        );
         assert_eq!(release_in_tag(JobTool::DockerCli, "docker:24"), None);
         assert_eq!(
             release_in_tag(JobTool::Kaniko, "gcr.io/kaniko-project/executor:v1.23.2-debug").as_deref(),
@@ -793,9 +809,15 @@ mod tests {
             Some("git clone https://ci:REPLACE-ME@gitlab.example.com/a/b.git")
         );
         // Variables and flags are not secrets.
-        assert_eq!(r(r#"docker login -u "$CI_REGISTRY_USER" -p "$CI_REGISTRY_PASSWORD" "$CI_REGISTRY""#), None);
+        assert_eq!(
+            r(r#"docker login -u "$CI_REGISTRY_USER" -p "$CI_REGISTRY_PASSWORD" "$CI_REGISTRY""#),
+            None
+        );
         assert_eq!(r("docker run -p 8080:80 nginx"), None);
-        assert_eq!(r("docker login -u ci -p $PASS r.example && docker run -p 8080:80 nginx"), None);
+        assert_eq!(
+            r("docker login -u ci -p $PASS r.example && docker run -p 8080:80 nginx"),
+            None
+        );
         assert_eq!(r("docker push -q registry.example.com/a:1"), None);
         assert_eq!(r("git clone https://ci:$TOKEN@gitlab.example.com/a/b.git"), None);
     }

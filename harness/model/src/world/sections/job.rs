@@ -149,12 +149,10 @@ fn repeat(ctx: &Ctx<'_>, r: Option<&scenario::RepeatSpec>) -> Result<(u32, u32),
 /// The job image's Docker CLI: required when the script runs docker (or sbt's DockerPlugin).
 fn docker_client(ctx: &Ctx<'_>, s: &Scenario) -> Result<Option<docker_cli::ClientProfile>, ScenarioError> {
     match &s.job.docker_client {
-        None if JobTool::DockerCli.runs(&s.job.script) => {
-            Err(ctx.err(
-                "job.docker_client",
-                "the script runs docker (or sbt's DockerPlugin): say which Docker CLI the job image has (e.g. \"18.09.4\")",
-            ))
-        }
+        None if JobTool::DockerCli.runs(&s.job.script) => Err(ctx.err(
+            "job.docker_client",
+            "the script runs docker (or sbt's DockerPlugin): say which Docker CLI the job image has (e.g. \"18.09.4\")",
+        )),
         None => Ok(None),
         Some(t) => docker_cli::profile(&ctx.version("job.docker_client", t)?)
             .map(Some)
