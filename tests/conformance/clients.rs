@@ -20,7 +20,12 @@ pub struct Pull {
 pub fn first_pull(stage: &Stage) -> Option<Pull> {
     let world = &stage.world;
     let payload = job_payload(world);
-    let policies = regsim_runner::pull_policies(world, &payload);
+    // A service is pulled first, with the runner's own policies (a service has no pull_policy here).
+    let policies = if payload.services.is_empty() {
+        regsim_runner::pull_policies(world, &payload).policies
+    } else {
+        regsim_runner::runner_pull_policies(world).policies
+    };
     if policies.iter().all(|p| *p == regsim_wire::job_api::PullPolicy::Never) {
         return None;
     }

@@ -25,4 +25,4 @@ pub mod trace;
 
 pub use env::JobEnv;
 pub use job::{Continued, JobLog, RunError, run_job};
-pub use pull::pull_policies;
+pub use pull::{pull_policies, runner_pull_policies};

@@ -4,7 +4,7 @@
 use super::credentials::{self, Inputs, Resolved};
 use super::trace::Trace;
 use regsim_clients::engine::Engine;
-use regsim_model::versions::runner::{AuthLine, PullFailureClass, RunnerRelease};
+use regsim_model::versions::runner::{AllowedPullPolicyCheck, AuthLine, PullFailureClass, RunnerRelease};
 use regsim_model::versions::v;
 use regsim_model::world::World;
 use regsim_wire::engine_api::{AuthConfig, DaemonError, ImageInspect};
@@ -46,6 +46,8 @@ pub struct Puller<'a> {
     pub credentials: Inputs<'a>,
     /// What the report should know about sources the runner skipped.
     pub ignored: Vec<credentials::Ignored>,
+    /// [`allowed_pull_policies`] of the world.
+    pub allowed_pull_policies: Vec<PullPolicy>,
 }
 
 /// The Docker Go client's text for an Engine API error (`Error response from daemon: …`).
@@ -74,15 +76,22 @@ impl Puller<'_> {
         &mut self,
         trace: &mut Trace,
         image: &str,
-        policies: &[PullPolicy],
+        requested: &Requested,
     ) -> Result<ImageInspect, PullError> {
         if !self.release.pull_policy_loop {
-            let img = self.get_image_using_pull_policy(trace, image, policies[0]).await?;
+            let img = self
+                .get_image_using_pull_policy(trace, image, requested.policies[0])
+                .await?;
             self.mark_used(trace, image, &img);
             return Ok(img);
         }
-        let names: Vec<&str> = policies.iter().map(|p| p.as_str()).collect();
-        let list = format!("[{}]", names.join(" "));
+        let policies = &effective_pull_policies(
+            self.release.allowed_pull_policy_check,
+            image,
+            requested,
+            &self.allowed_pull_policies,
+        )?;
+        let list = go_list(policies);
         if self.release.effective_pull_policy_line {
             trace.println(&format!("Using effective pull policy of {list} for container {image}"));
         }
@@ -262,16 +271,187 @@ impl Puller<'_> {
     }
 }
 
-/// The pull policies the runner tries, in order: the job's `image:pull_policy`, else the runner's
-/// `pull_policy` from config.toml, else `always` (gitlab-runner.md §4.1).
-pub fn pull_policies(world: &World, payload: &JobPayload) -> Vec<PullPolicy> {
+/// Where the policies `GetDockerImage` is given come from (`GetPullPolicySource`, the words its
+/// allowed_pull_policies error names).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PolicySource {
+    /// `pull_policy:` on the image in .gitlab-ci.yml.
+    GitLabCi,
+    /// `[runners.docker] pull_policy`.
+    Runner,
+    /// Neither: `[always]`.
+    RunnerDefault,
+}
+
+impl PolicySource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PolicySource::GitLabCi => "GitLab pipeline config",
+            PolicySource::Runner => "Runner config",
+            PolicySource::RunnerDefault => "Runner config (default)",
+        }
+    }
+}
+
+/// The policies one `GetDockerImage` call tries, and where they come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Requested {
+    pub policies: Vec<PullPolicy>,
+    pub source: PolicySource,
+}
+
+/// The pull policies the runner tries for the job's image, in order: the job's
+/// `image:pull_policy`, else the runner's `pull_policy` from config.toml, else `always`
+/// (gitlab-runner.md §4.1).
+pub fn pull_policies(world: &World, payload: &JobPayload) -> Requested {
     if !payload.image.pull_policy.is_empty() {
-        payload.image.pull_policy.clone()
+        Requested {
+            policies: payload.image.pull_policy.clone(),
+            source: PolicySource::GitLabCi,
+        }
     } else {
-        world
-            .runner
-            .pull_policy
-            .clone()
-            .unwrap_or_else(|| vec![PullPolicy::Always])
+        runner_pull_policies(world)
+    }
+}
+
+/// The runner's own list: what a service gets (the payload carries no service `pull_policy`
+/// here, and the runner passes `serviceDefinition.PullPolicies`, v16.2.0 docker.go:386).
+pub fn runner_pull_policies(world: &World) -> Requested {
+    match world.runner.pull_policy.clone().filter(|p| !p.is_empty()) {
+        Some(policies) => Requested {
+            policies,
+            source: PolicySource::Runner,
+        },
+        None => Requested {
+            policies: vec![PullPolicy::Always],
+            source: PolicySource::RunnerDefault,
+        },
+    }
+}
+
+/// `allowed_pull_policies` as the runner reads it: the configured list, else its own
+/// `pull_policy` list (`GetAllowedPullPolicies`).
+pub fn allowed_pull_policies(world: &World) -> Vec<PullPolicy> {
+    match world.runner.allowed_pull_policies.clone().filter(|p| !p.is_empty()) {
+        Some(allowed) => allowed,
+        None => runner_pull_policies(world).policies,
+    }
+}
+
+/// `%v` of a Go slice of policies: `[always if-not-present]`.
+fn go_list(policies: &[PullPolicy]) -> String {
+    let names: Vec<&str> = policies.iter().map(|p| p.as_str()).collect();
+    format!("[{}]", names.join(" "))
+}
+
+/// The policies `GetDockerImage` goes on to try once `allowed_pull_policies` has had its say, or
+/// the error it stops with before any pull (`AllowedPullPolicyCheck`).
+pub fn effective_pull_policies(
+    check: AllowedPullPolicyCheck,
+    image: &str,
+    requested: &Requested,
+    allowed: &[PullPolicy],
+) -> Result<Vec<PullPolicy>, PullError> {
+    let policies = &requested.policies;
+    let incompatible = || {
+        format!(
+            "pull_policy ({}) defined in {} is not one of the allowed_pull_policies ({})",
+            go_list(policies),
+            requested.source.as_str(),
+            go_list(allowed)
+        )
+    };
+    let any_allowed = policies.iter().any(|p| allowed.contains(p));
+    let plain = |message: String| PullError {
+        message,
+        ..PullError::default()
+    };
+    let build_error = |message: String| PullError {
+        message,
+        build_error: true,
+        ..PullError::default()
+    };
+    match check {
+        AllowedPullPolicyCheck::None => Ok(policies.clone()),
+        AllowedPullPolicyCheck::LastPolicyPlain => match policies.last() {
+            Some(last) if !allowed.contains(last) => Err(plain(format!(
+                "the configured PullPolicies ({}) are not allowed by AllowedPullPolicies ({})",
+                go_list(policies),
+                go_list(allowed)
+            ))),
+            _ => Ok(policies.clone()),
+        },
+        AllowedPullPolicyCheck::AnyPolicyPlain if !any_allowed => {
+            Err(plain(format!("failed to pull image '{image}': {}", incompatible())))
+        }
+        AllowedPullPolicyCheck::AnyPolicyBuildError | AllowedPullPolicyCheck::Intersection if !any_allowed => Err(
+            build_error(format!("invalid pull policy for image \"{image}\": {}", incompatible())),
+        ),
+        AllowedPullPolicyCheck::Intersection => Ok(policies.iter().copied().filter(|p| allowed.contains(p)).collect()),
+        AllowedPullPolicyCheck::AnyPolicyPlain | AllowedPullPolicyCheck::AnyPolicyBuildError => Ok(policies.clone()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use AllowedPullPolicyCheck as C;
+    use PullPolicy::*;
+
+    fn req(policies: &[PullPolicy], source: PolicySource) -> Requested {
+        Requested {
+            policies: policies.to_vec(),
+            source,
+        }
+    }
+
+    #[test]
+    fn allowed_pull_policies_by_release() {
+        let ci = req(&[IfNotPresent], PolicySource::GitLabCi);
+        let img = "registry.example.com/a/b:1";
+        assert_eq!(
+            effective_pull_policies(C::None, img, &ci, &[Always]).unwrap(),
+            [IfNotPresent]
+        );
+        let e = effective_pull_policies(C::LastPolicyPlain, img, &ci, &[Always]).unwrap_err();
+        assert_eq!(
+            e.message,
+            "the configured PullPolicies ([if-not-present]) are not allowed by AllowedPullPolicies ([always])"
+        );
+        assert!(!e.build_error);
+        // 15.1–15.2: only the last policy counts.
+        let two = req(&[IfNotPresent, Always], PolicySource::Runner);
+        assert!(effective_pull_policies(C::LastPolicyPlain, img, &two, &[Always]).is_ok());
+        let two_rev = req(&[Always, IfNotPresent], PolicySource::Runner);
+        assert!(effective_pull_policies(C::LastPolicyPlain, img, &two_rev, &[Always]).is_err());
+        let e = effective_pull_policies(C::AnyPolicyPlain, img, &ci, &[Always]).unwrap_err();
+        assert_eq!(
+            e.message,
+            "failed to pull image 'registry.example.com/a/b:1': pull_policy ([if-not-present]) defined in GitLab \
+             pipeline config is not one of the allowed_pull_policies ([always])"
+        );
+        assert!(!e.build_error);
+        assert_eq!(
+            effective_pull_policies(C::AnyPolicyPlain, img, &two_rev, &[Always]).unwrap(),
+            [Always, IfNotPresent]
+        );
+        let e = effective_pull_policies(C::AnyPolicyBuildError, img, &ci, &[Always]).unwrap_err();
+        assert_eq!(
+            e.message,
+            "invalid pull policy for image \"registry.example.com/a/b:1\": pull_policy ([if-not-present]) defined in \
+             GitLab pipeline config is not one of the allowed_pull_policies ([always])"
+        );
+        assert!(e.build_error && !e.system_failure_reason);
+        assert_eq!(
+            effective_pull_policies(C::Intersection, img, &two_rev, &[Always]).unwrap(),
+            [Always]
+        );
+        let d = req(&[Always], PolicySource::RunnerDefault);
+        let e = effective_pull_policies(C::Intersection, img, &d, &[IfNotPresent]).unwrap_err();
+        assert!(
+            e.message.contains("defined in Runner config (default) is not one"),
+            "{}",
+            e.message
+        );
     }
 }

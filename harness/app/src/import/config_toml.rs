@@ -12,6 +12,8 @@ pub struct RunnerConfig {
     pub executor: String,
     pub environment: Vec<String>,
     pub pull_policy: Vec<String>,
+    /// `[runners.docker] allowed_pull_policies`.
+    pub allowed_pull_policies: Vec<String>,
     pub volumes: Vec<String>,
     pub dns: Vec<String>,
     pub feature_flags: BTreeMap<String, bool>,
@@ -39,7 +41,6 @@ pub enum ConfigError {
 
 /// Keys of `[runners.docker]` / `[runners.kubernetes]` regsim reads elsewhere or not at all.
 const NOT_MODELLED: &[(&str, &str)] = &[
-    ("docker", "allowed_pull_policies"),
     ("docker", "helper_image"),
     ("docker", "privileged"),
     ("docker", "tls_verify"),
@@ -93,6 +94,7 @@ pub fn read(text: &str, runner: Option<&str>) -> Result<RunnerConfig, ConfigErro
         executor: s(chosen, "executor").unwrap_or_else(|| "docker".into()),
         environment: list(Some(chosen), "environment"),
         pull_policy: list(docker, "pull_policy"),
+        allowed_pull_policies: list(docker, "allowed_pull_policies"),
         volumes: list(docker, "volumes"),
         dns: list(docker, "dns"),
         kubernetes_namespace: kubernetes.and_then(|k| s(k, "namespace")),
@@ -168,7 +170,8 @@ concurrent = 4
             "{:?}",
             r.not_modelled
         );
-        assert!(r.not_modelled.iter().any(|l| l.contains("allowed_pull_policies")));
+        assert_eq!(r.allowed_pull_policies, ["always"]);
+        assert!(!r.not_modelled.iter().any(|l| l.contains("allowed_pull_policies")));
         let k = read(text, Some("k8s")).unwrap();
         assert_eq!(k.image_pull_secrets, ["regcred"]);
         assert_eq!(k.kubernetes_namespace.as_deref(), Some("ci"));

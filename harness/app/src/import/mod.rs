@@ -628,6 +628,9 @@ pub fn write(ci: &CiJob, runner: Option<&RunnerConfig>, o: &Options, sources: &s
         if !r.pull_policy.is_empty() {
             let _ = writeln!(w, "  pull_policy: {}", flow(&r.pull_policy));
         }
+        if !r.allowed_pull_policies.is_empty() {
+            let _ = writeln!(w, "  allowed_pull_policies: {}", flow(&r.allowed_pull_policies));
+        }
         if !r.volumes.is_empty() {
             let _ = writeln!(w, "  volumes: {}", flow(&r.volumes));
         }

@@ -516,6 +516,9 @@ pub struct Runner {
     /// `[runners.docker] pull_policy`
     #[serde(default)]
     pub pull_policy: Option<PullPolicies>,
+    /// `[runners.docker] allowed_pull_policies` (15.1 →; default: the runner's `pull_policy`).
+    #[serde(default)]
+    pub allowed_pull_policies: Option<PullPolicies>,
     /// The runner host's `~/.docker/config.json`, verbatim.
     #[serde(default)]
     pub docker_config: Option<String>,

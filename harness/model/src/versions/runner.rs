@@ -370,6 +370,7 @@ pub struct RunnerRelease {
     pub system_id: bool,
     /// `Using effective pull policy of [..] for container IMAGE` (v18.0.0 →).
     pub effective_pull_policy_line: bool,
+    pub allowed_pull_policy_check: AllowedPullPolicyCheck,
     /// Host-only (`H`, ≤ v17.4) or longest-path-prefix (`P`, v17.5 →) credential matching.
     pub credential_matching: CredentialMatching,
     /// `Using docker image … with digest … ...` (v13.4.0 →); before, without digest.
@@ -416,6 +417,59 @@ pub const OLDEST_MODELLED: Version = v(11, 1, 0);
 /// release is past it, so the `API error` forms never appear in a simulated log.
 /// [SRC gitlab-runner@v9.0.0 helpers/docker/official_docker_client.go, commit 38dff79d9]
 pub const FIRST_OFFICIAL_DOCKER_CLIENT: Version = v(9, 0, 0);
+
+/// How `GetDockerImage` holds the policies it would try against `allowed_pull_policies` (default:
+/// the runner's own `pull_policy` list, `GetAllowedPullPolicies`), before any pull.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AllowedPullPolicyCheck {
+    /// No check: the key does not exist yet.
+    None,
+    /// Only the last policy tried decides (the loop resets its flag per policy); a plain error
+    /// `the configured PullPolicies ([…]) are not allowed by AllowedPullPolicies ([…])`.
+    LastPolicyPlain,
+    /// One allowed policy lets every policy be tried; a plain error `failed to pull image 'IMAGE':
+    /// pull_policy ([…]) defined in SOURCE is not one of the allowed_pull_policies ([…])`.
+    AnyPolicyPlain,
+    /// As `AnyPolicyPlain`, as a `BuildError` (ConfigurationError): `invalid pull policy for image
+    /// "IMAGE": pull_policy …`.
+    AnyPolicyBuildError,
+    /// Only the allowed policies are tried (`ComputeEffectivePullPolicies`); none allowed is the
+    /// `invalid pull policy for image …` BuildError.
+    Intersection,
+}
+
+impl AllowedPullPolicyCheck {
+    /// What the check does, for a report's notes.
+    pub fn describe(self) -> &'static str {
+        match self {
+            AllowedPullPolicyCheck::None => "no check (allowed_pull_policies does not exist yet)",
+            AllowedPullPolicyCheck::LastPolicyPlain => {
+                "only the last policy is held against the list; not allowed is a plain error (retried, then a system failure)"
+            }
+            AllowedPullPolicyCheck::AnyPolicyPlain => {
+                "one allowed policy lets every policy be tried; none is a plain error (retried, then a system failure)"
+            }
+            AllowedPullPolicyCheck::AnyPolicyBuildError => {
+                "one allowed policy lets every policy be tried; none is a build error (ConfigurationError)"
+            }
+            AllowedPullPolicyCheck::Intersection => {
+                "only the allowed policies are tried; none is a build error (ConfigurationError)"
+            }
+        }
+    }
+}
+
+#[rustfmt::skip]
+pub fn allowed_pull_policy_check() -> Vec<Era<AllowedPullPolicyCheck>> {
+    use AllowedPullPolicyCheck::*;
+    vec![
+        era(v(10, 0, 0), None,                "[SRC] v15.0.0 common/config.go has no AllowedPullPolicies"),
+        era(v(15, 1, 0), LastPolicyPlain,     "[SRC] v15.1.0 executors/docker/internal/pull/manager.go:77-83,112-126 verifyPullPolicies; v15.2.0 :118-133 the same loop"),
+        era(v(15, 3, 0), AnyPolicyPlain,      "[SRC] v15.3.0 manager.go:77-78 `failed to pull image '%s': %w`, common/consts.go:61 IncompatiblePullPolicy; v17.7.0 the same"),
+        era(v(17, 8, 0), AnyPolicyBuildError, "[SRC] v17.8.0 manager.go:80-85 BuildError{`invalid pull policy for image %q: %w`, ConfigurationError}; absent at v17.7.0"),
+        era(v(18, 0, 0), Intersection,        "[SRC] v18.0.0 manager.go:80-88, helpers/pull_policies/pull_policies.go ComputeEffectivePullPolicies"),
+    ]
+}
 
 /// `FF_TIMESTAMPS` defaults to true from 18.7.0: raw trace lines get timestamp prefixes
 /// (gitlab-runner.md §2.1; runner v18.6.0 vs v18.7.0 `common/feature_flags.go`).
@@ -471,6 +525,7 @@ pub fn release(version: &Version) -> Result<RunnerRelease, NotModelled> {
         service_aliases_split: *version >= v(15, 8, 0),
         system_id: *version >= v(15, 8, 0),
         effective_pull_policy_line: *version >= v(18, 0, 0),
+        allowed_pull_policy_check: lookup(&allowed_pull_policy_check(), version).unwrap().value,
         credential_matching: matching,
         digest_in_using_line: *version >= v(13, 4, 0),
         file_auth_config: lookup(&file_auth_config(), version).unwrap().value,

@@ -462,6 +462,9 @@ pub struct RunnerHost {
     /// A stored system ID the scenario states (`r_…` for a runner without a machine ID).
     pub system_id: Option<String>,
     pub pull_policy: Option<Vec<regsim_wire::job_api::PullPolicy>>,
+    /// `allowed_pull_policies` as config.toml writes it (`None`: unset, the runner's `pull_policy`
+    /// list is the allowed one).
+    pub allowed_pull_policies: Option<Vec<regsim_wire::job_api::PullPolicy>>,
     pub docker_config: Option<String>,
     pub home: String,
     /// `[runners.docker] dns`.
@@ -663,6 +666,34 @@ impl World {
                 out.push(Note(format!(
                     "DOCKER_AUTH_CONFIG is a File variable: gitlab-runner {} {what} ({})",
                     self.runner.version, e.source
+                )));
+            }
+        }
+        // allowed_pull_policies matters once something can differ from the runner's own list.
+        if self.job.image_pull_policy.is_some() || self.runner.allowed_pull_policies.is_some() {
+            let table = crate::versions::runner::allowed_pull_policy_check();
+            if let Some(e) = crate::versions::lookup(&table, &self.runner.version)
+                && e.value != crate::versions::runner::AllowedPullPolicyCheck::None
+            {
+                let list = |p: &[regsim_wire::job_api::PullPolicy]| {
+                    format!("[{}]", p.iter().map(|p| p.as_str()).collect::<Vec<_>>().join(" "))
+                };
+                let (allowed, whence) = match (&self.runner.allowed_pull_policies, &self.runner.pull_policy) {
+                    (Some(a), _) if !a.is_empty() => (list(a), "as config.toml sets it"),
+                    (_, Some(p)) if !p.is_empty() => (
+                        list(p),
+                        "config.toml sets none, so the runner's own pull_policy list (GetAllowedPullPolicies)",
+                    ),
+                    _ => (
+                        "[always]".to_string(),
+                        "config.toml sets neither it nor pull_policy, so the default [always] (GetAllowedPullPolicies)",
+                    ),
+                };
+                out.push(Note(format!(
+                    "allowed_pull_policies {allowed} — {whence}; gitlab-runner {}: {} ({})",
+                    self.runner.version,
+                    e.value.describe(),
+                    e.source
                 )));
             }
         }

@@ -5,7 +5,7 @@
 use super::Prepared;
 use crate::credentials::Inputs;
 use crate::expand::expand;
-use crate::pull::{PullError, Puller, pull_policies};
+use crate::pull::{PullError, Puller, Requested, allowed_pull_policies, pull_policies, runner_pull_policies};
 use crate::services::{Service, StartedService, link_names, split_name_and_version};
 use crate::trace::Trace;
 use regsim_clients::engine::Engine;
@@ -98,6 +98,7 @@ pub(super) async fn prepare(
             helpers: &helpers,
         },
         ignored: Vec::new(),
+        allowed_pull_policies: allowed_pull_policies(world),
     };
     let services = services(world, payload);
     let mut outcome: Result<ImageInspect, PullError> = Err(PullError::default());
@@ -161,13 +162,15 @@ async fn attempt(
     t: &mut Trace,
     services: &[(Service, Vec<String>)],
     image: &str,
-    policies: &[regsim_wire::job_api::PullPolicy],
+    policies: &Requested,
 ) -> Result<ImageInspect, PullError> {
     let release = &world.runner.release;
     for (s, _) in services {
         let sep = if release.service_line_spaced { " " } else { "" };
         t.println(&format!("Starting service {}:{}{sep}...", s.service, s.version));
-        puller.get_docker_image(t, &s.image_name, policies).await?;
+        puller
+            .get_docker_image(t, &s.image_name, &runner_pull_policies(world))
+            .await?;
     }
     if !services.is_empty() {
         // waitForServices; a healthy service adds nothing more to the log.

@@ -105,6 +105,17 @@ pub(super) fn runner(
         ));
     }
     let pull_policy = pull_policies(ctx, "runner.pull_policy", s.runner.pull_policy.as_ref())?;
+    let allowed_pull_policies = pull_policies(
+        ctx,
+        "runner.allowed_pull_policies",
+        s.runner.allowed_pull_policies.as_ref(),
+    )?;
+    if allowed_pull_policies.is_some() && version < versions::v(15, 1, 0) {
+        return Err(ctx.err(
+            "runner.allowed_pull_policies",
+            format!("`allowed_pull_policies` needs gitlab-runner 15.1 (this is {version})"),
+        ));
+    }
     let runner_policies = pull_policy.clone().unwrap_or_default();
     if runner_policies.len() > 1 && !release.pull_policy_loop {
         return Err(ctx.err(
@@ -156,6 +167,7 @@ pub(super) fn runner(
             .clone()
             .or_else(|| Some("6a0f3d1bd3c14e7c9c6a1b2f4e8d9a01".into())),
         pull_policy,
+        allowed_pull_policies,
         docker_config: s.runner.docker_config.clone(),
         home: s.runner.home.clone().unwrap_or_else(|| match executor {
             // A package install runs shell jobs as its own user.
