@@ -21,19 +21,28 @@ pub fn first_pull(stage: &Stage) -> Option<Pull> {
     let world = &stage.world;
     let payload = job_payload(world);
     // A service is pulled first, with the runner's own policies (a service has no pull_policy here).
-    let policies = if payload.services.is_empty() {
-        regsim_runner::pull_policies(world, &payload).policies
+    let requested = if payload.services.is_empty() {
+        regsim_runner::pull_policies(world, &payload)
     } else {
-        regsim_runner::runner_pull_policies(world).policies
+        regsim_runner::runner_pull_policies(world)
     };
-    if policies.iter().all(|p| *p == regsim_wire::job_api::PullPolicy::Never) {
-        return None;
-    }
     let image = payload
         .services
         .first()
         .map(|s| split_name_and_version(&regsim_runner::expand::expand(&s.name, |k| payload.variable(k))).image_name)
         .unwrap_or_else(|| regsim_runner::expand::expanded_image(&payload));
+    // The runner's allowed_pull_policies check comes before any request.
+    let Ok(policies) = regsim_runner::pull::effective_pull_policies(
+        world.runner.release.allowed_pull_policy_check,
+        &image,
+        &requested,
+        &regsim_runner::pull::allowed_pull_policies(world),
+    ) else {
+        return None;
+    };
+    if policies.iter().all(|p| *p == regsim_wire::job_api::PullPolicy::Never) {
+        return None;
+    }
     // As the runner's release resolves it (a File variable may be dropped, helpers run); nothing
     // to compare where the release's choice is Go's map order.
     let resolution = regsim_runner::credentials::resolve_for_job(world, &payload, &image);

@@ -86,7 +86,9 @@ async fn one(name: &str, world: &World, real: &cri::RealContainerd, profile: &co
         }
     } else {
         let Some(pull) = first_pull(&stage) else {
-            return not_compared("the runner asks no registry (pull policy never)".into());
+            return not_compared(
+                "the runner asks no registry (pull policy never, or a policy allowed_pull_policies refuses)".into(),
+            );
         };
         let auth = match &pull.credentials {
             Some(c) if !c.registrytoken.is_empty() => {
