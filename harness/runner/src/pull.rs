@@ -9,7 +9,7 @@ use regsim_model::versions::v;
 use regsim_model::world::World;
 use regsim_wire::engine_api::{AuthConfig, DaemonError, ImageInspect};
 use regsim_wire::job_api::JobPayload;
-use regsim_wire::job_api::PullPolicy;
+use regsim_wire::job_api::{PullPolicy, go_list};
 use regsim_wire::reference::Reference;
 
 /// A failed image preparation as the runner carries it.
@@ -329,19 +329,9 @@ pub fn runner_pull_policies(world: &World) -> Requested {
     }
 }
 
-/// `allowed_pull_policies` as the runner reads it: the configured list, else its own
-/// `pull_policy` list (`GetAllowedPullPolicies`).
+/// `allowed_pull_policies` as the runner reads it (`GetAllowedPullPolicies`, the world's rule).
 pub fn allowed_pull_policies(world: &World) -> Vec<PullPolicy> {
-    match world.runner.allowed_pull_policies.clone().filter(|p| !p.is_empty()) {
-        Some(allowed) => allowed,
-        None => runner_pull_policies(world).policies,
-    }
-}
-
-/// `%v` of a Go slice of policies: `[always if-not-present]`.
-fn go_list(policies: &[PullPolicy]) -> String {
-    let names: Vec<&str> = policies.iter().map(|p| p.as_str()).collect();
-    format!("[{}]", names.join(" "))
+    world.runner.allowed_pull_policies().0
 }
 
 /// The policies `GetDockerImage` goes on to try once `allowed_pull_policies` has had its say, or

@@ -101,6 +101,12 @@ impl PullPolicy {
     }
 }
 
+/// A list of policies as the runner's Go `%v` prints a slice of them: `[always if-not-present]`.
+pub fn go_list(policies: &[PullPolicy]) -> String {
+    let names: Vec<&str> = policies.iter().map(|p| p.as_str()).collect();
+    format!("[{}]", names.join(" "))
+}
+
 impl std::fmt::Display for PullPolicy {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())

@@ -535,6 +535,22 @@ pub enum CredentialHelper {
 }
 
 impl RunnerHost {
+    /// `GetAllowedPullPolicies`: config.toml's `allowed_pull_policies`, else its `pull_policy`,
+    /// else `[always]`; with which of the three it is, in words.
+    pub fn allowed_pull_policies(&self) -> (Vec<regsim_wire::job_api::PullPolicy>, &'static str) {
+        match (&self.allowed_pull_policies, &self.pull_policy) {
+            (Some(a), _) if !a.is_empty() => (a.clone(), "as config.toml sets it"),
+            (_, Some(p)) if !p.is_empty() => (
+                p.clone(),
+                "config.toml sets none, so the runner's own pull_policy list (GetAllowedPullPolicies)",
+            ),
+            _ => (
+                vec![regsim_wire::job_api::PullPolicy::Always],
+                "config.toml sets neither it nor pull_policy, so the default [always] (GetAllowedPullPolicies)",
+            ),
+        }
+    }
+
     /// A variable of `[[runners]] environment` (the last entry of a name wins).
     pub fn environment_variable(&self, name: &str) -> Option<&str> {
         self.environment
@@ -675,22 +691,10 @@ impl World {
             if let Some(e) = crate::versions::lookup(&table, &self.runner.version)
                 && e.value != crate::versions::runner::AllowedPullPolicyCheck::None
             {
-                let list = |p: &[regsim_wire::job_api::PullPolicy]| {
-                    format!("[{}]", p.iter().map(|p| p.as_str()).collect::<Vec<_>>().join(" "))
-                };
-                let (allowed, whence) = match (&self.runner.allowed_pull_policies, &self.runner.pull_policy) {
-                    (Some(a), _) if !a.is_empty() => (list(a), "as config.toml sets it"),
-                    (_, Some(p)) if !p.is_empty() => (
-                        list(p),
-                        "config.toml sets none, so the runner's own pull_policy list (GetAllowedPullPolicies)",
-                    ),
-                    _ => (
-                        "[always]".to_string(),
-                        "config.toml sets neither it nor pull_policy, so the default [always] (GetAllowedPullPolicies)",
-                    ),
-                };
+                let (allowed, whence) = self.runner.allowed_pull_policies();
                 out.push(Note(format!(
-                    "allowed_pull_policies {allowed} — {whence}; gitlab-runner {}: {} ({})",
+                    "allowed_pull_policies {} — {whence}; gitlab-runner {}: {} ({})",
+                    regsim_wire::job_api::go_list(&allowed),
                     self.runner.version,
                     e.value.describe(),
                     e.source
